@@ -1,0 +1,117 @@
+"""Load `platform.yaml` into a validated `PlatformConfig`, or fail with every problem at once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from config.model import Account, Organization, PlatformConfig
+from config.rules import PartialConfig, Problem, check
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used. `str()` is the whole message for the user."""
+
+    def __init__(self, source: str, problems: list[Problem]) -> None:
+        self.source = source
+        self.problems = tuple(problems)
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        lines = [f"{source}: {count} in the platform configuration:"]
+        lines += [f"  - {problem}" for problem in problems]
+        super().__init__("\n".join(lines))
+
+
+def load_config(path: str | Path) -> PlatformConfig:
+    """Read, parse and validate the file at `path`."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(source, [Problem("(file)", "no such file")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(source, [Problem("(file)", f"cannot be read: {exc}")]) from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f"line {where.line + 1}, column {where.column + 1}" if where else "(file)"
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(source, [Problem(at, f"invalid YAML: {reason}")]) from None
+    return parse_config(raw, source=source)
+
+
+def parse_config(raw: Any, *, source: str = "<config>") -> PlatformConfig:
+    """Validate already-parsed YAML. Raises `ConfigError` listing every problem."""
+    if not isinstance(raw, Mapping):
+        shown = type(raw).__name__ if raw is not None else "an empty document"
+        raise ConfigError(source, [Problem("(file)", f"expected a mapping, found {shown}")])
+    problems: list[Problem] = []
+    try:
+        config = PlatformConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems += [_problem_from_pydantic(error) for error in exc.errors()]
+        config = None
+    problems += check(_partial(config, raw))
+    if problems:
+        raise ConfigError(source, problems)
+    assert config is not None
+    return config
+
+
+def _partial(config: PlatformConfig | None, raw: Mapping[str, Any]) -> PartialConfig:
+    """The part of the file that cross-field rules can reason about."""
+    raw_accounts = raw.get("accounts")
+    names = tuple(str(n) for n in raw_accounts) if isinstance(raw_accounts, Mapping) else ()
+    if config is not None:
+        return PartialConfig(config.organization, config.accounts, names)
+    accounts = {}
+    if isinstance(raw_accounts, Mapping):
+        for name, value in raw_accounts.items():
+            # An unknown key is already reported; don't let it hide this account's other rules.
+            known = {k: v for k, v in value.items() if k in Account.model_fields} if isinstance(
+                value, Mapping
+            ) else value
+            account = _valid_or_none(Account, known)
+            if account is not None:
+                accounts[str(name)] = account
+    return PartialConfig(_valid_or_none(Organization, raw.get("organization")), accounts, names)
+
+
+def _valid_or_none(model: type[M], value: Any) -> M | None:
+    try:
+        return model.model_validate(value)
+    except ValidationError:
+        return None
+
+
+_MESSAGES = {
+    "extra_forbidden": "unknown key (check the spelling against the README's reference)",
+    "missing": "required key is missing",
+}
+
+
+def _problem_from_pydantic(error: Mapping[str, Any]) -> Problem:
+    path = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    kind = error["type"]
+    if kind == "missing":
+        return Problem(path, _MESSAGES[kind])
+    message = _MESSAGES.get(kind) or error["msg"].removeprefix("Value error, ")
+    if kind in ("string_pattern_mismatch", "string_type"):
+        message = _PATTERN_HINTS.get(path.rsplit(".", 1)[-1], message)
+    return Problem(path, message, error.get("input"))
+
+
+# Plain-language versions of the regexes in config.model, keyed by field name.
+_PATTERN_HINTS = {
+    "id": "must be exactly 12 digits (quote it in YAML so leading zeros survive)",
+    "region": "not a region name like eu-west-1",
+    "home_region": "not a region name like eu-west-1",
+    "prefix": "must be 2-12 lowercase letters or digits, starting with a letter",
+}

@@ -1,0 +1,206 @@
+"""The typed model of `platform.yaml`.
+
+Every model is frozen and rejects unknown keys, so a typo is an error, not a silently ignored
+setting. Field-level rules live here; rules that compare fields or accounts with each other
+live in `config.rules`, so that every problem in a file is reported at once.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from constructs_lib.vpc_endpoints import DEFAULT_INTERFACE_ENDPOINTS, INTERFACE_ENDPOINT_IDS
+
+# --- vocabulary -----------------------------------------------------------------------------
+
+Role = Literal["management", "security", "shared-services", "dev", "staging", "prod", "sandbox"]
+"""What an account is for. Workload roles (dev, staging, prod, sandbox) get a WorkloadStage."""
+
+SINGLETON_ROLES: tuple[Role, ...] = ("management", "security", "shared-services")
+"""Roles an organisation has exactly one account of."""
+
+WORKLOAD_ROLES: tuple[Role, ...] = ("dev", "staging", "prod", "sandbox")
+REQUIRED_WORKLOAD_ROLES: tuple[Role, ...] = ("dev", "staging", "prod")
+"""The promotion path; each needs at least one account. Sandbox is optional."""
+
+NETWORKED_ROLES: tuple[Role, ...] = ("shared-services", *WORKLOAD_ROLES)
+"""Roles whose account gets a VPC (and so must configure `network`)."""
+
+CLOUDWATCH_RETENTION_DAYS: frozenset[int] = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+     2922, 3288, 3653}
+)
+"""The retention periods CloudWatch Logs accepts."""
+
+VPC_PREFIX_MIN, VPC_PREFIX_MAX = 16, 20
+"""VPC sizes accepted: /16 (65,536 addresses) to /20 (4,096). Smaller VPCs run out of pod IPs."""
+
+_REGION = r"[a-z]{2}(-gov)?-[a-z]+-\d"
+_TAG_KEY_CHARS = re.compile(r"^[\w .:/=+\-@]+$")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+# --- field validators -----------------------------------------------------------------------
+
+
+def _check_cidr(value: str) -> str:
+    try:
+        network = ipaddress.IPv4Network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"not a valid IPv4 network in CIDR notation ({exc})") from None
+    if not network.is_private:
+        raise ValueError("must be a private (RFC 1918) range")
+    if not VPC_PREFIX_MIN <= network.prefixlen <= VPC_PREFIX_MAX:
+        raise ValueError(
+            f"prefix must be between /{VPC_PREFIX_MIN} and /{VPC_PREFIX_MAX} "
+            f"(the private tier is sized for pod IPs)"
+        )
+    return str(network)
+
+
+def _check_endpoints(value: tuple[str, ...]) -> tuple[str, ...]:
+    unknown = [name for name in value if name not in INTERFACE_ENDPOINT_IDS]
+    if unknown:
+        raise ValueError(
+            f"unknown interface endpoint(s) {', '.join(unknown)}; "
+            f"supported: {', '.join(sorted(INTERFACE_ENDPOINT_IDS))}"
+        )
+    return _check_unique(value)
+
+
+def _check_unique(value: tuple[str, ...]) -> tuple[str, ...]:
+    duplicates = sorted({item for item in value if value.count(item) > 1})
+    if duplicates:
+        raise ValueError(f"listed more than once: {', '.join(duplicates)}")
+    return value
+
+
+def _check_retention(value: int) -> int:
+    if value not in CLOUDWATCH_RETENTION_DAYS:
+        raise ValueError(
+            "not a CloudWatch Logs retention period; use one of "
+            + ", ".join(str(days) for days in sorted(CLOUDWATCH_RETENTION_DAYS))
+        )
+    return value
+
+
+def _check_tags(value: dict[str, str]) -> dict[str, str]:
+    problems = []
+    for key, tag_value in value.items():
+        if key.lower().startswith("aws:"):
+            problems.append(f"{key!r}: the aws: prefix is reserved by AWS")
+        elif key == "Environment":
+            problems.append(f"{key!r}: set per account from its role, do not set it here")
+        elif not _TAG_KEY_CHARS.match(key) or len(key) > 128:
+            problems.append(f"{key!r}: keys are 1-128 letters, digits, spaces or _.:/=+-@")
+        if len(tag_value) > 256:
+            problems.append(f"{key!r}: values are at most 256 characters")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return value
+
+
+AccountId = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
+Region = Annotated[str, StringConstraints(pattern=f"^{_REGION}$")]
+AvailabilityZone = Annotated[str, StringConstraints(pattern=f"^{_REGION}[a-z]$")]
+Cidr = Annotated[str, AfterValidator(_check_cidr)]
+RetentionDays = Annotated[int, AfterValidator(_check_retention)]
+Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+# --- sections -------------------------------------------------------------------------------
+
+
+class Organization(_Frozen):
+    name: str = Field(min_length=1, max_length=64)
+    """Human-readable organisation name (descriptions, reports)."""
+    prefix: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{1,11}$")]
+    """2-12 lowercase letters/digits; starts every deterministic resource name."""
+    home_region: Region
+    """Where the organisation-wide services (and the pipeline) live."""
+    allowed_regions: Annotated[tuple[Region, ...], AfterValidator(_check_unique)] = Field(
+        min_length=1
+    )
+    """Every account region must be in this list (later: enforced by an SCP too)."""
+
+
+class Budgets(_Frozen):
+    alert_emails: tuple[Email, ...] = Field(default=(), max_length=9)
+    """Addresses e-mailed by every budget alert (AWS Budgets allows 10 subscribers with SNS)."""
+    thresholds_percent: Annotated[tuple[int, ...], AfterValidator(_check_unique)] = Field(
+        default=(80, 100), min_length=1, max_length=5
+    )
+    """Alert when actual spend passes each of these percentages of the monthly limit."""
+
+
+class Network(_Frozen):
+    cidr: Cidr
+    """The VPC range: /16-/20, private, and not overlapping any other account's VPC."""
+    availability_zones: Annotated[tuple[AvailabilityZone, ...], AfterValidator(_check_unique)] = (
+        Field(min_length=2, max_length=3)
+    )
+    """2 or 3 AZ names in the account's region (AZ names are per account: check yours)."""
+    nat_gateways: Literal["per-az", "single"] = "per-az"
+    """per-az: one NAT gateway per AZ (survives an AZ outage); single: one (cheap, dev/sandbox)."""
+    interface_endpoints: Annotated[tuple[str, ...], AfterValidator(_check_endpoints)] = (
+        DEFAULT_INTERFACE_ENDPOINTS
+    )
+    """PrivateLink endpoints in the private tier, reachable on 443 from the VPC only."""
+    flow_logs_retention_days: RetentionDays = 365
+    """How long VPC flow logs (all traffic, KMS-encrypted) are kept."""
+
+
+class LogArchive(_Frozen):
+    object_lock_mode: Literal["COMPLIANCE", "GOVERNANCE"] = "COMPLIANCE"
+    """COMPLIANCE: nobody, root included, can delete a locked version early."""
+    object_lock_days: int = Field(default=365, ge=1, le=3650)
+    """Default object-lock retention of every new object version."""
+    glacier_after_days: int = Field(default=90, ge=30)
+    """Move objects to Glacier Instant Retrieval after this many days."""
+    expire_after_days: int = Field(default=2557, ge=1)
+    """Delete objects (and noncurrent versions) after this many days: 2557 is seven years."""
+
+
+class Account(_Frozen):
+    role: Role
+    id: AccountId
+    """The 12-digit AWS account id (the sample file uses placeholders)."""
+    region: Region
+    """The account's primary region; its stacks are bound to it."""
+    monthly_budget_usd: int = Field(gt=0)
+    """Monthly cost budget; the management account alerts at `budgets.thresholds_percent`."""
+    network: Network | None = None
+    """Required for shared-services and workload accounts; not allowed elsewhere."""
+    log_archive: LogArchive | None = None
+    """Security account only; defaults apply when omitted there."""
+
+    @property
+    def is_workload(self) -> bool:
+        return self.role in WORKLOAD_ROLES
+
+
+AccountName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,23}$")]
+
+
+class PlatformConfig(_Frozen):
+    organization: Organization
+    tags: Annotated[dict[str, str], AfterValidator(_check_tags)] = Field(min_length=1)
+    """Cost-allocation tags on every taggable resource; `Environment` is added per account."""
+    budgets: Budgets = Budgets()
+    accounts: dict[AccountName, Account] = Field(min_length=1)
+    """Account name -> account. The name becomes the stage id (`cdk deploy 'dev/*'`)."""
+
+    def accounts_with_role(self, *roles: Role) -> dict[str, Account]:
+        return {name: account for name, account in self.accounts.items() if account.role in roles}
+
+    def account_with_role(self, role: Role) -> tuple[str, Account]:
+        """The one account of a singleton role (validation guarantees exactly one)."""
+        ((name, account),) = self.accounts_with_role(role).items()
+        return name, account

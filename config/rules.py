@@ -1,0 +1,191 @@
+"""Rules that compare fields or accounts with each other.
+
+Each rule is a function from the (possibly partial) configuration to the problems it finds.
+They run even when some accounts failed field validation, over the accounts that passed, so
+one run of the loader reports every problem in the file.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any
+
+from config.model import (
+    NETWORKED_ROLES,
+    REQUIRED_WORKLOAD_ROLES,
+    SINGLETON_ROLES,
+    Account,
+    Organization,
+)
+
+_NO_VALUE: Any = object()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the config: where, what, and the value found there."""
+
+    path: str
+    message: str
+    value: Any = _NO_VALUE
+
+    def __str__(self) -> str:
+        shown = "" if self.value is _NO_VALUE else f" (got {self.value!r})"
+        return f"{self.path}: {self.message}{shown}"
+
+
+@dataclass(frozen=True)
+class PartialConfig:
+    """What survived field validation: the organisation if valid, and the valid accounts."""
+
+    organization: Organization | None
+    accounts: Mapping[str, Account]
+    all_account_names: tuple[str, ...]
+    """Every account name in the file, valid or not (so role counts don't over-report)."""
+
+
+Rule = Callable[[PartialConfig], Iterator[Problem]]
+
+
+def unique_account_ids(config: PartialConfig) -> Iterator[Problem]:
+    first_seen: dict[str, str] = {}
+    for name, account in config.accounts.items():
+        if account.id in first_seen:
+            yield Problem(
+                f"accounts.{name}.id",
+                f"account id already used by accounts.{first_seen[account.id]}.id",
+                account.id,
+            )
+        else:
+            first_seen[account.id] = name
+
+
+def one_account_per_singleton_role(config: PartialConfig) -> Iterator[Problem]:
+    for role in SINGLETON_ROLES:
+        holders = [name for name, acc in config.accounts.items() if acc.role == role]
+        if len(holders) > 1:
+            for name in holders[1:]:
+                yield Problem(
+                    f"accounts.{name}.role",
+                    f"only one {role} account is allowed; accounts.{holders[0]} has this role",
+                    role,
+                )
+        elif not holders and _all_accounts_valid(config):
+            yield Problem("accounts", f"no account has role {role!r}; exactly one is required")
+
+
+def workload_environments_present(config: PartialConfig) -> Iterator[Problem]:
+    if not _all_accounts_valid(config):
+        return  # a missing role may just be an account that failed validation
+    present = {account.role for account in config.accounts.values()}
+    for role in REQUIRED_WORKLOAD_ROLES:
+        if role not in present:
+            yield Problem(
+                "accounts",
+                f"no account has role {role!r}; dev, staging and prod each need at least one",
+            )
+
+
+def network_where_needed(config: PartialConfig) -> Iterator[Problem]:
+    for name, account in config.accounts.items():
+        if account.role in NETWORKED_ROLES and account.network is None:
+            yield Problem(f"accounts.{name}.network", f"required for a {account.role} account")
+        elif account.role not in NETWORKED_ROLES and account.network is not None:
+            yield Problem(
+                f"accounts.{name}.network",
+                f"not allowed for a {account.role} account (it has no VPC)",
+            )
+
+
+def log_archive_only_in_security(config: PartialConfig) -> Iterator[Problem]:
+    for name, account in config.accounts.items():
+        if account.log_archive is not None and account.role != "security":
+            yield Problem(
+                f"accounts.{name}.log_archive",
+                f"only the security account holds the log archive, not a {account.role} account",
+            )
+        archive = account.log_archive
+        if archive is None:
+            continue
+        if archive.expire_after_days < archive.object_lock_days:
+            yield Problem(
+                f"accounts.{name}.log_archive.expire_after_days",
+                f"must be at least object_lock_days ({archive.object_lock_days})",
+                archive.expire_after_days,
+            )
+        if archive.glacier_after_days >= archive.expire_after_days:
+            yield Problem(
+                f"accounts.{name}.log_archive.glacier_after_days",
+                f"must be less than expire_after_days ({archive.expire_after_days})",
+                archive.glacier_after_days,
+            )
+
+
+def regions_allowed(config: PartialConfig) -> Iterator[Problem]:
+    org = config.organization
+    if org is None:
+        return
+    allowed = ", ".join(org.allowed_regions)
+    if org.home_region not in org.allowed_regions:
+        yield Problem(
+            "organization.home_region", f"not in allowed_regions ({allowed})", org.home_region
+        )
+    for name, account in config.accounts.items():
+        if account.region not in org.allowed_regions:
+            yield Problem(
+                f"accounts.{name}.region",
+                f"not in organization.allowed_regions ({allowed})",
+                account.region,
+            )
+
+
+def availability_zones_in_region(config: PartialConfig) -> Iterator[Problem]:
+    for name, account in config.accounts.items():
+        if account.network is None:
+            continue
+        for index, zone in enumerate(account.network.availability_zones):
+            if zone[:-1] != account.region:
+                yield Problem(
+                    f"accounts.{name}.network.availability_zones.{index}",
+                    f"not an availability zone of the account's region {account.region}",
+                    zone,
+                )
+
+
+def cidrs_disjoint(config: PartialConfig) -> Iterator[Problem]:
+    """VPCs will share a Transit Gateway, so no two may overlap."""
+    networks = [
+        (name, ipaddress.IPv4Network(account.network.cidr))
+        for name, account in config.accounts.items()
+        if account.network is not None
+    ]
+    for (first, first_net), (second, second_net) in combinations(networks, 2):
+        if first_net.overlaps(second_net):
+            yield Problem(
+                f"accounts.{second}.network.cidr",
+                f"overlaps accounts.{first}.network.cidr ({first_net})",
+                str(second_net),
+            )
+
+
+RULES: tuple[Rule, ...] = (
+    unique_account_ids,
+    one_account_per_singleton_role,
+    workload_environments_present,
+    network_where_needed,
+    log_archive_only_in_security,
+    regions_allowed,
+    availability_zones_in_region,
+    cidrs_disjoint,
+)
+
+
+def check(config: PartialConfig) -> list[Problem]:
+    return [problem for rule in RULES for problem in rule(config)]
+
+
+def _all_accounts_valid(config: PartialConfig) -> bool:
+    return len(config.accounts) == len(config.all_account_names)

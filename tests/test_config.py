@@ -1,0 +1,307 @@
+"""The config model and its rules: every rule has a passing and a failing case, and every
+failing case checks that the message names the path and the offending value."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from config import ConfigError, load_config, parse_config
+from config.model import CLOUDWATCH_RETENTION_DAYS
+from tests.conftest import ROOT
+
+
+def problems_of(raw: dict[str, Any]) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw, source="test.yaml")
+    return [str(problem) for problem in caught.value.problems]
+
+
+def broken(raw: dict[str, Any], *edits: tuple[str, Any]) -> dict[str, Any]:
+    """A deep copy of `raw` with each dotted path set to a value (`...` deletes the key)."""
+    result = copy.deepcopy(raw)
+    for path, value in edits:
+        *parents, last = path.split(".")
+        node = result
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        if value is ...:
+            del node[last]
+        else:
+            node[last] = value
+    return result
+
+
+def test_sample_config_is_valid(sample_config):
+    assert sample_config.organization.prefix == "exco"
+    assert {a.role for a in sample_config.accounts.values()} == {
+        "management", "security", "shared-services", "dev", "staging", "prod", "sandbox"
+    }
+
+
+def test_models_are_frozen(sample_config):
+    with pytest.raises(Exception, match="frozen"):
+        sample_config.accounts["dev"].id = "999999999999"
+
+
+# --- field rules ------------------------------------------------------------------------------
+
+
+_FIELD_CASES = [
+    # (key to set, bad value, path reported, words in the message, value reported)
+    ("accounts.dev.id", "12345", "accounts.dev.id", "must be exactly 12 digits", "'12345'"),
+    ("accounts.dev.id", 444444444444, "accounts.dev.id", "quote it in YAML", "444444444444"),
+    ("accounts.dev.region", "europe", "accounts.dev.region", "not a region name", "'europe'"),
+    ("accounts.dev.role", "qa", "accounts.dev.role", "'management', 'security'", "'qa'"),
+    ("accounts.dev.network.cidr", "10.16.0.0/33", "accounts.dev.network.cidr",
+     "not a valid IPv4 network", "'10.16.0.0/33'"),
+    ("accounts.dev.network.cidr", "10.16.0.1/16", "accounts.dev.network.cidr",
+     "has host bits set", "'10.16.0.1/16'"),
+    ("accounts.dev.network.cidr", "10.0.0.0/8", "accounts.dev.network.cidr",
+     "prefix must be between /16 and /20", "'10.0.0.0/8'"),
+    ("accounts.dev.network.cidr", "10.16.0.0/24", "accounts.dev.network.cidr",
+     "prefix must be between /16 and /20", "'10.16.0.0/24'"),
+    ("accounts.dev.network.cidr", "52.16.0.0/16", "accounts.dev.network.cidr",
+     "must be a private (RFC 1918) range", "'52.16.0.0/16'"),
+    ("accounts.dev.network.availability_zones", ["eu-west-1a"],
+     "accounts.dev.network.availability_zones", "at least 2 items", "['eu-west-1a']"),
+    ("accounts.dev.network.availability_zones", ["eu-west-1a", "eu-west-1a"],
+     "accounts.dev.network.availability_zones", "listed more than once: eu-west-1a",
+     "['eu-west-1a', 'eu-west-1a']"),
+    ("accounts.dev.network.nat_gateways", "none", "accounts.dev.network.nat_gateways",
+     "'per-az' or 'single'", "'none'"),
+    ("accounts.dev.network.interface_endpoints", ["ecr-api"],
+     "accounts.dev.network.interface_endpoints", "unknown interface endpoint(s) ecr-api; "
+     "supported: autoscaling,", "['ecr-api']"),
+    ("accounts.dev.network.flow_logs_retention_days", 45,
+     "accounts.dev.network.flow_logs_retention_days", "not a CloudWatch Logs retention", "45"),
+    ("accounts.dev.monthly_budget_usd", 0, "accounts.dev.monthly_budget_usd",
+     "greater than 0", "0"),
+    ("organization.prefix", "Exco", "organization.prefix",
+     "must be 2-12 lowercase letters or digits", "'Exco'"),
+    ("tags.Environment", "prod", "tags", "'Environment': set per account from its role", None),
+    ("tags.aws:createdBy", "me", "tags", "'aws:createdBy': the aws: prefix is reserved", None),
+    ("budgets.alert_emails", ["not-an-address"], "budgets.alert_emails.0", "should match",
+     "'not-an-address'"),
+    ("accounts.security.log_archive.object_lock_mode", "FOREVER",
+     "accounts.security.log_archive.object_lock_mode", "'COMPLIANCE' or 'GOVERNANCE'",
+     "'FOREVER'"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "path", "words", "shown"), _FIELD_CASES)
+def test_field_rule_rejects_bad_value(sample_raw, key, value, path, words, shown):
+    (problem,) = problems_of(broken(sample_raw, (key, value)))
+    assert problem.startswith(f"{path}: ")
+    assert words in problem
+    if shown is not None:
+        assert problem.endswith(f"(got {shown})")
+
+
+def test_unknown_key_is_named(sample_raw):
+    (problem,) = problems_of(broken(sample_raw, ("accounts.dev.network.nat_gateway", "single")))
+    assert problem.startswith("accounts.dev.network.nat_gateway: unknown key")
+
+
+def test_missing_key_is_named(sample_raw):
+    (problem,) = problems_of(broken(sample_raw, ("accounts.prod.region", ...)))
+    assert problem == "accounts.prod.region: required key is missing"
+
+
+def test_defaults_apply_when_optional_keys_are_omitted(sample_raw):
+    raw = broken(
+        sample_raw,
+        ("accounts.dev.network.nat_gateways", ...),
+        ("accounts.dev.network.flow_logs_retention_days", ...),
+        ("accounts.security.log_archive", ...),
+        ("budgets", ...),
+    )
+    config = parse_config(raw)
+    network = config.accounts["dev"].network
+    assert (network.nat_gateways, network.flow_logs_retention_days) == ("per-az", 365)
+    assert network.interface_endpoints == ("ecr.api", "ecr.dkr", "sts", "logs")
+    assert config.budgets.thresholds_percent == (80, 100)
+
+
+def test_every_cloudwatch_retention_is_accepted(sample_raw):
+    for days in sorted(CLOUDWATCH_RETENTION_DAYS):
+        parse_config(broken(sample_raw, ("accounts.dev.network.flow_logs_retention_days", days)))
+
+
+# --- cross-field rules ------------------------------------------------------------------------
+
+
+def test_duplicate_account_id(sample_raw):
+    (problem,) = problems_of(broken(sample_raw, ("accounts.staging.id", "444444444444")))
+    assert problem == (
+        "accounts.staging.id: account id already used by accounts.dev.id (got '444444444444')"
+    )
+
+
+def test_overlapping_cidrs(sample_raw):
+    (problem,) = problems_of(broken(sample_raw, ("accounts.prod.network.cidr", "10.32.128.0/17")))
+    assert problem == (
+        "accounts.prod.network.cidr: overlaps accounts.staging.network.cidr (10.32.0.0/16) "
+        "(got '10.32.128.0/17')"
+    )
+
+
+def test_adjacent_cidrs_do_not_overlap(sample_raw):
+    parse_config(broken(sample_raw, ("accounts.sandbox.network.cidr", "10.64.16.0/20")))
+
+
+def test_second_singleton_role(sample_raw):
+    (problem,) = problems_of(broken(sample_raw, ("accounts.sandbox.role", "security"),
+                                    ("accounts.sandbox.network", ...)))
+    assert problem == (
+        "accounts.sandbox.role: only one security account is allowed; accounts.security has "
+        "this role (got 'security')"
+    )
+
+
+def test_missing_singleton_and_workload_roles(sample_raw):
+    raw = broken(sample_raw, ("accounts.management", ...), ("accounts.staging", ...))
+    assert problems_of(raw) == [
+        "accounts: no account has role 'management'; exactly one is required",
+        "accounts: no account has role 'staging'; dev, staging and prod each need at least one",
+    ]
+
+
+def test_sandbox_is_optional_and_environments_may_repeat(sample_raw):
+    raw = broken(sample_raw, ("accounts.sandbox", ...))
+    raw["accounts"]["dev-data"] = {
+        **copy.deepcopy(raw["accounts"]["dev"]),
+        "id": "888888888888",
+        "network": {**raw["accounts"]["dev"]["network"], "cidr": "10.80.0.0/16"},
+    }
+    config = parse_config(raw)
+    assert list(config.accounts_with_role("dev")) == ["dev", "dev-data"]
+
+
+def test_network_required_for_workloads_and_refused_elsewhere(sample_raw):
+    elsewhere = {**sample_raw["accounts"]["sandbox"]["network"], "cidr": "10.99.0.0/20"}
+    raw = broken(sample_raw, ("accounts.dev.network", ...),
+                 ("accounts.management.network", elsewhere))
+    assert set(problems_of(raw)) == {
+        "accounts.dev.network: required for a dev account",
+        "accounts.management.network: not allowed for a management account (it has no VPC)",
+    }
+
+
+def test_log_archive_only_in_security_and_consistent(sample_raw):
+    raw = broken(
+        sample_raw,
+        ("accounts.dev.log_archive", {}),
+        ("accounts.security.log_archive.expire_after_days", 60),
+    )
+    assert set(problems_of(raw)) == {
+        "accounts.dev.log_archive: only the security account holds the log archive, not a dev "
+        "account",
+        "accounts.security.log_archive.expire_after_days: must be at least object_lock_days "
+        "(365) (got 60)",
+        "accounts.security.log_archive.glacier_after_days: must be less than expire_after_days "
+        "(60) (got 90)",
+    }
+
+
+def test_regions_outside_allowed_list(sample_raw):
+    raw = broken(
+        sample_raw,
+        ("accounts.prod.region", "ap-south-1"),
+        ("accounts.prod.network.availability_zones", ["ap-south-1a", "ap-south-1b"]),
+        ("organization.home_region", "us-west-2"),
+    )
+    allowed = "eu-west-1, eu-central-1, us-east-1"
+    assert problems_of(raw) == [
+        f"organization.home_region: not in allowed_regions ({allowed}) (got 'us-west-2')",
+        f"accounts.prod.region: not in organization.allowed_regions ({allowed}) "
+        "(got 'ap-south-1')",
+    ]
+
+
+def test_availability_zone_outside_region(sample_raw):
+    raw = broken(sample_raw, ("accounts.dev.network.availability_zones",
+                              ["eu-west-1a", "eu-central-1b"]))
+    assert problems_of(raw) == [
+        "accounts.dev.network.availability_zones.1: not an availability zone of the account's "
+        "region eu-west-1 (got 'eu-central-1b')"
+    ]
+
+
+def test_every_problem_is_reported_at_once(sample_raw):
+    raw = broken(
+        sample_raw,
+        ("accounts.staging.id", "444444444444"),            # duplicate id
+        ("accounts.prod.network.cidr", "10.16.0.0/17"),      # overlaps dev
+        ("accounts.dev.netwrk", {}),                         # typo, in an account also checked
+        ("accounts.sandbox.network.flow_logs_retention_days", 10),
+        ("organization.prefix", "X"),
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw, source="bad.yaml")
+    message = str(caught.value)
+    assert message.startswith("bad.yaml: 5 problems in the platform configuration:\n")
+    for path in (
+        "organization.prefix",
+        "accounts.dev.netwrk",
+        "accounts.sandbox.network.flow_logs_retention_days",
+        "accounts.staging.id",
+        "accounts.prod.network.cidr",
+    ):
+        assert f"\n  - {path}: " in message
+
+
+# --- the file ---------------------------------------------------------------------------------
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match=r"nope.yaml: 1 problem .*\n  - \(file\): no such file"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_invalid_yaml_names_the_line(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("organization:\n  name: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"  - line 3, column 1: invalid YAML"):
+        load_config(path)
+
+
+@pytest.mark.parametrize(("text", "shown"), [("", "an empty document"), ("- a\n", "list")])
+def test_document_must_be_a_mapping(tmp_path, text, shown):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=f"expected a mapping, found {shown}"):
+        load_config(path)
+
+
+def test_app_stops_on_bad_config_before_writing_templates(sample_raw, tmp_path):
+    """`cdk synth` runs app.py: a bad config exits 2 with the message, no traceback, no template."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(sort_keys=False, data=broken(
+        sample_raw,
+        ("accounts.staging.id", "444444444444"),
+        ("accounts.prod.network.cidr", "10.32.0.0/17"),
+    )))
+    outdir = tmp_path / "cdk.out"
+    env = {
+        **os.environ,
+        "CDK_CONTEXT_JSON": json.dumps({"platform:config": str(bad)}),
+        "CDK_OUTDIR": str(outdir),
+    }
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=120, check=False,
+    )
+    assert result.returncode == 2
+    assert "accounts.staging.id: account id already used by accounts.dev.id" in result.stderr
+    assert "accounts.prod.network.cidr: overlaps accounts.staging.network.cidr" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not list(Path(outdir).glob("**/*.template.json"))
