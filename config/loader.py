@@ -12,7 +12,6 @@ from pydantic import BaseModel, ValidationError
 from config.model import Account, Organization, PlatformConfig
 from config.rules import PartialConfig, Problem, check
 
-
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -75,9 +74,11 @@ def _partial(config: PlatformConfig | None, raw: Mapping[str, Any]) -> PartialCo
     if isinstance(raw_accounts, Mapping):
         for name, value in raw_accounts.items():
             # An unknown key is already reported; don't let it hide this account's other rules.
-            known = {k: v for k, v in value.items() if k in Account.model_fields} if isinstance(
-                value, Mapping
-            ) else value
+            known = (
+                {k: v for k, v in value.items() if k in Account.model_fields}
+                if isinstance(value, Mapping)
+                else value
+            )
             account = _valid_or_none(Account, known)
             if account is not None:
                 accounts[str(name)] = account

@@ -31,8 +31,30 @@ NETWORKED_ROLES: tuple[Role, ...] = ("shared-services", *WORKLOAD_ROLES)
 """Roles whose account gets a VPC (and so must configure `network`)."""
 
 CLOUDWATCH_RETENTION_DAYS: frozenset[int] = frozenset(
-    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-     2922, 3288, 3653}
+    {
+        1,
+        3,
+        5,
+        7,
+        14,
+        30,
+        60,
+        90,
+        120,
+        150,
+        180,
+        365,
+        400,
+        545,
+        731,
+        1096,
+        1827,
+        2192,
+        2557,
+        2922,
+        3288,
+        3653,
+    }
 )
 """The retention periods CloudWatch Logs accepts."""
 

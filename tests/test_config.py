@@ -43,7 +43,13 @@ def broken(raw: dict[str, Any], *edits: tuple[str, Any]) -> dict[str, Any]:
 def test_sample_config_is_valid(sample_config):
     assert sample_config.organization.prefix == "exco"
     assert {a.role for a in sample_config.accounts.values()} == {
-        "management", "security", "shared-services", "dev", "staging", "prod", "sandbox"
+        "management",
+        "security",
+        "shared-services",
+        "dev",
+        "staging",
+        "prod",
+        "sandbox",
     }
 
 
@@ -61,39 +67,106 @@ _FIELD_CASES = [
     ("accounts.dev.id", 444444444444, "accounts.dev.id", "quote it in YAML", "444444444444"),
     ("accounts.dev.region", "europe", "accounts.dev.region", "not a region name", "'europe'"),
     ("accounts.dev.role", "qa", "accounts.dev.role", "'management', 'security'", "'qa'"),
-    ("accounts.dev.network.cidr", "10.16.0.0/33", "accounts.dev.network.cidr",
-     "not a valid IPv4 network", "'10.16.0.0/33'"),
-    ("accounts.dev.network.cidr", "10.16.0.1/16", "accounts.dev.network.cidr",
-     "has host bits set", "'10.16.0.1/16'"),
-    ("accounts.dev.network.cidr", "10.0.0.0/8", "accounts.dev.network.cidr",
-     "prefix must be between /16 and /20", "'10.0.0.0/8'"),
-    ("accounts.dev.network.cidr", "10.16.0.0/24", "accounts.dev.network.cidr",
-     "prefix must be between /16 and /20", "'10.16.0.0/24'"),
-    ("accounts.dev.network.cidr", "52.16.0.0/16", "accounts.dev.network.cidr",
-     "must be a private (RFC 1918) range", "'52.16.0.0/16'"),
-    ("accounts.dev.network.availability_zones", ["eu-west-1a"],
-     "accounts.dev.network.availability_zones", "at least 2 items", "['eu-west-1a']"),
-    ("accounts.dev.network.availability_zones", ["eu-west-1a", "eu-west-1a"],
-     "accounts.dev.network.availability_zones", "listed more than once: eu-west-1a",
-     "['eu-west-1a', 'eu-west-1a']"),
-    ("accounts.dev.network.nat_gateways", "none", "accounts.dev.network.nat_gateways",
-     "'per-az' or 'single'", "'none'"),
-    ("accounts.dev.network.interface_endpoints", ["ecr-api"],
-     "accounts.dev.network.interface_endpoints", "unknown interface endpoint(s) ecr-api; "
-     "supported: autoscaling,", "['ecr-api']"),
-    ("accounts.dev.network.flow_logs_retention_days", 45,
-     "accounts.dev.network.flow_logs_retention_days", "not a CloudWatch Logs retention", "45"),
-    ("accounts.dev.monthly_budget_usd", 0, "accounts.dev.monthly_budget_usd",
-     "greater than 0", "0"),
-    ("organization.prefix", "Exco", "organization.prefix",
-     "must be 2-12 lowercase letters or digits", "'Exco'"),
+    (
+        "accounts.dev.network.cidr",
+        "10.16.0.0/33",
+        "accounts.dev.network.cidr",
+        "not a valid IPv4 network",
+        "'10.16.0.0/33'",
+    ),
+    (
+        "accounts.dev.network.cidr",
+        "10.16.0.1/16",
+        "accounts.dev.network.cidr",
+        "has host bits set",
+        "'10.16.0.1/16'",
+    ),
+    (
+        "accounts.dev.network.cidr",
+        "10.0.0.0/8",
+        "accounts.dev.network.cidr",
+        "prefix must be between /16 and /20",
+        "'10.0.0.0/8'",
+    ),
+    (
+        "accounts.dev.network.cidr",
+        "10.16.0.0/24",
+        "accounts.dev.network.cidr",
+        "prefix must be between /16 and /20",
+        "'10.16.0.0/24'",
+    ),
+    (
+        "accounts.dev.network.cidr",
+        "52.16.0.0/16",
+        "accounts.dev.network.cidr",
+        "must be a private (RFC 1918) range",
+        "'52.16.0.0/16'",
+    ),
+    (
+        "accounts.dev.network.availability_zones",
+        ["eu-west-1a"],
+        "accounts.dev.network.availability_zones",
+        "at least 2 items",
+        "['eu-west-1a']",
+    ),
+    (
+        "accounts.dev.network.availability_zones",
+        ["eu-west-1a", "eu-west-1a"],
+        "accounts.dev.network.availability_zones",
+        "listed more than once: eu-west-1a",
+        "['eu-west-1a', 'eu-west-1a']",
+    ),
+    (
+        "accounts.dev.network.nat_gateways",
+        "none",
+        "accounts.dev.network.nat_gateways",
+        "'per-az' or 'single'",
+        "'none'",
+    ),
+    (
+        "accounts.dev.network.interface_endpoints",
+        ["ecr-api"],
+        "accounts.dev.network.interface_endpoints",
+        "unknown interface endpoint(s) ecr-api; supported: autoscaling,",
+        "['ecr-api']",
+    ),
+    (
+        "accounts.dev.network.flow_logs_retention_days",
+        45,
+        "accounts.dev.network.flow_logs_retention_days",
+        "not a CloudWatch Logs retention",
+        "45",
+    ),
+    (
+        "accounts.dev.monthly_budget_usd",
+        0,
+        "accounts.dev.monthly_budget_usd",
+        "greater than 0",
+        "0",
+    ),
+    (
+        "organization.prefix",
+        "Exco",
+        "organization.prefix",
+        "must be 2-12 lowercase letters or digits",
+        "'Exco'",
+    ),
     ("tags.Environment", "prod", "tags", "'Environment': set per account from its role", None),
     ("tags.aws:createdBy", "me", "tags", "'aws:createdBy': the aws: prefix is reserved", None),
-    ("budgets.alert_emails", ["not-an-address"], "budgets.alert_emails.0", "should match",
-     "'not-an-address'"),
-    ("accounts.security.log_archive.object_lock_mode", "FOREVER",
-     "accounts.security.log_archive.object_lock_mode", "'COMPLIANCE' or 'GOVERNANCE'",
-     "'FOREVER'"),
+    (
+        "budgets.alert_emails",
+        ["not-an-address"],
+        "budgets.alert_emails.0",
+        "should match",
+        "'not-an-address'",
+    ),
+    (
+        "accounts.security.log_archive.object_lock_mode",
+        "FOREVER",
+        "accounts.security.log_archive.object_lock_mode",
+        "'COMPLIANCE' or 'GOVERNANCE'",
+        "'FOREVER'",
+    ),
 ]
 
 
@@ -159,8 +232,9 @@ def test_adjacent_cidrs_do_not_overlap(sample_raw):
 
 
 def test_second_singleton_role(sample_raw):
-    (problem,) = problems_of(broken(sample_raw, ("accounts.sandbox.role", "security"),
-                                    ("accounts.sandbox.network", ...)))
+    (problem,) = problems_of(
+        broken(sample_raw, ("accounts.sandbox.role", "security"), ("accounts.sandbox.network", ...))
+    )
     assert problem == (
         "accounts.sandbox.role: only one security account is allowed; accounts.security has "
         "this role (got 'security')"
@@ -188,8 +262,9 @@ def test_sandbox_is_optional_and_environments_may_repeat(sample_raw):
 
 def test_network_required_for_workloads_and_refused_elsewhere(sample_raw):
     elsewhere = {**sample_raw["accounts"]["sandbox"]["network"], "cidr": "10.99.0.0/20"}
-    raw = broken(sample_raw, ("accounts.dev.network", ...),
-                 ("accounts.management.network", elsewhere))
+    raw = broken(
+        sample_raw, ("accounts.dev.network", ...), ("accounts.management.network", elsewhere)
+    )
     assert set(problems_of(raw)) == {
         "accounts.dev.network: required for a dev account",
         "accounts.management.network: not allowed for a management account (it has no VPC)",
@@ -222,14 +297,14 @@ def test_regions_outside_allowed_list(sample_raw):
     allowed = "eu-west-1, eu-central-1, us-east-1"
     assert problems_of(raw) == [
         f"organization.home_region: not in allowed_regions ({allowed}) (got 'us-west-2')",
-        f"accounts.prod.region: not in organization.allowed_regions ({allowed}) "
-        "(got 'ap-south-1')",
+        f"accounts.prod.region: not in organization.allowed_regions ({allowed}) (got 'ap-south-1')",
     ]
 
 
 def test_availability_zone_outside_region(sample_raw):
-    raw = broken(sample_raw, ("accounts.dev.network.availability_zones",
-                              ["eu-west-1a", "eu-central-1b"]))
+    raw = broken(
+        sample_raw, ("accounts.dev.network.availability_zones", ["eu-west-1a", "eu-central-1b"])
+    )
     assert problems_of(raw) == [
         "accounts.dev.network.availability_zones.1: not an availability zone of the account's "
         "region eu-west-1 (got 'eu-central-1b')"
@@ -239,9 +314,9 @@ def test_availability_zone_outside_region(sample_raw):
 def test_every_problem_is_reported_at_once(sample_raw):
     raw = broken(
         sample_raw,
-        ("accounts.staging.id", "444444444444"),            # duplicate id
-        ("accounts.prod.network.cidr", "10.16.0.0/17"),      # overlaps dev
-        ("accounts.dev.netwrk", {}),                         # typo, in an account also checked
+        ("accounts.staging.id", "444444444444"),  # duplicate id
+        ("accounts.prod.network.cidr", "10.16.0.0/17"),  # overlaps dev
+        ("accounts.dev.netwrk", {}),  # typo, in an account also checked
         ("accounts.sandbox.network.flow_logs_retention_days", 10),
         ("organization.prefix", "X"),
     )
@@ -285,11 +360,16 @@ def test_document_must_be_a_mapping(tmp_path, text, shown):
 def test_app_stops_on_bad_config_before_writing_templates(sample_raw, tmp_path):
     """`cdk synth` runs app.py: a bad config exits 2 with the message, no traceback, no template."""
     bad = tmp_path / "bad.yaml"
-    bad.write_text(yaml.safe_dump(sort_keys=False, data=broken(
-        sample_raw,
-        ("accounts.staging.id", "444444444444"),
-        ("accounts.prod.network.cidr", "10.32.0.0/17"),
-    )))
+    bad.write_text(
+        yaml.safe_dump(
+            sort_keys=False,
+            data=broken(
+                sample_raw,
+                ("accounts.staging.id", "444444444444"),
+                ("accounts.prod.network.cidr", "10.32.0.0/17"),
+            ),
+        )
+    )
     outdir = tmp_path / "cdk.out"
     env = {
         **os.environ,
@@ -297,8 +377,13 @@ def test_app_stops_on_bad_config_before_writing_templates(sample_raw, tmp_path):
         "CDK_OUTDIR": str(outdir),
     }
     result = subprocess.run(
-        [sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True,
-        timeout=120, check=False,
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 2
     assert "accounts.staging.id: account id already used by accounts.dev.id" in result.stderr
