@@ -1,0 +1,162 @@
+"""LogArchive: the organisation's write-once store for audit logs."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from policies.acknowledgements import acknowledge
+
+ObjectLockMode = Literal["COMPLIANCE", "GOVERNANCE"]
+
+DEFAULT_LOCK_RETENTION = Duration.days(365)
+DEFAULT_GLACIER_TRANSITION = Duration.days(90)
+DEFAULT_EXPIRY = Duration.days(2557)
+
+
+class LogArchive(Construct):
+    """An object-locked, KMS-encrypted, versioned S3 bucket with its own access-log bucket.
+
+    - Archive bucket: SSE-KMS with a customer-managed key (yearly rotation, S3 Bucket Keys to
+      keep KMS request costs down), versioning, object lock with a default retention, TLS
+      only, every form of public access blocked, bucket-owner-enforced object ownership,
+      server access logs to the access-log bucket, lifecycle to Glacier Instant Retrieval and
+      expiry, noncurrent versions expired on the same schedule.
+    - Access-log bucket: SSE-S3 (the only encryption S3 server access logging can write to),
+      versioned, TLS only, public access blocked, expiring on the same schedule.
+    - Both buckets and the key are always retained: removing the construct never deletes logs.
+
+    Exposes `bucket`, `key` and `access_logs_bucket`. Later constructs (the org trail, Config
+    delivery) add their own statements to the bucket and key policies.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        bucket_name: str,
+        access_logs_bucket_name: str,
+        object_lock_mode: ObjectLockMode = "COMPLIANCE",
+        object_lock_retention: Duration = DEFAULT_LOCK_RETENTION,
+        glacier_transition_after: Duration = DEFAULT_GLACIER_TRANSITION,
+        expire_after: Duration = DEFAULT_EXPIRY,
+    ) -> None:
+        """
+        :param bucket_name: the archive's deterministic name, so other accounts can find it.
+        :param access_logs_bucket_name: the access-log bucket's name.
+        :param object_lock_mode: COMPLIANCE (default): no one can shorten retention or delete
+            a locked version early; GOVERNANCE: principals with
+            s3:BypassGovernanceRetention can.
+        :param object_lock_retention: default retention of each object version; default 365
+            days.
+        :param glacier_transition_after: when objects move to Glacier Instant Retrieval;
+            default 90 days.
+        :param expire_after: when objects and noncurrent versions are deleted; default seven
+            years. Must not be shorter than the object-lock retention.
+        """
+        super().__init__(scope, id_)
+        lock_days = object_lock_retention.to_days()
+        if expire_after.to_days() < lock_days:
+            raise ValueError(
+                f"expire_after: must be at least object_lock_retention ({lock_days} days); "
+                f"got {expire_after.to_days()} days"
+            )
+        if glacier_transition_after.to_days() >= expire_after.to_days():
+            raise ValueError(
+                "glacier_transition_after: must be shorter than expire_after; "
+                f"got {glacier_transition_after.to_days()} days"
+            )
+        lock = (
+            s3.ObjectLockRetention.compliance(object_lock_retention)
+            if object_lock_mode == "COMPLIANCE"
+            else s3.ObjectLockRetention.governance(object_lock_retention)
+        )
+        expiry = s3.LifecycleRule(
+            id="expire",
+            expiration=expire_after,
+            noncurrent_version_expiration=expire_after,
+            abort_incomplete_multipart_upload_after=Duration.days(7),
+        )
+
+        self.access_logs_bucket = s3.Bucket(
+            self,
+            "AccessLogsBucket",
+            bucket_name=access_logs_bucket_name,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            versioned=True,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[expiry],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        _acknowledge_access_log_bucket(self.access_logs_bucket)
+
+        self.key = kms.Key(
+            self,
+            "Key",
+            description="Encrypts the organisation's log archive",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            bucket_name=bucket_name,
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,
+            versioned=True,
+            object_lock_enabled=True,
+            object_lock_default_retention=lock,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_logs_bucket,
+            server_access_logs_prefix="log-archive/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="archive",
+                    transitions=[
+                        s3.Transition(
+                            storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+                            transition_after=glacier_transition_after,
+                        )
+                    ],
+                ),
+                expiry,
+            ],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        acknowledge(
+            self.bucket,
+            "NIST.800.53.R5::NIST.800.53.R5-S3BucketReplicationEnabled",
+            "Accepted trade-off: the archive stays in the organisation's home region (data "
+            "residency) and is protected by S3's multi-AZ durability, versioning and "
+            "COMPLIANCE-mode object lock, so no principal can delete or overwrite a record. "
+            "A second-region copy is a business-continuity choice with its own cost.",
+        )
+
+
+def _acknowledge_access_log_bucket(bucket: s3.Bucket) -> None:
+    """The access-log bucket is the end of the logging chain; these findings are inherent.
+
+    (cdk-nag already treats a server-access-log destination as compliant with its logging
+    rules, so only encryption and replication need a word.)"""
+    acknowledge(
+        bucket,
+        "NIST.800.53.R5::NIST.800.53.R5-S3BucketReplicationEnabled",
+        "Server access logs of the archive are operational diagnostics, not audit records; "
+        "they are versioned and retained, and a cross-region copy would not add evidence.",
+    )
+    acknowledge(
+        bucket,
+        "NIST.800.53.R5::NIST.800.53.R5-S3DefaultEncryptionKMS",
+        "S3 server access logging delivers only to buckets encrypted with SSE-S3 (AES-256); "
+        "SSE-KMS here would make log delivery fail silently.",
+    )

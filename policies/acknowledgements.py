@@ -1,0 +1,40 @@
+"""The one way this project acknowledges a policy finding.
+
+An acknowledgement silences exactly one finding id (`Pack::RuleId`, with the `[detail]` the
+synth error prints where a rule reports several) on one construct, with a reason a security
+reviewer would accept. This helper refuses the shortcuts that make acknowledgements
+worthless: a rule id without its pack, an empty or boilerplate reason.
+"""
+
+from __future__ import annotations
+
+import re
+
+from aws_cdk import Acknowledgment, Validations
+from constructs import IConstruct
+
+MIN_REASON_LENGTH = 40
+METADATA_TYPE = "platform:acknowledgement"
+"""Marks acknowledgements the platform made (CDK records some of its own) for the tests."""
+_FINDING_ID = re.compile(r"^[A-Za-z0-9.\-]+::[A-Za-z0-9.\-]+(\[[^\]]+\])?$")
+_BOILERPLATE = re.compile(
+    r"^\s*(n/?a|none|todo|tbd|fixme|ok|fine|false positive|accepted|suppressed|not needed|"
+    r"not required|ignore|intentional|by design|see above)\W*$",
+    re.IGNORECASE,
+)
+
+
+def acknowledge(construct: IConstruct, finding_id: str, reason: str) -> None:
+    """Acknowledge `finding_id` on `construct` (and only there) for `reason`."""
+    if not _FINDING_ID.match(finding_id):
+        raise ValueError(
+            f"finding_id: expected 'Pack::RuleId' or 'Pack::RuleId[detail]' as printed by the "
+            f"synth error; got {finding_id!r}"
+        )
+    if len(reason.strip()) < MIN_REASON_LENGTH or _BOILERPLATE.match(reason):
+        raise ValueError(
+            f"reason: say why {finding_id} is safe here, in at least {MIN_REASON_LENGTH} "
+            f"characters; got {reason!r}"
+        )
+    Validations.of(construct).acknowledge(Acknowledgment(id=finding_id, reason=reason.strip()))
+    construct.node.add_metadata(METADATA_TYPE, finding_id)
