@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""The CDK app: read the platform config, build every account's stage, gate on policy.
+
+This is the only module that reads a file, an environment variable or CDK context. The
+config path comes from the `platform:config` context key (cdk.json sets the sample; override
+with `cdk synth -c platform:config=path/to/yours.yaml`).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import App
+
+from config import ConfigError, load_config
+from stages.platform import build_platform
+
+CONFIG_CONTEXT_KEY = "platform:config"
+DEFAULT_CONFIG = "config/platform.yaml"
+EXIT_BAD_CONFIG = 2
+CDK_JSON = Path(__file__).with_name("cdk.json")
+
+
+def create_app(**props: Any) -> App:
+    """An App with cdk.json's context (feature flags included) however it is started.
+
+    The CDK CLI passes cdk.json's context itself, and CLI context wins over these props;
+    loading it here makes `python app.py` and the tests build exactly what `cdk synth` does.
+    """
+    context = json.loads(CDK_JSON.read_text(encoding="utf-8"))["context"]
+    return App(context=context, **props)
+
+
+def main() -> int:
+    app = create_app()
+    path = app.node.try_get_context(CONFIG_CONTEXT_KEY) or DEFAULT_CONFIG
+    try:
+        config = load_config(path)
+    except ConfigError as error:
+        # The message lists every problem; a traceback would only bury it.
+        print(error, file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    build_platform(app, config)
+    app.synth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""What every stage and stack of the platform has in common."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import CfnResource, Environment, Stack, Stage, Tags
+from constructs import Construct
+
+from config import Account, PlatformConfig
+
+UNPROTECTED_ROLES = frozenset({"dev", "sandbox"})
+"""Roles whose stacks may be deleted without first lifting termination protection."""
+
+
+class PlatformStage(Stage):
+    """A stage bound to one account of the config, carrying the cost-allocation tags.
+
+    Every resource of every stack in the stage is tagged with `config.tags` plus
+    `Environment: <account role>`.
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, config: PlatformConfig) -> None:
+        self.config = config
+        self.account_config: Account = config.accounts[id_]
+        super().__init__(
+            scope,
+            id_,
+            env=Environment(account=self.account_config.id, region=self.account_config.region),
+        )
+        self.tags = {**config.tags, "Environment": self.account_config.role}
+        for key, value in self.tags.items():
+            Tags.of(self).add(key, value)
+
+    @property
+    def termination_protection(self) -> bool:
+        """Stacks outside dev and sandbox cannot be deleted by a stray `cdk destroy`."""
+        return self.account_config.role not in UNPROTECTED_ROLES
+
+    def tag_custom_resource_providers(self) -> None:
+        """Tag the Role and Lambda of CDK's custom-resource provider singletons.
+
+        CDK builds them as raw `CfnResource`s (e.g. the provider behind
+        `restrict_default_security_group`), which `Tags.of()` cannot reach. They sit directly
+        under their stack, so this looks only there. Call once, after the stage is built.
+        """
+        tags = [{"Key": key, "Value": value} for key, value in sorted(self.tags.items())]
+        for stack in self.node.children:
+            if not isinstance(stack, Stack):
+                continue
+            for child in stack.node.children:
+                child_id = child.node.id
+                if not (child_id.startswith("Custom::") and child_id.endswith("Provider")):
+                    continue
+                for resource in child.node.children:
+                    if isinstance(resource, CfnResource) and resource.cfn_resource_type in (
+                        "AWS::IAM::Role",
+                        "AWS::Lambda::Function",
+                    ):
+                        resource.add_property_override("Tags", tags)
+
+
+class PlatformStack(Stack):
+    """A stack whose availability zones come from config, never from an AWS lookup.
+
+    CDK looks AZs up (and caches them in cdk.context.json) when a construct asks an
+    environment-bound stack for them; overriding the property keeps synthesis offline and
+    makes the configured AZs the only ones the stack knows.
+    """
+
+    def __init__(
+        self,
+        scope: PlatformStage,
+        id_: str,
+        *,
+        description: str,
+        availability_zones: Sequence[str] = (),
+    ) -> None:
+        super().__init__(
+            scope,
+            id_,
+            description=description,
+            termination_protection=scope.termination_protection,
+        )
+        self._availability_zones = list(availability_zones)
+
+    @property
+    def availability_zones(self) -> list[str]:
+        if not self._availability_zones:
+            raise RuntimeError(
+                f"{self.node.path}: no availability zones configured for this stack; "
+                "pass them from the account's network config instead of looking them up"
+            )
+        return self._availability_zones

@@ -1,0 +1,18 @@
+"""The shared-services (platform tooling) account."""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from config import PlatformConfig
+from stages.base import PlatformStage
+from stages.network_stack import NetworkStack
+
+
+class SharedServicesStage(PlatformStage):
+    """The platform's own VPC (the network hub, registry and pipeline come next)."""
+
+    def __init__(self, scope: Construct, id_: str, *, config: PlatformConfig) -> None:
+        super().__init__(scope, id_, config=config)
+        assert self.account_config.network is not None  # guaranteed by config.rules
+        self.network_stack = NetworkStack(self, "Network", network=self.account_config.network)

@@ -1,0 +1,18 @@
+"""One class for every workload account: dev, staging, prod and sandbox differ only by config."""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from config import PlatformConfig
+from stages.base import PlatformStage
+from stages.network_stack import NetworkStack
+
+
+class WorkloadStage(PlatformStage):
+    """A workload account's stacks, split by lifecycle (cluster, data and edge come next)."""
+
+    def __init__(self, scope: Construct, id_: str, *, config: PlatformConfig) -> None:
+        super().__init__(scope, id_, config=config)
+        assert self.account_config.network is not None  # guaranteed by config.rules
+        self.network_stack = NetworkStack(self, "Network", network=self.account_config.network)
