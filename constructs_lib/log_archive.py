@@ -9,6 +9,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from constructs_lib.access_logs import AccessLogsBucket
 from policies.acknowledgements import acknowledge
 
 ObjectLockMode = Literal["COMPLIANCE", "GOVERNANCE"]
@@ -26,8 +27,8 @@ class LogArchive(Construct):
       only, every form of public access blocked, bucket-owner-enforced object ownership,
       server access logs to the access-log bucket, lifecycle to Glacier Instant Retrieval and
       expiry, noncurrent versions expired on the same schedule.
-    - Access-log bucket: SSE-S3 (the only encryption S3 server access logging can write to),
-      versioned, TLS only, public access blocked, expiring on the same schedule.
+    - Access-log bucket (`AccessLogsBucket`): SSE-S3, versioned, TLS only, public access
+      blocked, expiring on the archive's schedule.
     - Both buckets and the key are always retained: removing the construct never deletes logs.
 
     Exposes `bucket`, `key` and `access_logs_bucket`. Later constructs (the org trail, Config
@@ -76,26 +77,9 @@ class LogArchive(Construct):
             if object_lock_mode == "COMPLIANCE"
             else s3.ObjectLockRetention.governance(object_lock_retention)
         )
-        expiry = s3.LifecycleRule(
-            id="expire",
-            expiration=expire_after,
-            noncurrent_version_expiration=expire_after,
-            abort_incomplete_multipart_upload_after=Duration.days(7),
+        self.access_logs_bucket = AccessLogsBucket(
+            self, "AccessLogsBucket", bucket_name=access_logs_bucket_name, expire_after=expire_after
         )
-
-        self.access_logs_bucket = s3.Bucket(
-            self,
-            "AccessLogsBucket",
-            bucket_name=access_logs_bucket_name,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            versioned=True,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            lifecycle_rules=[expiry],
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        _acknowledge_access_log_bucket(self.access_logs_bucket)
 
         self.key = kms.Key(
             self,
@@ -129,7 +113,12 @@ class LogArchive(Construct):
                         )
                     ],
                 ),
-                expiry,
+                s3.LifecycleRule(
+                    id="expire",
+                    expiration=expire_after,
+                    noncurrent_version_expiration=expire_after,
+                    abort_incomplete_multipart_upload_after=Duration.days(7),
+                ),
             ],
             removal_policy=RemovalPolicy.RETAIN,
         )
@@ -141,22 +130,3 @@ class LogArchive(Construct):
             "COMPLIANCE-mode object lock, so no principal can delete or overwrite a record. "
             "A second-region copy is a business-continuity choice with its own cost.",
         )
-
-
-def _acknowledge_access_log_bucket(bucket: s3.Bucket) -> None:
-    """The access-log bucket is the end of the logging chain; these findings are inherent.
-
-    (cdk-nag already treats a server-access-log destination as compliant with its logging
-    rules, so only encryption and replication need a word.)"""
-    acknowledge(
-        bucket,
-        "NIST.800.53.R5::NIST.800.53.R5-S3BucketReplicationEnabled",
-        "Server access logs of the archive are operational diagnostics, not audit records; "
-        "they are versioned and retained, and a cross-region copy would not add evidence.",
-    )
-    acknowledge(
-        bucket,
-        "NIST.800.53.R5::NIST.800.53.R5-S3DefaultEncryptionKMS",
-        "S3 server access logging delivers only to buckets encrypted with SSE-S3 (AES-256); "
-        "SSE-KMS here would make log delivery fail silently.",
-    )
