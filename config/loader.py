@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from config.model import Account, Organization, PlatformConfig
+from config.model import Account, Organization, Pipeline, PlatformConfig
 from config.rules import PartialConfig, Problem, check
 
 M = TypeVar("M", bound=BaseModel)
@@ -69,7 +69,7 @@ def _partial(config: PlatformConfig | None, raw: Mapping[str, Any]) -> PartialCo
     raw_accounts = raw.get("accounts")
     names = tuple(str(n) for n in raw_accounts) if isinstance(raw_accounts, Mapping) else ()
     if config is not None:
-        return PartialConfig(config.organization, config.accounts, names)
+        return PartialConfig(config.organization, config.accounts, names, config.pipeline)
     accounts = {}
     if isinstance(raw_accounts, Mapping):
         for name, value in raw_accounts.items():
@@ -82,7 +82,12 @@ def _partial(config: PlatformConfig | None, raw: Mapping[str, Any]) -> PartialCo
             account = _valid_or_none(Account, known)
             if account is not None:
                 accounts[str(name)] = account
-    return PartialConfig(_valid_or_none(Organization, raw.get("organization")), accounts, names)
+    return PartialConfig(
+        _valid_or_none(Organization, raw.get("organization")),
+        accounts,
+        names,
+        _valid_or_none(Pipeline, raw.get("pipeline")),
+    )
 
 
 def _valid_or_none(model: type[M], value: Any) -> M | None:

@@ -210,6 +210,53 @@ class Account(_Frozen):
 
 AccountName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,23}$")]
 
+PROMOTION_RANK: dict[str, int] = {
+    "management": 0,
+    "security": 1,
+    "shared-services": 1,
+    "dev": 2,
+    "staging": 3,
+    "prod": 4,
+}
+"""The order changes travel in: a wave may not hold a lower rank than an earlier wave, nor mix
+ranks. Sandbox has no rank: the pipeline never deploys it."""
+
+
+class Wave(_Frozen):
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,23}$")]
+    """The wave's stage name in CodePipeline."""
+    accounts: Annotated[tuple[str, ...], AfterValidator(_check_unique)] = Field(min_length=1)
+    """Accounts deployed by this wave, in parallel (they must share one promotion rank)."""
+    approval: bool = False
+    """Stop before each stack's change set executes, for a person to review and approve it."""
+    health_check: bool = False
+    """After the wave deploys, run the health gate against each of its accounts."""
+
+
+class Pipeline(_Frozen):
+    repository: Annotated[str, StringConstraints(pattern=r"^[\w.-]+/[\w.-]+$")]
+    """`owner/name` of the Git repository holding this project."""
+    branch: str = Field(default="main", min_length=1)
+    """The branch whose every commit is promoted."""
+    connection_arn: Annotated[
+        str,
+        StringConstraints(
+            pattern=r"^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:"
+            r"\d{12}:connection/[0-9a-f-]{36}$"
+        ),
+    ]
+    """The CodeConnections (CodeStar) connection to the Git host, made once in the console."""
+    notification_emails: tuple[Email, ...] = ()
+    """Who hears about failed executions and approvals waiting (the topic is Chatbot-ready)."""
+    waves: tuple[Wave, ...] = Field(min_length=1)
+    """Promotion order: every account but sandbox in exactly one wave."""
+    cloudformation_execution_policies: tuple[
+        Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/.+$")],
+        ...,
+    ] = Field(default=("arn:aws:iam::aws:policy/AdministratorAccess",), min_length=1)
+    """What CloudFormation may do when the pipeline deploys (`cdk bootstrap`'s execution
+    policies). AdministratorAccess is CDK's default; a narrower policy is better."""
+
 
 class PlatformConfig(_Frozen):
     organization: Organization
@@ -218,9 +265,17 @@ class PlatformConfig(_Frozen):
     budgets: Budgets = Budgets()
     accounts: dict[AccountName, Account] = Field(min_length=1)
     """Account name -> account. The name becomes the stage id (`cdk deploy 'dev/*'`)."""
+    pipeline: Pipeline | None = None
+    """The CDK Pipeline in the shared-services account; without it stages deploy by hand."""
 
     def accounts_with_role(self, *roles: Role) -> dict[str, Account]:
         return {name: account for name, account in self.accounts.items() if account.role in roles}
+
+    def health_checked_accounts(self) -> frozenset[str]:
+        """Accounts whose pipeline wave runs the health gate (they get its read-only role)."""
+        if self.pipeline is None:
+            return frozenset()
+        return frozenset(n for w in self.pipeline.waves if w.health_check for n in w.accounts)
 
     def account_with_role(self, role: Role) -> tuple[str, Account]:
         """The one account of a singleton role (validation guarantees exactly one)."""

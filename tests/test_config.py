@@ -33,10 +33,11 @@ def broken(raw: dict[str, Any], *edits: tuple[str, Any]) -> dict[str, Any]:
         node = result
         for part in parents:
             node = node[int(part)] if isinstance(node, list) else node[part]
+        key = int(last) if isinstance(node, list) else last
         if value is ...:
-            del node[last]
+            del node[key]
         else:
-            node[last] = value
+            node[key] = value
     return result
 
 
@@ -233,7 +234,12 @@ def test_adjacent_cidrs_do_not_overlap(sample_raw):
 
 def test_second_singleton_role(sample_raw):
     (problem,) = problems_of(
-        broken(sample_raw, ("accounts.sandbox.role", "security"), ("accounts.sandbox.network", ...))
+        broken(
+            sample_raw,
+            ("accounts.sandbox.role", "security"),
+            ("accounts.sandbox.network", ...),
+            ("pipeline", ...),
+        )
     )
     assert problem == (
         "accounts.sandbox.role: only one security account is allowed; accounts.security has "
@@ -242,7 +248,9 @@ def test_second_singleton_role(sample_raw):
 
 
 def test_missing_singleton_and_workload_roles(sample_raw):
-    raw = broken(sample_raw, ("accounts.management", ...), ("accounts.staging", ...))
+    raw = broken(
+        sample_raw, ("accounts.management", ...), ("accounts.staging", ...), ("pipeline", ...)
+    )
     assert problems_of(raw) == [
         "accounts: no account has role 'management'; exactly one is required",
         "accounts: no account has role 'staging'; dev, staging and prod each need at least one",
@@ -250,7 +258,9 @@ def test_missing_singleton_and_workload_roles(sample_raw):
 
 
 def test_sandbox_is_optional_and_environments_may_repeat(sample_raw):
-    raw = broken(sample_raw, ("accounts.sandbox", ...))
+    raw = broken(
+        sample_raw, ("accounts.sandbox", ...), ("pipeline.waves.2.accounts", ["dev", "dev-data"])
+    )
     raw["accounts"]["dev-data"] = {
         **copy.deepcopy(raw["accounts"]["dev"]),
         "id": "888888888888",
@@ -332,6 +342,78 @@ def test_every_problem_is_reported_at_once(sample_raw):
         "accounts.prod.network.cidr",
     ):
         assert f"\n  - {path}: " in message
+
+
+def test_config_without_pipeline_is_valid(sample_raw):
+    assert parse_config(broken(sample_raw, ("pipeline", ...))).pipeline is None
+
+
+def test_pipeline_waves_must_cover_every_account_but_sandbox(sample_raw):
+    raw = broken(
+        sample_raw,
+        ("pipeline.waves.1.accounts", ["security"]),  # shared-services dropped
+        ("pipeline.waves.2.accounts", ["dev", "sandbox", "qa"]),
+    )
+    assert set(problems_of(raw)) == {
+        "pipeline.waves.2.accounts.1: sandbox is deployed by hand, never by the pipeline "
+        "(got 'sandbox')",
+        "pipeline.waves.2.accounts.2: no account of that name in accounts (got 'qa')",
+        "pipeline.waves: accounts.shared-services is in no wave; the pipeline deploys every "
+        "account but sandbox",
+    }
+
+
+def test_pipeline_waves_follow_promotion_order(sample_raw):
+    raw = broken(
+        sample_raw,
+        ("pipeline.waves.2.accounts", ["staging"]),
+        ("pipeline.waves.2.health_check", True),
+        ("pipeline.waves.3.accounts", ["dev"]),
+    )
+    assert problems_of(raw) == [
+        "pipeline.waves.3.accounts: deploys dev after an earlier wave deployed staging; changes "
+        "travel management, then security and shared-services, dev, staging, prod "
+        "(got ['dev'])",
+    ]
+
+
+def test_pipeline_wave_lists_an_account_once(sample_raw):
+    (problem,) = problems_of(broken(sample_raw, ("pipeline.waves.3.accounts", ["staging"] * 2)))
+    assert problem == (
+        "pipeline.waves.3.accounts: listed more than once: staging (got ['staging', 'staging'])"
+    )
+
+
+def test_pipeline_wave_may_not_mix_promotion_steps(sample_raw):
+    raw = broken(
+        sample_raw,
+        ("pipeline.waves.3.accounts", ["staging", "prod"]),
+        ("pipeline.waves.4", ...),
+    )
+    raw["pipeline"]["waves"][3]["approval"] = True
+    assert problems_of(raw) == [
+        "pipeline.waves.3.accounts: mixes promotion steps (prod, staging); give each its own "
+        "wave so one is proven before the next deploys (got ['staging', 'prod'])",
+    ]
+
+
+def test_prod_needs_approval_and_staging_needs_the_health_gate(sample_raw):
+    raw = broken(
+        sample_raw,
+        ("pipeline.waves.3.health_check", False),
+        ("pipeline.waves.4.approval", False),
+    )
+    assert problems_of(raw) == [
+        "pipeline.waves.3.health_check: a wave deploying staging or prod must run the health "
+        "gate (got False)",
+        "pipeline.waves.4.approval: a wave deploying prod must require approval (got False)",
+    ]
+
+
+def test_pipeline_connection_must_be_a_connection_arn(sample_raw):
+    (problem,) = problems_of(broken(sample_raw, ("pipeline.connection_arn", "github-token")))
+    assert problem.startswith("pipeline.connection_arn: ")
+    assert problem.endswith("(got 'github-token')")
 
 
 # --- the file ---------------------------------------------------------------------------------
