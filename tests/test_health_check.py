@@ -1,0 +1,124 @@
+"""The health gate against moto: healthy, unhealthy cluster or node group, alarm firing."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from pipelines.health_check import check_environment, main
+
+REGION = "eu-west-1"
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        yield boto3.Session(region_name=REGION)
+
+
+def make_cluster(session, name="platform", *, nodegroup="system") -> None:
+    eks = session.client("eks")
+    role = "arn:aws:iam::123456789012:role/eks"
+    eks.create_cluster(
+        name=name, roleArn=role, resourcesVpcConfig={"subnetIds": ["subnet-1", "subnet-2"]}
+    )
+    eks.create_nodegroup(
+        clusterName=name, nodegroupName=nodegroup, nodeRole=role, subnets=["subnet-1"]
+    )
+
+
+def make_alarm(session, name: str, state: str) -> None:
+    cloudwatch = session.client("cloudwatch")
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        MetricName="5XXError",
+        Namespace="AWS/ApplicationELB",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason="test says so")
+
+
+def test_healthy_environment_passes(aws):
+    make_cluster(aws)
+    make_alarm(aws, "api-errors", "OK")
+    report = check_environment(aws)
+    assert report.healthy, report.render()
+    assert report.checked == [
+        "EKS cluster platform (ACTIVE)",
+        "node group platform/system (ACTIVE)",
+        "1 CloudWatch alarm(s)",
+    ]
+
+
+def test_empty_environment_passes(aws):
+    assert check_environment(aws).healthy
+
+
+def patch_eks(monkeypatch, session, method: str, change) -> None:
+    """Make EKS answers report states moto never produces (moto's clusters are always ACTIVE)."""
+    eks = session.client("eks")
+    real = getattr(eks, method)
+
+    def changed(**kwargs):
+        answer = real(**kwargs)
+        change(answer)
+        return answer
+
+    monkeypatch.setattr(eks, method, changed)
+    other = session.client
+    monkeypatch.setattr(session, "client", lambda name, **kw: eks if name == "eks" else other(name))
+
+
+def test_cluster_not_active_fails(aws, monkeypatch):
+    make_cluster(aws)
+    patch_eks(
+        monkeypatch,
+        aws,
+        "describe_cluster",
+        lambda answer: answer["cluster"].update(status="UPDATING"),
+    )
+    assert check_environment(aws).problems == ["EKS cluster platform is UPDATING, not ACTIVE"]
+
+
+def test_nodegroup_health_issue_fails(aws, monkeypatch):
+    make_cluster(aws)
+    issue = {"code": "AsgInstanceLaunchFailures", "message": "no capacity"}
+    patch_eks(
+        monkeypatch,
+        aws,
+        "describe_nodegroup",
+        lambda answer: answer["nodegroup"].update(status="DEGRADED", health={"issues": [issue]}),
+    )
+    assert check_environment(aws).problems == [
+        "node group platform/system is DEGRADED, not ACTIVE",
+        "node group platform/system: AsgInstanceLaunchFailures: no capacity",
+    ]
+
+
+def test_alarm_firing_fails(aws):
+    make_alarm(aws, "api-errors", "ALARM")
+    make_alarm(aws, "queue-depth", "OK")
+    assert check_environment(aws).problems == ["alarm api-errors is in ALARM: test says so"]
+
+
+def test_main_assumes_the_role_and_exits_nonzero_when_unhealthy(aws, capsys):
+    iam = aws.client("iam")
+    role = iam.create_role(RoleName="exco-staging-health-check", AssumeRolePolicyDocument="{}")[
+        "Role"
+    ]["Arn"]
+    make_alarm(aws, "api-errors", "ALARM")
+    assert main(["--role-arn", role, "--region", REGION]) == 1
+    out = capsys.readouterr().out
+    assert "UNHEALTHY: alarm api-errors is in ALARM" in out
+    assert out.rstrip().endswith("1 problem(s)")
