@@ -22,6 +22,7 @@ CONFIG_CONTEXT_KEY = "platform:config"
 DEFAULT_CONFIG = "config/platform.yaml"
 EXIT_BAD_CONFIG = 2
 CDK_JSON = Path(__file__).with_name("cdk.json")
+PACKAGE_JSON = Path(__file__).with_name("package.json")
 
 
 def create_app(**props: Any) -> App:
@@ -34,6 +35,12 @@ def create_app(**props: Any) -> App:
     return App(context=context, **props)
 
 
+def cdk_cli_version() -> str:
+    """The CDK CLI version package.json pins (the pipeline runs the same one)."""
+    package = json.loads(PACKAGE_JSON.read_text(encoding="utf-8"))
+    return package["devDependencies"]["aws-cdk"]
+
+
 def main() -> int:
     app = create_app()
     path = app.node.try_get_context(CONFIG_CONTEXT_KEY) or DEFAULT_CONFIG
@@ -43,7 +50,7 @@ def main() -> int:
         # The message lists every problem; a traceback would only bury it.
         print(error, file=sys.stderr)
         return EXIT_BAD_CONFIG
-    build_platform(app, config)
+    build_platform(app, config, cdk_cli_version=cdk_cli_version())
     app.synth()
     return 0
 

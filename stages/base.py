@@ -8,6 +8,8 @@ from aws_cdk import CfnResource, Environment, Stack, Stage, Tags
 from constructs import Construct
 
 from config import Account, PlatformConfig
+from constructs_lib.health_check_role import HealthCheckRole
+from stages.naming import health_check_role_name, pipeline_health_check_role_arn
 
 UNPROTECTED_ROLES = frozenset({"dev", "sandbox"})
 """Roles whose stacks may be deleted without first lifting termination protection."""
@@ -31,6 +33,19 @@ class PlatformStage(Stage):
         self.tags = {**config.tags, "Environment": self.account_config.role}
         for key, value in self.tags.items():
             Tags.of(self).add(key, value)
+        if id_ in config.health_checked_accounts():
+            self.operations_stack = PlatformStack(
+                self,
+                "Operations",
+                description=f"{config.organization.name} {self.account_config.role} operations: "
+                "the pipeline health gate's read-only access",
+            )
+            HealthCheckRole(
+                self.operations_stack,
+                "HealthCheckRole",
+                role_name=health_check_role_name(config, id_),
+                trusted_role_arn=pipeline_health_check_role_arn(config),
+            )
 
     @property
     def termination_protection(self) -> bool:

@@ -7,6 +7,10 @@ purpose, so that two accounts agree on a name without a CloudFormation export be
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from config import PlatformConfig
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
 S3_BUCKET_NAME_MAX = 63
@@ -29,3 +33,15 @@ def bucket_name(prefix: str, environment: str, purpose: str, account_id: str, re
     if len(name) > S3_BUCKET_NAME_MAX:
         raise ValueError(f"bucket name {name!r} is longer than {S3_BUCKET_NAME_MAX} characters")
     return name
+
+
+def health_check_role_name(config: PlatformConfig, account_name: str) -> str:
+    """The read-only role the pipeline's health gate assumes in `account_name`."""
+    return resource_name(config.organization.prefix, account_name, "health-check")
+
+
+def pipeline_health_check_role_arn(config: PlatformConfig) -> str:
+    """The pipeline's health-gate role in shared-services: the only caller of the above."""
+    name, account = config.account_with_role("shared-services")
+    role = resource_name(config.organization.prefix, name, "pipeline-health-check")
+    return f"arn:aws:iam::{account.id}:role/{role}"

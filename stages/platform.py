@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from aws_cdk import App
+from aws_cdk import App, Tags
 
 from config import PlatformConfig
+from pipelines.promotion import build_pipeline
 from policies.gate import apply_policy_gate
 from stages.base import PlatformStage
 from stages.management import ManagementStage
@@ -27,11 +28,15 @@ STAGE_FOR_ROLE = MappingProxyType(
 )
 
 
-def build_platform(app: App, config: PlatformConfig) -> dict[str, PlatformStage]:
-    """Add every account's stage to `app` (each exactly once) and gate the app on policy.
+def build_platform(
+    app: App, config: PlatformConfig, *, cdk_cli_version: str
+) -> dict[str, PlatformStage]:
+    """Add every account's stage to `app` (each exactly once), the pipeline that promotes
+    them when config has one, and the policy gate over all of it.
 
-    Stage ids are the account names of the config, so `cdk deploy 'dev/*'` deploys the dev
-    account's stacks.
+    Stages stay at the top level either way, so `cdk deploy 'dev/*'` always names the dev
+    account's stacks; the pipeline's waves deploy those same stages (sandbox in none).
+    `cdk_cli_version` is the CLI the pipeline's self-mutation uses (package.json's pin).
     """
     stages = {
         name: STAGE_FOR_ROLE[account.role](app, name, config=config)
@@ -39,5 +44,10 @@ def build_platform(app: App, config: PlatformConfig) -> dict[str, PlatformStage]
     }
     for stage in stages.values():
         stage.tag_custom_resource_providers()
+    if config.pipeline is not None:
+        pipeline = build_pipeline(app, config, stages, cli_version=cdk_cli_version)
+        _, shared = config.account_with_role("shared-services")
+        for key, value in {**config.tags, "Environment": shared.role}.items():
+            Tags.of(pipeline).add(key, value)
     apply_policy_gate(app)
     return stages

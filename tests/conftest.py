@@ -39,6 +39,7 @@ class SynthesizedStack:
     region: str
     termination_protection: bool
     template: dict[str, Any]
+    template_file: Path
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
@@ -55,6 +56,9 @@ class Organisation:
     outdir: Path
     app: App
     stacks: dict[str, dict[str, SynthesizedStack]] = field(default_factory=dict)
+    """Stage (account name) -> stack id -> stack, for the stacks inside stages."""
+    top_level: dict[str, SynthesizedStack] = field(default_factory=dict)
+    """Stacks directly in the app (the pipeline)."""
 
     @property
     def report(self) -> dict[str, Any]:
@@ -63,32 +67,38 @@ class Organisation:
     def all_stacks(self) -> Iterator[SynthesizedStack]:
         for by_id in self.stacks.values():
             yield from by_id.values()
+        yield from self.top_level.values()
+
+
+def _read_stacks(directory: Path, stage: str) -> dict[str, SynthesizedStack]:
+    manifest = json.loads((directory / "manifest.json").read_text())
+    stacks = {}
+    for artifact in manifest["artifacts"].values():
+        if artifact["type"] != "aws:cloudformation:stack":
+            continue
+        account, region = artifact["environment"].removeprefix("aws://").split("/")
+        props = artifact["properties"]
+        stack_id = artifact["displayName"].split("/")[-1]
+        stacks[stack_id] = SynthesizedStack(
+            stage=stage,
+            id=stack_id,
+            account=account,
+            region=region,
+            termination_protection=props.get("terminationProtection", False),
+            template=json.loads((directory / props["templateFile"]).read_text()),
+            template_file=directory / props["templateFile"],
+        )
+    return stacks
 
 
 def read_assembly(outdir: Path, app: App) -> Organisation:
-    organisation = Organisation(outdir=outdir, app=app)
+    organisation = Organisation(outdir=outdir, app=app, top_level=_read_stacks(outdir, ""))
     root = json.loads((outdir / "manifest.json").read_text())
     for artifact in root["artifacts"].values():
-        if artifact["type"] != "cdk:cloud-assembly":
-            continue
-        stage_dir = outdir / artifact["properties"]["directoryName"]
-        stage = artifact["properties"]["directoryName"].removeprefix("assembly-")
-        manifest = json.loads((stage_dir / "manifest.json").read_text())
-        stacks = organisation.stacks.setdefault(stage, {})
-        for stack in manifest["artifacts"].values():
-            if stack["type"] != "aws:cloudformation:stack":
-                continue
-            account, region = stack["environment"].removeprefix("aws://").split("/")
-            props = stack["properties"]
-            stack_id = stack["displayName"].split("/")[-1]
-            stacks[stack_id] = SynthesizedStack(
-                stage=stage,
-                id=stack_id,
-                account=account,
-                region=region,
-                termination_protection=props.get("terminationProtection", False),
-                template=json.loads((stage_dir / props["templateFile"]).read_text()),
-            )
+        if artifact["type"] == "cdk:cloud-assembly":
+            directory = artifact["properties"]["directoryName"]
+            stage = directory.removeprefix("assembly-")
+            organisation.stacks[stage] = _read_stacks(outdir / directory, stage)
     return organisation
 
 
@@ -108,7 +118,7 @@ def organisation(sample_config: PlatformConfig, tmp_path_factory) -> Organisatio
     """The whole sample organisation, synthesized once for the session (policy gate on)."""
     outdir = tmp_path_factory.mktemp("cdk.out")
     app = platform_app.create_app(outdir=str(outdir))
-    build_platform(app, sample_config)
+    build_platform(app, sample_config, cdk_cli_version=platform_app.cdk_cli_version())
     app.synth()
     return read_assembly(outdir, app)
 

@@ -13,8 +13,8 @@ EXPECTED_STACKS = {
     "security": {"LogArchive"},
     "shared-services": {"Network"},
     "dev": {"Network"},
-    "staging": {"Network"},
-    "prod": {"Network"},
+    "staging": {"Network", "Operations"},
+    "prod": {"Network", "Operations"},
     "sandbox": {"Network"},
 }
 
@@ -25,18 +25,25 @@ def test_one_stage_per_account_with_the_expected_stacks(organisation):
 
 def test_every_stack_is_bound_to_its_account_and_region(organisation, sample_config):
     for stack in organisation.all_stacks():
+        if not stack.stage:
+            continue  # the pipeline: see test_pipeline
         account = sample_config.accounts[stack.stage]
         assert (stack.account, stack.region) == (account.id, account.region), stack.stage
 
 
 def test_termination_protection_everywhere_but_dev_and_sandbox(organisation):
-    protected = {(s.stage, s.id) for s in organisation.all_stacks() if s.termination_protection}
+    protected = {
+        (s.stage or "(app)", s.id) for s in organisation.all_stacks() if s.termination_protection
+    }
     assert protected == {
         ("management", "Budgets"),
         ("security", "LogArchive"),
         ("shared-services", "Network"),
         ("staging", "Network"),
         ("prod", "Network"),
+        ("staging", "Operations"),
+        ("prod", "Operations"),
+        ("(app)", "Pipeline"),
     }
 
 
@@ -103,7 +110,8 @@ def tags_of(resource: dict) -> dict[str, str]:
 def test_every_taggable_resource_carries_the_cost_allocation_tags(organisation, sample_config):
     checked = 0
     for stack in organisation.all_stacks():
-        expected = {**sample_config.tags, "Environment": sample_config.accounts[stack.stage].role}
+        account = sample_config.accounts[stack.stage or "shared-services"]  # pipeline: there
+        expected = {**sample_config.tags, "Environment": account.role}
         for logical_id, resource in stack.resources.items():
             if resource["Type"].startswith("Custom::") or not tags_property(resource["Type"]):
                 continue

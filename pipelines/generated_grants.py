@@ -1,0 +1,135 @@
+"""Review the IAM policies CDK Pipelines generates, statement by statement.
+
+CDK Pipelines gives each of its roles an inline default policy built from CDK's grant
+methods: read/write on the pipeline's artifact bucket and key, logs and test reports of its
+own CodeBuild projects, assuming the CDK bootstrap roles. cdk-nag flags their wildcards
+(`s3:GetObject*`, `<bucket>/*`, `log-group:/aws/codebuild/<project>:*`, ...).
+
+Rather than acknowledging a hand-copied list of finding ids, this module renders each
+statement the way cdk-nag does, and acknowledges a wildcard only when the whole statement
+matches one of the reviewed shapes below, on that policy alone. A statement of any other
+shape (a new grant in a future CDK version, or one of ours) is left alone, so its finding
+still fails synthesis and gets a human review.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import Stack
+from aws_cdk import aws_iam as iam
+from constructs import IConstruct
+
+from policies.acknowledgements import acknowledge
+
+
+@dataclass(frozen=True)
+class ReviewedShape:
+    """A kind of generated statement: which wildcard actions and resources it may hold."""
+
+    reason: str
+    actions: re.Pattern[str]
+    """Every action of the statement must match."""
+    resources: re.Pattern[str]
+    """Every resource of the statement (rendered like cdk-nag) must match."""
+
+
+def reviewed_shapes(artifact_bucket: str, artifact_key: str) -> tuple[ReviewedShape, ...]:
+    """The statement shapes CDK Pipelines generates, for this pipeline's bucket and key."""
+    codebuild = r"arn:aws:(logs|codebuild):[a-z0-9-]+:\d{12}:"
+    return (
+        ReviewedShape(
+            "CDK Pipelines' grant on the pipeline's own artifact bucket: the object wildcard "
+            "is every artifact key in that one bucket, the action wildcards are the S3 read/"
+            "write families of CDK's bucket grants.",
+            re.compile(r"s3:(GetObject\*|GetBucket\*|List\*|DeleteObject\*|PutObject\S*|Abort\*)"),
+            re.compile(rf"<{artifact_bucket}\.Arn>(/\*)?"),
+        ),
+        ReviewedShape(
+            "CDK Pipelines' use of the pipeline's own artifact KMS key (the statement names "
+            "only that key); the wildcards are the GenerateDataKey and ReEncrypt variants.",
+            re.compile(r"kms:(Decrypt|DescribeKey|Encrypt|GenerateDataKey\*|ReEncrypt\*)"),
+            re.compile(rf"<{artifact_key}\.Arn>"),
+        ),
+        ReviewedShape(
+            "A CodeBuild project of this pipeline writing its own build logs and test reports: "
+            "CodeBuild names both after the project, so the grant is scoped by that prefix.",
+            re.compile(
+                r"logs:(CreateLogGroup|CreateLogStream|PutLogEvents)|codebuild:("
+                r"BatchPutCodeCoverages|BatchPutTestCases|CreateReport|CreateReportGroup|"
+                r"UpdateReport)"
+            ),
+            re.compile(
+                codebuild + r"(log-group:/aws/codebuild/(<\w+>|\*)(:\*)?|report-group/(<\w+>-)?\*)"
+            ),
+        ),
+        ReviewedShape(
+            "Self-mutation and asset publishing assume only the CDK bootstrap roles (the "
+            "statement's condition requires their aws-cdk:bootstrap-role tag).",
+            re.compile(r"sts:AssumeRole"),
+            re.compile(r"arn:\*:iam::\d{12}:role/\*"),
+        ),
+        ReviewedShape(
+            "Read-only calls that have no resource-level permissions: CloudFormation stack "
+            "status and S3 bucket listing for self-mutation, and starting or reading the "
+            "asset-publishing CodeBuild builds.",
+            re.compile(
+                r"cloudformation:DescribeStacks|s3:ListBucket|codebuild:(BatchGetBuilds|"
+                r"StartBuild|StopBuild)"
+            ),
+            re.compile(r"\*"),
+        ),
+    )
+
+
+def acknowledge_generated_grants(
+    scope: IConstruct, shapes: Iterable[ReviewedShape], *, inline_reason: str
+) -> None:
+    """Acknowledge, policy by policy under `scope`, the wildcards of reviewed statements and
+    NIST's no-inline-policy finding (CDK Pipelines owns these default policies)."""
+    shapes = tuple(shapes)
+    stack = Stack.of(scope)
+    for construct in scope.node.find_all():
+        if not isinstance(construct, iam.CfnPolicy):
+            continue
+        document = stack.resolve(construct.policy_document)
+        details: dict[str, str] = {}
+        for statement in document.get("Statement", []):
+            actions = _as_list(statement.get("Action"))
+            resources = [_render(r) for r in _as_list(statement.get("Resource"))]
+            shape = next((s for s in shapes if _fits(s, actions, resources)), None)
+            if shape is None:
+                continue
+            for item in [f"Action::{a}" for a in actions] + [f"Resource::{r}" for r in resources]:
+                if "*" in item:
+                    details.setdefault(item, shape.reason)
+        for detail, reason in details.items():
+            acknowledge(construct, f"AwsSolutions::AwsSolutions-IAM5[{detail}]", reason)
+        acknowledge(construct, "NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy", inline_reason)
+
+
+def _fits(shape: ReviewedShape, actions: list[str], resources: list[str]) -> bool:
+    return all(shape.actions.fullmatch(a) for a in actions) and all(
+        shape.resources.fullmatch(r) for r in resources
+    )
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
+def _render(value: Any) -> str:
+    """A resource as cdk-nag prints it: Ref -> <Id>, GetAtt -> <Id.Attr>, joins concatenated."""
+    if isinstance(value, str):
+        return value
+    if "Ref" in value:
+        return f"<{value['Ref']}>"
+    if "Fn::GetAtt" in value:
+        return "<{}.{}>".format(*value["Fn::GetAtt"])
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_render(part) for part in parts)
+    return str(value)

@@ -1,0 +1,260 @@
+"""PipelineStack: the self-mutating CDK Pipeline that promotes a commit to production."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_cdk import Duration, Environment, RemovalPolicy, Stack, Stage, pipelines
+from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_codepipeline as codepipeline
+from aws_cdk import aws_codestarnotifications as notifications
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from constructs_lib.access_logs import AccessLogsBucket
+from pipelines.generated_grants import acknowledge_generated_grants, reviewed_shapes
+from policies.acknowledgements import acknowledge
+
+SYNTH_COMMANDS = ("make test", "make synth")
+"""The README's two commands: a failing test or policy finding stops the pipeline here."""
+
+HEALTH_CHECK_INSTALL = (
+    # Only boto3 (at the locked version) is needed; the full setup would add a minute.
+    'python -m pip install --quiet $(grep -E "^(boto3|botocore|s3transfer)==" requirements.lock)'
+)
+
+
+ARTIFACT_RETENTION = Duration.days(90)
+"""Artifacts (and their access logs) older than this are deleted; Git is the source."""
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One stage in a wave, and what guards it."""
+
+    stage: Stage
+    approval: bool = False
+    """Each stack's change set waits for a person to approve it before it executes."""
+    health_check_role_arn: str | None = None
+    """When set, the health gate assumes this role after the stage deploys."""
+
+
+@dataclass(frozen=True)
+class PromotionWave:
+    """Stages deployed in parallel; the next wave starts when all of them (and their gates)
+    have succeeded."""
+
+    name: str
+    deployments: Sequence[Deployment]
+
+
+class PipelineStack(Stack):
+    """A CodePipeline (V2) built with CDK Pipelines, sourced from one branch of one repository.
+
+    Source (CodeConnections) -> Synth (`make test`, `make synth`; tests and the policy gate
+    stop a bad commit) -> UpdatePipeline (self-mutation) -> asset publishing -> one stage per
+    wave, in order. Artifacts live in a versioned, access-logged bucket encrypted with a
+    rotating KMS key that the target accounts' deploy roles may use. Failures, approvals
+    waiting and successes go to an encrypted SNS topic, ready for AWS Chatbot or e-mail.
+    Exposes `pipeline`, `source`, `topic` and `health_check_role`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        env: Environment,
+        description: str,
+        repository: str,
+        branch: str,
+        connection_arn: str,
+        cli_version: str,
+        waves: Sequence[PromotionWave],
+        health_check_role_name: str,
+        notification_emails: Sequence[str] = (),
+    ) -> None:
+        """
+        :param repository: `owner/name` of the Git repository.
+        :param branch: every commit to it is promoted.
+        :param connection_arn: the CodeConnections connection to the Git host.
+        :param cli_version: the CDK CLI version self-mutation and asset publishing use
+            (keep it the version package.json pins).
+        :param waves: the promotion order.
+        :param health_check_role_name: the name of the role health-gate steps run as; the
+            environments' read-only roles trust exactly this name.
+        :param notification_emails: subscribed to the topic; default none.
+        """
+        super().__init__(scope, id_, env=env, description=description, termination_protection=True)
+        if not waves:
+            raise ValueError("waves: at least one wave is required; got none")
+        self.source = pipelines.CodePipelineSource.connection(
+            repository, branch, connection_arn=connection_arn
+        )
+        self.artifact_key = kms.Key(
+            self,
+            "ArtifactsKey",
+            description="Encrypts pipeline artifacts; the target accounts' deploy roles decrypt",
+            enable_key_rotation=True,
+        )
+        self.artifact_bucket = s3.Bucket(
+            self,
+            "Artifacts",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.artifact_key,
+            bucket_key_enabled=True,
+            versioned=True,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=AccessLogsBucket(
+                self, "ArtifactsAccessLogs", expire_after=ARTIFACT_RETENTION
+            ),
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire",
+                    expiration=ARTIFACT_RETENTION,
+                    noncurrent_version_expiration=Duration.days(30),
+                    abort_incomplete_multipart_upload_after=Duration.days(7),
+                )
+            ],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        acknowledge(
+            self.artifact_bucket,
+            "NIST.800.53.R5::NIST.800.53.R5-S3BucketReplicationEnabled",
+            "Pipeline artifacts are rebuilt from Git by the next execution and expire after "
+            f"{ARTIFACT_RETENTION.to_days()} days; a second-region copy would protect nothing.",
+        )
+        self.pipeline = pipelines.CodePipeline(
+            self,
+            "Pipeline",
+            synth=pipelines.ShellStep(
+                "Synth",
+                input=self.source,
+                env={"CI": "true"},
+                commands=list(SYNTH_COMMANDS),
+                primary_output_directory="cdk.out",
+            ),
+            artifact_bucket=self.artifact_bucket,  # cross-account use of its key is granted
+            self_mutation=True,
+            cli_version=cli_version,
+            code_build_defaults=pipelines.CodeBuildOptions(
+                build_environment=codebuild.BuildEnvironment(
+                    build_image=codebuild.LinuxBuildImage.STANDARD_7_0,
+                    compute_type=codebuild.ComputeType.MEDIUM,
+                ),
+                timeout=Duration.minutes(30),
+            ),
+        )
+        self.health_check_role = iam.Role(
+            self,
+            "HealthCheckRole",
+            role_name=health_check_role_name,
+            description="Runs the health gate: may only assume the environments' read roles",
+            assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"),
+        )
+        targets = [
+            d.health_check_role_arn for w in waves for d in w.deployments if d.health_check_role_arn
+        ]
+        if targets:
+            iam.ManagedPolicy(
+                self,
+                "HealthCheckPolicy",
+                description="Assume the read-only health-check role of each gated environment",
+                roles=[self.health_check_role],
+                statements=[iam.PolicyStatement(actions=["sts:AssumeRole"], resources=targets)],
+            )
+        for wave in waves:
+            self._add_wave(wave)
+        self.pipeline.build_pipeline()
+        self.topic = self._notifications(notification_emails)
+        acknowledge_generated_grants(
+            self,
+            reviewed_shapes(
+                artifact_bucket=self.get_logical_id(self.artifact_bucket.node.default_child),
+                artifact_key=self.get_logical_id(self.artifact_key.node.default_child),
+            ),
+            inline_reason="Default policy CDK Pipelines generates for its own role from CDK's "
+            "grant methods; it changes with the pipeline's structure, which self-mutation "
+            "keeps in step, so a separately managed policy would drift.",
+        )
+
+    def _add_wave(self, wave: PromotionWave) -> None:
+        pipeline_wave = self.pipeline.add_wave(wave.name)
+        for deployment in wave.deployments:
+            stage = deployment.stage
+            stacks = [child for child in stage.node.children if isinstance(child, Stack)]
+            stack_steps = [
+                pipelines.StackSteps(
+                    stack=stack,
+                    change_set=[
+                        pipelines.ManualApprovalStep(
+                            f"Approve-{stack.stack_name}",
+                            comment=f"Review the change set of {stack.stack_name} in the "
+                            "CloudFormation console, then approve to execute it.",
+                        )
+                    ],
+                )
+                for stack in stacks
+                if deployment.approval
+            ]
+            post = []
+            if deployment.health_check_role_arn:
+                post.append(
+                    pipelines.CodeBuildStep(
+                        f"HealthCheck-{stage.stage_name}",
+                        input=self.source,
+                        role=self.health_check_role,
+                        install_commands=[HEALTH_CHECK_INSTALL],
+                        commands=[
+                            "python -m pipelines.health_check "
+                            f"--role-arn {deployment.health_check_role_arn} "
+                            f"--region {stage.region}"
+                        ],
+                    )
+                )
+            pipeline_wave.add_stage(stage, stack_steps=stack_steps, post=post)
+
+    def _notifications(self, emails: Sequence[str]) -> sns.Topic:
+        key = kms.Key(
+            self,
+            "NotificationsKey",
+            description="Encrypts pipeline notifications",
+            enable_key_rotation=True,
+        )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCodeStarNotificationsViaSns",
+                principals=[iam.ServicePrincipal("codestar-notifications.amazonaws.com")],
+                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+                resources=["*"],
+                conditions={"StringEquals": {"kms:ViaService": f"sns.{self.region}.amazonaws.com"}},
+            )
+        )
+        topic = sns.Topic(
+            self,
+            "Notifications",
+            display_name="Platform pipeline",
+            master_key=key,
+            enforce_ssl=True,
+        )
+        for email in emails:
+            topic.add_subscription(subscriptions.EmailSubscription(email))
+        self.pipeline.pipeline.notify_on(
+            "NotifyOnFailureAndApproval",
+            topic,
+            events=[
+                codepipeline.PipelineNotificationEvents.PIPELINE_EXECUTION_FAILED,
+                codepipeline.PipelineNotificationEvents.ACTION_EXECUTION_FAILED,
+                codepipeline.PipelineNotificationEvents.MANUAL_APPROVAL_NEEDED,
+                codepipeline.PipelineNotificationEvents.PIPELINE_EXECUTION_SUCCEEDED,
+            ],
+            detail_type=notifications.DetailType.FULL,
+        )
+        return topic

@@ -1,0 +1,53 @@
+"""Translate the config's `pipeline` section into a PipelineStack over the built stages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import App, Environment, Stage
+
+from config import PlatformConfig
+from pipelines.pipeline_stack import Deployment, PipelineStack, PromotionWave
+from stages.naming import health_check_role_name, pipeline_health_check_role_arn
+
+PIPELINE_STACK_ID = "Pipeline"
+
+
+def build_pipeline(
+    app: App, config: PlatformConfig, stages: Mapping[str, Stage], *, cli_version: str
+) -> PipelineStack:
+    """The pipeline in the shared-services account, deploying `stages` wave by wave."""
+    assert config.pipeline is not None
+    _, shared = config.account_with_role("shared-services")
+    waves = [
+        PromotionWave(
+            name=wave.name,
+            deployments=[
+                Deployment(
+                    stage=stages[name],
+                    approval=wave.approval,
+                    health_check_role_arn=(
+                        f"arn:aws:iam::{config.accounts[name].id}:role/"
+                        f"{health_check_role_name(config, name)}"
+                        if wave.health_check
+                        else None
+                    ),
+                )
+                for name in wave.accounts
+            ],
+        )
+        for wave in config.pipeline.waves
+    ]
+    return PipelineStack(
+        app,
+        PIPELINE_STACK_ID,
+        env=Environment(account=shared.id, region=shared.region),
+        description=f"{config.organization.name} platform pipeline: commit to production",
+        repository=config.pipeline.repository,
+        branch=config.pipeline.branch,
+        connection_arn=config.pipeline.connection_arn,
+        cli_version=cli_version,
+        waves=waves,
+        health_check_role_name=pipeline_health_check_role_arn(config).rsplit("/", 1)[1],
+        notification_emails=config.pipeline.notification_emails,
+    )

@@ -1,0 +1,209 @@
+"""What the pipeline promotes, in which order, and where it stops: read from the synthesized
+pipeline template of the sample organisation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import app as platform_app
+
+
+@pytest.fixture(scope="module")
+def pipeline_stack(organisation):
+    return organisation.top_level["Pipeline"]
+
+
+@pytest.fixture(scope="module")
+def stages(pipeline_stack) -> dict[str, list[dict]]:
+    """CodePipeline stage name -> its actions, as synthesized."""
+    (pipeline,) = pipeline_stack.of_type("AWS::CodePipeline::Pipeline").values()
+    return {stage["Name"]: stage["Actions"] for stage in pipeline["Properties"]["Stages"]}
+
+
+def buildspec(pipeline_stack, action: dict) -> dict:
+    project = pipeline_stack.resources[action["Configuration"]["ProjectName"]["Ref"]]
+    return json.loads(project["Properties"]["Source"]["BuildSpec"])
+
+
+def by_name(actions: list[dict]) -> dict[str, dict]:
+    return {action["Name"]: action for action in actions}
+
+
+def test_pipeline_lives_in_shared_services(pipeline_stack, sample_config):
+    shared = sample_config.accounts["shared-services"]
+    assert (pipeline_stack.account, pipeline_stack.region) == (shared.id, shared.region)
+    assert pipeline_stack.termination_protection
+
+
+def test_promotion_order(stages, sample_config):
+    # CDK Pipelines names a wave of one stage after that stage (the account).
+    waves = [
+        w.accounts[0] if len(w.accounts) == 1 else w.name for w in sample_config.pipeline.waves
+    ]
+    assert waves == ["management", "foundation", "dev", "staging", "prod"]
+    assert list(stages) == ["Source", "Build", "UpdatePipeline", "Assets", *waves]
+
+
+def test_source_is_the_configured_branch_through_the_connection(stages, sample_config):
+    (source,) = stages["Source"]
+    assert source["ActionTypeId"]["Provider"] == "CodeStarSourceConnection"
+    assert source["Configuration"] == {
+        "ConnectionArn": sample_config.pipeline.connection_arn,
+        "FullRepositoryId": "example-corp/aws-platform",
+        "BranchName": "main",
+    }
+
+
+def test_synth_runs_the_readme_commands_tests_first(pipeline_stack, stages):
+    (synth,) = stages["Build"]
+    spec = buildspec(pipeline_stack, synth)
+    assert spec["phases"]["build"]["commands"] == ["make test", "make synth"]
+    assert spec["artifacts"]["base-directory"] == "cdk.out"
+    project = pipeline_stack.resources[synth["Configuration"]["ProjectName"]["Ref"]]
+    variables = project["Properties"]["Environment"]["EnvironmentVariables"]
+    assert {"Name": "CI", "Type": "PLAINTEXT", "Value": "true"} in variables
+
+
+def test_pipeline_mutates_itself_with_the_pinned_cli(pipeline_stack, stages):
+    (mutate,) = stages["UpdatePipeline"]
+    spec = buildspec(pipeline_stack, mutate)
+    assert (
+        f"npm install -g aws-cdk@{platform_app.cdk_cli_version()}"
+        in spec["phases"]["install"]["commands"]
+    )
+    assert any("deploy Pipeline" in c for c in spec["phases"]["build"]["commands"])
+
+
+def test_accounts_in_one_wave_deploy_in_parallel(stages):
+    actions = by_name(stages["foundation"])
+    assert actions["security.LogArchive.Prepare"]["RunOrder"] == 1
+    assert actions["shared-services.Network.Prepare"]["RunOrder"] == 1
+    assert actions["security.LogArchive.Deploy"]["RunOrder"] == 2
+    assert actions["shared-services.Network.Deploy"]["RunOrder"] == 2
+
+
+def test_every_stack_deploys_with_its_accounts_bootstrap_role(stages, sample_config):
+    for wave in sample_config.pipeline.waves:
+        for action in stages[wave.accounts[0] if len(wave.accounts) == 1 else wave.name]:
+            if action["ActionTypeId"]["Provider"] != "CloudFormation":
+                continue
+            account = next(
+                n for n in wave.accounts if action["Configuration"]["StackName"].startswith(f"{n}-")
+            )
+            role = "".join(p for p in action["RoleArn"]["Fn::Join"][1] if isinstance(p, str))
+            assert f":iam::{sample_config.accounts[account].id}:role/cdk-" in role
+
+
+def test_prod_change_sets_wait_for_approval_before_they_execute(stages):
+    actions = by_name(stages["prod"])
+    for stack in ("Network", "Operations"):
+        prepare = actions[f"{stack}.Prepare"]
+        approve = actions[f"{stack}.Approve-prod-{stack}"]
+        deploy = actions[f"{stack}.Deploy"]
+        assert approve["ActionTypeId"] == {
+            "Category": "Approval",
+            "Owner": "AWS",
+            "Provider": "Manual",
+            "Version": "1",
+        }
+        assert prepare["RunOrder"] < approve["RunOrder"] < deploy["RunOrder"]
+        assert "Review the change set of prod-" in approve["Configuration"]["CustomData"]
+
+
+def test_no_approval_outside_prod(stages):
+    for wave in ("management", "foundation", "dev", "staging"):
+        assert not [a for a in stages[wave] if a["ActionTypeId"]["Category"] == "Approval"]
+
+
+@pytest.mark.parametrize(
+    ("wave", "account_id"), [("staging", "555555555555"), ("prod", "666666666666")]
+)
+def test_health_gate_runs_after_the_wave_with_the_read_only_role(
+    pipeline_stack, stages, wave, account_id
+):
+    actions = stages[wave]
+    gate = by_name(actions)[f"HealthCheck-{wave}"]
+    assert gate["RunOrder"] > max(a["RunOrder"] for a in actions if a is not gate)
+    commands = buildspec(pipeline_stack, gate)["phases"]["build"]["commands"]
+    assert commands == [
+        "python -m pipelines.health_check "
+        f"--role-arn arn:aws:iam::{account_id}:role/exco-{wave}-health-check --region eu-west-1"
+    ]
+
+
+def test_no_health_gate_before_staging(stages):
+    for wave in ("management", "foundation", "dev"):
+        assert not [a for a in stages[wave] if a["Name"].startswith("HealthCheck")]
+
+
+def test_sandbox_is_never_deployed_by_the_pipeline(pipeline_stack, stages, organisation):
+    everything = json.dumps(stages)
+    assert "sandbox" not in everything and "777777777777" not in everything
+    assert "Network" in organisation.stacks["sandbox"]  # still synthesized, for `cdk deploy`
+
+
+def test_health_gate_role_may_only_assume_the_environments_read_roles(pipeline_stack):
+    (policy,) = [
+        p
+        for p in pipeline_stack.of_type("AWS::IAM::ManagedPolicy").values()
+        if "HealthCheck" in json.dumps(p["Properties"]["Roles"])
+    ]
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "sts:AssumeRole"
+    assert statement["Resource"] == [
+        "arn:aws:iam::555555555555:role/exco-staging-health-check",
+        "arn:aws:iam::666666666666:role/exco-prod-health-check",
+    ]
+
+
+def test_environment_read_role_trusts_only_the_pipeline_gate(organisation):
+    stack = organisation.stacks["staging"]["Operations"]
+    (role,) = stack.of_type("AWS::IAM::Role").values()
+    assert role["Properties"]["RoleName"] == "exco-staging-health-check"
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Condition"] == {
+        "ArnEquals": {
+            "aws:PrincipalArn": "arn:aws:iam::333333333333:role/"
+            "exco-shared-services-pipeline-health-check"
+        }
+    }
+    (policy,) = stack.of_type("AWS::IAM::ManagedPolicy").values()
+    actions = {
+        a
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+    assert actions == {
+        "eks:DescribeCluster",
+        "eks:ListNodegroups",
+        "eks:DescribeNodegroup",
+        "eks:ListClusters",
+        "cloudwatch:DescribeAlarms",
+    }
+
+
+def test_artifacts_are_encrypted_versioned_and_logged(pipeline_stack):
+    (pipeline,) = pipeline_stack.of_type("AWS::CodePipeline::Pipeline").values()
+    store = pipeline["Properties"]["ArtifactStore"]
+    bucket = pipeline_stack.resources[store["Location"]["Ref"]]["Properties"]
+    assert store["EncryptionKey"]["Type"] == "KMS"
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert "LoggingConfiguration" in bucket
+
+
+def test_failures_and_approvals_are_notified(pipeline_stack):
+    (rule,) = pipeline_stack.of_type("AWS::CodeStarNotifications::NotificationRule").values()
+    assert set(rule["Properties"]["EventTypeIds"]) == {
+        "codepipeline-pipeline-pipeline-execution-failed",
+        "codepipeline-pipeline-action-execution-failed",
+        "codepipeline-pipeline-manual-approval-needed",
+        "codepipeline-pipeline-pipeline-execution-succeeded",
+    }
+    (topic_id,) = pipeline_stack.of_type("AWS::SNS::Topic")
+    assert rule["Properties"]["Targets"] == [
+        {"TargetType": "SNS", "TargetAddress": {"Ref": topic_id}}
+    ]
+    (subscription,) = pipeline_stack.of_type("AWS::SNS::Subscription").values()
+    assert subscription["Properties"]["Endpoint"] == "platform-team@example.com"
