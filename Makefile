@@ -16,7 +16,7 @@ export AWS_EC2_METADATA_DISABLED := true
 export CDK_DISABLE_VERSION_CHECK := true
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: synth test setup lint lock clean
+.PHONY: synth test setup bootstrap lint lock clean
 
 synth: setup
 	npx cdk synth --quiet
@@ -37,6 +37,10 @@ $(VENV)/.deps-installed: requirements.lock | $(VENV)/bin/python
 node_modules/.cli-installed: package-lock.json $(VENV)/.deps-installed
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# Print (or, with ARGS=--execute, run) `cdk bootstrap` for every account of the config.
+bootstrap: setup
+	python -m pipelines.bootstrap $(ARGS)
 
 lint: setup
 	ruff check .
