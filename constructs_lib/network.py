@@ -6,13 +6,14 @@ import ipaddress
 from collections.abc import Sequence
 from typing import Literal
 
-from aws_cdk import ArnFormat, RemovalPolicy, Stack, Tags
+from aws_cdk import RemovalPolicy, Stack, Tags
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from constructs_lib.encryption import log_group_key
 from constructs_lib.vpc_endpoints import DEFAULT_INTERFACE_ENDPOINTS, INTERFACE_ENDPOINT_IDS
 from policies.acknowledgements import acknowledge
 
@@ -144,7 +145,9 @@ class PlatformNetwork(Construct):
                 open=False,
             )
 
-        self.flow_logs_key = flow_logs_key or _log_group_key(self, "FlowLogsKey")
+        self.flow_logs_key = flow_logs_key or log_group_key(
+            self, "FlowLogsKey", description="Encrypts the VPC flow-log group"
+        )
         self.flow_log_group = logs.LogGroup(
             self,
             "FlowLogGroup",
@@ -210,42 +213,6 @@ def _acknowledge_configured_zone(subnet: ec2.ISubnet) -> None:
         "the account's region) so that capacity planning and subnet ranges are reviewable; "
         "looking them up at synth time would need AWS credentials.",
     )
-
-
-def _log_group_key(scope: Construct, id_: str) -> kms.Key:
-    """A rotating CMK that CloudWatch Logs in this stack's account and region may use."""
-    stack = Stack.of(scope)
-    key = kms.Key(
-        scope,
-        id_,
-        description="Encrypts the VPC flow-log group",
-        enable_key_rotation=True,
-    )
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid="AllowCloudWatchLogsOfThisAccount",
-            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-            actions=[
-                "kms:Encrypt*",
-                "kms:Decrypt*",
-                "kms:ReEncrypt*",
-                "kms:GenerateDataKey*",
-                "kms:Describe*",
-            ],
-            resources=["*"],
-            conditions={
-                "ArnLike": {
-                    "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
-                        service="logs",
-                        resource="log-group",
-                        resource_name="*",
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                }
-            },
-        )
-    )
-    return key
 
 
 def _validate(

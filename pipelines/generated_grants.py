@@ -17,13 +17,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
-from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
 from policies.acknowledgements import acknowledge
+from policies.wildcards import as_list, render, statements
 
 
 @dataclass(frozen=True)
@@ -91,15 +90,13 @@ def acknowledge_generated_grants(
     """Acknowledge, policy by policy under `scope`, the wildcards of reviewed statements and
     NIST's no-inline-policy finding (CDK Pipelines owns these default policies)."""
     shapes = tuple(shapes)
-    stack = Stack.of(scope)
     for construct in scope.node.find_all():
         if not isinstance(construct, iam.CfnPolicy):
             continue
-        document = stack.resolve(construct.policy_document)
         details: dict[str, str] = {}
-        for statement in document.get("Statement", []):
-            actions = _as_list(statement.get("Action"))
-            resources = [_render(r) for r in _as_list(statement.get("Resource"))]
+        for statement in statements(construct):
+            actions = as_list(statement.get("Action"))
+            resources = [render(r) for r in as_list(statement.get("Resource"))]
             shape = next((s for s in shapes if _fits(s, actions, resources)), None)
             if shape is None:
                 continue
@@ -115,21 +112,3 @@ def _fits(shape: ReviewedShape, actions: list[str], resources: list[str]) -> boo
     return all(shape.actions.fullmatch(a) for a in actions) and all(
         shape.resources.fullmatch(r) for r in resources
     )
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [] if value is None else [value]
-
-
-def _render(value: Any) -> str:
-    """A resource as cdk-nag prints it: Ref -> <Id>, GetAtt -> <Id.Attr>, joins concatenated."""
-    if isinstance(value, str):
-        return value
-    if "Ref" in value:
-        return f"<{value['Ref']}>"
-    if "Fn::GetAtt" in value:
-        return "<{}.{}>".format(*value["Fn::GetAtt"])
-    if "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return separator.join(_render(part) for part in parts)
-    return str(value)

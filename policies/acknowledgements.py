@@ -16,7 +16,7 @@ from constructs import IConstruct
 MIN_REASON_LENGTH = 40
 METADATA_TYPE = "platform:acknowledgement"
 """Marks acknowledgements the platform made (CDK records some of its own) for the tests."""
-_FINDING_ID = re.compile(r"^[A-Za-z0-9.\-]+::[A-Za-z0-9.\-]+(\[[^\]]+\])?$")
+_FINDING_ID = re.compile(r"^[A-Za-z0-9.\-]+::[A-Za-z0-9.\-]+(\[.+\])?$")
 _BOILERPLATE = re.compile(
     r"^\s*(n/?a|none|todo|tbd|fixme|ok|fine|false positive|accepted|suppressed|not needed|"
     r"not required|ignore|intentional|by design|see above)\W*$",
