@@ -15,7 +15,7 @@ from typing import Any
 
 from aws_cdk import App
 
-from config import ConfigError, load_config
+from config import ConfigError, config_warnings, load_config
 from stages.platform import build_platform
 
 CONFIG_CONTEXT_KEY = "platform:config"
@@ -50,6 +50,8 @@ def main() -> int:
         # The message lists every problem; a traceback would only bury it.
         print(error, file=sys.stderr)
         return EXIT_BAD_CONFIG
+    for warning in config_warnings(config):
+        print(f"warning: {warning}", file=sys.stderr)
     build_platform(app, config, cdk_cli_version=cdk_cli_version())
     app.synth()
     return 0

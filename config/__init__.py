@@ -4,7 +4,14 @@
 raises `ConfigError` whose message lists every problem with its path and value.
 """
 
-from config.loader import ConfigError, load_config, parse_config
+from config.loader import ConfigError, config_warnings, load_config, parse_config
 from config.model import Account, PlatformConfig
 
-__all__ = ["Account", "ConfigError", "PlatformConfig", "load_config", "parse_config"]
+__all__ = [
+    "Account",
+    "ConfigError",
+    "PlatformConfig",
+    "config_warnings",
+    "load_config",
+    "parse_config",
+]

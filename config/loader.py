@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -10,7 +11,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from config.model import Account, Organization, Pipeline, PlatformConfig
-from config.rules import PartialConfig, Problem, check
+from config.rules import PartialConfig, Problem, check, warnings
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -27,8 +28,9 @@ class ConfigError(Exception):
         super().__init__("\n".join(lines))
 
 
-def load_config(path: str | Path) -> PlatformConfig:
-    """Read, parse and validate the file at `path`."""
+def load_config(path: str | Path, *, today: date | None = None) -> PlatformConfig:
+    """Read, parse and validate the file at `path`; support windows are judged on `today`
+    (default: the current date)."""
     source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -43,10 +45,12 @@ def load_config(path: str | Path) -> PlatformConfig:
         at = f"line {where.line + 1}, column {where.column + 1}" if where else "(file)"
         reason = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(source, [Problem(at, f"invalid YAML: {reason}")]) from None
-    return parse_config(raw, source=source)
+    return parse_config(raw, source=source, today=today)
 
 
-def parse_config(raw: Any, *, source: str = "<config>") -> PlatformConfig:
+def parse_config(
+    raw: Any, *, source: str = "<config>", today: date | None = None
+) -> PlatformConfig:
     """Validate already-parsed YAML. Raises `ConfigError` listing every problem."""
     if not isinstance(raw, Mapping):
         shown = type(raw).__name__ if raw is not None else "an empty document"
@@ -57,19 +61,30 @@ def parse_config(raw: Any, *, source: str = "<config>") -> PlatformConfig:
     except ValidationError as exc:
         problems += [_problem_from_pydantic(error) for error in exc.errors()]
         config = None
-    problems += check(_partial(config, raw))
+    problems += check(_partial(config, raw, today or date.today()))
     if problems:
         raise ConfigError(source, problems)
     assert config is not None
     return config
 
 
-def _partial(config: PlatformConfig | None, raw: Mapping[str, Any]) -> PartialConfig:
+def config_warnings(config: PlatformConfig, *, today: date | None = None) -> list[Problem]:
+    """What is valid but worth a look (e.g. a Kubernetes version in extended support)."""
+    return warnings(_partial(config, {}, today or date.today()))
+
+
+def _partial(config: PlatformConfig | None, raw: Mapping[str, Any], today: date) -> PartialConfig:
     """The part of the file that cross-field rules can reason about."""
     raw_accounts = raw.get("accounts")
     names = tuple(str(n) for n in raw_accounts) if isinstance(raw_accounts, Mapping) else ()
     if config is not None:
-        return PartialConfig(config.organization, config.accounts, names, config.pipeline)
+        return PartialConfig(
+            config.organization,
+            config.accounts,
+            names or tuple(config.accounts),
+            config.pipeline,
+            today,
+        )
     accounts = {}
     if isinstance(raw_accounts, Mapping):
         for name, value in raw_accounts.items():
@@ -87,6 +102,7 @@ def _partial(config: PlatformConfig | None, raw: Mapping[str, Any]) -> PartialCo
         accounts,
         names,
         _valid_or_none(Pipeline, raw.get("pipeline")),
+        today,
     )
 
 

@@ -190,6 +190,66 @@ class LogArchive(_Frozen):
     """Delete objects (and noncurrent versions) after this many days: 2557 is seven years."""
 
 
+RoleArn = Annotated[
+    str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+]
+AmiType = Literal[
+    "AL2023_ARM_64_STANDARD", "AL2023_x86_64_STANDARD", "BOTTLEROCKET_ARM_64", "BOTTLEROCKET_x86_64"
+]
+ADDONS = ("vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver")
+"""The EKS managed add-ons every cluster runs."""
+KubernetesName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
+
+
+def _check_public_cidrs(value: tuple[str, ...]) -> tuple[str, ...]:
+    for cidr in value:
+        try:
+            network = ipaddress.ip_network(cidr, strict=True)
+        except ValueError as exc:
+            raise ValueError(f"{cidr!r} is not a network in CIDR notation ({exc})") from None
+        if network.prefixlen == 0:
+            raise ValueError(f"{cidr!r} opens the API server to the whole internet")
+    return _check_unique(value)
+
+
+class NodeGroup(_Frozen):
+    instance_types: tuple[
+        Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")], ...
+    ] = Field(default=("m7g.large",), min_length=1)
+    """Instance types of the system node group (Graviton types need an ARM AMI type)."""
+    ami_type: AmiType = "AL2023_ARM_64_STANDARD"
+    """Amazon Linux 2023 or Bottlerocket, ARM (Graviton) or x86."""
+    min_size: int = Field(default=2, ge=1, le=100)
+    max_size: int = Field(default=10, ge=1, le=100)
+    desired_size: int | None = Field(default=None, ge=1, le=100)
+    """Default: min_size. Karpenter adds the workload capacity; this group runs the system."""
+    disk_size_gib: int = Field(default=50, ge=20, le=1000)
+    """Encrypted gp3 root (AL2023) or data (Bottlerocket) volume."""
+
+
+class Cluster(_Frozen):
+    kubernetes_version: Annotated[str, StringConstraints(pattern=r"^1\.\d{2}$")]
+    """A version Amazon EKS still creates (see README: EKS versions); quote it ("1.35")."""
+    endpoint_public_access_cidrs: Annotated[
+        tuple[str, ...], AfterValidator(_check_public_cidrs)
+    ] = ()
+    """Empty (default): the API endpoint is private. Otherwise public only from these CIDRs."""
+    admin_role_arns: Annotated[tuple[RoleArn, ...], AfterValidator(_check_unique)] = ()
+    """IAM roles granted AmazonEKSClusterAdminPolicy through access entries."""
+    viewer_role_arns: Annotated[tuple[RoleArn, ...], AfterValidator(_check_unique)] = ()
+    """IAM roles granted AmazonEKSViewPolicy (read-only) through access entries."""
+    system_nodes: NodeGroup = NodeGroup()
+    fargate_namespaces: Annotated[tuple[KubernetesName, ...], AfterValidator(_check_unique)] = (
+        Field(default=(), max_length=5)
+    )
+    """Pods in these (at most 5) namespaces run on Fargate."""
+    addon_versions: dict[Literal[ADDONS], str] = {}
+    """Pin an add-on's version (e.g. vpc-cni: v1.20.4-eksbuild.1); unpinned ones get the
+    default EKS chooses for the cluster's Kubernetes version."""
+    log_retention_days: RetentionDays = 90
+    """Retention of the application log group Fluent Bit writes to."""
+
+
 class Account(_Frozen):
     role: Role
     id: AccountId
@@ -202,6 +262,16 @@ class Account(_Frozen):
     """Required for shared-services and workload accounts; not allowed elsewhere."""
     log_archive: LogArchive | None = None
     """Security account only; defaults apply when omitted there."""
+    cluster: Cluster | None = None
+    """An EKS cluster (shared-services: the GitOps hub; workloads: the workload cluster)."""
+    domain: (
+        Annotated[
+            str, StringConstraints(pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$")
+        ]
+        | None
+    ) = None
+    """The environment's DNS zone (e.g. dev.example.com): ExternalDNS and cert-manager may
+    change records only inside it."""
 
     @property
     def is_workload(self) -> bool:

@@ -8,11 +8,14 @@ one run of the loader reports every problem in the file.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from itertools import combinations
 from typing import Any
 
+from config.eks_calendar import EKS_CALENDAR, accepted_versions
 from config.model import (
     NETWORKED_ROLES,
     PROMOTION_RANK,
@@ -48,6 +51,8 @@ class PartialConfig:
     all_account_names: tuple[str, ...]
     """Every account name in the file, valid or not (so role counts don't over-report)."""
     pipeline: Pipeline | None = None
+    today: date = field(default_factory=date.today)
+    """The date support windows are judged on (the EKS version guard)."""
 
 
 Rule = Callable[[PartialConfig], Iterator[Problem]]
@@ -233,6 +238,77 @@ def pipeline_promotes_in_order(config: PartialConfig) -> Iterator[Problem]:
             )
 
 
+def cluster_where_there_is_a_vpc(config: PartialConfig) -> Iterator[Problem]:
+    for name, account in config.accounts.items():
+        if account.cluster is not None and account.role not in NETWORKED_ROLES:
+            yield Problem(
+                f"accounts.{name}.cluster",
+                f"not allowed for a {account.role} account (it has no VPC)",
+            )
+
+
+def _day(value: date) -> str:
+    return f"{value.day} {value:%b %Y}"
+
+
+def kubernetes_version_supported(config: PartialConfig) -> Iterator[Problem]:
+    accepted = ", ".join(accepted_versions(config.today))
+    for name, account in config.accounts.items():
+        if account.cluster is None:
+            continue
+        version = account.cluster.kubernetes_version
+        path = f"accounts.{name}.cluster.kubernetes_version"
+        release = EKS_CALENDAR.get(version)
+        if release is None:
+            yield Problem(path, f"not a version Amazon EKS offers; use one of {accepted}", version)
+        elif release.status(config.today) == "ended":
+            assert release.extended_support_ends is not None
+            yield Problem(
+                path,
+                f"Amazon EKS ended support for {version} on "
+                f"{_day(release.extended_support_ends)} and no longer creates it; use one of "
+                f"{accepted}",
+                version,
+            )
+        elif version not in accepted:
+            yield Problem(
+                path,
+                f"no kubectl layer is packaged for {version}; use one of {accepted}",
+                version,
+            )
+
+
+_GRAVITON = re.compile(r"^[a-z]+\d+g[a-z]*\.")
+
+
+def node_group_consistent(config: PartialConfig) -> Iterator[Problem]:
+    for name, account in config.accounts.items():
+        if account.cluster is None:
+            continue
+        nodes = account.cluster.system_nodes
+        path = f"accounts.{name}.cluster.system_nodes"
+        if nodes.min_size > nodes.max_size:
+            yield Problem(
+                f"{path}.min_size", f"larger than max_size ({nodes.max_size})", nodes.min_size
+            )
+        desired = nodes.desired_size
+        if desired is not None and not nodes.min_size <= desired <= nodes.max_size:
+            yield Problem(
+                f"{path}.desired_size",
+                f"must be between min_size ({nodes.min_size}) and max_size ({nodes.max_size})",
+                desired,
+            )
+        arm = "ARM_64" in nodes.ami_type
+        for index, instance_type in enumerate(nodes.instance_types):
+            if bool(_GRAVITON.match(instance_type)) != arm:
+                kind = "an ARM (Graviton)" if arm else "an x86"
+                yield Problem(
+                    f"{path}.instance_types.{index}",
+                    f"does not run {kind} AMI ({nodes.ami_type})",
+                    instance_type,
+                )
+
+
 RULES: tuple[Rule, ...] = (
     unique_account_ids,
     one_account_per_singleton_role,
@@ -243,7 +319,32 @@ RULES: tuple[Rule, ...] = (
     availability_zones_in_region,
     cidrs_disjoint,
     pipeline_promotes_in_order,
+    cluster_where_there_is_a_vpc,
+    kubernetes_version_supported,
+    node_group_consistent,
 )
+
+
+def warnings(config: PartialConfig) -> list[Problem]:
+    """Valid but costly: clusters on a version in extended support."""
+    found = []
+    for name, account in config.accounts.items():
+        if account.cluster is None:
+            continue
+        version = account.cluster.kubernetes_version
+        release = EKS_CALENDAR.get(version)
+        if release is not None and release.status(config.today) == "extended":
+            assert release.standard_support_ends and release.extended_support_ends
+            found.append(
+                Problem(
+                    f"accounts.{name}.cluster.kubernetes_version",
+                    f"{version} left standard support on {_day(release.standard_support_ends)}:"
+                    " Amazon EKS charges the extended-support rate per cluster hour until "
+                    f"{_day(release.extended_support_ends)}; plan the upgrade",
+                    version,
+                )
+            )
+    return found
 
 
 def check(config: PartialConfig) -> list[Problem]:

@@ -238,6 +238,7 @@ def test_second_singleton_role(sample_raw):
             sample_raw,
             ("accounts.sandbox.role", "security"),
             ("accounts.sandbox.network", ...),
+            ("accounts.sandbox.cluster", ...),
             ("pipeline", ...),
         )
     )
