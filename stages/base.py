@@ -11,6 +11,13 @@ from config import Account, PlatformConfig
 from constructs_lib.health_check_role import HealthCheckRole
 from stages.naming import health_check_role_name, pipeline_health_check_role_arn
 
+RAW_TAGGABLE: dict[str, type] = {
+    "AWS::IAM::Role": list,
+    "AWS::Lambda::Function": list,
+    "AWS::SSM::Parameter": dict,
+}
+"""Types CDK creates as raw CfnResources that CloudFormation can tag, and their tag shape."""
+
 UNPROTECTED_ROLES = frozenset({"dev", "sandbox"})
 """Roles whose stacks may be deleted without first lifting termination protection."""
 
@@ -52,27 +59,25 @@ class PlatformStage(Stage):
         """Stacks outside dev and sandbox cannot be deleted by a stray `cdk destroy`."""
         return self.account_config.role not in UNPROTECTED_ROLES
 
-    def tag_custom_resource_providers(self) -> None:
-        """Tag the Role and Lambda of CDK's custom-resource provider singletons.
+    def tag_raw_resources(self) -> None:
+        """Tag the resources CDK builds as raw `CfnResource`s, which `Tags.of()` cannot reach
+        (custom-resource providers' roles and functions, aws_eks_v2's kubectl barrier).
 
-        CDK builds them as raw `CfnResource`s (e.g. the provider behind
-        `restrict_default_security_group`), which `Tags.of()` cannot reach. They sit directly
-        under their stack, so this looks only there. Call once, after the stage is built.
+        Call once, after the stage is built. The walk is one jsii call per stack; the type
+        checks run in Python.
         """
-        tags = [{"Key": key, "Value": value} for key, value in sorted(self.tags.items())]
+        as_list = [{"Key": key, "Value": value} for key, value in sorted(self.tags.items())]
         for stack in self.node.children:
             if not isinstance(stack, Stack):
                 continue
-            for child in stack.node.children:
-                child_id = child.node.id
-                if not (child_id.startswith("Custom::") and child_id.endswith("Provider")):
+            for construct in stack.node.find_all():
+                if type(construct) is not CfnResource:
                     continue
-                for resource in child.node.children:
-                    if isinstance(resource, CfnResource) and resource.cfn_resource_type in (
-                        "AWS::IAM::Role",
-                        "AWS::Lambda::Function",
-                    ):
-                        resource.add_property_override("Tags", tags)
+                shape = RAW_TAGGABLE.get(construct.cfn_resource_type)
+                if shape is not None:
+                    construct.add_property_override(
+                        "Tags", as_list if shape is list else dict(sorted(self.tags.items()))
+                    )
 
 
 class PlatformStack(Stack):

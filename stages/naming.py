@@ -45,3 +45,13 @@ def pipeline_health_check_role_arn(config: PlatformConfig) -> str:
     name, account = config.account_with_role("shared-services")
     role = resource_name(config.organization.prefix, name, "pipeline-health-check")
     return f"arn:aws:iam::{account.id}:role/{role}"
+
+
+def cluster_name(config: PlatformConfig, account_name: str) -> str:
+    """The EKS cluster of `account_name` (Argo CD, Karpenter and ExternalDNS refer to it)."""
+    return f"{config.organization.prefix}-{account_name}"
+
+
+def secrets_prefix(config: PlatformConfig, account_name: str) -> str:
+    """The Secrets Manager path an environment's applications keep their secrets under."""
+    return f"{config.organization.prefix}/{account_name}/"

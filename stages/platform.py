@@ -43,7 +43,7 @@ def build_platform(
         for name, account in config.accounts.items()
     }
     for stage in stages.values():
-        stage.tag_custom_resource_providers()
+        stage.tag_raw_resources()
     if config.pipeline is not None:
         pipeline = build_pipeline(app, config, stages, cli_version=cdk_cli_version)
         _, shared = config.account_with_role("shared-services")

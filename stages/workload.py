@@ -6,6 +6,7 @@ from constructs import Construct
 
 from config import PlatformConfig
 from stages.base import PlatformStage
+from stages.cluster_stack import ClusterStack
 from stages.network_stack import NetworkStack
 
 
@@ -16,3 +17,10 @@ class WorkloadStage(PlatformStage):
         super().__init__(scope, id_, config=config)
         assert self.account_config.network is not None  # guaranteed by config.rules
         self.network_stack = NetworkStack(self, "Network", network=self.account_config.network)
+        if self.account_config.cluster is not None:
+            self.cluster_stack = ClusterStack(
+                self,
+                "Cluster",
+                cluster=self.account_config.cluster,
+                network=self.network_stack.network,
+            )

@@ -11,11 +11,11 @@ from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 EXPECTED_STACKS = {
     "management": {"Budgets"},
     "security": {"LogArchive"},
-    "shared-services": {"Network"},
-    "dev": {"Network"},
-    "staging": {"Network", "Operations"},
-    "prod": {"Network", "Operations"},
-    "sandbox": {"Network"},
+    "shared-services": {"Network", "Cluster"},
+    "dev": {"Network", "Cluster"},
+    "staging": {"Network", "Cluster", "Operations"},
+    "prod": {"Network", "Cluster", "Operations"},
+    "sandbox": {"Network", "Cluster"},
 }
 
 
@@ -43,6 +43,9 @@ def test_termination_protection_everywhere_but_dev_and_sandbox(organisation):
         ("prod", "Network"),
         ("staging", "Operations"),
         ("prod", "Operations"),
+        ("shared-services", "Cluster"),
+        ("staging", "Cluster"),
+        ("prod", "Cluster"),
         ("(app)", "Pipeline"),
     }
 

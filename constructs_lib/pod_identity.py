@@ -1,0 +1,101 @@
+"""PodIdentity: one Kubernetes service account's AWS role, bound with EKS Pod Identity."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_cdk import Stack
+from aws_cdk import aws_eks as eks_l1
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from policies.acknowledgements import acknowledge
+from policies.wildcards import acknowledge_wildcards
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A policy statement and, if it must use a wildcard, why that is the narrowest form."""
+
+    statement: iam.PolicyStatement
+    wildcard_reason: str | None = None
+
+
+class PodIdentity(Construct):
+    """An IAM role only pods of one service account in one cluster can assume, its customer-
+    managed policy, and the Pod Identity association that binds them.
+
+    The trust admits `pods.eks.amazonaws.com` for this account and this cluster only.
+    Wildcards in a grant are acknowledged with the grant's own reason (and only those).
+    Exposes `role`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        cluster_name: str,
+        cluster_arn: str,
+        namespace: str,
+        service_account: str,
+        description: str,
+        grants: Sequence[Grant] = (),
+        aws_managed_policy: str | None = None,
+        aws_managed_policy_reason: str | None = None,
+        create_association: bool = True,
+    ) -> None:
+        """
+        :param grants: the role's permissions, each a statement with a unique Sid.
+        :param aws_managed_policy: name of an AWS-managed policy to attach instead of, or as
+            well as, grants (for add-ons whose policy AWS maintains with the add-on).
+        :param create_association: False when an EKS add-on binds the role itself.
+        """
+        super().__init__(scope, id_)
+        if aws_managed_policy and not aws_managed_policy_reason:
+            raise ValueError("aws_managed_policy_reason: say why the AWS-managed policy is used")
+        account = Stack.of(self).account
+        principal = iam.ServicePrincipal("pods.eks.amazonaws.com").with_conditions(
+            {
+                "StringEquals": {"aws:SourceAccount": account},
+                "ArnEquals": {"aws:SourceArn": cluster_arn},
+            }
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            description=description,
+            assumed_by=iam.SessionTagsPrincipal(principal),
+        )
+        if aws_managed_policy:
+            self.role.add_managed_policy(
+                iam.ManagedPolicy.from_aws_managed_policy_name(aws_managed_policy)
+            )
+            acknowledge(
+                self.role,
+                "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+                f"{aws_managed_policy}]",
+                aws_managed_policy_reason,
+            )
+        if grants:
+            policy = iam.ManagedPolicy(
+                self,
+                "Policy",
+                description=description,
+                roles=[self.role],
+                statements=[grant.statement for grant in grants],
+            )
+            acknowledge_wildcards(
+                policy,
+                {g.statement.sid: g.wildcard_reason for g in grants if g.wildcard_reason},
+            )
+        if create_association:
+            eks_l1.CfnPodIdentityAssociation(
+                self,
+                "Association",
+                cluster_name=cluster_name,
+                namespace=namespace,
+                service_account=service_account,
+                role_arn=self.role.role_arn,
+            )
