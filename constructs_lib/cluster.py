@@ -75,7 +75,8 @@ class PlatformCluster(Construct):
     """An EKS cluster (aws_eks_v2) with system nodes, Fargate, Karpenter's AWS side, managed
     add-ons and a Pod Identity role per platform add-on.
 
-    - API endpoint private by default, public only from `endpoint_public_access_cidrs`; all
+    - API endpoint private by default, public only from `endpoint_public_access_cidrs`; its
+      additional security group has no inbound rules and egress only into the VPC; all
       control-plane log types; secrets envelope-encrypted with a rotating CMK; authentication
       by access entries only (no aws-auth ConfigMap), the creator not left as admin.
     - A system managed node group in the given subnets from a launch template with IMDSv2
@@ -144,6 +145,17 @@ class PlatformCluster(Construct):
         stack = Stack.of(self)
 
         self.secrets_key = _key(self, "SecretsKey", "Envelope-encrypts Kubernetes secrets")
+        control_plane = ec2.SecurityGroup(
+            self,
+            "ControlPlaneSecurityGroup",
+            vpc=vpc,
+            description="EKS control-plane interfaces: no inbound rules of its own, outbound "
+            "only to nodes, pods and webhooks inside the VPC",
+            allow_all_outbound=False,
+        )
+        control_plane.add_egress_rule(
+            ec2.Peer.ipv4(vpc.vpc_cidr_block), ec2.Port.all_traffic(), "Nodes, pods, webhooks"
+        )
         self.cluster = eks.Cluster(
             self,
             "Cluster",
@@ -151,6 +163,7 @@ class PlatformCluster(Construct):
             version=eks.KubernetesVersion.of(kubernetes_version),
             vpc=vpc,
             vpc_subnets=[subnets],
+            security_group=control_plane,
             endpoint_access=(
                 eks.EndpointAccess.PUBLIC_AND_PRIVATE.only_from(*endpoint_public_access_cidrs)
                 if endpoint_public_access_cidrs

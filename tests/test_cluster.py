@@ -70,6 +70,16 @@ def test_control_plane_is_private_logged_encrypted_and_api_authenticated(cluster
     assert cluster["ComputeConfig"] == {"Enabled": False}  # not Auto Mode: our node groups
 
 
+def test_control_plane_security_group_is_minimal(clusters):
+    cluster = one(clusters["dev"], "AWS::EKS::Cluster")
+    (group_ref,) = cluster["ResourcesVpcConfig"]["SecurityGroupIds"]
+    group = clusters["dev"].resources[group_ref["Fn::GetAtt"][0]]["Properties"]
+    assert "SecurityGroupIngress" not in group
+    (egress,) = group["SecurityGroupEgress"]
+    assert egress["IpProtocol"] == "-1"
+    assert "CidrBlock" in egress["CidrIp"]["Fn::GetStackOutput"]["OutputName"]  # the VPC's
+
+
 def test_nodes_and_endpoint_interfaces_are_in_the_private_tier(clusters):
     cluster = one(clusters["dev"], "AWS::EKS::Cluster")
     outputs = [
