@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from config.model import Account, Organization, Pipeline, PlatformConfig
+from config.model import Account, GitOps, Organization, Pipeline, PlatformConfig
 from config.rules import PartialConfig, Problem, check, warnings
 
 M = TypeVar("M", bound=BaseModel)
@@ -79,11 +79,12 @@ def _partial(config: PlatformConfig | None, raw: Mapping[str, Any], today: date)
     names = tuple(str(n) for n in raw_accounts) if isinstance(raw_accounts, Mapping) else ()
     if config is not None:
         return PartialConfig(
-            config.organization,
-            config.accounts,
-            names or tuple(config.accounts),
-            config.pipeline,
-            today,
+            organization=config.organization,
+            accounts=config.accounts,
+            all_account_names=names or tuple(config.accounts),
+            pipeline=config.pipeline,
+            gitops=config.gitops,
+            today=today,
         )
     accounts = {}
     if isinstance(raw_accounts, Mapping):
@@ -98,11 +99,12 @@ def _partial(config: PlatformConfig | None, raw: Mapping[str, Any], today: date)
             if account is not None:
                 accounts[str(name)] = account
     return PartialConfig(
-        _valid_or_none(Organization, raw.get("organization")),
-        accounts,
-        names,
-        _valid_or_none(Pipeline, raw.get("pipeline")),
-        today,
+        organization=_valid_or_none(Organization, raw.get("organization")),
+        accounts=accounts,
+        all_account_names=names,
+        pipeline=_valid_or_none(Pipeline, raw.get("pipeline")),
+        gitops=_valid_or_none(GitOps, raw.get("gitops")),
+        today=today,
     )
 
 

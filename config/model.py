@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -328,6 +328,23 @@ class Pipeline(_Frozen):
     policies). AdministratorAccess is CDK's default; a narrower policy is better."""
 
 
+class GitOps(_Frozen):
+    mode: Literal["hub-and-spoke", "spoke-only"] = "hub-and-spoke"
+    """hub-and-spoke: Argo CD runs on the shared-services cluster and deploys to the others;
+    spoke-only: every cluster runs its own Argo CD."""
+    repository_url: Annotated[str, StringConstraints(pattern=r"^(https://|ssh://|git@)\S+$")]
+    """The GitOps repository Argo CD's root Application reads."""
+    revision: str = Field(default="main", min_length=1)
+    path: str = Field(default="gitops/bootstrap", min_length=1)
+    """Folder of the app-of-apps in the repository (this project ships one: gitops/)."""
+    argocd_chart_version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")] = "9.5.4"
+    """The argo-cd Helm chart version (argo-helm), pinned."""
+    argocd_values: dict[str, Any] = {}
+    """Helm values merged over the platform's defaults (HA replicas are set for prod)."""
+    register_sandbox: bool = False
+    """hub-and-spoke: whether the hub deploys to sandbox too; if not, sandbox runs its own."""
+
+
 class PlatformConfig(_Frozen):
     organization: Organization
     tags: Annotated[dict[str, str], AfterValidator(_check_tags)] = Field(min_length=1)
@@ -337,6 +354,8 @@ class PlatformConfig(_Frozen):
     """Account name -> account. The name becomes the stage id (`cdk deploy 'dev/*'`)."""
     pipeline: Pipeline | None = None
     """The CDK Pipeline in the shared-services account; without it stages deploy by hand."""
+    gitops: GitOps | None = None
+    """Argo CD bootstrap on the clusters; without it CDK installs nothing in a cluster."""
 
     def accounts_with_role(self, *roles: Role) -> dict[str, Account]:
         return {name: account for name, account in self.accounts.items() if account.role in roles}
@@ -346,6 +365,23 @@ class PlatformConfig(_Frozen):
         if self.pipeline is None:
             return frozenset()
         return frozenset(n for w in self.pipeline.waves if w.health_check for n in w.accounts)
+
+    def gitops_role(self, name: str) -> Literal["hub", "spoke", "standalone"] | None:
+        """What the account's cluster is to Argo CD: the hub, a spoke the hub deploys to, or
+        standalone (runs its own Argo CD). None without gitops or without a cluster."""
+        account = self.accounts[name]
+        if self.gitops is None or account.cluster is None:
+            return None
+        if self.gitops.mode == "spoke-only":
+            return "standalone"
+        if account.role == "shared-services":
+            return "hub"
+        if account.role == "sandbox" and not self.gitops.register_sandbox:
+            return "standalone"
+        return "spoke"
+
+    def gitops_spokes(self) -> list[str]:
+        return [name for name in self.accounts if self.gitops_role(name) == "spoke"]
 
     def account_with_role(self, role: Role) -> tuple[str, Account]:
         """The one account of a singleton role (validation guarantees exactly one)."""

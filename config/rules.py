@@ -22,6 +22,7 @@ from config.model import (
     REQUIRED_WORKLOAD_ROLES,
     SINGLETON_ROLES,
     Account,
+    GitOps,
     Organization,
     Pipeline,
 )
@@ -51,6 +52,7 @@ class PartialConfig:
     all_account_names: tuple[str, ...]
     """Every account name in the file, valid or not (so role counts don't over-report)."""
     pipeline: Pipeline | None = None
+    gitops: GitOps | None = None
     today: date = field(default_factory=date.today)
     """The date support windows are judged on (the EKS version guard)."""
 
@@ -309,6 +311,21 @@ def node_group_consistent(config: PartialConfig) -> Iterator[Problem]:
                 )
 
 
+def gitops_has_clusters(config: PartialConfig) -> Iterator[Problem]:
+    gitops = config.gitops
+    if gitops is None or not _all_accounts_valid(config):
+        return
+    hubs = [n for n, a in config.accounts.items() if a.role == "shared-services" and a.cluster]
+    if gitops.mode == "hub-and-spoke" and not hubs:
+        yield Problem(
+            "gitops.mode",
+            "hub-and-spoke needs a cluster in the shared-services account (the hub)",
+            gitops.mode,
+        )
+    if not any(a.cluster for a in config.accounts.values()):
+        yield Problem("gitops", "no account has a cluster for Argo CD to run on")
+
+
 RULES: tuple[Rule, ...] = (
     unique_account_ids,
     one_account_per_singleton_role,
@@ -322,6 +339,7 @@ RULES: tuple[Rule, ...] = (
     cluster_where_there_is_a_vpc,
     kubernetes_version_supported,
     node_group_consistent,
+    gitops_has_clusters,
 )
 
 

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from config.model import Cluster
+from constructs_lib import gitops_bridge
 from constructs_lib.cluster import PlatformCluster
+from constructs_lib.gitops import ArgoCdBootstrap, SpokeRegistration
 from constructs_lib.network import PlatformNetwork
 from stages.base import PlatformStack, PlatformStage
-from stages.naming import cluster_name, secrets_prefix
+from stages.naming import (
+    argocd_hub_role_arn,
+    argocd_spoke_role_arn,
+    cluster_name,
+    registration_secret_arn,
+    registration_secret_name,
+    secrets_prefix,
+)
 from stages.retention import RETENTION_DAYS
+
+GITOPS_ROOT = "gitops"
+"""Base path of the GitOps repository layout (addons_repo_basepath)."""
 
 
 class ClusterStack(PlatformStack):
@@ -46,3 +58,88 @@ class ClusterStack(PlatformStack):
             dns_zone_name=account.domain,
             application_log_retention=RETENTION_DAYS[cluster.log_retention_days],
         )
+        self.gitops_role = scope.config.gitops_role(scope.node.id)
+        if self.gitops_role is not None:
+            self._gitops(scope, network)
+
+    def _gitops(self, scope: PlatformStage, network: PlatformNetwork) -> None:
+        config, name = scope.config, scope.node.id
+        gitops = config.gitops
+        assert gitops is not None
+        labels, annotations = bridge_metadata(scope, self.cluster, network, self.gitops_role)
+        if self.gitops_role == "spoke":
+            SpokeRegistration(
+                self.cluster,
+                "GitOpsRegistration",
+                cluster=self.cluster.cluster,
+                hub_role_arn=argocd_hub_role_arn(config),
+                role_name=argocd_spoke_role_arn(config, name).rsplit("/", 1)[1],
+                secret_name=registration_secret_name(config, name),
+                environment=scope.account_config.role,
+                labels=labels,
+                annotations=annotations,
+            )
+            return
+        hub = self.gitops_role == "hub"
+        spokes = config.gitops_spokes() if hub else []
+        ArgoCdBootstrap(
+            self.cluster,
+            "GitOps",
+            cluster=self.cluster.cluster,
+            chart_version=gitops.argocd_chart_version,
+            repository_url=gitops.repository_url,
+            revision=gitops.revision,
+            path=gitops.path,
+            labels=labels,
+            annotations=annotations,
+            high_availability=hub or scope.account_config.role == "prod",
+            values=gitops.argocd_values,
+            hub_role_name=argocd_hub_role_arn(config).rsplit("/", 1)[1] if hub else None,
+            spoke_role_arns=[argocd_spoke_role_arn(config, s) for s in spokes],
+            registration_secret_arns=[registration_secret_arn(config, s) for s in spokes],
+            registration_reader_arn=(
+                self.cluster.pod_roles["external-secrets"].role_arn if hub else None
+            ),
+        )
+
+
+def bridge_metadata(
+    scope: PlatformStage, cluster: PlatformCluster, network: PlatformNetwork, role: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The facts this cluster hands to Argo CD (keys: constructs_lib.gitops_bridge)."""
+    config, name, account = scope.config, scope.node.id, scope.account_config
+    gitops = config.gitops
+    assert gitops is not None
+    labels = {"environment": account.role, "cluster_role": role}
+    labels |= {
+        gitops_bridge.enable_label(addon): "true"
+        for addon in gitops_bridge.ADDON_ROLE_ANNOTATIONS
+        if addon in cluster.pod_roles
+    }
+    annotations = {
+        "aws_account_id": account.id,
+        "aws_region": account.region,
+        "environment": account.role,
+        "aws_cluster_name": cluster_name(config, name),
+        "aws_vpc_id": network.vpc.vpc_id,
+        "karpenter_node_role_name": cluster.karpenter_node_role.role_name,
+        "karpenter_interruption_queue": cluster.interruption_queue.queue_name,
+        "fluent_bit_log_group": cluster.application_log_group.log_group_name,
+        "external_secrets_prefix": secrets_prefix(config, name),
+        "addons_repo_url": gitops.repository_url,
+        "addons_repo_revision": gitops.revision,
+        "addons_repo_basepath": GITOPS_ROOT,
+    }
+    annotations |= {
+        key: cluster.pod_roles[addon].role_arn
+        for addon, key in gitops_bridge.ADDON_ROLE_ANNOTATIONS.items()
+        if addon in cluster.pod_roles
+    }
+    if account.domain:
+        annotations["external_dns_domain"] = account.domain
+    if role == "hub":
+        annotations["argocd_hub_role_arn"] = argocd_hub_role_arn(config)
+        annotations["spoke_registration_secret_arns"] = ",".join(
+            registration_secret_arn(config, spoke) for spoke in config.gitops_spokes()
+        )
+    return labels, annotations

@@ -55,3 +55,30 @@ def cluster_name(config: PlatformConfig, account_name: str) -> str:
 def secrets_prefix(config: PlatformConfig, account_name: str) -> str:
     """The Secrets Manager path an environment's applications keep their secrets under."""
     return f"{config.organization.prefix}/{account_name}/"
+
+
+def argocd_hub_role_arn(config: PlatformConfig) -> str:
+    """The hub's Argo CD role (shared-services), which every spoke trusts."""
+    name, account = config.account_with_role("shared-services")
+    role = resource_name(config.organization.prefix, name, "argocd-hub")
+    return f"arn:aws:iam::{account.id}:role/{role}"
+
+
+def argocd_spoke_role_arn(config: PlatformConfig, account_name: str) -> str:
+    """The role in a spoke account that the hub's Argo CD assumes to deploy there."""
+    account = config.accounts[account_name]
+    role = resource_name(config.organization.prefix, account_name, "argocd-spoke")
+    return f"arn:aws:iam::{account.id}:role/{role}"
+
+
+def registration_secret_name(config: PlatformConfig, account_name: str) -> str:
+    return f"{config.organization.prefix}/{account_name}/argocd-registration"
+
+
+def registration_secret_arn(config: PlatformConfig, account_name: str) -> str:
+    """Without Secrets Manager's random suffix (the hub's policy adds `-*`)."""
+    account = config.accounts[account_name]
+    return (
+        f"arn:aws:secretsmanager:{account.region}:{account.id}:secret:"
+        f"{registration_secret_name(config, account_name)}"
+    )
