@@ -9,6 +9,17 @@ from constructs import Construct
 from policies.acknowledgements import acknowledge
 
 
+def expiry_rule(after: Duration, *, noncurrent_after: Duration | None = None) -> s3.LifecycleRule:
+    """Delete objects after `after` (noncurrent versions after `noncurrent_after`, default
+    the same) and abandoned multipart uploads after a week."""
+    return s3.LifecycleRule(
+        id="expire",
+        expiration=after,
+        noncurrent_version_expiration=noncurrent_after or after,
+        abort_incomplete_multipart_upload_after=Duration.days(7),
+    )
+
+
 class AccessLogsBucket(s3.Bucket):
     """A bucket that receives S3 server access logs: SSE-S3 (the only encryption log delivery
     supports), versioned, TLS only, public access blocked, objects expiring after
@@ -39,14 +50,7 @@ class AccessLogsBucket(s3.Bucket):
             enforce_ssl=True,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="expire",
-                    expiration=expire_after,
-                    noncurrent_version_expiration=expire_after,
-                    abort_incomplete_multipart_upload_after=Duration.days(7),
-                )
-            ],
+            lifecycle_rules=[expiry_rule(expire_after)],
             removal_policy=RemovalPolicy.RETAIN,
         )
         acknowledge(

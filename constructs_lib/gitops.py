@@ -21,6 +21,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from constructs_lib.gitops_bridge import registration_fields
+from constructs_lib.pod_identity import pods_of
 from policies.acknowledgements import acknowledge
 from policies.wildcards import acknowledge_wildcards
 
@@ -136,18 +137,12 @@ class ArgoCdBootstrap(Construct):
         registration_reader_arn: str | None,
     ) -> iam.Role:
         stack = Stack.of(self)
-        pods = iam.ServicePrincipal("pods.eks.amazonaws.com").with_conditions(
-            {
-                "StringEquals": {"aws:SourceAccount": stack.account},
-                "ArnEquals": {"aws:SourceArn": cluster.cluster_arn},
-            }
-        )
         role = iam.Role(
             self,
             "HubRole",
             role_name=role_name,
             description="Argo CD on the hub: assume spoke roles, read spoke registrations",
-            assumed_by=iam.SessionTagsPrincipal(pods),
+            assumed_by=pods_of(self, cluster.cluster_arn),
         )
         if registration_reader_arn:
             role.assume_role_policy.add_statements(

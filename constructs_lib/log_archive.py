@@ -9,7 +9,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.access_logs import AccessLogsBucket
+from constructs_lib.access_logs import AccessLogsBucket, expiry_rule
 from policies.acknowledgements import acknowledge
 
 ObjectLockMode = Literal["COMPLIANCE", "GOVERNANCE"]
@@ -113,12 +113,7 @@ class LogArchive(Construct):
                         )
                     ],
                 ),
-                s3.LifecycleRule(
-                    id="expire",
-                    expiration=expire_after,
-                    noncurrent_version_expiration=expire_after,
-                    abort_incomplete_multipart_upload_after=Duration.days(7),
-                ),
+                expiry_rule(expire_after),
             ],
             removal_policy=RemovalPolicy.RETAIN,
         )

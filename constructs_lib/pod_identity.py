@@ -22,6 +22,19 @@ class Grant:
     wildcard_reason: str | None = None
 
 
+def pods_of(scope: Construct, cluster_arn: str) -> iam.IPrincipal:
+    """EKS Pod Identity as a principal: pods of this one cluster in this account (the
+    conditions stop another account's or cluster's agent from assuming the role)."""
+    return iam.SessionTagsPrincipal(
+        iam.ServicePrincipal("pods.eks.amazonaws.com").with_conditions(
+            {
+                "StringEquals": {"aws:SourceAccount": Stack.of(scope).account},
+                "ArnEquals": {"aws:SourceArn": cluster_arn},
+            }
+        )
+    )
+
+
 class PodIdentity(Construct):
     """An IAM role only pods of one service account in one cluster can assume, its customer-
     managed policy, and the Pod Identity association that binds them.
@@ -55,18 +68,11 @@ class PodIdentity(Construct):
         super().__init__(scope, id_)
         if aws_managed_policy and not aws_managed_policy_reason:
             raise ValueError("aws_managed_policy_reason: say why the AWS-managed policy is used")
-        account = Stack.of(self).account
-        principal = iam.ServicePrincipal("pods.eks.amazonaws.com").with_conditions(
-            {
-                "StringEquals": {"aws:SourceAccount": account},
-                "ArnEquals": {"aws:SourceArn": cluster_arn},
-            }
-        )
         self.role = iam.Role(
             self,
             "Role",
             description=description,
-            assumed_by=iam.SessionTagsPrincipal(principal),
+            assumed_by=pods_of(self, cluster_arn),
         )
         if aws_managed_policy:
             self.role.add_managed_policy(

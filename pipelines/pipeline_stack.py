@@ -16,7 +16,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from constructs_lib.access_logs import AccessLogsBucket
+from constructs_lib.access_logs import AccessLogsBucket, expiry_rule
 from pipelines.generated_grants import acknowledge_generated_grants, reviewed_shapes
 from policies.acknowledgements import acknowledge
 
@@ -115,14 +115,7 @@ class PipelineStack(Stack):
             server_access_logs_bucket=AccessLogsBucket(
                 self, "ArtifactsAccessLogs", expire_after=ARTIFACT_RETENTION
             ),
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="expire",
-                    expiration=ARTIFACT_RETENTION,
-                    noncurrent_version_expiration=Duration.days(30),
-                    abort_incomplete_multipart_upload_after=Duration.days(7),
-                )
-            ],
+            lifecycle_rules=[expiry_rule(ARTIFACT_RETENTION, noncurrent_after=Duration.days(30))],
             removal_policy=RemovalPolicy.RETAIN,
         )
         acknowledge(

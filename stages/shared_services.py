@@ -2,25 +2,9 @@
 
 from __future__ import annotations
 
-from constructs import Construct
-
-from config import PlatformConfig
-from stages.base import PlatformStage
-from stages.cluster_stack import ClusterStack
-from stages.network_stack import NetworkStack
+from stages.networked import NetworkedStage
 
 
-class SharedServicesStage(PlatformStage):
-    """The platform's own VPC (the network hub, registry and pipeline come next)."""
-
-    def __init__(self, scope: Construct, id_: str, *, config: PlatformConfig) -> None:
-        super().__init__(scope, id_, config=config)
-        assert self.account_config.network is not None  # guaranteed by config.rules
-        self.network_stack = NetworkStack(self, "Network", network=self.account_config.network)
-        if self.account_config.cluster is not None:
-            self.cluster_stack = ClusterStack(
-                self,
-                "Cluster",
-                cluster=self.account_config.cluster,
-                network=self.network_stack.network,
-            )
+class SharedServicesStage(NetworkedStage):
+    """The platform's own VPC and the GitOps hub cluster (the network hub, registry and
+    keyless CI roles come next); the pipeline is a stack of its own in this account."""
