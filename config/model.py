@@ -345,6 +345,19 @@ class GitOps(_Frozen):
     """hub-and-spoke: whether the hub deploys to sandbox too; if not, sandbox runs its own."""
 
 
+NagPack = Literal["AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"]
+
+
+class Compliance(_Frozen):
+    packs: Annotated[tuple[NagPack, ...], AfterValidator(_check_unique)] = (
+        "AwsSolutions",
+        "NIST.800.53.R5",
+        "HIPAA.Security",
+        "PCI.DSS.321",
+    )
+    """cdk-nag packs that gate synthesis (the platform's own pack always runs)."""
+
+
 class PlatformConfig(_Frozen):
     organization: Organization
     tags: Annotated[dict[str, str], AfterValidator(_check_tags)] = Field(min_length=1)
@@ -356,6 +369,7 @@ class PlatformConfig(_Frozen):
     """The CDK Pipeline in the shared-services account; without it stages deploy by hand."""
     gitops: GitOps | None = None
     """Argo CD bootstrap on the clusters; without it CDK installs nothing in a cluster."""
+    compliance: Compliance = Compliance()
 
     def accounts_with_role(self, *roles: Role) -> dict[str, Account]:
         return {name: account for name, account in self.accounts.items() if account.role in roles}

@@ -363,6 +363,7 @@ def karpenter_controller(
     cluster_arn: str,
     node_role_arn: str,
     queue_arn: str,
+    queue_key_arn: str,
 ) -> list[Grant]:
     stack = Stack.of(scope)
     ec2 = f"arn:{stack.partition}:ec2:{stack.region}"
@@ -515,6 +516,13 @@ def karpenter_controller(
                 sid="ConsumeInterruptionQueue",
                 resources=[queue_arn],
                 actions=["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
+            )
+        ),
+        Grant(
+            iam.PolicyStatement(
+                sid="DecryptInterruptionQueue",
+                actions=["kms:Decrypt"],
+                resources=[queue_key_arn],
             )
         ),
         Grant(

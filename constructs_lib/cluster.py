@@ -22,7 +22,7 @@ from constructs_lib import addon_policies
 from constructs_lib.encryption import log_group_key
 from constructs_lib.kubectl_layers import kubectl_layer
 from constructs_lib.pod_identity import PodIdentity
-from policies.acknowledgements import acknowledge
+from policies.acknowledgements import acknowledge, acknowledge_control
 from policies.wildcards import acknowledge_aws_managed_policies
 
 
@@ -83,7 +83,7 @@ class PlatformCluster(Construct):
       required (hop limit 1: pods use Pod Identity, not the node's role) and encrypted gp3
       volumes; Fargate for the listed namespaces.
     - Karpenter: controller role (Pod Identity), node role with an EC2_LINUX access entry, an
-      encrypted interruption queue fed by four EventBridge rules.
+      interruption queue (CMK that EventBridge may use) fed by four EventBridge rules.
     - Managed add-ons vpc-cni, kube-proxy, eks-pod-identity-agent, coredns and
       aws-ebs-csi-driver (versions pinned where given, EKS defaults otherwise).
     - `POD_IDENTITIES` roles for the add-ons Argo CD installs; ExternalDNS and cert-manager
@@ -244,12 +244,25 @@ class PlatformCluster(Construct):
             access_entry_type=eks.AccessEntryType.EC2_LINUX,
             access_policies=[],
         )
+        self.interruption_queue_key = _key(
+            self, "KarpenterInterruptionKey", "Encrypts Karpenter's interruption queue"
+        )
+        self.interruption_queue_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowEventBridgeOfThisAccount",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            )
+        )
         self.interruption_queue = sqs.Queue(
             self,
             "KarpenterInterruptionQueue",
             queue_name=cluster_name,
             retention_period=Duration.minutes(5),
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.interruption_queue_key,
             enforce_ssl=True,
         )
         acknowledge(
@@ -293,6 +306,7 @@ class PlatformCluster(Construct):
                 cluster_arn=cluster_arn,
                 node_role_arn=self.karpenter_node_role.role_arn,
                 queue_arn=self.interruption_queue.queue_arn,
+                queue_key_arn=self.interruption_queue_key.key_arn,
             ),
         }
         if dns_zone_name:
@@ -414,15 +428,16 @@ class PlatformCluster(Construct):
                 f"CDK's {what} for this cluster runs in the VPC and needs the AWS-maintained "
                 "basic and VPC-access execution policies (and ECR read for its image).",
             )
-            acknowledge(
-                function.node.find_child("LogGroup"),
-                "NIST.800.53.R5::NIST.800.53.R5-CloudWatchLogGroupEncrypted",
+            log_group = function.node.find_child("LogGroup")
+            unkeyed = (
                 f"CDK creates the {what}'s log group with no key option; it holds deploy-time "
-                "kubectl output (Argo CD's install), encrypted at rest by CloudWatch's own key.",
+                "kubectl output (Argo CD's install), encrypted at rest by CloudWatch's own key."
             )
-            acknowledge(
+            acknowledge_control(log_group, "CloudWatchLogGroupEncrypted", unkeyed)
+            acknowledge(log_group, "Platform::CustomerManagedKeys", unkeyed)
+            acknowledge_control(
                 function.role.node.find_child("DefaultPolicy").node.default_child,
-                "NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy",
+                "IAMNoInlinePolicy",
                 f"CDK generates the {what}'s grants on this cluster as the role's default "
                 "policy; they change with the cluster construct, so a managed copy would drift.",
             )
@@ -439,8 +454,11 @@ class PlatformCluster(Construct):
                     "queued to lose.",
                 ),
             ):
-                acknowledge(
-                    function, f"NIST.800.53.R5::NIST.800.53.R5-{rule}", f"The {what} is {reason}"
+                acknowledge_control(
+                    function,
+                    rule,
+                    f"The {what} is {reason}",
+                    packs=("NIST.800.53.R5", "HIPAA.Security"),
                 )
         acknowledge(
             handler,

@@ -22,7 +22,7 @@ from constructs import Construct
 
 from constructs_lib.gitops_bridge import registration_fields
 from constructs_lib.pod_identity import pods_of
-from policies.acknowledgements import acknowledge
+from policies.acknowledgements import acknowledge, acknowledge_control
 from policies.wildcards import acknowledge_wildcards
 
 ARGOCD_NAMESPACE = "argocd"
@@ -302,11 +302,18 @@ class SpokeRegistration(Construct):
             "Not a credential: the cluster's public facts (endpoint, CA, role ARN) for the "
             "hub; it changes only when the cluster does, so there is nothing to rotate.",
         )
-        acknowledge(
+        acknowledge_control(
             self.secret,
-            "NIST.800.53.R5::NIST.800.53.R5-SecretsManagerRotationEnabled",
+            "SecretsManagerRotationEnabled",
             "Not a credential: the cluster's public facts for the hub; there is nothing to "
             "rotate (see AwsSolutions-SMG4).",
+            packs=("NIST.800.53.R5", "HIPAA.Security"),
+        )
+        acknowledge(
+            self.secret,
+            "Platform::DataRetention",
+            "Regenerable: the cluster's facts, rewritten on every deploy of this stack; "
+            "retaining it past the stack would only block re-creating it under its name.",
         )
 
 

@@ -10,7 +10,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.access_logs import AccessLogsBucket, expiry_rule
-from policies.acknowledgements import acknowledge
+from policies.acknowledgements import acknowledge_control
 
 ObjectLockMode = Literal["COMPLIANCE", "GOVERNANCE"]
 
@@ -117,9 +117,9 @@ class LogArchive(Construct):
             ],
             removal_policy=RemovalPolicy.RETAIN,
         )
-        acknowledge(
+        acknowledge_control(
             self.bucket,
-            "NIST.800.53.R5::NIST.800.53.R5-S3BucketReplicationEnabled",
+            "S3BucketReplicationEnabled",
             "Accepted trade-off: the archive stays in the organisation's home region (data "
             "residency) and is protected by S3's multi-AZ durability, versioning and "
             "COMPLIANCE-mode object lock, so no principal can delete or overwrite a record. "

@@ -15,7 +15,7 @@ from constructs import Construct
 
 from constructs_lib.encryption import log_group_key
 from constructs_lib.vpc_endpoints import DEFAULT_INTERFACE_ENDPOINTS, INTERFACE_ENDPOINT_IDS
-from policies.acknowledgements import acknowledge
+from policies.acknowledgements import acknowledge, acknowledge_control
 
 NatStrategy = Literal["per-az", "single"]
 
@@ -196,9 +196,9 @@ def _flow_log_role(scope: Construct, log_group: logs.ILogGroup) -> iam.Role:
 
 def _acknowledge_public_route(subnet: ec2.ISubnet) -> None:
     route = subnet.node.find_child("DefaultRoute")
-    acknowledge(
+    acknowledge_control(
         route,
-        "NIST.800.53.R5::NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW",
+        "VPCNoUnrestrictedRouteToIGW",
         "Public tier by design: it holds only NAT gateways and internet-facing load balancers. "
         "Its subnets never assign public IPs on launch; nodes, pods and data live in the "
         "private and isolated tiers, which have no route to the internet gateway.",

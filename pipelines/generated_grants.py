@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
-from policies.acknowledgements import acknowledge
+from policies.acknowledgements import acknowledge, acknowledge_control
 from policies.wildcards import as_list, render, statements
 
 
@@ -105,7 +105,7 @@ def acknowledge_generated_grants(
                     details.setdefault(item, shape.reason)
         for detail, reason in details.items():
             acknowledge(construct, f"AwsSolutions::AwsSolutions-IAM5[{detail}]", reason)
-        acknowledge(construct, "NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy", inline_reason)
+        acknowledge_control(construct, "IAMNoInlinePolicy", inline_reason)
 
 
 def _fits(shape: ReviewedShape, actions: list[str], resources: list[str]) -> bool:

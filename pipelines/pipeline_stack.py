@@ -18,7 +18,7 @@ from constructs import Construct
 
 from constructs_lib.access_logs import AccessLogsBucket, expiry_rule
 from pipelines.generated_grants import acknowledge_generated_grants, reviewed_shapes
-from policies.acknowledgements import acknowledge
+from policies.acknowledgements import acknowledge_control
 
 SYNTH_COMMANDS = ("make test", "make synth")
 """The README's two commands: a failing test or policy finding stops the pipeline here."""
@@ -118,9 +118,9 @@ class PipelineStack(Stack):
             lifecycle_rules=[expiry_rule(ARTIFACT_RETENTION, noncurrent_after=Duration.days(30))],
             removal_policy=RemovalPolicy.RETAIN,
         )
-        acknowledge(
+        acknowledge_control(
             self.artifact_bucket,
-            "NIST.800.53.R5::NIST.800.53.R5-S3BucketReplicationEnabled",
+            "S3BucketReplicationEnabled",
             "Pipeline artifacts are rebuilt from Git by the next execution and expire after "
             f"{ARTIFACT_RETENTION.to_days()} days; a second-region copy would protect nothing.",
         )
@@ -167,6 +167,7 @@ class PipelineStack(Stack):
             self._add_wave(wave)
         self.pipeline.build_pipeline()
         self.topic = self._notifications(notification_emails)
+        self._acknowledge_codepipeline_sources()
         acknowledge_generated_grants(
             self,
             reviewed_shapes(
@@ -177,6 +178,24 @@ class PipelineStack(Stack):
             "grant methods; it changes with the pipeline's structure, which self-mutation "
             "keeps in step, so a separately managed policy would drift.",
         )
+
+    def _acknowledge_codepipeline_sources(self) -> None:
+        """HIPAA/PCI CodeBuildProjectSourceRepoUrl looks for OAuth on a repository URL; these
+        projects have none: CodePipeline hands them the source it fetched through the
+        CodeConnections connection (an OAuth app), so no credential is in any project."""
+        for project in self.node.find_all():
+            if not isinstance(project, codebuild.CfnProject):
+                continue
+            source = self.resolve(project.source)
+            if source.get("type", source.get("Type")) == "CODEPIPELINE":
+                acknowledge_control(
+                    project,
+                    "CodeBuildProjectSourceRepoUrl",
+                    "The project's source is the artifact CodePipeline fetched through the "
+                    "CodeConnections connection (an OAuth app); no repository URL or "
+                    "credential is configured on the project.",
+                    packs=("HIPAA.Security", "PCI.DSS.321"),
+                )
 
     def _add_wave(self, wave: PromotionWave) -> None:
         pipeline_wave = self.pipeline.add_wave(wave.name)

@@ -9,6 +9,7 @@ worthless: a rule id without its pack, an empty or boilerplate reason.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from aws_cdk import Acknowledgment, Validations
 from constructs import IConstruct
@@ -17,7 +18,7 @@ MIN_REASON_LENGTH = 40
 METADATA_TYPE = "platform:acknowledgement"
 """Marks acknowledgements the platform made (CDK records some of its own) for the tests."""
 _FINDING_ID = re.compile(r"^[A-Za-z0-9.\-]+::[A-Za-z0-9.\-]+(\[.+\])?$")
-_BOILERPLATE = re.compile(
+BOILERPLATE = re.compile(
     r"^\s*(n/?a|none|todo|tbd|fixme|ok|fine|false positive|accepted|suppressed|not needed|"
     r"not required|ignore|intentional|by design|see above)\W*$",
     re.IGNORECASE,
@@ -31,10 +32,30 @@ def acknowledge(construct: IConstruct, finding_id: str, reason: str) -> None:
             f"finding_id: expected 'Pack::RuleId' or 'Pack::RuleId[detail]' as printed by the "
             f"synth error; got {finding_id!r}"
         )
-    if len(reason.strip()) < MIN_REASON_LENGTH or _BOILERPLATE.match(reason):
+    if len(reason.strip()) < MIN_REASON_LENGTH or BOILERPLATE.match(reason):
         raise ValueError(
             f"reason: say why {finding_id} is safe here, in at least {MIN_REASON_LENGTH} "
             f"characters; got {reason!r}"
         )
     Validations.of(construct).acknowledge(Acknowledgment(id=finding_id, reason=reason.strip()))
     construct.node.add_metadata(METADATA_TYPE, finding_id)
+
+
+ALL_CONTROL_PACKS = ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
+"""The compliance packs that share rule names (`<pack>::<pack>-<Rule>`)."""
+
+
+def acknowledge_control(
+    construct: IConstruct,
+    rule: str,
+    reason: str,
+    *,
+    packs: Sequence[str] = ALL_CONTROL_PACKS,
+) -> None:
+    """Acknowledge one control rule in each pack that has it, on `construct` only.
+
+    `packs` must name exactly the packs that report the rule (an acknowledgement that
+    matches nothing fails the tests), e.g. LambdaDLQ is in NIST and HIPAA but not PCI.
+    """
+    for pack in packs:
+        acknowledge(construct, f"{pack}::{pack}-{rule}", reason)

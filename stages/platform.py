@@ -49,5 +49,9 @@ def build_platform(
         _, shared = config.account_with_role("shared-services")
         for key, value in {**config.tags, "Environment": shared.role}.items():
             Tags.of(pipeline).add(key, value)
-    apply_policy_gate(app)
+    apply_policy_gate(
+        app,
+        packs=config.compliance.packs,
+        required_tags=(*config.tags, "Environment"),
+    )
     return stages

@@ -163,7 +163,9 @@ def test_karpenter_interruption_queue_and_rules(clusters):
     queue_id, queue = next(iter(stack.of_type("AWS::SQS::Queue").items()))
     assert queue["Properties"]["QueueName"] == "exco-dev"
     assert queue["Properties"]["MessageRetentionPeriod"] == 300
-    assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    key_id = queue["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
+    key_policy = stack.resources[key_id]["Properties"]["KeyPolicy"]["Statement"]
+    assert any(s.get("Principal") == {"Service": "events.amazonaws.com"} for s in key_policy)
     patterns = sorted(
         (
             r["Properties"]["EventPattern"]["source"][0],

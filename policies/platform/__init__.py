@@ -1,0 +1,109 @@
+"""The platform's own policy pack: rules no public pack states the way this product needs.
+
+Registered like the cdk-nag packs (`policies.gate`), so a finding fails synthesis and is
+acknowledged the same way: `Platform::<RuleId>` on the construct it is about. The rules run
+in plain Python over the synthesized templates, one module each.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import jsii
+from aws_cdk import (
+    IPolicyValidationContext,
+    IPolicyValidationPlugin,
+    PolicyValidationPluginReport,
+    PolicyViolatingResource,
+    PolicyViolation,
+)
+
+from policies.platform import (
+    cost_allocation_tags,
+    customer_managed_keys,
+    data_retention,
+    no_admin_wildcards,
+    no_open_ingress,
+    no_public_buckets,
+)
+from policies.platform.rule import Rule, RuleContext
+
+PACK_NAME = "Platform"
+RULES: tuple[Rule, ...] = (
+    cost_allocation_tags.RULE,
+    customer_managed_keys.RULE,
+    no_public_buckets.RULE,
+    no_open_ingress.RULE,
+    data_retention.RULE,
+    no_admin_wildcards.RULE,
+)
+
+
+def evaluate(
+    template: dict, context: RuleContext, rules: Iterable[Rule] = RULES
+) -> list[tuple[str, str, str]]:
+    """(rule id, logical id, message) for every finding in one template."""
+    findings = []
+    for logical_id, resource in template.get("Resources", {}).items():
+        for rule in rules:
+            message = rule.check(resource.get("Type", ""), resource, context)
+            if message:
+                findings.append((rule.id, logical_id, message))
+    return findings
+
+
+@jsii.implements(IPolicyValidationPlugin)
+class PlatformChecks:
+    """The platform pack as a CDK validation plugin.
+
+    :param required_tags: the cost-allocation tag keys every taggable resource carries.
+    :param destroyable_assemblies: cloud-assembly folder names (`assembly-<stage>`) whose data
+        may be destroyed; default none.
+    """
+
+    def __init__(
+        self, *, required_tags: Sequence[str], destroyable_assemblies: Iterable[str] = ()
+    ) -> None:
+        self._required_tags = tuple(required_tags)
+        self._destroyable = frozenset(destroyable_assemblies)
+
+    @property
+    def name(self) -> str:
+        return PACK_NAME
+
+    @property
+    def version(self) -> str:
+        return "1.0.0"
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return [rule.id for rule in RULES]
+
+    def validate(self, context: IPolicyValidationContext) -> PolicyValidationPluginReport:
+        descriptions = {rule.id: rule.description for rule in RULES}
+        violations = []
+        for template_path in context.template_paths:
+            path = Path(template_path)
+            rule_context = RuleContext(
+                required_tags=self._required_tags,
+                data_may_be_destroyed=path.parent.name in self._destroyable,
+            )
+            template = json.loads(path.read_text(encoding="utf-8"))
+            for rule_id, logical_id, message in evaluate(template, rule_context):
+                violations.append(
+                    PolicyViolation(
+                        rule_name=rule_id,
+                        description=f"{descriptions[rule_id]} ({message})",
+                        severity="error",
+                        violating_resources=[
+                            PolicyViolatingResource(
+                                resource_logical_id=logical_id,
+                                template_path=template_path,
+                                locations=["Resources"],
+                            )
+                        ],
+                    )
+                )
+        return PolicyValidationPluginReport(success=not violations, violations=violations)

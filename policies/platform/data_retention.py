@@ -1,0 +1,44 @@
+"""Stateful resources survive stack deletion and replacement outside sandbox."""
+
+from __future__ import annotations
+
+from policies.platform.rule import Rule, RuleContext
+
+STATEFUL_TYPES = frozenset(
+    {
+        "AWS::S3::Bucket",
+        "AWS::RDS::DBCluster",
+        "AWS::RDS::DBInstance",
+        "AWS::DynamoDB::Table",
+        "AWS::ElastiCache::ReplicationGroup",
+        "AWS::OpenSearchService::Domain",
+        "AWS::MSK::Cluster",
+        "AWS::EFS::FileSystem",
+        "AWS::Kinesis::Stream",
+        "AWS::KMS::Key",
+        "AWS::Logs::LogGroup",
+        "AWS::SecretsManager::Secret",
+        "AWS::Backup::BackupVault",
+    }
+)
+"""Types whose deletion loses data (a KMS key: everything encrypted with it)."""
+
+KEEPS_DATA = {"Retain", "RetainExceptOnCreate", "Snapshot"}
+
+
+def _check(resource_type: str, resource: dict, context: RuleContext) -> str | None:
+    if resource_type not in STATEFUL_TYPES or context.data_may_be_destroyed:
+        return None
+    deletion = resource.get("DeletionPolicy", "Delete")
+    replace = resource.get("UpdateReplacePolicy", "Delete")
+    if deletion in KEEPS_DATA and replace in KEEPS_DATA:
+        return None
+    return f"DeletionPolicy {deletion} / UpdateReplacePolicy {replace} would lose its data"
+
+
+RULE = Rule(
+    "DataRetention",
+    "Outside sandbox, stateful resources are retained (or snapshotted) on deletion and "
+    "replacement.",
+    _check,
+)

@@ -1,0 +1,32 @@
+"""What a platform rule is: a function from one CloudFormation resource to a finding or None."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    required_tags: tuple[str, ...]
+    """Tag keys every taggable resource must carry (the cost-allocation tags)."""
+    data_may_be_destroyed: bool = False
+    """True only where the data-destruction opt-in applies (sandbox); never by default."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    """The rule name in findings and acknowledgements: `Platform::<id>`."""
+    description: str
+    check: Callable[[str, Mapping[str, Any], RuleContext], str | None]
+    """(resource type, the resource's template entry, context) -> what is wrong, or None."""
+
+
+def tags_of(resource: Mapping[str, Any]) -> dict[str, Any]:
+    """A resource's tags as a dict, whichever of CloudFormation's two shapes it uses."""
+    tags = resource.get("Properties", {}).get("Tags", [])
+    if isinstance(tags, dict):
+        return dict(tags)
+    return {t.get("Key"): t.get("Value") for t in tags if isinstance(t, dict)}

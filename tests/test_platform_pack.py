@@ -1,0 +1,193 @@
+"""The platform's own rules: a compliant and a non-compliant resource for each, the pack as
+a gate, and its data kept in step with cfn-lint."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_sqs as sqs
+
+from policies.acknowledgements import acknowledge
+from policies.platform import RULES, evaluate
+from policies.platform.rule import RuleContext
+from tests.conftest import new_stack
+from tools.update_taggable_types import taggable_types_from_schemas
+
+CONTEXT = RuleContext(required_tags=("CostCenter", "Environment"))
+TAGS = [{"Key": "CostCenter", "Value": "1"}, {"Key": "Environment", "Value": "dev"}]
+KEY = {"Fn::GetAtt": ["Key", "Arn"]}
+RETAIN = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+BLOCK_ALL = {
+    k: True
+    for k in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
+}
+
+
+def bucket(**properties):
+    return {
+        "Type": "AWS::S3::Bucket",
+        **RETAIN,
+        "Properties": {
+            "Tags": TAGS,
+            "PublicAccessBlockConfiguration": BLOCK_ALL,
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    {
+                        "ServerSideEncryptionByDefault": {
+                            "SSEAlgorithm": "aws:kms",
+                            "KMSMasterKeyID": KEY,
+                        }
+                    }
+                ]
+            },
+            **properties,
+        },
+    }
+
+
+def security_group(cidr, port, *, public_lb=False):
+    tags = (
+        [*TAGS, {"Key": "platform.io/public-load-balancer", "Value": "true"}] if public_lb else TAGS
+    )
+    return {
+        "Type": "AWS::EC2::SecurityGroup",
+        "Properties": {
+            "Tags": tags,
+            "SecurityGroupIngress": [
+                {"CidrIp": cidr, "IpProtocol": "tcp", "FromPort": port, "ToPort": port}
+            ],
+        },
+    }
+
+
+def policy(action, resource):
+    return {
+        "Type": "AWS::IAM::ManagedPolicy",
+        "Properties": {
+            "PolicyDocument": {
+                "Statement": [
+                    {"Sid": "S", "Effect": "Allow", "Action": action, "Resource": resource}
+                ]
+            }
+        },
+    }
+
+
+CASES = {
+    # rule: (compliant resource, non-compliant resource, words in the finding)
+    "CostAllocationTags": (
+        {"Type": "AWS::SQS::Queue", "Properties": {"Tags": TAGS, "KmsMasterKeyId": KEY}},
+        {"Type": "AWS::SQS::Queue", "Properties": {"Tags": TAGS[:1], "KmsMasterKeyId": KEY}},
+        "missing cost-allocation tag(s) Environment",
+    ),
+    "CustomerManagedKeys": (
+        bucket(),
+        bucket(
+            BucketEncryption={
+                "ServerSideEncryptionConfiguration": [
+                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                ]
+            }
+        ),
+        "without a customer-managed KMS key",
+    ),
+    "NoPublicBuckets": (
+        bucket(),
+        bucket(PublicAccessBlockConfiguration={**BLOCK_ALL, "RestrictPublicBuckets": False}),
+        "public access not blocked: RestrictPublicBuckets",
+    ),
+    "NoOpenIngress": (
+        security_group("0.0.0.0/0", 443, public_lb=True),
+        security_group("0.0.0.0/0", 22),
+        "ingress from 0.0.0.0/0 on tcp 22",
+    ),
+    "DataRetention": (
+        bucket(),
+        {**bucket(), "DeletionPolicy": "Delete"},
+        "DeletionPolicy Delete / UpdateReplacePolicy Retain would lose its data",
+    ),
+    "NoAdminWildcards": (
+        policy(["s3:GetObject"], "*"),
+        policy("*", ["*"]),
+        "statement S allows * on *",
+    ),
+}
+
+
+def test_every_rule_has_a_pair():
+    assert set(CASES) == {rule.id for rule in RULES}
+
+
+@pytest.mark.parametrize("rule_id", sorted(CASES))
+def test_rule_passes_the_compliant_and_flags_the_non_compliant(rule_id):
+    good, bad, words = CASES[rule_id]
+    rule = next(r for r in RULES if r.id == rule_id)
+    assert evaluate({"Resources": {"Good": good}}, CONTEXT, [rule]) == []
+    ((found_rule, logical_id, message),) = evaluate({"Resources": {"Bad": bad}}, CONTEXT, [rule])
+    assert (found_rule, logical_id) == (rule_id, "Bad")
+    assert words in message
+
+
+@pytest.mark.parametrize(
+    ("cidr", "port", "public_lb"),
+    [("::/0", 443, False), ("0.0.0.0/0", 80, True), ("0.0.0.0/0", 443, False)],
+)
+def test_only_a_tagged_public_load_balancer_may_take_443_from_anywhere(cidr, port, public_lb):
+    (finding,) = evaluate(
+        {"Resources": {"Sg": security_group(cidr, port, public_lb=public_lb)}},
+        CONTEXT,
+        [r for r in RULES if r.id == "NoOpenIngress"],
+    )
+    assert cidr in finding[2]
+
+
+def test_sandbox_opt_in_lifts_only_data_retention():
+    template = {"Resources": {"Data": {**bucket(), "DeletionPolicy": "Delete"}}}
+    assert evaluate(template, RuleContext(required_tags=(), data_may_be_destroyed=True)) == []
+
+
+def test_map_shaped_tags_count(tmp_path):
+    parameter = {
+        "Type": "AWS::SSM::Parameter",
+        "Properties": {"Tags": {"CostCenter": "1", "Environment": "dev"}},
+    }
+    assert evaluate({"Resources": {"P": parameter}}, CONTEXT) == []
+
+
+def test_taggable_types_are_in_step_with_cfn_lint():
+    from policies.platform.cost_allocation_tags import taggable_types
+
+    assert sorted(taggable_types()) == taggable_types_from_schemas(), (
+        "run: python -m tools.update_taggable_types"
+    )
+
+
+def test_a_platform_finding_fails_synthesis_and_acknowledges_like_any_other(tmp_path):
+    stack = new_stack(with_policy_gate=True, outdir=tmp_path)
+    for id_ in ("Kept", "Plain"):
+        sqs.Queue(
+            stack,
+            id_,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+    acknowledge(
+        stack.node.find_child("Kept"),
+        "Platform::CustomerManagedKeys",
+        "Test double: proves a platform finding is acknowledged like a cdk-nag one.",
+    )
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        stack.node.root.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    (platform,) = [p for p in report["pluginReports"] if p["pluginName"] == "Platform"]
+    failing = {
+        (v["ruleName"], c["constructPath"])
+        for v in platform["violations"]
+        for c in v["violatingConstructs"]
+    }
+    assert ("CustomerManagedKeys", "Test/Plain/Resource") in failing
+    assert ("CustomerManagedKeys", "Test/Kept/Resource") not in failing
+    assert [s["acknowledgedAt"] for s in platform["suppressedViolations"]] == ["Test/Kept"]
