@@ -16,7 +16,7 @@ export AWS_EC2_METADATA_DISABLED := true
 export CDK_DISABLE_VERSION_CHECK := true
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: synth test setup bootstrap lint lock clean
+.PHONY: synth test setup report bootstrap lint lock clean
 
 synth: setup
 	npx cdk synth --quiet
@@ -37,6 +37,11 @@ $(VENV)/.deps-installed: requirements.lock | $(VENV)/bin/python
 node_modules/.cli-installed: package-lock.json $(VENV)/.deps-installed
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# Synthesize (even if the gate fails), then write the compliance report to reports/compliance/.
+report: setup
+	-npx cdk synth --quiet
+	python -m tools.compliance_report --assembly cdk.out --out reports/compliance
 
 # Print (or, with ARGS=--execute, run) `cdk bootstrap` for every account of the config.
 bootstrap: setup

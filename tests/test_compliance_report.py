@@ -1,0 +1,109 @@
+"""The compliance report: exact counts from a small known app, and the real app's verdict."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import pytest
+from aws_cdk import aws_s3 as s3
+
+from policies.acknowledgements import acknowledge
+from tests.conftest import new_stack
+from tools.compliance_report import (
+    ORGANISATION,
+    cfn_lint,
+    main,
+    nag_rules,
+    read_assembly,
+    write_reports,
+)
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """One stack, two default buckets: every S10 finding of one is acknowledged."""
+    outdir = tmp_path_factory.mktemp("small")
+    stack = new_stack(with_policy_gate=True, outdir=outdir)
+    s3.Bucket(stack, "Open")
+    known = s3.Bucket(stack, "Known")
+    acknowledge(
+        known,
+        "AwsSolutions::AwsSolutions-S10",
+        "Test double: the report must list this with its reason and place.",
+    )
+    with pytest.raises(RuntimeError):
+        stack.node.root.synth()
+    return read_assembly(outdir)
+
+
+def count(assembly, **where) -> int:
+    return sum(1 for f in assembly.findings if all(getattr(f, k) == v for k, v in where.items()))
+
+
+def test_small_app_counts(small):
+    assert count(small, rule="AwsSolutions-S10", status="open") == 1
+    assert count(small, rule="AwsSolutions-S10", status="acknowledged") == 1
+    assert count(small, rule="AwsSolutions-S1", status="open") == 2
+    assert count(small, rule="NIST.800.53.R5-S3BucketSSLRequestsOnly", status="open") == 2
+    assert count(small, pack="Platform", rule="CustomerManagedKeys", status="open") == 2
+    (acknowledged,) = [
+        f for f in small.findings if f.status == "acknowledged" and f.pack == "AwsSolutions"
+    ]
+    # A stack outside any stage is reported under its account id.
+    assert (acknowledged.account, acknowledged.acknowledged_at, acknowledged.construct) == (
+        "123456789012",
+        "Test/Known",
+        "Test/Known/Resource",
+    )
+    assert acknowledged.reason.startswith("Test double")
+
+
+def test_small_app_report_in_three_formats(small, tmp_path):
+    lint = cfn_lint(small)
+    assert [(r.template, r.errors) for r in lint] == [("Test.template.json", ())]
+    written = write_reports(small, lint, tmp_path)
+    assert {p.name for p in written} == {
+        f"{scope}.{ext}"
+        for scope in (ORGANISATION, "123456789012")
+        for ext in ("md", "html", "csv")
+    }
+    markdown = (tmp_path / "organisation.md").read_text()
+    assert "| AwsSolutions | AwsSolutions-S10 | 1 | 1 |" in markdown
+    assert f"| AwsSolutions | {len(nag_rules()['AwsSolutions'])} |" in markdown
+    page = (tmp_path / "organisation.html").read_text()
+    assert "<table>" in page and "Test/Known" in page
+    assert not re.search(r"(src|href)=\"?https?:", page), "the HTML must work offline"
+    rows = list(csv.DictReader((tmp_path / "organisation.csv").open()))
+    assert len(rows) == len(small.findings)
+    assert {"account", "pack", "rule", "status", "construct", "reason"} <= set(rows[0])
+
+
+def test_summary_counts_match_the_findings(small, tmp_path):
+    write_reports(small, [], tmp_path)
+    open_count = count(small, status="open")
+    assert (
+        f"| organisation | {open_count} | 1 | FAIL: synthesis is blocked |"
+        in (tmp_path / "organisation.md").read_text()
+    )
+
+
+def test_the_real_app_has_nothing_open(organisation, tmp_path):
+    assert main(["--assembly", str(organisation.outdir), "--out", str(tmp_path), "--no-lint"]) == 0
+    assembly = read_assembly(organisation.outdir)
+    assert count(assembly, status="open") == 0
+    assert {f.account for f in assembly.findings} <= set(organisation.stacks)
+    for account in organisation.stacks:
+        assert "PASS: nothing open" in (tmp_path / f"{account}.md").read_text()
+    assert {f.pack for f in assembly.findings} >= {
+        "AwsSolutions",
+        "NIST.800.53.R5",
+        "HIPAA.Security",
+        "PCI.DSS.321",
+        "Platform",
+    }
+
+
+def test_report_needs_an_assembly(tmp_path, capsys):
+    assert main(["--assembly", str(tmp_path)]) == 2
+    assert "run `make synth` first" in capsys.readouterr().err
