@@ -56,7 +56,9 @@ class Assembly:
 
     findings: list[Finding]
     stacks: dict[str, tuple[str, str, Path]]
-    """Stack display path -> (account, region, template file)."""
+    """Stack display path -> (account id, region, template file)."""
+    account_of: dict[str, str]
+    """Stack display path -> the account it is reported under (its stage's name)."""
     packs: list[str] = field(default_factory=list)
 
 
@@ -65,9 +67,7 @@ class Assembly:
 
 def read_assembly(outdir: Path) -> Assembly:
     stacks = _stacks(outdir)
-    account_of_stage = {
-        path.split("/")[0]: account for path, (account, _, _) in stacks.items() if "/" in path
-    }
+    account_of = _accounts(stacks)
     report = json.loads((outdir / "validation-report.json").read_text(encoding="utf-8"))
     findings, packs = [], []
     for plugin in report.get("pluginReports", []):
@@ -77,12 +77,11 @@ def read_assembly(outdir: Path) -> Assembly:
             for violation in plugin.get(key, []):
                 for construct in violation.get("violatingConstructs", []):
                     path = construct.get("constructPath", "")
+                    stack = _stack_of(path, stacks)
                     findings.append(
                         Finding(
-                            account=_account(path, stacks, account_of_stage),
-                            stack="/".join(path.split("/")[:2])
-                            if _in_stage(path, stacks)
-                            else path.split("/")[0],
+                            account=account_of.get(stack, stack),
+                            stack=stack,
                             pack=pack,
                             rule=violation["ruleName"],
                             status=status,
@@ -92,7 +91,7 @@ def read_assembly(outdir: Path) -> Assembly:
                             reason=violation.get("reason", ""),
                         )
                     )
-    return Assembly(findings=findings, stacks=stacks, packs=packs)
+    return Assembly(findings=findings, stacks=stacks, account_of=account_of, packs=packs)
 
 
 def _stacks(outdir: Path) -> dict[str, tuple[str, str, Path]]:
@@ -111,19 +110,22 @@ def _stacks(outdir: Path) -> dict[str, tuple[str, str, Path]]:
     return found
 
 
-def _in_stage(path: str, stacks: dict) -> bool:
-    return "/".join(path.split("/")[:2]) in stacks
+def _stack_of(path: str, stacks: dict) -> str:
+    """The stack display path a construct path lies in (`stage/Stack` or `Stack`)."""
+    in_stage = "/".join(path.split("/")[:2])
+    return in_stage if in_stage in stacks else path.split("/")[0]
 
 
-def _account(path: str, stacks: dict, account_of_stage: dict[str, str]) -> str:
-    """The account a construct belongs to, named as its stage (top-level stacks: the stage
-    of the same account id, else the id)."""
-    first = path.split("/")[0]
-    if first in account_of_stage:
-        return first
-    account_id = stacks.get(first, ("?",))[0]
-    names = [stage for stage, account in account_of_stage.items() if account == account_id]
-    return names[0] if names else account_id
+def _accounts(stacks: dict[str, tuple[str, str, Path]]) -> dict[str, str]:
+    """Each stack's account, named as its stage; a top-level stack takes the name of the
+    stage in the same account, else the account id."""
+    stage_of_account = {
+        account: path.split("/")[0] for path, (account, _, _) in stacks.items() if "/" in path
+    }
+    return {
+        path: path.split("/")[0] if "/" in path else stage_of_account.get(account, account)
+        for path, (account, _, _) in stacks.items()
+    }
 
 
 @cache
@@ -160,7 +162,6 @@ def cfn_lint(assembly: Assembly) -> list[LintResult]:
     """cfn-lint each template for its own region."""
     from cfnlint.api import lint
 
-    account_of = _account_of_stacks(assembly)
     results = []
     for display, (_, region, template) in sorted(assembly.stacks.items()):
         matches = lint(template.read_text(encoding="utf-8"), regions=[region])
@@ -174,7 +175,7 @@ def cfn_lint(assembly: Assembly) -> list[LintResult]:
             else:
                 warnings.append(line)
         results.append(
-            LintResult(account_of[display], template.name, tuple(errors), tuple(warnings))
+            LintResult(assembly.account_of[display], template.name, tuple(errors), tuple(warnings))
         )
     return results
 
@@ -343,7 +344,7 @@ def write_csv(path: Path, findings: Iterable[Finding]) -> None:
 def write_reports(assembly: Assembly, lint: Sequence[LintResult], out: Path) -> list[Path]:
     """Write the organisation's and each account's report in the three formats."""
     out.mkdir(parents=True, exist_ok=True)
-    accounts = sorted(set(_account_of_stacks(assembly).values()))
+    accounts = sorted(set(assembly.account_of.values()))
     scopes = [(ORGANISATION, assembly.findings, lint)] + [
         (
             account,
@@ -390,13 +391,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{sum(len(r.errors) for r in lint)} cfn-lint errors"
     )
     return 1 if open_count else 0
-
-
-def _account_of_stacks(assembly: Assembly) -> dict[str, str]:
-    stages = {
-        path.split("/")[0]: acct for path, (acct, _, _) in assembly.stacks.items() if "/" in path
-    }
-    return {path: _account(path, assembly.stacks, stages) for path in assembly.stacks}
 
 
 if __name__ == "__main__":
