@@ -8,7 +8,7 @@ from aws_cdk import App, Environment, Stage
 
 from config import PlatformConfig
 from pipelines.pipeline_stack import Deployment, PipelineStack, PromotionWave
-from stages.naming import health_check_role_name, pipeline_health_check_role_arn
+from stages.naming import HEALTH_CHECK, PIPELINE_HEALTH_CHECK, role_arn, role_name, shared_services
 
 PIPELINE_STACK_ID = "Pipeline"
 
@@ -27,10 +27,7 @@ def build_pipeline(
                     stage=stages[name],
                     approval=wave.approval,
                     health_check_role_arn=(
-                        f"arn:aws:iam::{config.accounts[name].id}:role/"
-                        f"{health_check_role_name(config, name)}"
-                        if wave.health_check
-                        else None
+                        role_arn(config, name, HEALTH_CHECK) if wave.health_check else None
                     ),
                 )
                 for name in wave.accounts
@@ -48,6 +45,6 @@ def build_pipeline(
         connection_arn=config.pipeline.connection_arn,
         cli_version=cli_version,
         waves=waves,
-        health_check_role_name=pipeline_health_check_role_arn(config).rsplit("/", 1)[1],
+        health_check_role_name=role_name(config, shared_services(config), PIPELINE_HEALTH_CHECK),
         notification_emails=config.pipeline.notification_emails,
     )

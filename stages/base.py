@@ -9,7 +9,7 @@ from constructs import Construct
 
 from config import Account, PlatformConfig
 from constructs_lib.health_check_role import HealthCheckRole
-from stages.naming import health_check_role_name, pipeline_health_check_role_arn
+from stages.naming import HEALTH_CHECK, PIPELINE_HEALTH_CHECK, role_arn, role_name, shared_services
 
 RAW_TAGGABLE: dict[str, type] = {
     "AWS::IAM::Role": list,
@@ -50,8 +50,8 @@ class PlatformStage(Stage):
             HealthCheckRole(
                 self.operations_stack,
                 "HealthCheckRole",
-                role_name=health_check_role_name(config, id_),
-                trusted_role_arn=pipeline_health_check_role_arn(config),
+                role_name=role_name(config, id_, HEALTH_CHECK),
+                trusted_role_arn=role_arn(config, shared_services(config), PIPELINE_HEALTH_CHECK),
             )
 
     @property

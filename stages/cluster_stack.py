@@ -9,12 +9,15 @@ from constructs_lib.gitops import ArgoCdBootstrap, SpokeRegistration
 from constructs_lib.network import PlatformNetwork
 from stages.base import PlatformStack, PlatformStage
 from stages.naming import (
-    argocd_hub_role_arn,
-    argocd_spoke_role_arn,
+    ARGOCD_HUB,
+    ARGOCD_SPOKE,
     cluster_name,
     registration_secret_arn,
     registration_secret_name,
+    role_arn,
+    role_name,
     secrets_prefix,
+    shared_services,
 )
 from stages.retention import RETENTION_DAYS
 
@@ -72,8 +75,8 @@ class ClusterStack(PlatformStack):
                 self.cluster,
                 "GitOpsRegistration",
                 cluster=self.cluster.cluster,
-                hub_role_arn=argocd_hub_role_arn(config),
-                role_name=argocd_spoke_role_arn(config, name).rsplit("/", 1)[1],
+                hub_role_arn=role_arn(config, shared_services(config), ARGOCD_HUB),
+                role_name=role_name(config, name, ARGOCD_SPOKE),
                 secret_name=registration_secret_name(config, name),
                 environment=scope.account_config.role,
                 labels=labels,
@@ -94,8 +97,8 @@ class ClusterStack(PlatformStack):
             annotations=annotations,
             high_availability=hub or scope.account_config.role == "prod",
             values=gitops.argocd_values,
-            hub_role_name=argocd_hub_role_arn(config).rsplit("/", 1)[1] if hub else None,
-            spoke_role_arns=[argocd_spoke_role_arn(config, s) for s in spokes],
+            hub_role_name=role_name(config, name, ARGOCD_HUB) if hub else None,
+            spoke_role_arns=[role_arn(config, s, ARGOCD_SPOKE) for s in spokes],
             registration_secret_arns=[registration_secret_arn(config, s) for s in spokes],
             registration_reader_arn=(
                 self.cluster.pod_roles["external-secrets"].role_arn if hub else None
@@ -138,7 +141,7 @@ def bridge_metadata(
     if account.domain:
         annotations["external_dns_domain"] = account.domain
     if role == "hub":
-        annotations["argocd_hub_role_arn"] = argocd_hub_role_arn(config)
+        annotations["argocd_hub_role_arn"] = role_arn(config, name, ARGOCD_HUB)
         annotations["spoke_registration_secret_arns"] = ",".join(
             registration_secret_arn(config, spoke) for spoke in config.gitops_spokes()
         )

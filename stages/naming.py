@@ -35,16 +35,30 @@ def bucket_name(prefix: str, environment: str, purpose: str, account_id: str, re
     return name
 
 
-def health_check_role_name(config: PlatformConfig, account_name: str) -> str:
-    """The read-only role the pipeline's health gate assumes in `account_name`."""
-    return resource_name(config.organization.prefix, account_name, "health-check")
+HEALTH_CHECK = "health-check"
+"""The read-only role the pipeline's health gate assumes in a gated account."""
+PIPELINE_HEALTH_CHECK = "pipeline-health-check"
+"""The pipeline's health-gate role in shared-services: the only caller of the above."""
+ARGOCD_HUB = "argocd-hub"
+"""The hub's Argo CD role (shared-services), which every spoke trusts."""
+ARGOCD_SPOKE = "argocd-spoke"
+"""The role in a spoke account that the hub's Argo CD assumes to deploy there."""
 
 
-def pipeline_health_check_role_arn(config: PlatformConfig) -> str:
-    """The pipeline's health-gate role in shared-services: the only caller of the above."""
-    name, account = config.account_with_role("shared-services")
-    role = resource_name(config.organization.prefix, name, "pipeline-health-check")
-    return f"arn:aws:iam::{account.id}:role/{role}"
+def role_name(config: PlatformConfig, account_name: str, purpose: str) -> str:
+    """The IAM role `purpose` (one of the constants above) has in `account_name`."""
+    return resource_name(config.organization.prefix, account_name, purpose)
+
+
+def role_arn(config: PlatformConfig, account_name: str, purpose: str) -> str:
+    """Its ARN, which another account can use before the role exists."""
+    account_id = config.accounts[account_name].id
+    return f"arn:aws:iam::{account_id}:role/{role_name(config, account_name, purpose)}"
+
+
+def shared_services(config: PlatformConfig) -> str:
+    """The name of the shared-services account (the pipeline's and the hub's home)."""
+    return config.account_with_role("shared-services")[0]
 
 
 def cluster_name(config: PlatformConfig, account_name: str) -> str:
@@ -55,20 +69,6 @@ def cluster_name(config: PlatformConfig, account_name: str) -> str:
 def secrets_prefix(config: PlatformConfig, account_name: str) -> str:
     """The Secrets Manager path an environment's applications keep their secrets under."""
     return f"{config.organization.prefix}/{account_name}/"
-
-
-def argocd_hub_role_arn(config: PlatformConfig) -> str:
-    """The hub's Argo CD role (shared-services), which every spoke trusts."""
-    name, account = config.account_with_role("shared-services")
-    role = resource_name(config.organization.prefix, name, "argocd-hub")
-    return f"arn:aws:iam::{account.id}:role/{role}"
-
-
-def argocd_spoke_role_arn(config: PlatformConfig, account_name: str) -> str:
-    """The role in a spoke account that the hub's Argo CD assumes to deploy there."""
-    account = config.accounts[account_name]
-    role = resource_name(config.organization.prefix, account_name, "argocd-spoke")
-    return f"arn:aws:iam::{account.id}:role/{role}"
 
 
 def registration_secret_name(config: PlatformConfig, account_name: str) -> str:
