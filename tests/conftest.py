@@ -29,6 +29,11 @@ TEST_ENV = Environment(account="123456789012", region="eu-west-1")
 TEST_AZS = ("eu-west-1a", "eu-west-1b", "eu-west-1c")
 
 
+def of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    """A template's resources of one type, by logical id."""
+    return {k: v for k, v in template.get("Resources", {}).items() if v["Type"] == resource_type}
+
+
 @dataclass(frozen=True)
 class SynthesizedStack:
     """One stack of the cloud assembly, read back from disk as plain data."""
@@ -46,7 +51,7 @@ class SynthesizedStack:
         return self.template.get("Resources", {})
 
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
-        return {k: v for k, v in self.resources.items() if v["Type"] == resource_type}
+        return of_type(self.template, resource_type)
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,7 @@ from aws_cdk import Duration, assertions
 
 from constructs_lib.budgets import AccountBudget, BudgetAlerts
 from constructs_lib.log_archive import LogArchive
-from tests.conftest import new_stack
-
-
-def of_type(template: dict, resource_type: str) -> dict[str, dict]:
-    return {k: v for k, v in template["Resources"].items() if v["Type"] == resource_type}
+from tests.conftest import new_stack, of_type
 
 
 @pytest.fixture(scope="module")

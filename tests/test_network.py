@@ -8,7 +8,7 @@ from aws_cdk import assertions
 from aws_cdk import aws_logs as logs
 
 from constructs_lib.network import PlatformNetwork
-from tests.conftest import TEST_AZS, new_stack
+from tests.conftest import TEST_AZS, new_stack, of_type
 
 
 def synth_network(**props) -> dict:
@@ -30,10 +30,6 @@ def three_az() -> dict:
 @pytest.fixture(scope="module")
 def two_az_single_nat() -> dict:
     return synth_network(cidr="10.1.0.0/20", availability_zones=TEST_AZS[:2], nat_strategy="single")
-
-
-def of_type(template: dict, resource_type: str) -> dict[str, dict]:
-    return {k: v for k, v in template["Resources"].items() if v["Type"] == resource_type}
 
 
 def logical_id(template: dict, prefix: str) -> str:
