@@ -250,6 +250,129 @@ class Cluster(_Frozen):
     """Retention of the application log group Fluent Bit writes to."""
 
 
+ResourceName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$")]
+"""A data resource's short name (a cache, a bucket): part of its deterministic AWS name."""
+
+
+def _check_postgres_version(value: str) -> str:
+    if int(value.split(".")[0]) < POSTGRES_MIN_MAJOR:
+        raise ValueError(f"PostgreSQL {POSTGRES_MIN_MAJOR} or newer is required")
+    return value
+
+
+POSTGRES_MIN_MAJOR = 16
+
+
+class Postgres(_Frozen):
+    engine: Literal["aurora-serverless-v2", "aurora-provisioned", "rds"] = "aurora-serverless-v2"
+    """Aurora PostgreSQL on Serverless v2 capacity or provisioned instances, or RDS PostgreSQL
+    (a single instance, Multi-AZ by `multi_az`)."""
+    version: Annotated[
+        str, StringConstraints(pattern=r"^\d{2}\.\d{1,2}$"), AfterValidator(_check_postgres_version)
+    ] = "16.6"
+    """Engine version, major.minor (16 or newer); quote it ("16.6")."""
+    instance_class: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")] = (
+        "r7g.large"
+    )
+    """Instance class without the `db.` prefix (provisioned Aurora and RDS)."""
+    min_capacity: float = Field(default=0.5, ge=0, le=256)
+    max_capacity: float = Field(default=8, ge=1, le=256)
+    """Serverless v2 capacity range in ACUs (0 lets an idle cluster pause)."""
+    readers: int = Field(default=0, ge=0, le=15)
+    """Aurora reader instances, spread over the AZs (prod needs at least one)."""
+    multi_az: bool = False
+    """RDS only: a synchronous standby in another AZ (prod needs it)."""
+    allocated_storage_gib: int = Field(default=100, ge=20, le=65536)
+    """RDS only: initial gp3 storage; it grows automatically up to 4x."""
+    max_connections: int | None = Field(default=None, ge=10, le=262143)
+    """Default: the engine's formula from instance memory."""
+    log_min_duration_ms: int = Field(default=1000, ge=-1)
+    """Log every statement slower than this (-1: off); logs go to CloudWatch."""
+    backup_retention_days: int = Field(default=7, ge=1, le=35)
+    """Automated backups and point-in-time recovery window."""
+    database_name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")] = "app"
+
+
+class Cache(_Frozen):
+    engine: Literal["valkey", "redis"] = "valkey"
+    """Valkey, or Redis OSS."""
+    version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+$")] = "8.0"
+    """Valkey 7.2/8.0/8.1 or Redis OSS 7.0/7.1."""
+    node_type: Annotated[str, StringConstraints(pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")] = (
+        "cache.t4g.small"
+    )
+    replicas: int = Field(default=1, ge=0, le=5)
+    """Read replicas of the primary; at least one gives automatic failover and Multi-AZ (prod
+    needs it)."""
+    snapshot_retention_days: int = Field(default=15, ge=1, le=35)
+    """Daily snapshots kept this long (below 15 is an acknowledged NIST/HIPAA finding)."""
+
+
+class Search(_Frozen):
+    version: Annotated[str, StringConstraints(pattern=r"^OpenSearch_\d+\.\d+$")] = "OpenSearch_2.19"
+    data_node_type: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+\.[a-z0-9]+\.search$")] = (
+        "r7g.large.search"
+    )
+    data_nodes: int = Field(default=2, ge=1, le=80)
+    """With two or more, nodes are spread over the AZs: a multiple of the AZ count used."""
+    volume_gib: int = Field(default=100, ge=10, le=16384)
+    """gp3 storage per data node."""
+    dedicated_masters: Literal[0, 3, 5] = 0
+    """Dedicated master nodes (prod needs 3 or 5)."""
+    master_node_type: Annotated[
+        str, StringConstraints(pattern=r"^[a-z0-9]+\.[a-z0-9]+\.search$")
+    ] = "m7g.large.search"
+    log_retention_days: RetentionDays = 90
+
+
+class Kafka(_Frozen):
+    version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.(\d+|x)(\.kraft)?$")] = "3.8.x"
+    broker_type: Annotated[str, StringConstraints(pattern=r"^kafka\.[a-z0-9]+\.[a-z0-9]+$")] = (
+        "kafka.m7g.large"
+    )
+    brokers_per_az: int = Field(default=1, ge=1, le=10)
+    volume_gib: int = Field(default=100, ge=1, le=16384)
+    """EBS storage per broker."""
+    log_retention_days: RetentionDays = 90
+
+
+class DataBucket(_Frozen):
+    encryption: Literal["kms", "s3"] = "kms"
+    """kms: a customer-managed key of the data stack; s3: S3-managed keys (SSE-S3)."""
+    noncurrent_version_days: int = Field(default=90, ge=1)
+    """Delete overwritten and deleted versions after this many days."""
+    expire_after_days: int | None = Field(default=None, ge=1)
+    """Delete current objects after this many days; default never."""
+
+
+class Backup(_Frozen):
+    retention_days: int = Field(default=35, ge=1, le=36500)
+    """How long AWS Backup keeps each daily recovery point."""
+    vault_lock: bool | None = None
+    """Lock the vault so no one can delete recovery points early (governance mode, minimum
+    retention `retention_days`). Default: on in prod (where it cannot be turned off)."""
+
+
+class Data(_Frozen):
+    postgres: Postgres | None = None
+    caches: dict[ResourceName, Cache] = Field(default={}, max_length=10)
+    """One replication group per application: never share a cache by database index."""
+    search: Search | None = None
+    """An OpenSearch domain."""
+    kafka: Kafka | None = None
+    """An MSK cluster; off unless configured."""
+    buckets: dict[ResourceName, DataBucket] = Field(default={}, max_length=20)
+    backup: Backup = Backup()
+    allow_data_loss: bool = False
+    """Sandbox only: deleting the data stack deletes its data (databases without a final
+    snapshot, caches, domains, emptied buckets excepted). Anywhere else it is an error."""
+
+    @property
+    def needs_clients(self) -> bool:
+        """Whether there is a network service a cluster's pods connect to."""
+        return bool(self.postgres or self.caches or self.search or self.kafka)
+
+
 class Account(_Frozen):
     role: Role
     id: AccountId
@@ -272,6 +395,8 @@ class Account(_Frozen):
     ) = None
     """The environment's DNS zone (e.g. dev.example.com): ExternalDNS and cert-manager may
     change records only inside it."""
+    data: Data | None = None
+    """Workload accounts only: the stateful services of the data stack."""
 
     @property
     def is_workload(self) -> bool:

@@ -21,10 +21,12 @@ from config.model import (
     PROMOTION_RANK,
     REQUIRED_WORKLOAD_ROLES,
     SINGLETON_ROLES,
+    WORKLOAD_ROLES,
     Account,
     GitOps,
     Organization,
     Pipeline,
+    Postgres,
 )
 
 _NO_VALUE: Any = object()
@@ -326,6 +328,150 @@ def gitops_has_clusters(config: PartialConfig) -> Iterator[Problem]:
         yield Problem("gitops", "no account has a cluster for Argo CD to run on")
 
 
+CACHE_VERSIONS = {"valkey": ("7.2", "8.0", "8.1"), "redis": ("7.0", "7.1")}
+"""Engine versions ElastiCache offers with TLS, RBAC and Multi-AZ."""
+
+
+def data_where_it_belongs(config: PartialConfig) -> Iterator[Problem]:
+    """Data lives in workload accounts, next to a cluster whose pods use it; only sandbox may
+    lose it, and only when asked to."""
+    for name, account in config.accounts.items():
+        data = account.data
+        if data is None:
+            continue
+        path = f"accounts.{name}.data"
+        if account.role not in WORKLOAD_ROLES:
+            yield Problem(path, f"not allowed for a {account.role} account (workloads only)")
+            continue
+        if data.needs_clients and account.cluster is None:
+            yield Problem(
+                path,
+                "databases, caches, search and Kafka admit only the account's cluster; "
+                "configure accounts.{name}.cluster too".replace("{name}", name),
+            )
+        yield from _name_lengths(config, name, account)
+        if data.allow_data_loss and account.role != "sandbox":
+            yield Problem(
+                f"{path}.allow_data_loss",
+                f"only a sandbox account may lose data on deletion, not a {account.role} account",
+                True,
+            )
+
+
+NAME_LIMITS = {"search": 28, "caches": 40, "buckets": 63}
+"""OpenSearch domain names, ElastiCache replication group ids, S3 bucket names."""
+
+
+def _name_lengths(config: PartialConfig, name: str, account: Account) -> Iterator[Problem]:
+    """Deterministic names are `<prefix>-<account>-<purpose>` (buckets: `-<id>-<region>` too);
+    a long prefix or account name can push them past what the service accepts."""
+    if config.organization is None or account.data is None:
+        return
+    stem = f"{config.organization.prefix}-{name}"
+    data, path = account.data, f"accounts.{name}.data"
+    names = {f"{path}.search": f"{stem}-search"} if data.search else {}
+    names |= {f"{path}.caches.{cache}": f"{stem}-{cache}" for cache in data.caches}
+    names |= {
+        f"{path}.buckets.{bucket}": f"{stem}-{bucket}-{account.id}-{account.region}"
+        for bucket in data.buckets
+    }
+    for where, full_name in names.items():
+        limit = NAME_LIMITS[where.split(".")[3]]
+        if len(full_name) > limit:
+            yield Problem(
+                where,
+                f"its AWS name {full_name!r} is longer than {limit} characters; shorten the "
+                "name, the account name or organization.prefix",
+            )
+
+
+def data_sized_for_environment(config: PartialConfig) -> Iterator[Problem]:
+    """Prod survives the loss of an AZ; sizes and versions are ones AWS accepts."""
+    for name, account in config.accounts.items():
+        data = account.data
+        if data is None or account.role not in WORKLOAD_ROLES:
+            continue
+        path, prod = f"accounts.{name}.data", account.role == "prod"
+        yield from _postgres_problems(data.postgres, f"{path}.postgres", prod)
+        for cache_name, cache in data.caches.items():
+            where = f"{path}.caches.{cache_name}"
+            if cache.version not in CACHE_VERSIONS[cache.engine]:
+                yield Problem(
+                    f"{where}.version",
+                    f"{cache.engine} versions offered: {', '.join(CACHE_VERSIONS[cache.engine])}",
+                    cache.version,
+                )
+            if prod and cache.replicas < 1:
+                yield Problem(
+                    f"{where}.replicas",
+                    "prod needs at least one replica (automatic failover, Multi-AZ)",
+                    cache.replicas,
+                )
+        search, zones = (
+            data.search,
+            len(account.network.availability_zones) if account.network else 2,
+        )
+        if search is not None:
+            spread = min(zones, 3)
+            if search.data_nodes > 1 and search.data_nodes % spread:
+                yield Problem(
+                    f"{path}.search.data_nodes",
+                    f"nodes are spread evenly over {spread} availability zones: use a multiple "
+                    f"of {spread}",
+                    search.data_nodes,
+                )
+            if prod and search.dedicated_masters == 0:
+                yield Problem(
+                    f"{path}.search.dedicated_masters",
+                    "prod needs 3 or 5 dedicated master nodes",
+                    search.dedicated_masters,
+                )
+            if prod and search.data_nodes < 2:
+                yield Problem(
+                    f"{path}.search.data_nodes",
+                    "prod needs at least 2 data nodes (zone awareness)",
+                    search.data_nodes,
+                )
+        if prod and data.backup.vault_lock is False:
+            yield Problem(
+                f"{path}.backup.vault_lock",
+                "prod's backup vault is always locked",
+                False,
+            )
+
+
+def _postgres_problems(postgres: Postgres | None, path: str, prod: bool) -> Iterator[Problem]:
+    if postgres is None:
+        return
+    aurora = postgres.engine.startswith("aurora")
+    if postgres.engine == "aurora-serverless-v2" and postgres.min_capacity > postgres.max_capacity:
+        yield Problem(
+            f"{path}.min_capacity",
+            f"larger than max_capacity ({postgres.max_capacity})",
+            postgres.min_capacity,
+        )
+    if aurora and postgres.multi_az:
+        yield Problem(
+            f"{path}.multi_az",
+            "RDS only; Aurora stays available through `readers` in other AZs",
+            True,
+        )
+    if not aurora and postgres.readers:
+        yield Problem(
+            f"{path}.readers",
+            "Aurora only; RDS PostgreSQL stays available through `multi_az`",
+            postgres.readers,
+        )
+    if prod and aurora and postgres.readers < 1:
+        yield Problem(
+            f"{path}.readers",
+            "prod needs at least one reader in another AZ to fail over to",
+            postgres.readers,
+        )
+    if prod and not aurora and not postgres.multi_az:
+        yield Problem(f"{path}.multi_az", "prod needs a Multi-AZ standby", False)
+
+
 RULES: tuple[Rule, ...] = (
     unique_account_ids,
     one_account_per_singleton_role,
@@ -340,6 +486,8 @@ RULES: tuple[Rule, ...] = (
     kubernetes_version_supported,
     node_group_consistent,
     gitops_has_clusters,
+    data_where_it_belongs,
+    data_sized_for_environment,
 )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from aws_cdk import aws_ssm as ssm
+
 from config.model import Cluster
 from constructs_lib import gitops_bridge
 from constructs_lib.cluster import PlatformCluster
@@ -11,7 +13,9 @@ from stages.base import PlatformStack, PlatformStage
 from stages.naming import (
     ARGOCD_HUB,
     ARGOCD_SPOKE,
+    CLUSTER_SECURITY_GROUP,
     cluster_name,
+    parameter_name,
     registration_secret_arn,
     registration_secret_name,
     role_arn,
@@ -60,6 +64,14 @@ class ClusterStack(PlatformStack):
             addon_versions=cluster.addon_versions,
             dns_zone_name=account.domain,
             application_log_retention=RETENTION_DAYS[cluster.log_retention_days],
+        )
+        ssm.StringParameter(
+            self,
+            "SecurityGroupParameter",
+            parameter_name=parameter_name(scope.config, scope.node.id, *CLUSTER_SECURITY_GROUP),
+            string_value=self.cluster.node_security_group.security_group_id,
+            description="The cluster security group (nodes, Fargate pods): the data stack "
+            "admits it",
         )
         self.gitops_role = scope.config.gitops_role(scope.node.id)
         if self.gitops_role is not None:

@@ -82,3 +82,27 @@ def registration_secret_arn(config: PlatformConfig, account_name: str) -> str:
         f"arn:aws:secretsmanager:{account.region}:{account.id}:secret:"
         f"{registration_secret_name(config, account_name)}"
     )
+
+
+def parameter_name(config: PlatformConfig, account_name: str, *path: str) -> str:
+    """An SSM parameter another stack of the account (or an application) reads at deploy
+    time, instead of a CloudFormation export that would pin the producer."""
+    return "/" + "/".join((config.organization.prefix, account_name, *path))
+
+
+def data_name(config: PlatformConfig, account_name: str, purpose: str) -> str:
+    """A data resource of `account_name`: postgres, search, kafka, backups or a cache."""
+    return resource_name(config.organization.prefix, account_name, purpose)
+
+
+def data_bucket_name(config: PlatformConfig, account_name: str, purpose: str) -> str:
+    account = config.accounts[account_name]
+    return bucket_name(
+        config.organization.prefix, account_name, purpose, account.id, account.region
+    )
+
+
+CLUSTER_SECURITY_GROUP = ("cluster", "security-group-id")
+"""Parameter path of the cluster security group: EKS puts nodes and Fargate pods in it, so
+the data stack admits it to databases and caches."""
+OPENSEARCH_DOMAIN_NAME_MAX = 28

@@ -53,5 +53,10 @@ def build_platform(
         app,
         packs=config.compliance.packs,
         required_tags=(*config.tags, "Environment"),
+        destroyable_assemblies=[
+            f"assembly-{name}"
+            for name, stage in stages.items()
+            if isinstance(stage, WorkloadStage) and stage.allows_data_loss
+        ],
     )
     return stages

@@ -239,6 +239,7 @@ def test_second_singleton_role(sample_raw):
             ("accounts.sandbox.role", "security"),
             ("accounts.sandbox.network", ...),
             ("accounts.sandbox.cluster", ...),
+            ("accounts.sandbox.data", ...),
             ("pipeline", ...),
         )
     )
@@ -302,7 +303,7 @@ def test_regions_outside_allowed_list(sample_raw):
     raw = broken(
         sample_raw,
         ("accounts.prod.region", "ap-south-1"),
-        ("accounts.prod.network.availability_zones", ["ap-south-1a", "ap-south-1b"]),
+        ("accounts.prod.network.availability_zones", ["ap-south-1a", "ap-south-1b", "ap-south-1c"]),
         ("organization.home_region", "us-west-2"),
     )
     allowed = "eu-west-1, eu-central-1, us-east-1"

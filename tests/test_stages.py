@@ -12,10 +12,10 @@ EXPECTED_STACKS = {
     "management": {"Budgets"},
     "security": {"LogArchive"},
     "shared-services": {"Network", "Cluster"},
-    "dev": {"Network", "Cluster"},
-    "staging": {"Network", "Cluster", "Operations"},
-    "prod": {"Network", "Cluster", "Operations"},
-    "sandbox": {"Network", "Cluster"},
+    "dev": {"Network", "Cluster", "Data"},
+    "staging": {"Network", "Cluster", "Data", "Operations"},
+    "prod": {"Network", "Cluster", "Data", "Operations"},
+    "sandbox": {"Network", "Cluster", "Data"},
 }
 
 
@@ -46,6 +46,8 @@ def test_termination_protection_everywhere_but_dev_and_sandbox(organisation):
         ("shared-services", "Cluster"),
         ("staging", "Cluster"),
         ("prod", "Cluster"),
+        ("staging", "Data"),
+        ("prod", "Data"),
         ("(app)", "Pipeline"),
     }
 

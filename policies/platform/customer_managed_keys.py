@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from policies.platform.rule import Rule, RuleContext
+from policies.platform.rule import Rule, RuleContext, is_aurora_instance
 
 
 def _path(properties: dict[str, Any], *keys: str) -> Any:
@@ -48,6 +48,8 @@ def _check(resource_type: str, resource: dict, context: RuleContext) -> str | No
     has_key = KEY_OF.get(resource_type)
     if has_key is None or has_key(resource.get("Properties", {})):
         return None
+    if is_aurora_instance(resource_type, resource):
+        return None  # encrypted with the cluster's key
     return "stores data without a customer-managed KMS key"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policies.platform.rule import Rule, RuleContext
+from policies.platform.rule import Rule, RuleContext, is_aurora_instance
 
 STATEFUL_TYPES = frozenset(
     {
@@ -29,6 +29,8 @@ KEEPS_DATA = {"Retain", "RetainExceptOnCreate", "Snapshot"}
 def _check(resource_type: str, resource: dict, context: RuleContext) -> str | None:
     if resource_type not in STATEFUL_TYPES or context.data_may_be_destroyed:
         return None
+    if is_aurora_instance(resource_type, resource):
+        return None  # its storage is the cluster's, checked there
     deletion = resource.get("DeletionPolicy", "Delete")
     replace = resource.get("UpdateReplacePolicy", "Delete")
     if deletion in KEEPS_DATA and replace in KEEPS_DATA:

@@ -30,3 +30,11 @@ def tags_of(resource: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(tags, dict):
         return dict(tags)
     return {t.get("Key"): t.get("Value") for t in tags if isinstance(t, dict)}
+
+
+def is_aurora_instance(resource_type: str, resource: Mapping[str, Any]) -> bool:
+    """An instance of an Aurora cluster: compute only; storage, its encryption and its
+    snapshots belong to the cluster."""
+    return resource_type == "AWS::RDS::DBInstance" and "DBClusterIdentifier" in resource.get(
+        "Properties", {}
+    )

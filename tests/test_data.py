@@ -1,0 +1,539 @@
+"""The data stacks: each service as config says, reachable from the cluster only, encrypted,
+and kept when a stack is deleted or a resource replaced, everywhere but an opted-in sandbox."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_rds as rds
+
+from constructs_lib.kafka import PlatformKafka
+from constructs_lib.network import PlatformNetwork
+from policies.acknowledgements import METADATA_TYPE
+from policies.platform.data_retention import KEEPS_DATA, STATEFUL_TYPES
+from policies.platform.rule import is_aurora_instance
+from tests.conftest import new_stack, of_type
+from tests.test_config import broken, problems_of
+
+WORKLOADS = ("dev", "staging", "prod", "sandbox")
+
+
+def data(organisation, account: str):
+    return organisation.stacks[account]["Data"]
+
+
+def only(resources: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    (resource,) = resources.values()
+    return resource
+
+
+def props(resource: dict[str, Any]) -> dict[str, Any]:
+    return resource["Properties"]
+
+
+def ref_of(value: Any) -> str:
+    return value.get("Ref") or value["Fn::GetAtt"][0]
+
+
+# --- data safety ------------------------------------------------------------------------------
+
+
+def reviewed_exceptions(organisation) -> set[tuple[str, str]]:
+    """(stage, logical id) of resources whose Platform::DataRetention finding a reviewed
+    acknowledgement accepts (e.g. registration secrets Argo CD's facts are rebuilt from)."""
+    found = set()
+    for construct in organisation.app.node.find_all():
+        if any(
+            entry.type == METADATA_TYPE and entry.data == "Platform::DataRetention"
+            for entry in construct.node.metadata
+        ):
+            resource = construct.node.default_child or construct
+            stack = Stack.of(resource)
+            found.add((stack.node.scope.node.id, stack.get_logical_id(resource)))
+    return found
+
+
+@pytest.mark.parametrize("account", ["dev", "staging", "prod", "shared-services", "security"])
+def test_deleting_any_stack_outside_sandbox_keeps_every_piece_of_data(organisation, account):
+    """Every stateful resource of every stack of the account survives stack deletion and
+    replacement: retained, or snapshotted (databases, caches)."""
+    exceptions = reviewed_exceptions(organisation)
+    checked = 0
+    for stack in organisation.stacks[account].values():
+        for logical_id, resource in stack.resources.items():
+            if (
+                resource["Type"] not in STATEFUL_TYPES
+                or is_aurora_instance(resource["Type"], resource)
+                or (account, logical_id) in exceptions
+            ):
+                continue
+            checked += 1
+            policies = (resource.get("DeletionPolicy"), resource.get("UpdateReplacePolicy"))
+            assert set(policies) <= KEEPS_DATA, (stack.id, logical_id, policies)
+    assert checked
+
+
+@pytest.mark.parametrize("account", ["dev", "staging", "prod"])
+def test_databases_are_deletion_protected_and_snapshotted(organisation, account):
+    template = data(organisation, account)
+    for resource in [*template.of_type("AWS::RDS::DBCluster").values()]:
+        assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Snapshot"
+        assert props(resource)["DeletionProtection"] is True
+    for resource in template.of_type("AWS::ElastiCache::ReplicationGroup").values():
+        assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Snapshot"
+
+
+def test_data_stacks_are_termination_protected_in_staging_and_prod(organisation):
+    assert data(organisation, "staging").termination_protection
+    assert data(organisation, "prod").termination_protection
+    assert not data(organisation, "dev").termination_protection
+
+
+def test_sandbox_opted_in_so_its_data_goes_with_the_stack(organisation, sample_config):
+    assert sample_config.accounts["sandbox"].data.allow_data_loss
+    template = data(organisation, "sandbox")
+    instance = only(template.of_type("AWS::RDS::DBInstance"))
+    assert instance["DeletionPolicy"] == "Delete"
+    assert props(instance)["DeletionProtection"] is False
+    assert props(instance)["DeleteAutomatedBackups"] is True
+    key = template.resources[ref_of(props(instance)["KmsKeyId"])]
+    assert key["DeletionPolicy"] == "Delete"
+
+
+def test_the_opt_in_is_refused_outside_sandbox(sample_raw):
+    problems = problems_of(broken(sample_raw, ("accounts.staging.data.allow_data_loss", True)))
+    assert problems == [
+        "accounts.staging.data.allow_data_loss: only a sandbox account may lose data on "
+        "deletion, not a staging account (got True)"
+    ]
+
+
+def test_the_platform_check_stops_an_unsafe_database(tmp_path):
+    """A future construct that would delete data cannot slip through: synthesis fails."""
+    stack = new_stack(with_policy_gate=True, outdir=tmp_path)
+    rds.CfnDBCluster(stack, "Unsafe", engine="aurora-postgresql").apply_removal_policy(
+        RemovalPolicy.DESTROY
+    )
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        stack.node.root.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    (platform,) = [p for p in report["pluginReports"] if p["pluginName"] == "Platform"]
+    assert ("DataRetention", "Test/Unsafe") in {
+        (v["ruleName"], c["constructPath"])
+        for v in platform["violations"]
+        for c in v["violatingConstructs"]
+    }
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+
+
+def test_postgres_follows_each_environments_config(organisation, sample_config):
+    for account in WORKLOADS:
+        pg = sample_config.accounts[account].data.postgres
+        template = data(organisation, account)
+        instances = template.of_type("AWS::RDS::DBInstance")
+        if pg.engine == "rds":
+            instance = only(instances)
+            assert props(instance)["DBInstanceClass"] == f"db.{pg.instance_class}"
+            assert props(instance)["MultiAZ"] is pg.multi_az
+            assert props(instance)["EngineVersion"] == pg.version
+            continue
+        cluster = props(only(template.of_type("AWS::RDS::DBCluster")))
+        assert cluster["Engine"] == "aurora-postgresql"
+        assert cluster["EngineVersion"] == pg.version
+        assert len(instances) == 1 + pg.readers
+        classes = {props(i)["DBInstanceClass"] for i in instances.values()}
+        if pg.engine == "aurora-serverless-v2":
+            assert classes == {"db.serverless"}
+            assert cluster["ServerlessV2ScalingConfiguration"] == {
+                "MinCapacity": pg.min_capacity,
+                "MaxCapacity": pg.max_capacity,
+            }
+        else:
+            assert classes == {f"db.{pg.instance_class}"}
+
+
+def test_prod_postgres_has_a_reader_to_fail_over_to(organisation):
+    assert len(data(organisation, "prod").of_type("AWS::RDS::DBInstance")) == 2
+
+
+def test_postgres_is_encrypted_authenticated_by_iam_and_its_password_managed(organisation):
+    for account in ("dev", "staging", "prod"):
+        cluster = props(only(data(organisation, account).of_type("AWS::RDS::DBCluster")))
+        assert cluster["StorageEncrypted"] is True
+        assert "KmsKeyId" in cluster
+        assert cluster["EnableIAMDatabaseAuthentication"] is True
+        assert cluster["ManageMasterUserPassword"] is True
+        assert "MasterUserPassword" not in cluster
+        assert ref_of(cluster["MasterUserSecret"]["KmsKeyId"]) == ref_of(cluster["KmsKeyId"])
+        assert cluster["EnableCloudwatchLogsExports"] == ["postgresql"]
+        assert cluster["Port"] == 5432
+    assert not data(organisation, "dev").of_type("AWS::SecretsManager::Secret")
+
+
+def test_postgres_parameters_force_tls_and_log_slow_queries(organisation, sample_config):
+    template = data(organisation, "prod")
+    parameters = props(only(template.of_type("AWS::RDS::DBClusterParameterGroup")))["Parameters"]
+    assert parameters["rds.force_ssl"] == "1"
+    assert parameters["log_min_duration_statement"] == "1000"
+    assert parameters["max_connections"] == str(
+        sample_config.accounts["prod"].data.postgres.max_connections
+    )
+
+
+def test_postgres_instances_have_insights_and_enhanced_monitoring(organisation):
+    for instance in data(organisation, "prod").of_type("AWS::RDS::DBInstance").values():
+        assert props(instance)["EnablePerformanceInsights"] is True
+        assert props(instance)["MonitoringInterval"] == 60
+        assert props(instance)["PubliclyAccessible"] is False
+
+
+def test_postgres_backups_follow_config(organisation, sample_config):
+    for account in ("dev", "prod"):
+        expected = sample_config.accounts[account].data.postgres.backup_retention_days
+        cluster = props(only(data(organisation, account).of_type("AWS::RDS::DBCluster")))
+        assert cluster["BackupRetentionPeriod"] == expected
+
+
+def ingress(template, port: int) -> list[dict[str, Any]]:
+    rules = [
+        props(r)
+        for r in template.of_type("AWS::EC2::SecurityGroupIngress").values()
+        if props(r)["FromPort"] == port
+    ]
+    for group in template.of_type("AWS::EC2::SecurityGroup").values():
+        rules += [r for r in props(group).get("SecurityGroupIngress", []) if r["FromPort"] == port]
+    return rules
+
+
+@pytest.mark.parametrize("port", [5432, 6379, 443])
+def test_only_the_cluster_security_group_gets_in(organisation, port):
+    template = data(organisation, "prod")
+    parameter = next(
+        name
+        for name, p in template.template["Parameters"].items()
+        if p["Type"] == "AWS::SSM::Parameter::Value<String>"
+        and p["Default"] == "/exco/prod/cluster/security-group-id"
+    )
+    rules = ingress(template, port)
+    assert rules
+    for rule in rules:
+        assert rule["SourceSecurityGroupId"] == {"Ref": parameter}
+        assert "CidrIp" not in rule
+
+
+def test_the_cluster_stack_publishes_its_security_group(organisation):
+    (parameter,) = [
+        props(p)
+        for p in organisation.stacks["prod"]["Cluster"].of_type("AWS::SSM::Parameter").values()
+        if props(p).get("Name") == "/exco/prod/cluster/security-group-id"
+    ]
+    assert parameter["Value"]["Fn::GetAtt"][1] == "ClusterSecurityGroupId"
+
+
+def test_databases_caches_and_domains_live_in_isolated_subnets(organisation):
+    network = organisation.stacks["prod"]["Network"]
+    isolated = {
+        logical_id
+        for logical_id, subnet in network.of_type("AWS::EC2::Subnet").items()
+        if any(
+            t["Key"] == "aws-cdk:subnet-type" and t["Value"] == "Isolated"
+            for t in props(subnet)["Tags"]
+        )
+    }
+    template = data(organisation, "prod")
+
+    def imported(ids) -> set[str]:
+        return {i["Fn::GetStackOutput"]["OutputName"] for i in ids}
+
+    rds_subnets = imported(props(only(template.of_type("AWS::RDS::DBSubnetGroup")))["SubnetIds"])
+    assert len(rds_subnets) == 3
+    assert all(any(s in value for s in isolated) for value in rds_subnets)
+    for group in template.of_type("AWS::ElastiCache::SubnetGroup").values():
+        assert imported(props(group)["SubnetIds"]) == rds_subnets
+    domain = props(only(template.of_type("AWS::OpenSearchService::Domain")))
+    assert imported(domain["VPCOptions"]["SubnetIds"]) == rds_subnets
+
+
+# --- caches -----------------------------------------------------------------------------------
+
+
+def test_one_cache_per_application(organisation, sample_config):
+    expected = sample_config.accounts["prod"].data.caches
+    groups = data(organisation, "prod").of_type("AWS::ElastiCache::ReplicationGroup")
+    by_id = {props(g)["ReplicationGroupId"]: props(g) for g in groups.values()}
+    assert set(by_id) == {f"exco-prod-{name}" for name in expected}
+    for name, cache in expected.items():
+        group = by_id[f"exco-prod-{name}"]
+        assert group["ReplicasPerNodeGroup"] == cache.replicas
+        assert group["CacheNodeType"] == cache.node_type
+        assert group["Engine"] == cache.engine
+        assert group["AutomaticFailoverEnabled"] is group["MultiAZEnabled"] is True
+
+
+def test_caches_are_encrypted_both_ways_and_use_iam_users(organisation):
+    template = data(organisation, "staging")
+    group = props(only(template.of_type("AWS::ElastiCache::ReplicationGroup")))
+    assert group["TransitEncryptionEnabled"] is True
+    assert group["TransitEncryptionMode"] == "required"
+    assert group["AtRestEncryptionEnabled"] is True
+    assert "KmsKeyId" in group
+    assert "AuthToken" not in group
+    assert group["SnapshotRetentionLimit"] == 15
+    users = {
+        props(u)["UserName"]: props(u) for u in template.of_type("AWS::ElastiCache::User").values()
+    }
+    assert users["default"]["AccessString"].startswith("off")
+    assert users["exco-staging-sessions-app"]["AuthenticationMode"] == {"Type": "iam"}
+
+
+def test_a_dev_cache_without_replicas_does_not_claim_failover(organisation):
+    group = props(only(data(organisation, "dev").of_type("AWS::ElastiCache::ReplicationGroup")))
+    assert group["ReplicasPerNodeGroup"] == 0
+    assert group["AutomaticFailoverEnabled"] is False
+
+
+# --- OpenSearch -------------------------------------------------------------------------------
+
+
+def test_prod_search_has_dedicated_masters_and_zone_awareness(organisation):
+    domain = props(only(data(organisation, "prod").of_type("AWS::OpenSearchService::Domain")))
+    cluster = domain["ClusterConfig"]
+    assert cluster["DedicatedMasterEnabled"] is True
+    assert cluster["DedicatedMasterCount"] == 3
+    assert cluster["InstanceCount"] == 3
+    assert cluster["ZoneAwarenessEnabled"] is True
+    assert cluster["ZoneAwarenessConfig"] == {"AvailabilityZoneCount": 3}
+
+
+def test_search_is_encrypted_https_only_with_fine_grained_access(organisation):
+    for account in ("staging", "prod"):
+        domain = props(only(data(organisation, account).of_type("AWS::OpenSearchService::Domain")))
+        assert domain["NodeToNodeEncryptionOptions"] == {"Enabled": True}
+        assert domain["EncryptionAtRestOptions"]["Enabled"] is True
+        assert "KmsKeyId" in domain["EncryptionAtRestOptions"]
+        assert domain["DomainEndpointOptions"]["EnforceHTTPS"] is True
+        assert domain["DomainEndpointOptions"]["TLSSecurityPolicy"] == "Policy-Min-TLS-1-2-2019-07"
+        security = domain["AdvancedSecurityOptions"]
+        assert security["Enabled"] is True
+        assert security["InternalUserDatabaseEnabled"] is False
+        logs = domain["LogPublishingOptions"]
+        assert set(logs) == {
+            "SEARCH_SLOW_LOGS",
+            "INDEX_SLOW_LOGS",
+            "ES_APPLICATION_LOGS",
+            "AUDIT_LOGS",
+        }
+
+
+def test_search_admits_this_accounts_principals_only(organisation):
+    domain = props(only(data(organisation, "prod").of_type("AWS::OpenSearchService::Domain")))
+    (statement,) = domain["AccessPolicies"]["Statement"]
+    assert statement["Principal"]["AWS"] == "arn:aws:iam::666666666666:root"
+    assert statement["Action"] == "es:ESHttp*"
+
+
+# --- buckets and backups ----------------------------------------------------------------------
+
+
+def test_buckets_are_versioned_encrypted_logged_and_tidied(organisation, sample_config):
+    template = data(organisation, "prod")
+    buckets = {
+        props(b)["BucketName"]: props(b)
+        for b in template.of_type("AWS::S3::Bucket").values()
+        if "data-access-logs" not in props(b)["BucketName"]
+    }
+    expected = sample_config.accounts["prod"].data.buckets
+    assert set(buckets) == {f"exco-prod-{n}-666666666666-eu-west-1" for n in expected}
+    for name, config in expected.items():
+        bucket = buckets[f"exco-prod-{name}-666666666666-eu-west-1"]
+        assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+        (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+        assert bucket["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True
+        assert bucket["LoggingConfiguration"]["LogFilePrefix"].startswith(f"exco-prod-{name}")
+        (lifecycle,) = bucket["LifecycleConfiguration"]["Rules"]
+        assert lifecycle["NoncurrentVersionExpiration"] == {
+            "NoncurrentDays": config.noncurrent_version_days
+        }
+        assert lifecycle["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
+        assert lifecycle.get("ExpirationInDays") == config.expire_after_days
+
+
+def test_backup_plan_selects_by_tag_and_the_data_carries_it(organisation):
+    template = data(organisation, "prod")
+    selection = props(only(template.of_type("AWS::Backup::BackupSelection")))["BackupSelection"]
+    assert selection["ListOfTags"] == [
+        {
+            "ConditionKey": "platform.io/backup",
+            "ConditionValue": "daily",
+            "ConditionType": "STRINGEQUALS",
+        }
+    ]
+    tagged = [
+        *template.of_type("AWS::RDS::DBCluster").values(),
+        *[
+            b
+            for b in template.of_type("AWS::S3::Bucket").values()
+            if "access-logs" not in props(b)["BucketName"]
+        ],
+    ]
+    for resource in tagged:
+        assert {"Key": "platform.io/backup", "Value": "daily"} in props(resource)["Tags"]
+
+
+def test_prod_vault_is_locked_and_others_block_deletion(organisation):
+    prod = props(only(data(organisation, "prod").of_type("AWS::Backup::BackupVault")))
+    assert prod["LockConfiguration"] == {"MinRetentionDays": 35}
+    dev = props(only(data(organisation, "dev").of_type("AWS::Backup::BackupVault")))
+    assert "LockConfiguration" not in dev
+    (statement,) = dev["AccessPolicy"]["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert "backup:DeleteRecoveryPoint" in statement["Action"]
+    plan = props(only(data(organisation, "dev").of_type("AWS::Backup::BackupPlan")))
+    (rule,) = plan["BackupPlan"]["BackupPlanRule"]
+    assert rule["Lifecycle"] == {"DeleteAfterDays": 7}
+
+
+def test_endpoints_are_published_for_applications(organisation):
+    names = {
+        props(p)["Name"] for p in data(organisation, "prod").of_type("AWS::SSM::Parameter").values()
+    }
+    assert {
+        "/exco/prod/data/postgres/endpoint",
+        "/exco/prod/data/postgres/master-secret-arn",
+        "/exco/prod/data/caches/sessions/endpoint",
+        "/exco/prod/data/caches/rate-limits/user",
+        "/exco/prod/data/search/endpoint",
+    } <= names
+
+
+# --- MSK (off in the sample: a construct test) ------------------------------------------------
+
+
+def test_kafka_uses_iam_tls_and_a_key_and_passes_the_gate(tmp_path):
+    stack = new_stack(with_policy_gate=True, outdir=tmp_path)
+    network = PlatformNetwork(
+        stack, "Network", cidr="10.0.0.0/16", availability_zones=["eu-west-1a", "eu-west-1b"]
+    )
+    clients = ec2.SecurityGroup(stack, "Clients", vpc=network.vpc, allow_all_outbound=False)
+    PlatformKafka(
+        stack,
+        "Kafka",
+        name="exco-dev-kafka",
+        version="3.8.x",
+        broker_type="kafka.m7g.large",
+        brokers_per_az=2,
+        volume_gib=200,
+        vpc=network.vpc,
+        subnet_ids=network.vpc.select_subnets(
+            subnet_type=ec2.SubnetType.PRIVATE_ISOLATED
+        ).subnet_ids,
+        clients=clients,
+    )
+    stack.node.root.synth()  # raises if any pack finds something
+    template = json.loads((tmp_path / "Test.template.json").read_text())
+    cluster = only(of_type(template, "AWS::MSK::Cluster"))
+    assert cluster["DeletionPolicy"] == cluster["UpdateReplacePolicy"] == "Retain"
+    kafka = props(cluster)
+    assert kafka["NumberOfBrokerNodes"] == 4
+    assert kafka["ClientAuthentication"] == {
+        "Sasl": {"Iam": {"Enabled": True}},
+        "Unauthenticated": {"Enabled": False},
+    }
+    assert kafka["EncryptionInfo"]["EncryptionInTransit"] == {
+        "ClientBroker": "TLS",
+        "InCluster": True,
+    }
+    assert "DataVolumeKMSKeyId" in kafka["EncryptionInfo"]["EncryptionAtRest"]
+    assert kafka["LoggingInfo"]["BrokerLogs"]["CloudWatchLogs"]["Enabled"] is True
+    (rule,) = [
+        r
+        for r in props(only(of_type(template, "AWS::EC2::SecurityGroupIngress"))).items()
+        if r[0] == "FromPort"
+    ]
+    assert rule == ("FromPort", 9098)
+
+
+# --- config -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("edits", "expected"),
+    [
+        (
+            [("accounts.prod.data.postgres.readers", 0)],
+            "accounts.prod.data.postgres.readers: prod needs at least one reader in another AZ "
+            "to fail over to (got 0)",
+        ),
+        (
+            [("accounts.prod.data.caches.sessions.replicas", 0)],
+            "accounts.prod.data.caches.sessions.replicas: prod needs at least one replica "
+            "(automatic failover, Multi-AZ) (got 0)",
+        ),
+        (
+            [("accounts.dev.data.caches.sessions.version", "7.1")],
+            "accounts.dev.data.caches.sessions.version: valkey versions offered: 7.2, 8.0, 8.1 "
+            "(got '7.1')",
+        ),
+        (
+            [("accounts.prod.data.search.dedicated_masters", 0)],
+            "accounts.prod.data.search.dedicated_masters: prod needs 3 or 5 dedicated master "
+            "nodes (got 0)",
+        ),
+        (
+            [("accounts.prod.data.search.data_nodes", 4)],
+            "accounts.prod.data.search.data_nodes: nodes are spread evenly over 3 availability "
+            "zones: use a multiple of 3 (got 4)",
+        ),
+        (
+            [("accounts.prod.data.backup.vault_lock", False)],
+            "accounts.prod.data.backup.vault_lock: prod's backup vault is always locked (got "
+            "False)",
+        ),
+        (
+            [("accounts.dev.data.postgres.version", "15.8")],
+            "accounts.dev.data.postgres.version: PostgreSQL 16 or newer is required (got '15.8')",
+        ),
+        (
+            [
+                ("accounts.dev.cluster", ...),
+                ("accounts.sandbox.data.postgres.multi_az", "sometimes"),
+            ],
+            None,
+        ),
+    ],
+)
+def test_bad_data_config_is_refused_with_its_path(sample_raw, edits, expected):
+    problems = problems_of(broken(sample_raw, *edits))
+    if expected is None:  # two problems, both reported at once
+        assert len(problems) == 2
+        assert problems[1].startswith("accounts.dev.data: databases, caches, search and Kafka")
+        assert problems[0].startswith("accounts.sandbox.data.postgres.multi_az:")
+    else:
+        assert problems == [expected]
+
+
+def test_data_belongs_to_workload_accounts(sample_raw):
+    raw = broken(sample_raw, ("accounts.management.data", {"buckets": {"reports": {}}}))
+    assert problems_of(raw) == [
+        "accounts.management.data: not allowed for a management account (workloads only)"
+    ]
+
+
+def test_a_name_too_long_for_the_service_is_refused(sample_raw):
+    raw = broken(
+        sample_raw,
+        ("organization.prefix", "examplecorp1"),
+        ("accounts.staging.data.caches", {"sessions-for-web-app": {"replicas": 1}}),
+    )
+    assert problems_of(raw) == [
+        "accounts.staging.data.caches.sessions-for-web-app: its AWS name "
+        "'examplecorp1-staging-sessions-for-web-app' is longer than 40 characters; shorten "
+        "the name, the account name or organization.prefix"
+    ]
