@@ -16,7 +16,7 @@ export AWS_EC2_METADATA_DISABLED := true
 export CDK_DISABLE_VERSION_CHECK := true
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: synth test setup report bootstrap lint lock clean
+.PHONY: synth test setup report bootstrap bench lint lock clean
 
 synth: setup
 	npx cdk synth --quiet
@@ -47,6 +47,11 @@ report: setup
 bootstrap: setup
 	python -m pipelines.bootstrap $(ARGS)
 
+# Time the synth (floor, sample, sample + 10 / + 30 accounts) and its peak memory; writes
+# bench/results.json. ARGS=--runs 5 for more runs, ARGS=--extra 10 for a quicker one.
+bench: setup
+	python -m tools.bench $(ARGS)
+
 lint: setup
 	ruff check .
 	ruff format --check .
@@ -61,4 +66,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out .pytest_cache
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache bench reports

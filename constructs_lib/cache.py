@@ -110,8 +110,8 @@ class PlatformCache(Construct):
             user_group_id=name,
             user_ids=[default_user.user_id, app_user.user_id],
         )
-        user_group.add_dependency(default_user)
-        user_group.add_dependency(app_user)
+        user_group.add_resource_dependency(default_user)
+        user_group.add_resource_dependency(app_user)
         log_group = logs.LogGroup(
             self,
             "Logs",
@@ -161,8 +161,8 @@ class PlatformCache(Construct):
                 for log_type in ("slow-log", "engine-log")
             ],
         )
-        self.resource.add_dependency(subnet_group)
-        self.resource.add_dependency(user_group)
+        self.resource.add_resource_dependency(subnet_group)
+        self.resource.add_resource_dependency(user_group)
         self.resource.node.add_dependency(log_group)
         self.resource.apply_removal_policy(
             removal_policy(allow_data_loss=allow_data_loss, snapshot=True)

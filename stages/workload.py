@@ -22,7 +22,7 @@ class WorkloadStage(NetworkedStage):
         )
         if self.data_stack is not None and self.cluster_stack is not None:
             # The cluster stack writes the security-group parameter the data stack reads.
-            self.data_stack.add_dependency(self.cluster_stack)
+            self.data_stack.add_stack_dependency(self.cluster_stack)
 
     @property
     def allows_data_loss(self) -> bool:

@@ -27,6 +27,7 @@ from policies.platform import (
     no_admin_wildcards,
     no_open_ingress,
     no_public_buckets,
+    stack_limits,
 )
 from policies.platform.rule import Rule, RuleContext
 
@@ -79,7 +80,7 @@ class PlatformChecks:
 
     @property
     def rule_ids(self) -> list[str]:
-        return [rule.id for rule in RULES]
+        return [*(rule.id for rule in RULES), stack_limits.RULE_ID]
 
     def validate(self, context: IPolicyValidationContext) -> PolicyValidationPluginReport:
         descriptions = {rule.id: rule.description for rule in RULES}
@@ -90,7 +91,23 @@ class PlatformChecks:
                 required_tags=self._required_tags,
                 data_may_be_destroyed=path.parent.name in self._destroyable,
             )
-            template = json.loads(path.read_text(encoding="utf-8"))
+            body = path.read_text(encoding="utf-8")
+            template = json.loads(body)
+            for excess in stack_limits.excesses(template, len(body.encode())):
+                violations.append(
+                    PolicyViolation(
+                        rule_name=stack_limits.RULE_ID,
+                        description=f"{stack_limits.DESCRIPTION} ({path.name}: {excess.message})",
+                        severity="error",
+                        violating_resources=[
+                            PolicyViolatingResource(
+                                resource_logical_id=excess.last_id or "",
+                                template_path=template_path,
+                                locations=[excess.section],
+                            )
+                        ],
+                    )
+                )
             for rule_id, logical_id, message in evaluate(template, rule_context):
                 violations.append(
                     PolicyViolation(

@@ -1,0 +1,20 @@
+"""The benchmark's generated organisations are valid configs the app would accept."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from config import parse_config
+from tools.bench import with_extra_accounts
+
+
+def test_extra_accounts_are_valid_distinct_dev_copies_in_the_dev_wave(sample_raw):
+    config = parse_config(with_extra_accounts(sample_raw, 12), source="bench")
+    extra = {n: a for n, a in config.accounts.items() if n.startswith("team")}
+    assert len(extra) == 12
+    assert {a.role for a in extra.values()} == {"dev"}
+    assert all(a.cluster and a.data for a in extra.values())  # a whole account, not a stub
+    networks = [ipaddress.ip_network(a.network.cidr) for a in config.accounts.values() if a.network]
+    assert not any(a.overlaps(b) for i, a in enumerate(networks) for b in networks[i + 1 :])
+    (dev_wave,) = [w for w in config.pipeline.waves if "dev" in w.accounts]
+    assert set(extra) <= set(dev_wave.accounts)

@@ -1,0 +1,228 @@
+"""`make bench`: how long synthesis takes, how much memory it needs, what one account costs.
+
+Runs, each `--runs` times (median reported), as the CLI would start them (`python app.py`
+with `CDK_OUTDIR` and `CDK_CONTEXT_JSON`):
+
+- floor: an empty CDK app started the same way (Python, jsii, Node; nothing of ours);
+- sample: the sample organisation with every policy pack;
+- +10 / +30: the sample plus that many generated workload accounts, each a copy of the
+  sample's dev account (network, cluster, data) with its own id and CIDR, promoted in the
+  dev wave; their difference gives the marginal cost of one account.
+
+Peak memory is the largest total resident size of the process tree (Python + Node), sampled
+every 20 ms. Results go to `bench/results.json` and a Markdown table on stdout; the exit code
+is 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import ipaddress
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "config" / "platform.yaml"
+FLOOR_APP = "from aws_cdk import App\nApp().synth()\n"
+
+TARGET_RATIO = 8.0
+"""Full synth at most this many times the floor."""
+TARGET_SECONDS_PER_ACCOUNT = 0.5
+TARGET_PEAK_MB = 1536
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_mb: float
+    templates: int
+    resources: int
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    accounts: int
+    seconds: float
+    """Median wall time."""
+    runs: list[float]
+    peak_mb: float
+    templates: int
+    resources: int
+
+
+def _tree_rss_kb(root_pid: int) -> int:
+    """Resident size of `root_pid` and its descendants, from /proc (Linux)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/status", encoding="ascii", errors="replace") as f:
+                fields = dict(line.split(":", 1) for line in f if ":" in line)
+        except OSError:
+            continue
+        pid = int(entry.name)
+        parents[pid] = int(fields.get("PPid", "0").strip())
+        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])
+    tree, frontier = {root_pid}, [root_pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
+def _count(outdir: Path) -> tuple[int, int]:
+    templates = list(outdir.rglob("*.template.json"))
+    resources = sum(len(json.loads(t.read_text()).get("Resources", {})) for t in templates)
+    return len(templates), resources
+
+
+def run_once(argv: Sequence[str], *, context: dict | None = None) -> Run:
+    with tempfile.TemporaryDirectory(prefix="bench-") as outdir:
+        env = {**os.environ, "CDK_OUTDIR": outdir}
+        if context:
+            env["CDK_CONTEXT_JSON"] = json.dumps(context)
+        start = time.perf_counter()
+        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+        peak = 0
+        while process.poll() is None:
+            peak = max(peak, _tree_rss_kb(process.pid))
+            time.sleep(0.02)
+        seconds = time.perf_counter() - start
+        if process.returncode:
+            raise SystemExit(f"{' '.join(argv)} failed with exit code {process.returncode}")
+        templates, resources = _count(Path(outdir))
+    return Run(seconds, peak / 1024, templates, resources)
+
+
+def measure(name: str, argv: Sequence[str], runs: int, *, accounts: int = 0, context=None):
+    done = [run_once(argv, context=context) for _ in range(runs)]
+    print(f"  {name}: " + ", ".join(f"{r.seconds:.2f} s" for r in done), file=sys.stderr)
+    return Result(
+        name=name,
+        accounts=accounts,
+        seconds=statistics.median(r.seconds for r in done),
+        runs=[round(r.seconds, 3) for r in done],
+        peak_mb=max(r.peak_mb for r in done),
+        templates=done[0].templates,
+        resources=done[0].resources,
+    )
+
+
+def with_extra_accounts(raw: dict, extra: int) -> dict:
+    """The sample plus `extra` copies of its dev account, each with its own id and /16."""
+    result = copy.deepcopy(raw)
+    template = raw["accounts"]["dev"]
+    used = [
+        ipaddress.ip_network(a["network"]["cidr"])
+        for a in raw["accounts"].values()
+        if "network" in a
+    ]
+    candidates = (
+        n
+        for n in ipaddress.ip_network("10.0.0.0/8").subnets(new_prefix=16)
+        if not any(n.overlaps(u) for u in used)
+    )
+    dev_wave = next(w for w in result["pipeline"]["waves"] if "dev" in w["accounts"])
+    for index in range(extra):
+        name = f"team{index:02d}"
+        account = copy.deepcopy(template)
+        account["id"] = f"9{index:011d}"
+        account["network"]["cidr"] = str(next(candidates))
+        account["cluster"]["admin_role_arns"] = [f"arn:aws:iam::{account['id']}:role/PlatformAdmin"]
+        account["cluster"]["viewer_role_arns"] = []
+        account.pop("domain", None)
+        result["accounts"][name] = account
+        dev_wave["accounts"].append(name)
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--extra", type=int, nargs="*", default=[10, 30])
+    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results.json")
+    args = parser.parse_args(argv)
+    python = sys.executable
+    raw = yaml.safe_load(SAMPLE.read_text())
+    print(f"benchmarking ({args.runs} runs each)", file=sys.stderr)
+    results = [
+        measure("floor (empty app)", [python, "-c", FLOOR_APP], args.runs),
+        measure(
+            "sample organisation", [python, "app.py"], args.runs, accounts=len(raw["accounts"])
+        ),
+    ]
+    with tempfile.TemporaryDirectory(prefix="bench-config-") as folder:
+        for extra in args.extra:
+            path = Path(folder) / f"plus{extra}.yaml"
+            path.write_text(yaml.safe_dump(with_extra_accounts(raw, extra)))
+            results.append(
+                measure(
+                    f"sample + {extra} accounts",
+                    [python, "app.py"],
+                    args.runs,
+                    accounts=len(raw["accounts"]) + extra,
+                    context={"platform:config": str(path)},
+                )
+            )
+    floor, sample, *scaled = results
+    ratio = sample.seconds / floor.seconds
+    per_account = (
+        (scaled[-1].seconds - sample.seconds) / (scaled[-1].accounts - sample.accounts)
+        if scaled
+        else 0.0
+    )
+    peak = max(r.peak_mb for r in results)
+    checks = {
+        f"full synth ≤ {TARGET_RATIO:g}x floor": (f"{ratio:.1f}x", ratio <= TARGET_RATIO),
+        f"each extra account ≤ {TARGET_SECONDS_PER_ACCOUNT} s": (
+            f"{per_account:.2f} s",
+            per_account <= TARGET_SECONDS_PER_ACCOUNT,
+        ),
+        f"peak memory < {TARGET_PEAK_MB} MB": (f"{peak:.0f} MB", peak < TARGET_PEAK_MB),
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(
+        json.dumps(
+            {
+                "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+                "results": [asdict(r) for r in results],
+                "ratio_to_floor": round(ratio, 2),
+                "seconds_per_extra_account": round(per_account, 3),
+                "targets": {name: {"value": v, "met": ok} for name, (v, ok) in checks.items()},
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print("| run | accounts | median | peak memory | templates | resources |")
+    print("|---|---|---|---|---|---|")
+    for r in results:
+        print(
+            f"| {r.name} | {r.accounts or '—'} | {r.seconds:.2f} s | {r.peak_mb:.0f} MB "
+            f"| {r.templates} | {r.resources} |"
+        )
+    print()
+    for name, (value, ok) in checks.items():
+        print(f"- {'met' if ok else 'MISSED'}: {name}: {value}")
+    print(f"\n(written to {args.output.relative_to(ROOT)})")
+    return 0 if all(ok for _, ok in checks.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
