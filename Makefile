@@ -16,7 +16,7 @@ export AWS_EC2_METADATA_DISABLED := true
 export CDK_DISABLE_VERSION_CHECK := true
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: synth test setup report bootstrap bench lint lock clean
+.PHONY: synth test setup report bootstrap bench cost diagram prices lint lock clean
 
 synth: setup
 	npx cdk synth --quiet
@@ -46,6 +46,20 @@ report: setup
 # Print (or, with ARGS=--execute, run) `cdk bootstrap` for every account of the config.
 bootstrap: setup
 	python -m pipelines.bootstrap $(ARGS)
+
+# The monthly run-rate the templates commit to, per account (reports/cost/ and the README's
+# example table); synthesizes first.
+# ARGS="--compare path/to/other/cdk.out" adds what this assembly changes.
+cost: synth
+	python -m tools.cost --assembly cdk.out --out reports/cost --readme README.md $(ARGS)
+
+# The architecture diagram (docs/architecture.svg, .mmd) from the assembly, and the README's copy.
+diagram: synth
+	python -m tools.diagram --assembly cdk.out --out docs --readme README.md
+
+# Refresh tools/prices.json from the AWS Price List API (needs AWS credentials).
+prices: setup
+	python -m tools.prices
 
 # Time the synth (floor, sample, sample + 10 / + 30 accounts) and its peak memory; writes
 # bench/results.json. ARGS=--runs 5 for more runs, ARGS=--extra 10 for a quicker one.

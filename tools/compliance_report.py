@@ -24,6 +24,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from tools.assembly import read_stacks
+
 NAG_PREFIXES = ("AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
 ORGANISATION = "organisation"
 
@@ -66,8 +68,9 @@ class Assembly:
 
 
 def read_assembly(outdir: Path) -> Assembly:
-    stacks = _stacks(outdir)
-    account_of = _accounts(stacks)
+    artifacts = read_stacks(outdir)
+    stacks = {p: (s.account_id, s.region, s.template_file) for p, s in artifacts.items()}
+    account_of = {path: stack.account for path, stack in artifacts.items()}
     report = json.loads((outdir / "validation-report.json").read_text(encoding="utf-8"))
     findings, packs = [], []
     for plugin in report.get("pluginReports", []):
@@ -94,38 +97,10 @@ def read_assembly(outdir: Path) -> Assembly:
     return Assembly(findings=findings, stacks=stacks, account_of=account_of, packs=packs)
 
 
-def _stacks(outdir: Path) -> dict[str, tuple[str, str, Path]]:
-    found = {}
-    manifests = [(outdir, json.loads((outdir / "manifest.json").read_text()))]
-    for artifact in manifests[0][1]["artifacts"].values():
-        if artifact["type"] == "cdk:cloud-assembly":
-            nested = outdir / artifact["properties"]["directoryName"]
-            manifests.append((nested, json.loads((nested / "manifest.json").read_text())))
-    for directory, manifest in manifests:
-        for artifact in manifest["artifacts"].values():
-            if artifact["type"] == "aws:cloudformation:stack":
-                account, region = artifact["environment"].removeprefix("aws://").split("/")
-                template = directory / artifact["properties"]["templateFile"]
-                found[artifact["displayName"]] = (account, region, template)
-    return found
-
-
 def _stack_of(path: str, stacks: dict) -> str:
     """The stack display path a construct path lies in (`stage/Stack` or `Stack`)."""
     in_stage = "/".join(path.split("/")[:2])
     return in_stage if in_stage in stacks else path.split("/")[0]
-
-
-def _accounts(stacks: dict[str, tuple[str, str, Path]]) -> dict[str, str]:
-    """Each stack's account, named as its stage; a top-level stack takes the name of the
-    stage in the same account, else the account id."""
-    stage_of_account = {
-        account: path.split("/")[0] for path, (account, _, _) in stacks.items() if "/" in path
-    }
-    return {
-        path: path.split("/")[0] if "/" in path else stage_of_account.get(account, account)
-        for path, (account, _, _) in stacks.items()
-    }
 
 
 @cache

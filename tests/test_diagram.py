@@ -1,0 +1,69 @@
+"""make diagram: every account, its stacks, and the links between accounts, from the assembly."""
+
+from __future__ import annotations
+
+from tools import diagram
+from tools.assembly import read_stacks
+
+
+def picture(organisation):
+    return diagram.read_picture(read_stacks(organisation.outdir))
+
+
+def test_every_stage_and_its_stacks_are_drawn(organisation):
+    drawn = picture(organisation)
+    assert list(drawn.accounts) == [
+        "management",
+        "security",
+        "shared-services",
+        "dev",
+        "staging",
+        "prod",
+        "sandbox",
+    ]
+    for stage, stacks in organisation.stacks.items():
+        assert set(stacks) <= set(drawn.accounts[stage].stacks), stage
+    assert "Pipeline" in drawn.accounts["shared-services"].stacks
+    assert drawn.accounts["prod"].stacks["Data"]["OpenSearch domain"] == 1
+    assert drawn.accounts["sandbox"].stacks["Data"]["RDS instance"] == 1
+
+
+def test_cross_account_links_of_the_sample(organisation, sample_config):
+    links = picture(organisation).links
+    for account in ("management", "security", "dev", "staging", "prod"):
+        assert "deploys (CDK Pipelines)" in links[("shared-services", account)], account
+    for spoke in sample_config.gitops_spokes():
+        assert "Argo CD deploys" in links[("shared-services", spoke)]
+        assert "trusts the Argo CD hub" in links[(spoke, "shared-services")]
+    for gated in ("staging", "prod"):
+        assert "health gate" in links[("shared-services", gated)]
+    assert not any("sandbox" in pair for pair in links)  # deployed by hand, runs its own Argo CD
+
+
+def test_outputs_are_written_where_the_readme_says(organisation, tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{diagram.START}\nold\n{diagram.END}\noutro\n")
+    out = tmp_path / "docs"
+    assert (
+        diagram.main(
+            ["--assembly", str(organisation.outdir), "--out", str(out), "--readme", str(readme)]
+        )
+        == 0
+    )
+    svg = (out / "architecture.svg").read_text()
+    assert svg.startswith("<svg") and "shared-services" in svg and "Argo CD deploys" in svg
+    mermaid = (out / "architecture.mmd").read_text()
+    assert mermaid.startswith("flowchart LR")
+    assert 'shared_services -- "Argo CD deploys' in mermaid
+    text = readme.read_text()
+    assert text.startswith("intro\n") and text.endswith("outro\n") and "old" not in text
+    assert "```mermaid\nflowchart LR" in text
+    assert f"![The organisation]({(out / 'architecture.svg').as_posix()})" in text
+
+
+def test_the_committed_diagram_is_current(organisation):
+    """docs/ holds what `make diagram` draws from the sample: rerun it after changing stacks."""
+    from pathlib import Path
+
+    committed = Path(__file__).resolve().parent.parent / "docs" / "architecture.mmd"
+    assert committed.read_text() == diagram.to_mermaid(picture(organisation))
