@@ -18,3 +18,9 @@ def test_extra_accounts_are_valid_distinct_dev_copies_in_the_dev_wave(sample_raw
     assert not any(a.overlaps(b) for i, a in enumerate(networks) for b in networks[i + 1 :])
     (dev_wave,) = [w for w in config.pipeline.waves if "dev" in w.accounts]
     assert set(extra) <= set(dev_wave.accounts)
+
+
+def test_the_network_shape_is_the_least_a_workload_account_needs(sample_raw):
+    config = parse_config(with_extra_accounts(sample_raw, 2, "network"), source="bench")
+    extra = [a for n, a in config.accounts.items() if n.startswith("team")]
+    assert [(a.network is not None, a.cluster, a.data) for a in extra] == [(True, None, None)] * 2
