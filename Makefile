@@ -22,8 +22,9 @@ synth: setup
 	npx cdk synth --quiet
 	@echo "Cloud assembly written to cdk.out/ (one assembly-<account> folder per stage)."
 
+# Both cores: each xdist worker synthesizes the organisation once and shares it with its tests.
 test: setup
-	python -m pytest $(PYTEST_ARGS)
+	python -m pytest -n auto $(PYTEST_ARGS)
 
 setup: $(VENV)/.deps-installed node_modules/.cli-installed
 
