@@ -49,6 +49,8 @@ class DataBackup(Construct):
         :param allow_data_loss: sandbox's opt-in: vault and key deleted with the stack.
         """
         super().__init__(scope, id_)
+        if retention_days < 1:
+            raise ValueError(f"retention_days: at least 1; got {retention_days}")
         retention = Duration.days(retention_days)
         self.key = data_key(
             self,

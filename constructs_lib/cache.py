@@ -16,6 +16,7 @@ from constructs_lib.encryption import log_group_key
 from policies.acknowledgements import acknowledge, acknowledge_control
 
 PORT = 6379
+MAX_REPLICAS, MAX_SNAPSHOT_DAYS, MAX_NAME = 5, 35, 40
 NIST_SNAPSHOT_DAYS = 15
 """NIST 800-53 and HIPAA packs expect automatic snapshots kept at least this long."""
 
@@ -61,6 +62,14 @@ class PlatformCache(Construct):
         :param allow_data_loss: sandbox's opt-in: no final snapshot.
         """
         super().__init__(scope, id_)
+        if not 0 <= replicas <= MAX_REPLICAS:
+            raise ValueError(f"replicas: 0 to {MAX_REPLICAS}; got {replicas}")
+        if not 1 <= snapshot_retention_days <= MAX_SNAPSHOT_DAYS:
+            raise ValueError(
+                f"snapshot_retention_days: 1 to {MAX_SNAPSHOT_DAYS}; got {snapshot_retention_days}"
+            )
+        if len(name) > MAX_NAME:
+            raise ValueError(f"name: at most {MAX_NAME} characters; got {name!r}")
         self.key = data_key(
             self,
             "Key",

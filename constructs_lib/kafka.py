@@ -52,6 +52,10 @@ class PlatformKafka(Construct):
         :param allow_data_loss: sandbox's opt-in: deleted with the stack.
         """
         super().__init__(scope, id_)
+        if brokers_per_az < 1:
+            raise ValueError(f"brokers_per_az: at least 1; got {brokers_per_az}")
+        if len(subnet_ids) < 2:
+            raise ValueError(f"subnet_ids: MSK needs subnets in 2 or 3 AZs; got {len(subnet_ids)}")
         self.key = data_key(
             self,
             "Key",

@@ -21,6 +21,9 @@ MASTER_USERNAME = "platform_admin"
 ENHANCED_MONITORING_SECONDS = 60
 
 Engine = Literal["aurora-serverless-v2", "aurora-provisioned", "rds"]
+ENGINES = ("aurora-serverless-v2", "aurora-provisioned", "rds")
+MIN_MAJOR_VERSION = 16
+MAX_READERS = 15
 
 
 class PlatformPostgres(Construct):
@@ -81,6 +84,7 @@ class PlatformPostgres(Construct):
         :param allow_data_loss: sandbox's opt-in: no deletion protection, no final snapshot.
         """
         super().__init__(scope, id_)
+        _validate(engine, version, readers, multi_az, min_capacity, max_capacity)
         aurora = engine != "rds"
         major = version.split(".")[0]
         self.key = data_key(
@@ -292,3 +296,26 @@ class PlatformPostgres(Construct):
             default_database_name=database_name,
             **common,
         )
+
+
+def _validate(
+    engine: str,
+    version: str,
+    readers: int,
+    multi_az: bool,
+    min_capacity: float,
+    max_capacity: float,
+) -> None:
+    if engine not in ENGINES:
+        raise ValueError(f"engine: one of {', '.join(ENGINES)}; got {engine!r}")
+    major = version.split(".")[0]
+    if not major.isdigit() or int(major) < MIN_MAJOR_VERSION:
+        raise ValueError(f"version: PostgreSQL {MIN_MAJOR_VERSION} or newer; got {version!r}")
+    if not 0 <= readers <= MAX_READERS:
+        raise ValueError(f"readers: 0 to {MAX_READERS}; got {readers}")
+    if engine == "rds" and readers:
+        raise ValueError(f"readers: Aurora only (engine is rds); got {readers}")
+    if engine != "rds" and multi_az:
+        raise ValueError(f"multi_az: RDS only (engine is {engine}); got True")
+    if min_capacity > max_capacity:
+        raise ValueError(f"min_capacity: at most max_capacity ({max_capacity}); got {min_capacity}")

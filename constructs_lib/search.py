@@ -14,6 +14,7 @@ from constructs_lib.encryption import log_group_key
 from policies.acknowledgements import acknowledge
 
 LOG_TYPES = ("slow-search", "slow-index", "application", "audit")
+MAX_NAME = 28
 
 
 class PlatformSearch(Construct):
@@ -63,6 +64,14 @@ class PlatformSearch(Construct):
         super().__init__(scope, id_)
         stack = Stack.of(self)
         zones = min(availability_zone_count, data_nodes)
+        if dedicated_masters not in (0, 3, 5):
+            raise ValueError(f"dedicated_masters: 0, 3 or 5; got {dedicated_masters}")
+        if data_nodes < 1 or (zones > 1 and data_nodes % zones):
+            raise ValueError(
+                f"data_nodes: at least 1 and a multiple of the {zones} zones used; got {data_nodes}"
+            )
+        if not 3 <= len(name) <= MAX_NAME:
+            raise ValueError(f"name: 3 to {MAX_NAME} characters; got {name!r}")
         self.key = data_key(
             self,
             "Key",

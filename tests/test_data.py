@@ -4,6 +4,7 @@ and kept when a stack is deleted or a resource replaced, everywhere but an opted
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -537,3 +538,68 @@ def test_a_name_too_long_for_the_service_is_refused(sample_raw):
         "'examplecorp1-staging-sessions-for-web-app' is longer than 40 characters; shorten "
         "the name, the account name or organization.prefix"
     ]
+
+
+# --- constructs refuse bad props, naming the prop and the value ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        (
+            {"engine": "mysql"},
+            "engine: one of aurora-serverless-v2, aurora-provisioned, rds; got 'mysql'",
+        ),
+        ({"version": "15.8"}, "version: PostgreSQL 16 or newer; got '15.8'"),
+        ({"engine": "rds", "readers": 1}, "readers: Aurora only (engine is rds); got 1"),
+        ({"multi_az": True}, "multi_az: RDS only (engine is aurora-serverless-v2); got True"),
+        ({"min_capacity": 8, "max_capacity": 4}, "min_capacity: at most max_capacity (4); got 8"),
+    ],
+)
+def test_postgres_refuses_bad_props(props, message):
+    from constructs_lib.postgres import PlatformPostgres
+
+    stack = new_stack()
+    network = PlatformNetwork(
+        stack, "Network", cidr="10.0.0.0/16", availability_zones=["eu-west-1a", "eu-west-1b"]
+    )
+    clients = ec2.SecurityGroup(stack, "Clients", vpc=network.vpc)
+    arguments = {"engine": "aurora-serverless-v2", "version": "16.6", **props}
+    with pytest.raises(ValueError, match=re.escape(message)):
+        PlatformPostgres(
+            stack,
+            "Db",
+            identifier="db",
+            vpc=network.vpc,
+            subnets=network.isolated_subnets,
+            clients=clients,
+            **arguments,
+        )
+
+
+def test_postgres_without_the_opt_in_is_kept(tmp_path):
+    """Sandbox without `allow_data_loss` is as safe as prod: the opt-in is the only way in."""
+    from constructs_lib.postgres import PlatformPostgres
+
+    stack = new_stack(outdir=tmp_path)
+    network = PlatformNetwork(
+        stack, "Network", cidr="10.0.0.0/16", availability_zones=["eu-west-1a", "eu-west-1b"]
+    )
+    clients = ec2.SecurityGroup(stack, "Clients", vpc=network.vpc)
+    PlatformPostgres(
+        stack,
+        "Db",
+        identifier="db",
+        engine="rds",
+        version="16.6",
+        vpc=network.vpc,
+        subnets=network.isolated_subnets,
+        clients=clients,
+    )
+    stack.node.root.synth()
+    template = json.loads((tmp_path / "Test.template.json").read_text())
+    instance = only(of_type(template, "AWS::RDS::DBInstance"))
+    assert instance["DeletionPolicy"] == instance["UpdateReplacePolicy"] == "Snapshot"
+    assert props(instance)["DeletionProtection"] is True
+    for key in of_type(template, "AWS::KMS::Key").values():
+        assert key["DeletionPolicy"] == "Retain"

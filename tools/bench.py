@@ -225,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     for name, (value, ok) in checks.items():
         print(f"- {'met' if ok else 'MISSED'}: {name}: {value}")
-    print(f"\n(written to {args.output.relative_to(ROOT)})")
+    print(f"\n(written to {args.output})")
     return 0 if all(ok for _, ok in checks.values()) else 1
 
 
