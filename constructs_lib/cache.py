@@ -11,7 +11,7 @@ from aws_cdk import aws_elasticache as elasticache
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from constructs_lib.data_safety import data_key, removal_policy
+from constructs_lib.data_safety import clients_only, data_key, removal_policy, service_log_group
 from constructs_lib.encryption import log_group_key
 from policies.acknowledgements import acknowledge, acknowledge_control
 
@@ -76,15 +76,8 @@ class PlatformCache(Construct):
             description=f"Encrypts cache {name} and its snapshots",
             allow_data_loss=allow_data_loss,
         )
-        self.security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=vpc,
-            description=f"Cache {name}: 6379 from the cluster only",
-            allow_all_outbound=False,
-        )
-        self.security_group.add_ingress_rule(
-            clients, ec2.Port.tcp(PORT), "Valkey/Redis from the cluster's nodes and pods"
+        self.security_group = clients_only(
+            self, vpc=vpc, clients=clients, port=PORT, what=f"Cache {name}"
         )
         subnet_group = elasticache.CfnSubnetGroup(
             self,
@@ -121,15 +114,13 @@ class PlatformCache(Construct):
         )
         user_group.add_resource_dependency(default_user)
         user_group.add_resource_dependency(app_user)
-        log_group = logs.LogGroup(
+        log_group = service_log_group(
             self,
             "Logs",
             log_group_name=f"/aws/elasticache/{name}",
-            encryption_key=log_group_key(
-                self, "LogsKey", description=f"Encrypts cache {name}'s logs"
-            ),
+            key=log_group_key(self, "LogsKey", description=f"Encrypts cache {name}'s logs"),
             retention=log_retention,
-            removal_policy=removal_policy(allow_data_loss=allow_data_loss),
+            allow_data_loss=allow_data_loss,
         )
         highly_available = replicas > 0
         self.resource = elasticache.CfnReplicationGroup(

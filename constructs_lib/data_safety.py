@@ -8,7 +8,9 @@ opted in to losing it, which config allows for sandbox only.
 from __future__ import annotations
 
 from aws_cdk import RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 
@@ -28,5 +30,41 @@ def data_key(scope: Construct, id_: str, *, description: str, allow_data_loss: b
         id_,
         description=description,
         enable_key_rotation=True,
+        removal_policy=removal_policy(allow_data_loss=allow_data_loss),
+    )
+
+
+def clients_only(
+    scope: Construct, *, vpc: ec2.IVpc, clients: ec2.ISecurityGroup, port: int, what: str
+) -> ec2.SecurityGroup:
+    """The security group of a data service (construct id "SecurityGroup"): `port` from
+    `clients` (the cluster's security group) and nothing else, no outbound rules."""
+    group = ec2.SecurityGroup(
+        scope,
+        "SecurityGroup",
+        vpc=vpc,
+        description=f"{what}: {port} from the cluster only",
+        allow_all_outbound=False,
+    )
+    group.add_ingress_rule(clients, ec2.Port.tcp(port), f"{what} from the cluster's nodes and pods")
+    return group
+
+
+def service_log_group(
+    scope: Construct,
+    id_: str,
+    *,
+    log_group_name: str,
+    key: kms.IKey,
+    retention: logs.RetentionDays,
+    allow_data_loss: bool,
+) -> logs.LogGroup:
+    """A data service's log group, encrypted with `key`, kept like the data it describes."""
+    return logs.LogGroup(
+        scope,
+        id_,
+        log_group_name=log_group_name,
+        encryption_key=key,
+        retention=retention,
         removal_policy=removal_policy(allow_data_loss=allow_data_loss),
     )

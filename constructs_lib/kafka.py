@@ -9,7 +9,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_msk as msk
 from constructs import Construct
 
-from constructs_lib.data_safety import data_key, removal_policy
+from constructs_lib.data_safety import clients_only, data_key, removal_policy, service_log_group
 from constructs_lib.encryption import log_group_key
 
 IAM_TLS_PORT = 9098
@@ -62,25 +62,16 @@ class PlatformKafka(Construct):
             description=f"Encrypts MSK cluster {name}'s storage",
             allow_data_loss=allow_data_loss,
         )
-        self.security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=vpc,
-            description=f"MSK {name}: IAM/TLS from the cluster only",
-            allow_all_outbound=False,
+        self.security_group = clients_only(
+            self, vpc=vpc, clients=clients, port=IAM_TLS_PORT, what=f"MSK {name} (IAM over TLS)"
         )
-        self.security_group.add_ingress_rule(
-            clients, ec2.Port.tcp(IAM_TLS_PORT), "Kafka (IAM over TLS) from the cluster"
-        )
-        log_group = logs.LogGroup(
+        log_group = service_log_group(
             self,
             "Logs",
             log_group_name=f"/aws/msk/{name}",
-            encryption_key=log_group_key(
-                self, "LogsKey", description=f"Encrypts MSK {name}'s logs"
-            ),
+            key=log_group_key(self, "LogsKey", description=f"Encrypts MSK {name}'s logs"),
             retention=log_retention,
-            removal_policy=removal_policy(allow_data_loss=allow_data_loss),
+            allow_data_loss=allow_data_loss,
         )
         self.resource = msk.CfnCluster(
             self,

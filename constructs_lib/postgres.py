@@ -11,7 +11,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from constructs import Construct
 
-from constructs_lib.data_safety import data_key, removal_policy
+from constructs_lib.data_safety import clients_only, data_key, removal_policy, service_log_group
 from constructs_lib.encryption import log_group_key
 from policies.acknowledgements import acknowledge, acknowledge_control
 from policies.wildcards import acknowledge_aws_managed_policies
@@ -94,15 +94,8 @@ class PlatformPostgres(Construct):
             "master secret",
             allow_data_loss=allow_data_loss,
         )
-        self.security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=vpc,
-            description=f"PostgreSQL {identifier}: 5432 from the cluster only",
-            allow_all_outbound=False,
-        )
-        self.security_group.add_ingress_rule(
-            clients, ec2.Port.tcp(PORT), "PostgreSQL from the cluster's nodes and pods"
+        self.security_group = clients_only(
+            self, vpc=vpc, clients=clients, port=PORT, what=f"PostgreSQL {identifier}"
         )
         engine_ = (
             rds.DatabaseClusterEngine.aurora_postgres(
@@ -138,13 +131,13 @@ class PlatformPostgres(Construct):
             self, "LogsKey", description=f"Encrypts PostgreSQL {identifier}'s logs"
         )
         log_groups = [
-            logs.LogGroup(
+            service_log_group(
                 self,
                 f"{export.capitalize()}Logs",
                 log_group_name=f"/aws/rds/{kind}/{identifier}/{export}",
-                encryption_key=logs_key,
+                key=logs_key,
                 retention=log_retention,
-                removal_policy=removal_policy(allow_data_loss=allow_data_loss),
+                allow_data_loss=allow_data_loss,
             )
             for export in exports
         ]

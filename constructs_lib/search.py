@@ -9,7 +9,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_opensearchservice as opensearch
 from constructs import Construct
 
-from constructs_lib.data_safety import data_key, removal_policy
+from constructs_lib.data_safety import clients_only, data_key, removal_policy, service_log_group
 from constructs_lib.encryption import log_group_key
 from policies.acknowledgements import acknowledge
 
@@ -78,15 +78,8 @@ class PlatformSearch(Construct):
             description=f"Encrypts OpenSearch domain {name}",
             allow_data_loss=allow_data_loss,
         )
-        self.security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=vpc,
-            description=f"OpenSearch {name}: HTTPS from the cluster only",
-            allow_all_outbound=False,
-        )
-        self.security_group.add_ingress_rule(
-            clients, ec2.Port.tcp(443), "OpenSearch from the cluster's nodes and pods"
+        self.security_group = clients_only(
+            self, vpc=vpc, clients=clients, port=443, what=f"OpenSearch {name}"
         )
         self.admin_role = iam.Role(
             self,
@@ -97,13 +90,13 @@ class PlatformSearch(Construct):
         )
         logs_key = log_group_key(self, "LogsKey", description=f"Encrypts OpenSearch {name}'s logs")
         log_groups = {
-            log_type: logs.LogGroup(
+            log_type: service_log_group(
                 self,
                 f"{log_type.title().replace('-', '')}Logs",
                 log_group_name=f"/aws/opensearch/{name}/{log_type}",
-                encryption_key=logs_key,
+                key=logs_key,
                 retention=log_retention,
-                removal_policy=removal_policy(allow_data_loss=allow_data_loss),
+                allow_data_loss=allow_data_loss,
             )
             for log_type in LOG_TYPES
         }
