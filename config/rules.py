@@ -28,6 +28,9 @@ from config.model import (
     Pipeline,
     Postgres,
 )
+from constructs_lib.cache import MAX_NAME as CACHE_NAME_MAX
+from constructs_lib.data_bucket import S3_BUCKET_NAME_MAX
+from constructs_lib.search import MAX_NAME as SEARCH_NAME_MAX
 
 _NO_VALUE: Any = object()
 
@@ -358,10 +361,6 @@ def data_where_it_belongs(config: PartialConfig) -> Iterator[Problem]:
             )
 
 
-NAME_LIMITS = {"search": 28, "caches": 40, "buckets": 63}
-"""OpenSearch domain names, ElastiCache replication group ids, S3 bucket names."""
-
-
 def _name_lengths(config: PartialConfig, name: str, account: Account) -> Iterator[Problem]:
     """Deterministic names are `<prefix>-<account>-<purpose>` (buckets: `-<id>-<region>` too);
     a long prefix or account name can push them past what the service accepts."""
@@ -369,14 +368,13 @@ def _name_lengths(config: PartialConfig, name: str, account: Account) -> Iterato
         return
     stem = f"{config.organization.prefix}-{name}"
     data, path = account.data, f"accounts.{name}.data"
-    names = {f"{path}.search": f"{stem}-search"} if data.search else {}
-    names |= {f"{path}.caches.{cache}": f"{stem}-{cache}" for cache in data.caches}
-    names |= {
-        f"{path}.buckets.{bucket}": f"{stem}-{bucket}-{account.id}-{account.region}"
-        for bucket in data.buckets
-    }
-    for where, full_name in names.items():
-        limit = NAME_LIMITS[where.split(".")[3]]
+    names = [(f"{path}.search", f"{stem}-search", SEARCH_NAME_MAX)] if data.search else []
+    names += [(f"{path}.caches.{c}", f"{stem}-{c}", CACHE_NAME_MAX) for c in data.caches]
+    names += [
+        (f"{path}.buckets.{b}", f"{stem}-{b}-{account.id}-{account.region}", S3_BUCKET_NAME_MAX)
+        for b in data.buckets
+    ]
+    for where, full_name, limit in names:
         if len(full_name) > limit:
             yield Problem(
                 where,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticache as elasticache
 from aws_cdk import aws_logs as logs
@@ -168,12 +167,6 @@ class PlatformCache(Construct):
             removal_policy(allow_data_loss=allow_data_loss, snapshot=True)
         )
         self.endpoint = self.resource.attr_primary_end_point_address
-        self.user_arn = Stack.of(self).format_arn(
-            service="elasticache",
-            resource="user",
-            resource_name=self.user_id,
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
         acknowledge(
             self.resource,
             "AwsSolutions::AwsSolutions-AEC6",

@@ -12,6 +12,9 @@ from constructs import Construct
 from constructs_lib.data_safety import removal_policy
 from policies.acknowledgements import acknowledge, acknowledge_control
 
+S3_BUCKET_NAME_MAX = 63
+"""S3's limit on any bucket name."""
+
 
 class DataBucket(s3.Bucket):
     """Versioned, TLS 1.2+ only, public access blocked, owner-enforced, server access logs to

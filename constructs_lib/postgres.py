@@ -247,7 +247,6 @@ class PlatformPostgres(Construct):
                 opted_in,
                 packs=("NIST.800.53.R5", "HIPAA.Security"),
             )
-        self.identifier = identifier
 
     def _aurora(
         self,

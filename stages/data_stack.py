@@ -79,7 +79,9 @@ class DataStack(PlatformStack):
             vault_lock=vault_lock,
             allow_data_loss=loss,
         )
-        self.postgres = self.caches = self.search = self.kafka = None
+        self.postgres: PlatformPostgres | None = None
+        self.search: PlatformSearch | None = None
+        self.kafka: PlatformKafka | None = None
         if data.postgres is not None:
             pg = data.postgres
             assert clients is not None
@@ -107,7 +109,7 @@ class DataStack(PlatformStack):
             self.backup.protect(self.postgres.resource)
             self._publish("postgres/endpoint", self.postgres.endpoint)
             self._publish("postgres/master-secret-arn", self.postgres.secret_arn)
-        self.caches = {}
+        self.caches: dict[str, PlatformCache] = {}
         for cache_name, cache in data.caches.items():
             assert clients is not None
             self.caches[cache_name] = built = PlatformCache(
@@ -166,7 +168,7 @@ class DataStack(PlatformStack):
                 allow_data_loss=loss,
             )
             self._publish("kafka/cluster-arn", self.kafka.resource.ref)
-        self.buckets = {}
+        self.buckets: dict[str, DataBucket] = {}
         if data.buckets:
             access_logs = AccessLogsBucket(
                 self,

@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from constructs_lib.data_bucket import S3_BUCKET_NAME_MAX
+
 if TYPE_CHECKING:
     from config import PlatformConfig
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
-S3_BUCKET_NAME_MAX = 63
 
 
 def resource_name(prefix: str, environment: str, purpose: str, *qualifiers: str) -> str:
@@ -105,4 +106,3 @@ def data_bucket_name(config: PlatformConfig, account_name: str, purpose: str) ->
 CLUSTER_SECURITY_GROUP = ("cluster", "security-group-id")
 """Parameter path of the cluster security group: EKS puts nodes and Fargate pods in it, so
 the data stack admits it to databases and caches."""
-OPENSEARCH_DOMAIN_NAME_MAX = 28

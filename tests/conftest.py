@@ -69,6 +69,12 @@ class Organisation:
     def report(self) -> dict[str, Any]:
         return json.loads((self.outdir / "validation-report.json").read_text())
 
+    def stacks_named(self, stack_id: str) -> dict[str, SynthesizedStack]:
+        """Stage -> its stack `stack_id`, for the stages that have one."""
+        return {
+            stage: stacks[stack_id] for stage, stacks in self.stacks.items() if stack_id in stacks
+        }
+
     def all_stacks(self) -> Iterator[SynthesizedStack]:
         for by_id in self.stacks.values():
             yield from by_id.values()

@@ -16,11 +16,7 @@ ALL_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "schedule
 
 @pytest.fixture(scope="module")
 def clusters(organisation):
-    return {
-        stage: stacks["Cluster"]
-        for stage, stacks in organisation.stacks.items()
-        if "Cluster" in stacks
-    }
+    return organisation.stacks_named("Cluster")
 
 
 def one(stack, resource_type):

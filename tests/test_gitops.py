@@ -45,11 +45,7 @@ def charts(stack) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def cluster_stacks(organisation):
-    return {
-        stage: stacks["Cluster"]
-        for stage, stacks in organisation.stacks.items()
-        if "Cluster" in stacks
-    }
+    return organisation.stacks_named("Cluster")
 
 
 def test_argo_cd_runs_on_the_hub_and_on_sandbox_only(cluster_stacks, sample_config):

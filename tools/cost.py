@@ -143,7 +143,7 @@ class Pricer:
         rule = RULES.get(rtype)
         return None if rule is None else rule(self, props, template)
 
-    def _lookup(self, table: str, key: str) -> float:
+    def lookup(self, table: str, key: str) -> float:
         prices = self.p[table]
         if key not in prices:
             raise UnknownPrice(f"{table}: {key}")
@@ -195,7 +195,7 @@ def _nodegroup(pr: Pricer, props, template):
     scaling = props.get("ScalingConfig", {})
     count = scaling.get("DesiredSize") or scaling.get("MinSize") or 0
     instance = (props.get("InstanceTypes") or ["m7g.large"])[0]
-    rate = pr._lookup("ec2_instance_hour", instance)
+    rate = pr.lookup("ec2_instance_hour", instance)
     yield "EKS nodes", f"{count} x {instance}", count * pr.monthly(rate)
     launch = _resource(template, props.get("LaunchTemplate", {}).get("Id"))
     volumes = launch.get("LaunchTemplateData", {}).get("BlockDeviceMappings", [])
@@ -218,7 +218,7 @@ def _db_instance(pr: Pricer, props, template):
         "Engine", "aurora-postgresql"
     )
     copies = 2 if props.get("MultiAZ") is True else 1
-    rate = pr._lookup("rds_instance_hour", f"{engine}:{klass}")
+    rate = pr.lookup("rds_instance_hour", f"{engine}:{klass}")
     suffix = " Multi-AZ" if copies == 2 else ""
     yield "Databases", f"{engine} {klass}{suffix}", copies * pr.monthly(rate)
     storage = props.get("AllocatedStorage")
@@ -230,7 +230,7 @@ def _db_instance(pr: Pricer, props, template):
 def _cache(pr: Pricer, props, template):
     nodes = (props.get("NumNodeGroups") or 1) * (1 + (props.get("ReplicasPerNodeGroup") or 0))
     node_type = props.get("CacheNodeType", "")
-    rate = pr._lookup("elasticache_node_hour", node_type)
+    rate = pr.lookup("elasticache_node_hour", node_type)
     if props.get("Engine") == "valkey":
         rate *= 1 - pr.p["elasticache_valkey_discount"]
     engine = props.get("Engine", "redis")
@@ -243,11 +243,11 @@ def _search(pr: Pricer, props, template):
     yield (
         "Search",
         f"{count} x {instance}",
-        count * pr.monthly(pr._lookup("opensearch_instance_hour", instance)),
+        count * pr.monthly(pr.lookup("opensearch_instance_hour", instance)),
     )
     if config.get("DedicatedMasterEnabled"):
         masters, master = config.get("DedicatedMasterCount", 3), config.get("DedicatedMasterType")
-        rate = pr._lookup("opensearch_instance_hour", master)
+        rate = pr.lookup("opensearch_instance_hour", master)
         yield "Search", f"{masters} x {master} (masters)", masters * pr.monthly(rate)
     gib = props.get("EBSOptions", {}).get("VolumeSize", 0)
     yield "Search", f"{count} x {gib} GiB gp3", count * gib * pr.p["opensearch_gp3_gb_month"]
@@ -260,7 +260,7 @@ def _kafka(pr: Pricer, props, template):
     yield (
         "Kafka",
         f"{brokers} x {broker}",
-        brokers * pr.monthly(pr._lookup("msk_broker_hour", broker)),
+        brokers * pr.monthly(pr.lookup("msk_broker_hour", broker)),
     )
     gib = info.get("StorageInfo", {}).get("EBSStorageInfo", {}).get("VolumeSize", 0)
     yield "Kafka", f"{brokers} x {gib} GiB", brokers * gib * pr.p["msk_storage_gb_month"]
