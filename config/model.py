@@ -373,6 +373,91 @@ class Data(_Frozen):
         return bool(self.postgres or self.caches or self.search or self.kafka)
 
 
+DomainName = Annotated[
+    str, StringConstraints(pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$")
+]
+
+EDGE_ORIGIN_ALB = "alb"
+"""The origin name of the account's internal Application Load Balancer (a VPC origin)."""
+
+EdgePathPattern = Annotated[
+    str, StringConstraints(pattern=r"^/[A-Za-z0-9_\-.*?$/~\"'@:+&]{0,254}$")
+]
+"""A CloudFront path pattern: starts with `/`; `*` matches any characters, `?` exactly one."""
+
+
+class EdgeBehavior(_Frozen):
+    """One cache behaviour; CloudFront tries them in list order, then the default."""
+
+    path: EdgePathPattern
+    origin: ResourceName
+    """`alb` (the cluster's pods behind the internal load balancer) or a name in `buckets`."""
+    cache: Literal["disabled", "optimized"]
+    """disabled: every request reaches the origin (AWS managed CachingDisabled);
+    optimized: cached by path and compression only (CachingOptimized)."""
+    forward: Literal["all", "none"] | None = None
+    """What the origin sees of the viewer's request. all: every header (Host included),
+    cookie and query string (AllViewer); none: nothing beyond what the cache key holds.
+    Default: all for `alb`, none for buckets (S3 rejects a forwarded Host header)."""
+
+
+class EdgeErrorPage(_Frozen):
+    """Serve `page` instead of the origin's error `status`."""
+
+    status: Literal[400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504]
+    page: Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9_\-./~@:+]{0,254}$")]
+    """Path of the page; it must be served from a bucket behaviour, so that it still
+    loads when the load balancer is the thing failing."""
+    response_status: int | None = Field(default=None, ge=200, le=599)
+    """The status viewers get; default the origin's `status`."""
+    ttl_seconds: int = Field(default=10, ge=0, le=86_400)
+    """How long CloudFront caches the error before asking the origin again."""
+
+
+SEED_BEHAVIORS: tuple[EdgeBehavior, ...] = (
+    EdgeBehavior(path="/graphql/*", origin=EDGE_ORIGIN_ALB, cache="disabled"),
+    EdgeBehavior(path="/static/*", origin="static", cache="optimized"),
+    EdgeBehavior(path="/media/*", origin="media", cache="optimized"),
+    EdgeBehavior(path="/thumbnail/*", origin="media", cache="optimized"),
+    EdgeBehavior(path="/.well-known/jwks.json", origin=EDGE_ORIGIN_ALB, cache="disabled"),
+)
+"""The default behaviour table: user-specific API answers are never cached, static assets
+and media always are; everything else goes to the load balancer uncached (`default`)."""
+
+
+class Edge(_Frozen):
+    """The CDN in front of a workload account (needs `domain` and `cluster`)."""
+
+    hostnames: tuple[DomainName, ...] = ()
+    """Names the distribution answers, each the domain or one label below it (the
+    certificate covers `<domain>` and `*.<domain>`). Default: the domain alone."""
+    buckets: tuple[ResourceName, ...] = Field(default=("static", "media"), max_length=10)
+    """S3 origins (OAC-only buckets, retained like data)."""
+    behaviors: tuple[EdgeBehavior, ...] = Field(default=SEED_BEHAVIORS, max_length=25)
+    default: EdgeBehavior = EdgeBehavior(path="/*", origin=EDGE_ORIGIN_ALB, cache="disabled")
+    """What matches no behaviour (its `path` is ignored: CloudFront's default is `*`)."""
+    error_pages: tuple[EdgeErrorPage, ...] = (
+        EdgeErrorPage(status=502, page="/static/errors/5xx.html"),
+        EdgeErrorPage(status=503, page="/static/errors/5xx.html"),
+        EdgeErrorPage(status=504, page="/static/errors/5xx.html"),
+    )
+    price_class: Literal["100", "200", "all"] = "100"
+    """CloudFront price class: 100 (North America, Europe, Israel), 200 (adds most of Asia,
+    the Middle East and Africa) or all edge locations."""
+    countries: tuple[Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")], ...] = ()
+    """ISO 3166-1 alpha-2 codes of the only countries served (CloudFront geo restriction);
+    default every country."""
+    target_port: int = Field(default=8080, ge=1, le=65535)
+    """The pods' port the load balancer's target group sends to (IP targets)."""
+    health_check_path: Annotated[str, StringConstraints(pattern=r"^/[\x21-\x7e]{0,1023}$")] = (
+        "/healthz"
+    )
+    rate_limit: int = Field(default=2000, ge=100, le=2_000_000_000)
+    """Requests per client IP in any 5 minutes before WAF blocks it."""
+    log_retention_days: RetentionDays = 365
+    """WAF logs (CloudWatch, us-east-1) and access logs (S3) are kept this long."""
+
+
 class Account(_Frozen):
     role: Role
     id: AccountId
@@ -387,20 +472,27 @@ class Account(_Frozen):
     """Security account only; defaults apply when omitted there."""
     cluster: Cluster | None = None
     """An EKS cluster (shared-services: the GitOps hub; workloads: the workload cluster)."""
-    domain: (
-        Annotated[
-            str, StringConstraints(pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$")
-        ]
-        | None
-    ) = None
-    """The environment's DNS zone (e.g. dev.example.com): ExternalDNS and cert-manager may
-    change records only inside it."""
+    domain: DomainName | None = None
+    """The environment's public DNS zone (e.g. dev.example.com), held by this account:
+    ExternalDNS and cert-manager may change records only inside it. A workload account with a
+    domain gets the edge (CloudFront, WAF, certificates)."""
+    edge: Edge | None = None
+    """Workload accounts with a `domain`: the CDN's behaviours and settings; defaults apply
+    when omitted."""
     data: Data | None = None
     """Workload accounts only: the stateful services of the data stack."""
 
     @property
     def is_workload(self) -> bool:
         return self.role in WORKLOAD_ROLES
+
+    @property
+    def edge_settings(self) -> Edge | None:
+        """The edge this account gets: a workload account with a domain has one, with the
+        defaults unless `edge` says otherwise."""
+        if not self.is_workload or self.domain is None:
+            return None
+        return self.edge or Edge()
 
 
 AccountName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,23}$")]

@@ -12,17 +12,20 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from fnmatch import fnmatchcase
 from itertools import combinations
 from typing import Any
 
 from config.eks_calendar import EKS_CALENDAR, accepted_versions
 from config.model import (
+    EDGE_ORIGIN_ALB,
     NETWORKED_ROLES,
     PROMOTION_RANK,
     REQUIRED_WORKLOAD_ROLES,
     SINGLETON_ROLES,
     WORKLOAD_ROLES,
     Account,
+    Edge,
     GitOps,
     Organization,
     Pipeline,
@@ -30,6 +33,7 @@ from config.model import (
 )
 from constructs_lib.cache import MAX_NAME as CACHE_NAME_MAX
 from constructs_lib.data_bucket import S3_BUCKET_NAME_MAX
+from constructs_lib.edge import EDGE_REGION, TARGET_GROUP_NAME_MAX
 from constructs_lib.search import MAX_NAME as SEARCH_NAME_MAX
 
 _NO_VALUE: Any = object()
@@ -470,6 +474,121 @@ def _postgres_problems(postgres: Postgres | None, path: str, prod: bool) -> Iter
         yield Problem(f"{path}.multi_az", "prod needs a Multi-AZ standby", False)
 
 
+def edge_where_it_belongs(config: PartialConfig) -> Iterator[Problem]:
+    """The edge fronts a workload cluster under the account's own domain; its behaviours
+    name origins that exist, and its error pages load without the load balancer."""
+    for name, account in config.accounts.items():
+        path = f"accounts.{name}.edge"
+        if account.edge is not None and account.role not in WORKLOAD_ROLES:
+            yield Problem(path, f"not allowed for a {account.role} account (workloads only)")
+            continue
+        if account.edge is not None and account.domain is None:
+            yield Problem(path, f"needs accounts.{name}.domain: the zone the CDN serves")
+            continue
+        edge = account.edge_settings
+        if edge is None:
+            continue
+        if account.cluster is None:
+            yield Problem(
+                f"accounts.{name}.domain",
+                "a workload domain gets an edge whose load balancer sends to the cluster's "
+                f"pods; configure accounts.{name}.cluster too",
+            )
+        org = config.organization
+        if org is not None and EDGE_REGION not in org.allowed_regions:
+            yield Problem(
+                "organization.allowed_regions",
+                f"must include {EDGE_REGION}: accounts.{name} has an edge, whose certificate "
+                "and WAF live there",
+                list(org.allowed_regions),
+            )
+        yield from _edge_origins(edge, path)
+        yield from _edge_names(config, name, account, path)
+
+
+def _edge_origins(edge: Edge, path: str) -> Iterator[Problem]:
+    origins = {EDGE_ORIGIN_ALB, *edge.buckets}
+    if EDGE_ORIGIN_ALB in edge.buckets:
+        yield Problem(f"{path}.buckets", f"{EDGE_ORIGIN_ALB!r} names the load balancer")
+    behaviours = [(f"{path}.behaviors.{i}", b) for i, b in enumerate(edge.behaviors)]
+    seen: dict[str, str] = {}
+    for where, behaviour in [*behaviours, (f"{path}.default", edge.default)]:
+        if behaviour.origin not in origins:
+            yield Problem(
+                f"{where}.origin",
+                f"not an origin: use {EDGE_ORIGIN_ALB!r} or one of buckets "
+                f"({', '.join(edge.buckets) or 'none'})",
+                behaviour.origin,
+            )
+        elif behaviour.origin != EDGE_ORIGIN_ALB and behaviour.forward == "all":
+            yield Problem(
+                f"{where}.forward",
+                "a bucket origin cannot take the viewer's headers: S3 rejects a forwarded "
+                "Host header; use none",
+                "all",
+            )
+        if where.endswith(".default"):
+            continue
+        if behaviour.path in seen:
+            yield Problem(
+                f"{where}.path", f"already the path of {seen[behaviour.path]}", behaviour.path
+            )
+        seen.setdefault(behaviour.path, where)
+    for index, page in enumerate(edge.error_pages):
+        served_by = next(
+            (b for b in edge.behaviors if fnmatchcase(page.page, b.path)), edge.default
+        )
+        if served_by.origin == EDGE_ORIGIN_ALB or served_by.origin not in origins:
+            yield Problem(
+                f"{path}.error_pages.{index}.page",
+                "must match a bucket behaviour: an error page served by the load balancer "
+                "fails with it",
+                page.page,
+            )
+    statuses = [page.status for page in edge.error_pages]
+    for index, status in enumerate(statuses):
+        if status in statuses[:index]:
+            yield Problem(f"{path}.error_pages.{index}.status", "mapped twice", status)
+
+
+def _edge_names(config: PartialConfig, name: str, account: Account, path: str) -> Iterator[Problem]:
+    """Hostnames the certificate covers; AWS names that fit their services' limits."""
+    domain, edge = account.domain, account.edge_settings
+    assert domain is not None and edge is not None
+    for index, hostname in enumerate(edge.hostnames):
+        if hostname != domain and hostname.partition(".")[2] != domain:
+            yield Problem(
+                f"{path}.hostnames.{index}",
+                f"must be {domain} or one label below it (the certificate covers {domain} "
+                f"and *.{domain})",
+                hostname,
+            )
+    if config.organization is None:
+        return
+    stem = f"{config.organization.prefix}-{name}"
+    if len(f"{stem}-edge") > TARGET_GROUP_NAME_MAX:
+        yield Problem(
+            f"accounts.{name}",
+            f"the edge target group's name {stem + '-edge'!r} is longer than "
+            f"{TARGET_GROUP_NAME_MAX} characters; shorten the account name or "
+            "organization.prefix",
+        )
+    data_buckets = set(account.data.buckets) if account.data else set()
+    for bucket in edge.buckets:
+        full_name = f"{stem}-edge-{bucket}-{account.id}-{account.region}"
+        if len(full_name) > S3_BUCKET_NAME_MAX:
+            yield Problem(
+                f"{path}.buckets",
+                f"its AWS name {full_name!r} is longer than {S3_BUCKET_NAME_MAX} characters",
+                bucket,
+            )
+        if f"edge-{bucket}" in data_buckets:
+            yield Problem(
+                f"accounts.{name}.data.buckets.edge-{bucket}",
+                f"its AWS name is taken by the edge bucket {bucket!r}; rename one of them",
+            )
+
+
 RULES: tuple[Rule, ...] = (
     unique_account_ids,
     one_account_per_singleton_role,
@@ -486,6 +605,7 @@ RULES: tuple[Rule, ...] = (
     gitops_has_clusters,
     data_where_it_belongs,
     data_sized_for_environment,
+    edge_where_it_belongs,
 )
 
 

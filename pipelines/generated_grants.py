@@ -15,7 +15,7 @@ still fails synthesis and gets a human review.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from aws_cdk import aws_iam as iam
@@ -36,22 +36,34 @@ class ReviewedShape:
     """Every resource of the statement (rendered like cdk-nag) must match."""
 
 
-def reviewed_shapes(artifact_bucket: str, artifact_key: str) -> tuple[ReviewedShape, ...]:
-    """The statement shapes CDK Pipelines generates, for this pipeline's bucket and key."""
+def reviewed_shapes(
+    artifact_bucket: str, artifact_key: str, replication_buckets: Sequence[str] = ()
+) -> tuple[ReviewedShape, ...]:
+    """The statement shapes CDK Pipelines generates, for this pipeline's bucket and key (by
+    logical id) and its artifact buckets in other regions (by name)."""
     codebuild = r"arn:aws:(logs|codebuild):[a-z0-9-]+:\d{12}:"
+    buckets = "|".join(
+        [
+            rf"<{artifact_bucket}\.Arn>",
+            *(rf"arn:(aws|<AWS::Partition>):s3:::{re.escape(b)}" for b in replication_buckets),
+        ]
+    )
+    keys = rf"<{artifact_key}\.Arn>" + (r"|\*" if replication_buckets else "")
     return (
         ReviewedShape(
-            "CDK Pipelines' grant on the pipeline's own artifact bucket: the object wildcard "
-            "is every artifact key in that one bucket, the action wildcards are the S3 read/"
-            "write families of CDK's bucket grants.",
+            "CDK Pipelines' grant on the pipeline's own artifact buckets (one per region it "
+            "deploys to): the object wildcard is every artifact key in those buckets, the "
+            "action wildcards are the S3 read/write families of CDK's bucket grants.",
             re.compile(r"s3:(GetObject\*|GetBucket\*|List\*|DeleteObject\*|PutObject\S*|Abort\*)"),
-            re.compile(rf"<{artifact_bucket}\.Arn>(/\*)?"),
+            re.compile(rf"({buckets})(/\*)?"),
         ),
         ReviewedShape(
-            "CDK Pipelines' use of the pipeline's own artifact KMS key (the statement names "
-            "only that key); the wildcards are the GenerateDataKey and ReEncrypt variants.",
+            "CDK Pipelines' use of the pipeline's artifact KMS keys; the action wildcards are "
+            "the GenerateDataKey and ReEncrypt variants. A key in another region is known to "
+            "this stack only by alias, which IAM cannot name, so CDK writes '*'; the role's "
+            "OnlyArtifactKeys statement denies every key not tagged as an artifact key.",
             re.compile(r"kms:(Decrypt|DescribeKey|Encrypt|GenerateDataKey\*|ReEncrypt\*)"),
-            re.compile(rf"<{artifact_key}\.Arn>"),
+            re.compile(keys),
         ),
         ReviewedShape(
             "A CodeBuild project of this pipeline writing its own build logs and test reports: "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Duration, Environment, RemovalPolicy, Stack, Stage, pipelines
+from aws_cdk import Duration, Environment, RemovalPolicy, Stack, Stage, Tags, pipelines
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codestarnotifications as notifications
@@ -30,6 +30,8 @@ HEALTH_CHECK_INSTALL = (
 
 
 ARTIFACT_RETENTION = Duration.days(90)
+ARTIFACT_KEY_TAG = ("platform.io/pipeline-artifacts", "true")
+"""Marks the pipeline's artifact keys (one per region); its role may use no other key."""
 """Artifacts (and their access logs) older than this are deleted; Git is the source."""
 
 
@@ -78,6 +80,7 @@ class PipelineStack(Stack):
         waves: Sequence[PromotionWave],
         health_check_role_name: str,
         notification_emails: Sequence[str] = (),
+        replication: Sequence[ReplicationBucketStack] = (),
     ) -> None:
         """
         :param repository: `owner/name` of the Git repository.
@@ -89,6 +92,8 @@ class PipelineStack(Stack):
         :param health_check_role_name: the name of the role health-gate steps run as; the
             environments' read-only roles trust exactly this name.
         :param notification_emails: subscribed to the topic; default none.
+        :param replication: the artifact buckets of every region a stage deploys to other
+            than this stack's; default none.
         """
         super().__init__(scope, id_, env=env, description=description, termination_protection=True)
         if not waves:
@@ -134,7 +139,12 @@ class PipelineStack(Stack):
                 commands=list(SYNTH_COMMANDS),
                 primary_output_directory="cdk.out",
             ),
-            artifact_bucket=self.artifact_bucket,  # cross-account use of its key is granted
+            # One bucket per region; this region's is the artifact bucket. Cross-account use
+            # of their keys is granted to the target accounts' deploy roles.
+            cross_region_replication_buckets={
+                self.region: self.artifact_bucket,
+                **{support.region: support.bucket for support in replication},
+            },
             self_mutation=True,
             cli_version=cli_version,
             code_build_defaults=pipelines.CodeBuildOptions(
@@ -166,6 +176,18 @@ class PipelineStack(Stack):
         for wave in waves:
             self._add_wave(wave)
         self.pipeline.build_pipeline()
+        Tags.of(self.artifact_key).add(*ARTIFACT_KEY_TAG)
+        # CDK can name a key in another region only by alias, which IAM cannot, so its
+        # grant on those keys reads "*": deny every key that is not tagged as ours.
+        self.pipeline.pipeline.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="OnlyArtifactKeys",
+                effect=iam.Effect.DENY,
+                actions=["kms:*"],
+                resources=["*"],
+                conditions={"StringNotEquals": {f"aws:ResourceTag/{ARTIFACT_KEY_TAG[0]}": "true"}},
+            )
+        )
         self.topic = self._notifications(notification_emails)
         self._acknowledge_codepipeline_sources()
         acknowledge_generated_grants(
@@ -173,6 +195,7 @@ class PipelineStack(Stack):
             reviewed_shapes(
                 artifact_bucket=self.get_logical_id(self.artifact_bucket.node.default_child),
                 artifact_key=self.get_logical_id(self.artifact_key.node.default_child),
+                replication_buckets=[support.artifact_bucket_name for support in replication],
             ),
             inline_reason="Default policy CDK Pipelines generates for its own role from CDK's "
             "grant methods; it changes with the pipeline's structure, which self-mutation "
@@ -270,3 +293,59 @@ class PipelineStack(Stack):
             detail_type=notifications.DetailType.FULL,
         )
         return topic
+
+
+class ReplicationBucketStack(Stack):
+    """The pipeline's artifact bucket in another region (CodePipeline runs a region's deploy
+    actions from a bucket there): KMS-encrypted with a rotating key, versioned,
+    access-logged, expiring like the main artifact bucket.
+
+    The pipeline stack lives in another region and may not refer to this stack's tokens, so
+    the bucket and the key's alias have deterministic names (`bucket_name`, `key_alias`).
+    Exposes `bucket` and its `artifact_bucket_name`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        env: Environment,
+        description: str,
+        bucket_name: str,
+        key_alias: str,
+    ) -> None:
+        super().__init__(scope, id_, env=env, description=description, termination_protection=True)
+        self.artifact_bucket_name = bucket_name
+        key = kms.Key(
+            self,
+            "Key",
+            description="Encrypts pipeline artifacts in this region; deploy roles decrypt",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        Tags.of(key).add(*ARTIFACT_KEY_TAG)
+        alias = kms.Alias(self, "KeyAlias", alias_name=key_alias, target_key=key)
+        self.bucket = s3.Bucket(
+            self,
+            "Artifacts",
+            bucket_name=bucket_name,
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=alias,
+            bucket_key_enabled=True,
+            versioned=True,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=AccessLogsBucket(
+                self, "AccessLogs", expire_after=ARTIFACT_RETENTION
+            ),
+            lifecycle_rules=[expiry_rule(ARTIFACT_RETENTION, noncurrent_after=Duration.days(30))],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        acknowledge_control(
+            self.bucket,
+            "S3BucketReplicationEnabled",
+            "A copy of pipeline artifacts for this region's deploy actions: rebuilt from Git "
+            f"by the next execution and expiring after {ARTIFACT_RETENTION.to_days()} days.",
+        )

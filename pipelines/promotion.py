@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import App, Environment, Stage
+from aws_cdk import App, Environment, Stack, Stage
 
 from config import PlatformConfig
-from pipelines.pipeline_stack import Deployment, PipelineStack, PromotionWave
-from stages.naming import HEALTH_CHECK, PIPELINE_HEALTH_CHECK, role_arn, role_name, shared_services
+from pipelines.pipeline_stack import (
+    Deployment,
+    PipelineStack,
+    PromotionWave,
+    ReplicationBucketStack,
+)
+from stages.naming import (
+    HEALTH_CHECK,
+    PIPELINE_HEALTH_CHECK,
+    bucket_name,
+    role_arn,
+    role_name,
+    shared_services,
+)
 
 PIPELINE_STACK_ID = "Pipeline"
 
@@ -35,6 +47,28 @@ def build_pipeline(
         )
         for wave in config.pipeline.waves
     ]
+    shared_name = shared_services(config)
+    regions = sorted(
+        {
+            stack.region
+            for wave in config.pipeline.waves
+            for name in wave.accounts
+            for stack in stages[name].node.children
+            if isinstance(stack, Stack) and stack.region != shared.region
+        }
+    )
+    prefix = config.organization.prefix
+    replication = [
+        ReplicationBucketStack(
+            app,
+            f"{PIPELINE_STACK_ID}-{region}",
+            env=Environment(account=shared.id, region=region),
+            description=f"{config.organization.name} platform pipeline: artifacts in {region}",
+            bucket_name=bucket_name(prefix, shared_name, "pipeline", shared.id, region),
+            key_alias=f"alias/{prefix}-pipeline-artifacts",
+        )
+        for region in regions
+    ]
     return PipelineStack(
         app,
         PIPELINE_STACK_ID,
@@ -47,4 +81,5 @@ def build_pipeline(
         waves=waves,
         health_check_role_name=role_name(config, shared_services(config), PIPELINE_HEALTH_CHECK),
         notification_emails=config.pipeline.notification_emails,
+        replication=replication,
     )

@@ -95,12 +95,25 @@ class PlatformStack(Stack):
         *,
         description: str,
         availability_zones: Sequence[str] = (),
+        region: str | None = None,
+        cross_region_references: bool = False,
     ) -> None:
+        """
+        :param region: deploy to this region of the stage's account; default the stage's.
+        :param cross_region_references: this stack refers to, or is referred to by, a stack
+            of the stage in another region. CDK renders such references as CloudFormation's
+            `Fn::GetStackOutput` (a weak reference to the producer's output, resolved when the
+            consumer deploys: no export, no custom resource). Set it on both stacks.
+        """
+        account = scope.account_config
+        elsewhere = region is not None and region != account.region
         super().__init__(
             scope,
             id_,
             description=description,
             termination_protection=scope.termination_protection,
+            env=Environment(account=account.id, region=region) if elsewhere else None,
+            cross_region_references=cross_region_references or None,
         )
         self._availability_zones = list(availability_zones)
 

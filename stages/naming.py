@@ -106,3 +106,9 @@ def data_bucket_name(config: PlatformConfig, account_name: str, purpose: str) ->
 CLUSTER_SECURITY_GROUP = ("cluster", "security-group-id")
 """Parameter path of the cluster security group: EKS puts nodes and Fargate pods in it, so
 the data stack admits it to databases and caches."""
+
+
+def edge_name(config: PlatformConfig, account_name: str) -> str:
+    """The edge's target group, VPC origin and web ACL (a TargetGroupBinding finds the target
+    group by this name; config.rules keeps it within the 32 characters ELB allows)."""
+    return resource_name(config.organization.prefix, account_name, "edge")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from aws_cdk import App, Tags
+from aws_cdk import App, Stack, Tags
 
 from config import PlatformConfig
 from pipelines.promotion import build_pipeline
@@ -45,10 +45,12 @@ def build_platform(
     for stage in stages.values():
         stage.tag_raw_resources()
     if config.pipeline is not None:
-        pipeline = build_pipeline(app, config, stages, cli_version=cdk_cli_version)
+        build_pipeline(app, config, stages, cli_version=cdk_cli_version)
         _, shared = config.account_with_role("shared-services")
-        for key, value in {**config.tags, "Environment": shared.role}.items():
-            Tags.of(pipeline).add(key, value)
+        # The pipeline's stacks (and its artifact buckets in other regions) are top-level.
+        for stack in (child for child in app.node.children if isinstance(child, Stack)):
+            for key, value in {**config.tags, "Environment": shared.role}.items():
+                Tags.of(stack).add(key, value)
     apply_policy_gate(
         app,
         packs=config.compliance.packs,

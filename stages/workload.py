@@ -6,11 +6,13 @@ from constructs import Construct
 
 from config import PlatformConfig
 from stages.data_stack import DataStack
+from stages.edge_stack import EdgeGlobalStack, EdgeStack
 from stages.networked import NetworkedStage
 
 
 class WorkloadStage(NetworkedStage):
-    """A workload account's stacks, split by lifecycle: network, cluster, data."""
+    """A workload account's stacks, split by lifecycle: network, cluster, data and, with a
+    domain, the edge (EdgeGlobal in us-east-1, Edge at home)."""
 
     def __init__(self, scope: Construct, id_: str, *, config: PlatformConfig) -> None:
         super().__init__(scope, id_, config=config)
@@ -23,6 +25,25 @@ class WorkloadStage(NetworkedStage):
         if self.data_stack is not None and self.cluster_stack is not None:
             # The cluster stack writes the security-group parameter the data stack reads.
             self.data_stack.add_stack_dependency(self.cluster_stack)
+        self.edge_global_stack: EdgeGlobalStack | None = None
+        self.edge_stack: EdgeStack | None = None
+        edge, domain = self.account_config.edge_settings, self.account_config.domain
+        if edge is not None and domain is not None:
+            self.edge_global_stack = EdgeGlobalStack(
+                self, "EdgeGlobal", domain=domain, edge=edge, allow_data_loss=self.allows_data_loss
+            )
+            self.edge_stack = EdgeStack(
+                self,
+                "Edge",
+                domain=domain,
+                edge=edge,
+                network=self.network_stack.network,
+                protection=self.edge_global_stack,
+                allow_data_loss=self.allows_data_loss,
+            )
+            if self.cluster_stack is not None:
+                # The cluster stack writes the security-group parameter the edge stack reads.
+                self.edge_stack.add_stack_dependency(self.cluster_stack)
 
     @property
     def allows_data_loss(self) -> bool:

@@ -504,6 +504,7 @@ def test_kafka_uses_iam_tls_and_a_key_and_passes_the_gate(tmp_path):
         (
             [
                 ("accounts.dev.cluster", ...),
+                ("accounts.dev.domain", ...),  # the edge needs a cluster too
                 ("accounts.sandbox.data.postgres.multi_az", "sometimes"),
             ],
             None,

@@ -184,13 +184,49 @@ def test_environment_read_role_trusts_only_the_pipeline_gate(organisation):
     }
 
 
-def test_artifacts_are_encrypted_versioned_and_logged(pipeline_stack):
+def test_artifacts_are_encrypted_versioned_and_logged_in_every_region(organisation, pipeline_stack):
     (pipeline,) = pipeline_stack.of_type("AWS::CodePipeline::Pipeline").values()
-    store = pipeline["Properties"]["ArtifactStore"]
-    bucket = pipeline_stack.resources[store["Location"]["Ref"]]["Properties"]
-    assert store["EncryptionKey"]["Type"] == "KMS"
-    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
-    assert "LoggingConfiguration" in bucket
+    stores = {s["Region"]: s["ArtifactStore"] for s in pipeline["Properties"]["ArtifactStores"]}
+    # The edge's certificates and web ACLs deploy to us-east-1, so the pipeline needs an
+    # artifact bucket there, in a stack of its own (CDK's generated one is not compliant).
+    assert set(stores) == {"eu-west-1", "us-east-1"}
+    home = pipeline_stack.resources[stores["eu-west-1"]["Location"]["Ref"]]["Properties"]
+    support = organisation.top_level["Pipeline-us-east-1"]
+    assert (support.account, support.region) == (pipeline_stack.account, "us-east-1")
+    assert support.termination_protection
+    (replica,) = (
+        b["Properties"]
+        for b in support.of_type("AWS::S3::Bucket").values()
+        if b["Properties"].get("BucketName") == stores["us-east-1"]["Location"]
+    )
+    for store in stores.values():
+        assert store["EncryptionKey"]["Type"] == "KMS"
+    for bucket in (home, replica):
+        assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+        assert "LoggingConfiguration" in bucket
+    (key,) = support.of_type("AWS::KMS::Key").values()
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert {"Key": "platform.io/pipeline-artifacts", "Value": "true"} in key["Properties"]["Tags"]
+
+
+def test_the_pipeline_role_may_use_only_artifact_keys(pipeline_stack):
+    """CDK grants the other region's key as "*"; a deny narrows it to keys tagged as ours."""
+    (role_id,) = (
+        k
+        for k, v in pipeline_stack.of_type("AWS::IAM::Role").items()
+        if "codepipeline.amazonaws.com" in json.dumps(v["Properties"]["AssumeRolePolicyDocument"])
+    )
+    statements = [
+        st
+        for policy in pipeline_stack.of_type("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for st in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    (deny,) = (st for st in statements if st["Effect"] == "Deny")
+    assert deny["Action"] == "kms:*" and deny["Resource"] == "*"
+    assert deny["Condition"] == {
+        "StringNotEquals": {"aws:ResourceTag/platform.io/pipeline-artifacts": "true"}
+    }
 
 
 def test_failures_and_approvals_are_notified(pipeline_stack):

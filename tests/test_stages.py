@@ -12,10 +12,10 @@ EXPECTED_STACKS = {
     "management": {"Budgets"},
     "security": {"LogArchive"},
     "shared-services": {"Network", "Cluster"},
-    "dev": {"Network", "Cluster", "Data"},
-    "staging": {"Network", "Cluster", "Data", "Operations"},
-    "prod": {"Network", "Cluster", "Data", "Operations"},
-    "sandbox": {"Network", "Cluster", "Data"},
+    "dev": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal"},
+    "staging": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Operations"},
+    "prod": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Operations"},
+    "sandbox": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal"},
 }
 
 
@@ -28,7 +28,9 @@ def test_every_stack_is_bound_to_its_account_and_region(organisation, sample_con
         if not stack.stage:
             continue  # the pipeline: see test_pipeline
         account = sample_config.accounts[stack.stage]
-        assert (stack.account, stack.region) == (account.id, account.region), stack.stage
+        # CloudFront takes certificates and web ACLs from us-east-1 only.
+        region = "us-east-1" if stack.id == "EdgeGlobal" else account.region
+        assert (stack.account, stack.region) == (account.id, region), stack.stage
 
 
 def test_termination_protection_everywhere_but_dev_and_sandbox(organisation):
@@ -48,7 +50,12 @@ def test_termination_protection_everywhere_but_dev_and_sandbox(organisation):
         ("prod", "Cluster"),
         ("staging", "Data"),
         ("prod", "Data"),
+        ("staging", "Edge"),
+        ("prod", "Edge"),
+        ("staging", "EdgeGlobal"),
+        ("prod", "EdgeGlobal"),
         ("(app)", "Pipeline"),
+        ("(app)", "Pipeline-us-east-1"),
     }
 
 

@@ -52,6 +52,7 @@ USAGE_BASED = frozenset(
         "AWS::Events::Rule",
         "AWS::SSM::Parameter",
         "AWS::CodePipeline::Pipeline",
+        "AWS::WAFv2::LoggingConfiguration",
     }
 )
 """Types with no fixed charge: they cost what they are used for."""
@@ -91,6 +92,13 @@ FREE = frozenset(
         "AWS::CodeStarNotifications::NotificationRule",
         "AWS::Events::EventBusPolicy",
         "AWS::SecretsManager::ResourcePolicy",
+        "AWS::CertificateManager::Certificate",
+        "AWS::CloudFront::OriginAccessControl",
+        "AWS::CloudFront::ResponseHeadersPolicy",
+        "AWS::CloudFront::VpcOrigin",
+        "AWS::ElasticLoadBalancingV2::Listener",
+        "AWS::ElasticLoadBalancingV2::TargetGroup",
+        "AWS::Route53::RecordSet",
     }
 )
 """Types AWS does not charge for."""
