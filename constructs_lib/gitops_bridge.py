@@ -38,6 +38,7 @@ ANNOTATIONS = (
     "karpenter_interruption_queue",
     "fluent_bit_log_group",
     "external_dns_domain",
+    "edge_target_group_name",
     "external_secrets_prefix",
     "addons_repo_url",
     "addons_repo_revision",
@@ -46,7 +47,9 @@ ANNOTATIONS = (
     "spoke_registration_secret_arns",
 )
 """Annotations: the facts add-on values read. Keys a cluster does not have are omitted
-(e.g. external_dns_domain without a domain; the last two on the hub only)."""
+(e.g. external_dns_domain and edge_target_group_name without a domain; the last two on the
+hub only). edge_target_group_name is what a TargetGroupBinding's `targetGroupName` names: the
+edge stack deploys after the cluster, so its ARN cannot be handed over here."""
 
 ADDON_ROLE_ANNOTATIONS = {
     "aws-load-balancer-controller": "aws_load_balancer_controller_role_arn",

@@ -3,9 +3,10 @@
     python -m pipelines.bootstrap                 # dry run: print the commands
     python -m pipelines.bootstrap --execute       # run them, stopping at the first failure
 
-Each account is bootstrapped in its region with the configured CloudFormation execution
-policies; every account the pipeline deploys trusts the shared-services account (where the
-pipeline runs) for deployments and lookups. Sandbox and shared-services itself trust no one.
+Each account is bootstrapped in its region (and in us-east-1 where the edge or the pipeline's
+artifacts need it) with the configured CloudFormation execution policies; every account the
+pipeline deploys trusts the shared-services account (where the pipeline runs) for
+deployments and lookups. Sandbox and shared-services itself trust no one.
 Account ids come from the config, so nobody copies them by hand. Credentials: one AWS CLI
 profile per account, named by `--profile-format` (default: the account name).
 """
@@ -19,6 +20,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from config import ConfigError, PlatformConfig, load_config
+from constructs_lib.edge import EDGE_REGION
 
 DEFAULT_CONFIG = "config/platform.yaml"
 EXIT_BAD_CONFIG = 2
@@ -39,7 +41,12 @@ def bootstrap_commands(
     commands = []
     for name in order:
         account = config.accounts[name]
-        command = ["npx", "cdk", "bootstrap", f"aws://{account.id}/{account.region}"]
+        command = [
+            "npx",
+            "cdk",
+            "bootstrap",
+            *(f"aws://{account.id}/{region}" for region in regions(config, name, pipelined)),
+        ]
         if profile_format:
             command += ["--profile", profile_format.format(name=name, id=account.id)]
         command += ["--cloudformation-execution-policies", ",".join(policies)]
@@ -48,6 +55,20 @@ def bootstrap_commands(
         command += ["--termination-protection"]
         commands.append(command)
     return commands
+
+
+def regions(config: PlatformConfig, name: str, pipelined: set[str]) -> list[str]:
+    """The account's region first, then us-east-1 where the account has an edge (its
+    certificate and web ACL stack) or, for shared-services, where a pipelined account has
+    one (the pipeline's artifact bucket there)."""
+    account = config.accounts[name]
+    needs_edge_region = (
+        any(config.accounts[n].edge_settings is not None for n in pipelined)
+        if account.role == "shared-services"
+        else account.edge_settings is not None
+    )
+    extra = [EDGE_REGION] if needs_edge_region and account.region != EDGE_REGION else []
+    return [account.region, *extra]
 
 
 def main(

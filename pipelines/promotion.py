@@ -69,7 +69,7 @@ def build_pipeline(
         )
         for region in regions
     ]
-    return PipelineStack(
+    pipeline = PipelineStack(
         app,
         PIPELINE_STACK_ID,
         env=Environment(account=shared.id, region=shared.region),
@@ -83,3 +83,6 @@ def build_pipeline(
         notification_emails=config.pipeline.notification_emails,
         replication=replication,
     )
+    for support in replication:
+        pipeline.add_dependency(support, "the pipeline's artifact bucket in that region")
+    return pipeline

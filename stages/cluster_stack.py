@@ -15,6 +15,7 @@ from stages.naming import (
     ARGOCD_SPOKE,
     CLUSTER_SECURITY_GROUP,
     cluster_name,
+    edge_name,
     parameter_name,
     registration_secret_arn,
     registration_secret_name,
@@ -152,6 +153,8 @@ def bridge_metadata(
     }
     if account.domain:
         annotations["external_dns_domain"] = account.domain
+    if account.edge_settings is not None:
+        annotations["edge_target_group_name"] = edge_name(config, name)
     if role == "hub":
         annotations["argocd_hub_role_arn"] = role_arn(config, name, ARGOCD_HUB)
         annotations["spoke_registration_secret_arns"] = ",".join(

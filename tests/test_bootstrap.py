@@ -18,6 +18,22 @@ def test_one_command_per_account_shared_services_first(sample_config):
     )
 
 
+def test_edge_accounts_and_the_pipeline_account_are_bootstrapped_in_us_east_1(sample_config):
+    """Edge certificates and web ACLs deploy there, and so does the pipeline's artifact bucket
+    for that region."""
+    environments = {
+        c[3]: [e for e in c if e.startswith("aws://")] for c in bootstrap_commands(sample_config)
+    }
+    with_us_east_1 = {home for home, envs in environments.items() if len(envs) == 2}
+    assert with_us_east_1 == {
+        f"aws://{sample_config.accounts[n].id}/eu-west-1"
+        for n in ("shared-services", "dev", "staging", "prod", "sandbox")
+    }
+    for home, envs in environments.items():
+        assert envs[0] == home
+        assert envs[1:] in ([], [home.rsplit("/", 1)[0] + "/us-east-1"])
+
+
 def test_pipelined_accounts_trust_the_pipeline_account_and_no_one_else_does(sample_config):
     by_account = {c[3].split("/")[2]: c for c in bootstrap_commands(sample_config)}
     trust = ["--trust", "333333333333", "--trust-for-lookup", "333333333333"]
@@ -52,7 +68,8 @@ def test_dry_run_prints_and_runs_nothing(capsys):
     out = capsys.readouterr().out.splitlines()
     assert ran == []
     assert out[0].startswith(
-        "npx cdk bootstrap aws://333333333333/eu-west-1 --profile shared-services"
+        "npx cdk bootstrap aws://333333333333/eu-west-1 aws://333333333333/us-east-1 "
+        "--profile shared-services"
     )
     assert out[-1] == (
         "# dry run. Then, once, deploy the pipeline by hand: "
