@@ -84,6 +84,17 @@ def test_accounts_in_one_wave_deploy_in_parallel(stages):
     assert actions["shared-services.Network.Deploy"]["RunOrder"] == 2
 
 
+@pytest.mark.parametrize("stage", ["dev", "staging", "prod"])
+def test_the_edge_deploys_after_its_us_east_1_half(stages, stage):
+    """The distribution reads the certificate and web ACL from EdgeGlobal's outputs when it
+    deploys, so EdgeGlobal must be deployed first, in us-east-1."""
+    actions = by_name(stages[stage])
+    edge_global = actions["EdgeGlobal.Deploy"]
+    assert edge_global["Region"] == "us-east-1"
+    assert actions["Edge.Prepare"].get("Region", "eu-west-1") == "eu-west-1"
+    assert edge_global["RunOrder"] < actions["Edge.Prepare"]["RunOrder"]
+
+
 def test_every_stack_deploys_with_its_accounts_bootstrap_role(stages, sample_config):
     for wave in sample_config.pipeline.waves:
         for action in stages[wave.accounts[0] if len(wave.accounts) == 1 else wave.name]:
