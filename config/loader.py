@@ -128,13 +128,21 @@ def _problem_from_pydantic(error: Mapping[str, Any]) -> Problem:
         return Problem(path, _MESSAGES[kind])
     message = _MESSAGES.get(kind) or error["msg"].removeprefix("Value error, ")
     if kind in ("string_pattern_mismatch", "string_type"):
-        message = _PATTERN_HINTS.get(path.rsplit(".", 1)[-1], message)
+        general = (
+            ".".join(["accounts", "*", *map(str, error["loc"][2:])])
+            if path.startswith("accounts.")
+            else path
+        )
+        message = _PATTERN_HINTS.get(general, _PATTERN_HINTS.get(path.rsplit(".", 1)[-1], message))
     return Problem(path, message, error.get("input"))
 
 
-# Plain-language versions of the regexes in config.model, keyed by field name.
+# Plain-language versions of the regexes in config.model, keyed by path (`accounts.*.` for any
+# account) or by field name.
 _PATTERN_HINTS = {
-    "id": "must be exactly 12 digits (quote it in YAML so leading zeros survive)",
+    "accounts.*.id": "must be exactly 12 digits (quote it in YAML so leading zeros survive)",
+    "organization.id": "must be the organisation id: o- and 10-32 lowercase letters or digits",
+    "organization.root_id": "must be the root id: r- and 4-32 lowercase letters or digits",
     "region": "not a region name like eu-west-1",
     "home_region": "not a region name like eu-west-1",
     "prefix": "must be 2-12 lowercase letters or digits, starting with a letter",

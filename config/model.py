@@ -150,7 +150,13 @@ class Organization(_Frozen):
     allowed_regions: Annotated[tuple[Region, ...], AfterValidator(_check_unique)] = Field(
         min_length=1
     )
-    """Every account region must be in this list (later: enforced by an SCP too)."""
+    """Every account region must be in this list; an SCP denies the others (global services
+    excepted) in every member account."""
+    id: Annotated[str, StringConstraints(pattern=r"^o-[a-z0-9]{10,32}$")]
+    """The AWS Organizations id (`o-...`): the log archive admits the organisation trail and
+    Config of this organisation only."""
+    root_id: Annotated[str, StringConstraints(pattern=r"^r-[0-9a-z]{4,32}$")]
+    """The organisation root (`r-...`) the OUs are created under."""
 
 
 class Budgets(_Frozen):

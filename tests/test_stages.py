@@ -9,7 +9,7 @@ import pytest
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
 EXPECTED_STACKS = {
-    "management": {"Budgets"},
+    "management": {"Organization", "Budgets"},
     "security": {"LogArchive"},
     "shared-services": {"Network", "Cluster"},
     "dev": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal"},
@@ -38,6 +38,7 @@ def test_termination_protection_everywhere_but_dev_and_sandbox(organisation):
         (s.stage or "(app)", s.id) for s in organisation.all_stacks() if s.termination_protection
     }
     assert protected == {
+        ("management", "Organization"),
         ("management", "Budgets"),
         ("security", "LogArchive"),
         ("shared-services", "Network"),

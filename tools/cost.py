@@ -99,6 +99,9 @@ FREE = frozenset(
         "AWS::ElasticLoadBalancingV2::Listener",
         "AWS::ElasticLoadBalancingV2::TargetGroup",
         "AWS::Route53::RecordSet",
+        "AWS::Organizations::OrganizationalUnit",
+        "AWS::Organizations::Policy",
+        "AWS::SecurityHub::DelegatedAdmin",
     }
 )
 """Types AWS does not charge for."""

@@ -1,0 +1,239 @@
+"""The management account's Organization stack: OUs, the accounts placed in them, service
+control policies and their attachments and sizes, the tag policy, delegated administrators."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from constructs_lib import guardrails
+from constructs_lib.organization import OrganizationGuardrails, ServiceControlPolicy
+from stages.management import SECURITY_SERVICES, UNIT_FOR_ROLE
+from tests.conftest import new_stack
+from tests.test_config import broken, problems_of
+
+
+@pytest.fixture(scope="module")
+def stack(organisation):
+    return organisation.stacks["management"]["Organization"]
+
+
+def props(resource: dict) -> dict:
+    return resource["Properties"]
+
+
+def units(stack) -> dict[str, str]:
+    """OU name -> logical id."""
+    return {
+        props(r)["Name"]: logical
+        for logical, r in stack.of_type("AWS::Organizations::OrganizationalUnit").items()
+    }
+
+
+def scps(stack) -> dict[str, dict]:
+    return {
+        props(p)["Name"]: p
+        for p in stack.of_type("AWS::Organizations::Policy").values()
+        if props(p)["Type"] == "SERVICE_CONTROL_POLICY"
+    }
+
+
+def setup(stack) -> tuple[str, dict]:
+    ((logical, resource),) = stack.of_type("Custom::OrganizationSetup").items()
+    return logical, resource
+
+
+def test_one_ou_per_account_role_under_the_root(stack, sample_config):
+    found = stack.of_type("AWS::Organizations::OrganizationalUnit").values()
+    assert {props(u)["Name"] for u in found} == {
+        "Security",
+        "Infrastructure",
+        "Workloads",
+        "Sandbox",
+    }
+    assert {props(u)["ParentId"] for u in found} == {sample_config.organization.root_id}
+
+
+def test_every_member_account_is_placed_in_its_roles_ou(stack, sample_config):
+    by_name = units(stack)
+    _, resource = setup(stack)
+    placement = {
+        p["AccountId"]: p["ParentId"]["Fn::GetAtt"][0] for p in props(resource)["Placement"]
+    }
+    expected = {
+        account.id: by_name[UNIT_FOR_ROLE[account.role]]
+        for account in sample_config.accounts.values()
+        if account.role != "management"
+    }
+    assert placement == expected
+
+
+def test_scps_are_attached_where_they_belong_and_fit_the_limits(stack):
+    by_name = units(stack)
+    attached: dict[str, list[str]] = {}
+    for name, policy in scps(stack).items():
+        assert guardrails.size(props(policy)["Content"]) <= guardrails.SCP_MAX_CHARACTERS, name
+        for target in props(policy)["TargetIds"]:
+            attached.setdefault(target["Fn::GetAtt"][0], []).append(name)
+    assert {unit: sorted(attached[logical]) for unit, logical in by_name.items()} == {
+        "Security": ["exco-baseline", "exco-log-archive", "exco-regions"],
+        "Infrastructure": ["exco-baseline", "exco-regions"],
+        "Workloads": ["exco-baseline", "exco-regions"],
+        "Sandbox": ["exco-baseline", "exco-regions"],
+    }
+    for names in attached.values():  # AWS's FullAWSAccess takes one of the five places
+        assert len(names) + 1 <= guardrails.SCP_MAX_PER_TARGET
+
+
+def test_scps_wait_for_the_policy_types_to_be_enabled(stack):
+    logical, _ = setup(stack)
+    for policy in stack.of_type("AWS::Organizations::Policy").values():
+        assert logical in policy["DependsOn"]
+
+
+def statements(policy: dict) -> dict[str, dict]:
+    return {s["Sid"]: s for s in props(policy)["Content"]["Statement"]}
+
+
+def test_the_baseline_denies(stack):
+    baseline = statements(scps(stack)["exco-baseline"])
+    assert baseline["DenyLeavingTheOrganization"]["Action"] == ["organizations:LeaveOrganization"]
+    assert baseline["DenyLongLivedAccessKeys"]["Action"] == ["iam:CreateAccessKey"]
+    assert baseline["DenyMemberAccountRootUser"]["Condition"] == {
+        "StringLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}
+    }
+    services = baseline["DenyDisablingSecurityServices"]
+    for action in (
+        "cloudtrail:StopLogging",
+        "cloudtrail:DeleteTrail",
+        "guardduty:DeleteDetector",
+        "securityhub:DisableSecurityHub",
+        "config:StopConfigurationRecorder",
+        "access-analyzer:DeleteAnalyzer",
+    ):
+        assert action in services["Action"], action
+    # Only the platform's own deployments may change them.
+    assert services["Condition"] == {
+        "ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/cdk-hnb659fds-cfn-exec-role-*"}
+    }
+
+
+def test_regions_outside_the_allowed_list_are_denied_global_services_excepted(stack, sample_config):
+    (deny,) = statements(scps(stack)["exco-regions"]).values()
+    assert deny["Condition"] == {
+        "StringNotEquals": {
+            "aws:RequestedRegion": sorted(sample_config.organization.allowed_regions)
+        }
+    }
+    assert {"iam:*", "organizations:*", "sts:*", "cloudfront:*", "route53:*"} <= set(
+        deny["NotAction"]
+    )
+
+
+def test_the_log_archive_cannot_be_deleted_or_reconfigured(stack, organisation):
+    archive = organisation.stacks["security"]["LogArchive"]
+    (name,) = (
+        props(b)["BucketName"]
+        for b in archive.of_type("AWS::S3::Bucket").values()
+        if "ObjectLockEnabled" in props(b)
+    )
+    policy = statements(scps(stack)["exco-log-archive"])
+    delete = policy["DenyDeletingTheLogArchive"]
+    assert delete["Resource"] == [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"]
+    assert {"s3:DeleteBucket", "s3:DeleteObjectVersion"} <= set(delete["Action"])
+    assert "Condition" not in delete  # not even the platform's deployments
+    assert "s3:PutBucketPolicy" in policy["DenyChangingTheLogArchive"]["Action"]
+
+
+def test_tag_policy_on_the_root_spells_the_cost_allocation_tags(stack, sample_config):
+    (policy,) = (
+        p
+        for p in stack.of_type("AWS::Organizations::Policy").values()
+        if props(p)["Type"] == "TAG_POLICY"
+    )
+    assert props(policy)["TargetIds"] == [sample_config.organization.root_id]
+    tags = props(policy)["Content"]["tags"]
+    assert set(tags) == {*sample_config.tags, "Environment"}
+    assert tags["CostCenter"] == {"tag_key": {"@@assign": "CostCenter"}}
+    assert "prod" in tags["Environment"]["tag_value"]["@@assign"]
+
+
+def test_the_security_account_administers_every_security_service(stack, sample_config):
+    _, security = sample_config.account_with_role("security")
+    _, resource = setup(stack)
+    assert props(resource)["ServiceAccess"] == list(SECURITY_SERVICES)
+    assert props(resource)["PolicyTypes"] == ["SERVICE_CONTROL_POLICY", "TAG_POLICY"]
+    admins = {
+        a["ServicePrincipal"]: a["AccountId"] for a in props(resource)["DelegatedAdministrators"]
+    }
+    assert admins == {s: security.id for s in SECURITY_SERVICES if s != "securityhub.amazonaws.com"}
+    (hub,) = stack.of_type("AWS::SecurityHub::DelegatedAdmin").values()
+    assert props(hub)["AdminAccountId"] == security.id  # CloudFormation has this one
+
+
+def test_the_setup_function_may_touch_only_this_organisation(stack, sample_config):
+    org = sample_config.organization
+    (function,) = stack.of_type("AWS::Lambda::Function").values()
+    assert props(function)["Runtime"] == "python3.14"
+    (policy,) = (
+        p
+        for p in stack.of_type("AWS::IAM::Policy").values()
+        if "EnablePolicyTypes" in json.dumps(p)
+    )
+    by_sid = {s["Sid"]: s for s in props(policy)["PolicyDocument"]["Statement"]}
+    root = json.dumps(by_sid["EnablePolicyTypes"]["Resource"])
+    assert f"root/{org.id}/{org.root_id}" in root
+    moves = json.dumps(by_sid["PlaceAccounts"]["Resource"])
+    assert f"ou/{org.id}/ou-*" in moves
+    assert "account/*" not in moves
+
+
+def scp(name: str, document: dict, units=("A",)) -> ServiceControlPolicy:
+    return ServiceControlPolicy(name, "test", document, units)
+
+
+def guardrails_with(policies) -> None:
+    stack = new_stack()
+    OrganizationGuardrails(
+        stack,
+        "Guardrails",
+        organization_id="o-abcdefghij",
+        root_id="r-abcd",
+        units={"A": ["123456789012"]},
+        policies=policies,
+        tag_policy={"tags": {}},
+        service_access=[],
+        delegated_administrators={},
+    )
+
+
+def test_an_scp_over_the_size_limit_is_refused():
+    huge = {"Version": "2012-10-17", "Statement": [{"Sid": "x" * 5200}]}
+    with pytest.raises(
+        ValueError, match="policies: 'big' is 5249 characters; SCPs are limited to 5120"
+    ):
+        guardrails_with([scp("big", huge)])
+
+
+def test_an_scp_for_an_unknown_ou_is_refused():
+    with pytest.raises(ValueError, match=r"policies: 'x' targets unknown OUs \['B'\]"):
+        guardrails_with([scp("x", guardrails.baseline(), units=("B",))])
+
+
+@pytest.mark.parametrize(
+    ("edits", "expected"),
+    [
+        (
+            [("organization.id", "org-123")],
+            "organization.id: must be the organisation id: o- and 10-32 lowercase letters or "
+            "digits (got 'org-123')",
+        ),
+        (
+            [("organization.root_id", ...)],
+            "organization.root_id: required key is missing",
+        ),
+    ],
+)
+def test_bad_organization_ids_are_refused_with_their_path(sample_raw, edits, expected):
+    assert problems_of(broken(sample_raw, *edits))[0].startswith(expected)
