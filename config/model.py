@@ -196,6 +196,18 @@ class LogArchive(_Frozen):
     """Delete objects (and noncurrent versions) after this many days: 2557 is seven years."""
 
 
+class Audit(_Frozen):
+    trail_data_events: Annotated[
+        tuple[Literal["s3", "lambda"], ...], AfterValidator(_check_unique)
+    ] = ()
+    """Data events the organisation trail records besides management events, for every
+    bucket or function of the organisation (billed per event)."""
+    security_hub_standards: Annotated[
+        tuple[Literal["aws-foundational", "cis"], ...], AfterValidator(_check_unique)
+    ] = ("aws-foundational", "cis")
+    """AWS Foundational Security Best Practices v1.0.0 and CIS AWS Foundations v3.0.0."""
+
+
 RoleArn = Annotated[
     str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 ]
@@ -476,6 +488,9 @@ class Account(_Frozen):
     """Required for shared-services and workload accounts; not allowed elsewhere."""
     log_archive: LogArchive | None = None
     """Security account only; defaults apply when omitted there."""
+    audit: Audit | None = None
+    """Security account only: the organisation trail and security services; defaults apply
+    when omitted there."""
     cluster: Cluster | None = None
     """An EKS cluster (shared-services: the GitOps hub; workloads: the workload cluster)."""
     domain: DomainName | None = None

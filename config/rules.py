@@ -126,6 +126,11 @@ def log_archive_only_in_security(config: PartialConfig) -> Iterator[Problem]:
                 f"accounts.{name}.log_archive",
                 f"only the security account holds the log archive, not a {account.role} account",
             )
+        if account.audit is not None and account.role != "security":
+            yield Problem(
+                f"accounts.{name}.audit",
+                f"only the security account runs the audit services, not a {account.role} account",
+            )
         archive = account.log_archive
         if archive is None:
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -124,4 +125,71 @@ class LogArchive(Construct):
             "residency) and is protected by S3's multi-AZ durability, versioning and "
             "COMPLIANCE-mode object lock, so no principal can delete or overwrite a record. "
             "A second-region copy is a business-continuity choice with its own cost.",
+        )
+
+    def admit_organization_trail(self, *, trail_arns: list[str]) -> None:
+        """Let CloudTrail write the organisation trail (`trail_arns`: the trail's ARN under
+        each account that may own it) to `AWSLogs/` and encrypt it with the key; nothing
+        else of CloudTrail's."""
+        source = {"StringEquals": {"aws:SourceArn": trail_arns}}
+        cloudtrail = iam.ServicePrincipal("cloudtrail.amazonaws.com")
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="OrganizationTrailAclCheck",
+                principals=[cloudtrail],
+                actions=["s3:GetBucketAcl"],
+                resources=[self.bucket.bucket_arn],
+                conditions=source,
+            )
+        )
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="OrganizationTrailWrite",
+                principals=[cloudtrail],
+                actions=["s3:PutObject"],
+                resources=[self.bucket.arn_for_objects("AWSLogs/*")],
+                conditions=source,
+            )
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="OrganizationTrailEncrypt",
+                principals=[cloudtrail],
+                actions=["kms:GenerateDataKey*", "kms:DescribeKey"],
+                resources=["*"],
+                conditions=source,
+            )
+        )
+
+    def admit_config(self, *, organization_id: str) -> None:
+        """Let AWS Config of this organisation's accounts deliver to `AWSLogs/<account>/Config/`
+        and encrypt with the key; no other organisation's Config."""
+        config = iam.ServicePrincipal("config.amazonaws.com")
+        org = {"StringEquals": {"aws:SourceOrgID": organization_id}}
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="ConfigBucketCheck",
+                principals=[config],
+                actions=["s3:GetBucketAcl", "s3:ListBucket"],
+                resources=[self.bucket.bucket_arn],
+                conditions=org,
+            )
+        )
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="ConfigWrite",
+                principals=[config],
+                actions=["s3:PutObject"],
+                resources=[self.bucket.arn_for_objects("AWSLogs/*/Config/*")],
+                conditions=org,
+            )
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="ConfigEncrypt",
+                principals=[config],
+                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+                resources=["*"],
+                conditions=org,
+            )
         )

@@ -10,7 +10,7 @@ from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
 EXPECTED_STACKS = {
     "management": {"Organization", "Budgets"},
-    "security": {"LogArchive"},
+    "security": {"LogArchive", "Audit"},
     "shared-services": {"Network", "Cluster"},
     "dev": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal"},
     "staging": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Operations"},
@@ -41,6 +41,7 @@ def test_termination_protection_everywhere_but_dev_and_sandbox(organisation):
         ("management", "Organization"),
         ("management", "Budgets"),
         ("security", "LogArchive"),
+        ("security", "Audit"),
         ("shared-services", "Network"),
         ("staging", "Network"),
         ("prod", "Network"),

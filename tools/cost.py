@@ -53,6 +53,7 @@ USAGE_BASED = frozenset(
         "AWS::SSM::Parameter",
         "AWS::CodePipeline::Pipeline",
         "AWS::WAFv2::LoggingConfiguration",
+        "AWS::SecurityHub::Standard",
     }
 )
 """Types with no fixed charge: they cost what they are used for."""
@@ -102,6 +103,10 @@ FREE = frozenset(
         "AWS::Organizations::OrganizationalUnit",
         "AWS::Organizations::Policy",
         "AWS::SecurityHub::DelegatedAdmin",
+        "AWS::SecurityHub::OrganizationConfiguration",
+        "AWS::AccessAnalyzer::Analyzer",
+        "AWS::Config::ConfigurationAggregator",
+        "AWS::Config::DeliveryChannel",
     }
 )
 """Types AWS does not charge for."""

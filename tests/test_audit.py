@@ -1,0 +1,165 @@
+"""The security account's audit services and what the log archive admits."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+
+from constructs_lib.audit import OrganizationTrail, SecurityServices
+from tests.conftest import new_stack
+from tests.test_config import broken, problems_of
+
+
+def only(resources: dict) -> dict:
+    (resource,) = resources.values()
+    return resource["Properties"]
+
+
+@pytest.fixture(scope="module")
+def audit(organisation):
+    return organisation.stacks["security"]["Audit"]
+
+
+@pytest.fixture(scope="module")
+def archive(organisation):
+    return organisation.stacks["security"]["LogArchive"]
+
+
+def archive_bucket(archive) -> tuple[str, dict]:
+    ((logical, bucket),) = (
+        (k, v)
+        for k, v in archive.of_type("AWS::S3::Bucket").items()
+        if "ObjectLockEnabled" in v["Properties"]
+    )
+    return logical, bucket["Properties"]
+
+
+def test_the_organisation_trail_writes_to_the_archive_under_its_key(audit, archive):
+    trail = only(audit.of_type("AWS::CloudTrail::Trail"))
+    assert trail["TrailName"] == "exco-organization-trail"
+    assert trail["IsOrganizationTrail"] is True
+    assert trail["IsMultiRegionTrail"] is True
+    assert trail["IncludeGlobalServiceEvents"] is True
+    assert trail["EnableLogFileValidation"] is True
+    assert trail["IsLogging"] is True
+    _, bucket = archive_bucket(archive)
+    # The archive stack's bucket and key, read from its outputs (no export pins the archive).
+    for reference in (trail["S3BucketName"], trail["KMSKeyId"]):
+        assert reference["Fn::GetStackOutput"]["StackName"] == "security-LogArchive"
+    assert "EventSelectors" not in trail  # the sample records management events only
+    assert bucket["BucketName"].startswith("exco-security-log-archive-")
+
+
+def service_statements(document: dict) -> dict[str, list[dict]]:
+    found: dict[str, list[dict]] = {}
+    for statement in document["Statement"]:
+        service = statement.get("Principal", {}).get("Service")
+        if statement["Effect"] == "Allow" and service:
+            found.setdefault(service, []).append(statement)
+    return found
+
+
+def test_the_archive_admits_exactly_the_trail_and_this_organisations_config(archive, sample_config):
+    logical, _ = archive_bucket(archive)
+    (policy,) = (
+        p["Properties"]
+        for p in archive.of_type("AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": logical}
+    )
+    services = service_statements(policy["PolicyDocument"])
+    assert set(services) == {"cloudtrail.amazonaws.com", "config.amazonaws.com"}
+    trail_arns = [
+        f"arn:aws:cloudtrail:eu-west-1:{account}:trail/exco-organization-trail"
+        for account in ("111111111111", "222222222222")
+    ]
+    for statement in services["cloudtrail.amazonaws.com"]:
+        assert statement["Condition"] == {"StringEquals": {"aws:SourceArn": trail_arns}}
+    write = next(s for s in services["cloudtrail.amazonaws.com"] if s["Action"] == "s3:PutObject")
+    assert json.dumps(write["Resource"]).endswith('/AWSLogs/*"]]}')
+    for statement in services["config.amazonaws.com"]:
+        assert statement["Condition"] == {
+            "StringEquals": {"aws:SourceOrgID": sample_config.organization.id}
+        }
+    (key,) = archive.of_type("AWS::KMS::Key").values()
+    key_services = service_statements(key["Properties"]["KeyPolicy"])
+    assert set(key_services) == {"cloudtrail.amazonaws.com", "config.amazonaws.com"}
+    assert key_services["cloudtrail.amazonaws.com"][0]["Condition"] == {
+        "StringEquals": {"aws:SourceArn": trail_arns}
+    }
+
+
+def test_guardduty_protects_s3_and_eks(audit):
+    detector = only(audit.of_type("AWS::GuardDuty::Detector"))
+    assert detector["Enable"] is True
+    features = {f["Name"]: f["Status"] for f in detector["Features"]}
+    assert features["S3_DATA_EVENTS"] == features["EKS_AUDIT_LOGS"] == "ENABLED"
+    assert features["RUNTIME_MONITORING"] == "ENABLED"
+
+
+def test_security_hub_runs_the_configured_standards_for_the_organisation(audit):
+    standards = sorted(
+        s["Properties"]["StandardsArn"]
+        for s in audit.of_type("AWS::SecurityHub::Standard").values()
+    )
+    assert standards == [
+        "arn:aws:securityhub:eu-west-1::standards/aws-foundational-security-best-practices/v/1.0.0",
+        "arn:aws:securityhub:eu-west-1::standards/cis-aws-foundations-benchmark/v/3.0.0",
+    ]
+    organization = only(audit.of_type("AWS::SecurityHub::OrganizationConfiguration"))
+    assert organization["AutoEnable"] is True
+    assert only(audit.of_type("AWS::SecurityHub::Hub"))["EnableDefaultStandards"] is False
+
+
+def test_config_records_everything_and_aggregates_the_organisation(audit):
+    recorder = only(audit.of_type("AWS::Config::ConfigurationRecorder"))
+    assert recorder["RecordingGroup"] == {
+        "AllSupported": True,
+        "IncludeGlobalResourceTypes": True,
+    }
+    channel = only(audit.of_type("AWS::Config::DeliveryChannel"))
+    assert channel["S3BucketName"]["Fn::GetStackOutput"]["StackName"] == "security-LogArchive"
+    assert "S3KmsKeyArn" in channel
+    aggregator = only(audit.of_type("AWS::Config::ConfigurationAggregator"))
+    assert aggregator["OrganizationAggregationSource"]["AllAwsRegions"] is True
+
+
+def test_access_analyzer_trusts_the_organisation(audit):
+    assert only(audit.of_type("AWS::AccessAnalyzer::Analyzer"))["Type"] == "ORGANIZATION"
+
+
+def test_data_events_come_from_config():
+    stack = new_stack()
+    key = kms.Key(stack, "Key")
+    bucket = s3.Bucket(stack, "Bucket")
+    trail = OrganizationTrail(
+        stack, "Trail", trail_name="t", bucket=bucket, key=key, data_events=("s3", "lambda")
+    )
+    (selector,) = stack.resolve(trail.trail.event_selectors)
+    assert selector["includeManagementEvents"] is True
+    assert [(r["type"], r["values"]) for r in selector["dataResources"]] == [
+        ("AWS::S3::Object", ["arn:aws:s3"]),
+        ("AWS::Lambda::Function", ["arn:aws:lambda"]),
+    ]
+
+
+def test_unknown_standards_are_refused():
+    stack = new_stack()
+    with pytest.raises(ValueError, match=r"standards: unknown \['pci'\]"):
+        SecurityServices(
+            stack,
+            "S",
+            name_prefix="x",
+            bucket=s3.Bucket(stack, "B"),
+            key=kms.Key(stack, "K"),
+            standards=("pci",),
+        )
+
+
+def test_audit_outside_the_security_account_is_refused(sample_raw):
+    problems = problems_of(broken(sample_raw, ("accounts.dev.audit", {})))
+    assert problems == [
+        "accounts.dev.audit: only the security account runs the audit services, not a dev account"
+    ]
