@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from config.model import Account, GitOps, Organization, Pipeline, PlatformConfig
+from config.model import Account, Ci, GitOps, Organization, Pipeline, PlatformConfig, Registry
 from config.rules import PartialConfig, Problem, check, warnings
 
 M = TypeVar("M", bound=BaseModel)
@@ -84,6 +84,8 @@ def _partial(config: PlatformConfig | None, raw: Mapping[str, Any], today: date)
             all_account_names=names or tuple(config.accounts),
             pipeline=config.pipeline,
             gitops=config.gitops,
+            registry=config.registry,
+            ci=config.ci,
             today=today,
         )
     accounts = {}
@@ -104,6 +106,8 @@ def _partial(config: PlatformConfig | None, raw: Mapping[str, Any], today: date)
         all_account_names=names,
         pipeline=_valid_or_none(Pipeline, raw.get("pipeline")),
         gitops=_valid_or_none(GitOps, raw.get("gitops")),
+        registry=_valid_or_none(Registry, raw.get("registry")),
+        ci=_valid_or_none(Ci, raw.get("ci")),
         today=today,
     )
 

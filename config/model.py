@@ -586,6 +586,45 @@ class GitOps(_Frozen):
 NagPack = Literal["AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321"]
 
 
+class Registry(_Frozen):
+    """ECR in the shared-services account; every workload account may pull."""
+
+    repositories: Annotated[tuple[ResourceName, ...], AfterValidator(_check_unique)] = Field(
+        min_length=1, max_length=50
+    )
+    """Repository names; each becomes `<prefix>/<name>`."""
+    keep_images: int = Field(default=100, ge=1, le=10_000)
+    """Tagged images kept per repository (the oldest beyond this expire)."""
+    untagged_days: int = Field(default=14, ge=1, le=365)
+    """Untagged images expire after this many days."""
+
+
+GitHubRepository = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
+]
+GitBranch = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._/-]{1,100}$")]
+
+
+class CiRepository(_Frozen):
+    """A GitHub repository whose Actions workflows get a role (OIDC: no access keys)."""
+
+    repository: GitHubRepository
+    """`owner/name`, as GitHub spells it."""
+    branches: Annotated[tuple[GitBranch, ...], AfterValidator(_check_unique)] = Field(
+        default=("main",), min_length=1, max_length=10
+    )
+    """Only workflows running on these branches may assume the roles (no pull requests,
+    no tags, no other branches)."""
+    push: Annotated[tuple[ResourceName, ...], AfterValidator(_check_unique)] = ()
+    """`registry.repositories` it may push images to (a role in shared-services)."""
+    describe_clusters: Annotated[tuple[str, ...], AfterValidator(_check_unique)] = ()
+    """Accounts whose EKS cluster it may describe (a role in each of them)."""
+
+
+class Ci(_Frozen):
+    repositories: tuple[CiRepository, ...] = Field(min_length=1, max_length=50)
+
+
 class Compliance(_Frozen):
     packs: Annotated[tuple[NagPack, ...], AfterValidator(_check_unique)] = (
         "AwsSolutions",
@@ -608,6 +647,26 @@ class PlatformConfig(_Frozen):
     gitops: GitOps | None = None
     """Argo CD bootstrap on the clusters; without it CDK installs nothing in a cluster."""
     compliance: Compliance = Compliance()
+    registry: Registry | None = None
+    """Container images, in the shared-services account."""
+    ci: Ci | None = None
+    """Keyless roles for GitHub Actions."""
+
+    def ci_repositories_for(self, name: str) -> list[CiRepository]:
+        """The CI repositories that need a role in account `name`: pushers in
+        shared-services, describers in the accounts they describe."""
+        if self.ci is None:
+            return []
+        pushes = self.accounts[name].role == "shared-services"
+        return [
+            repo
+            for repo in self.ci.repositories
+            if (pushes and repo.push) or name in repo.describe_clusters
+        ]
+
+    def image_repository(self, name: str) -> str:
+        """The ECR name of registry repository `name`."""
+        return f"{self.organization.prefix}/{name}"
 
     def accounts_with_role(self, *roles: Role) -> dict[str, Account]:
         return {name: account for name, account in self.accounts.items() if account.role in roles}

@@ -25,11 +25,13 @@ from config.model import (
     SINGLETON_ROLES,
     WORKLOAD_ROLES,
     Account,
+    Ci,
     Edge,
     GitOps,
     Organization,
     Pipeline,
     Postgres,
+    Registry,
 )
 from constructs_lib.cache import MAX_NAME as CACHE_NAME_MAX
 from constructs_lib.data_bucket import S3_BUCKET_NAME_MAX
@@ -62,6 +64,8 @@ class PartialConfig:
     """Every account name in the file, valid or not (so role counts don't over-report)."""
     pipeline: Pipeline | None = None
     gitops: GitOps | None = None
+    registry: Registry | None = None
+    ci: Ci | None = None
     today: date = field(default_factory=date.today)
     """The date support windows are judged on (the EKS version guard)."""
 
@@ -594,6 +598,50 @@ def _edge_names(config: PartialConfig, name: str, account: Account, path: str) -
             )
 
 
+CI_ROLE_NAME_MAX = 64
+"""IAM's limit on a role name."""
+
+
+def ci_roles_have_targets(config: PartialConfig) -> Iterator[Problem]:
+    """A CI role pushes only to configured repositories and describes only existing
+    clusters; its name (from the repository) fits IAM."""
+    if config.ci is None:
+        return
+    pushable = set(config.registry.repositories) if config.registry else set()
+    seen: dict[str, str] = {}
+    for index, repo in enumerate(config.ci.repositories):
+        path = f"ci.repositories.{index}"
+        for name in repo.push:
+            if name not in pushable:
+                yield Problem(
+                    f"{path}.push",
+                    f"not in registry.repositories ({', '.join(sorted(pushable)) or 'none'})",
+                    name,
+                )
+        for account in repo.describe_clusters:
+            if account not in config.all_account_names:
+                yield Problem(f"{path}.describe_clusters", "no such account", account)
+            elif account in config.accounts and config.accounts[account].cluster is None:
+                yield Problem(f"{path}.describe_clusters", "the account has no cluster", account)
+        if not repo.push and not repo.describe_clusters:
+            yield Problem(path, "grants nothing: give it push or describe_clusters")
+        if config.organization is not None:
+            role = ci_role_name(config.organization.prefix, repo.repository)
+            if len(role) > CI_ROLE_NAME_MAX:
+                yield Problem(
+                    f"{path}.repository",
+                    f"its role name {role!r} is longer than {CI_ROLE_NAME_MAX} characters",
+                )
+            if role in seen:
+                yield Problem(f"{path}.repository", f"same role name as {seen[role]}", role)
+            seen.setdefault(role, path)
+
+
+def ci_role_name(prefix: str, repository: str) -> str:
+    """`<prefix>-ci-<owner>-<name>`, lowercase, other characters as '-'."""
+    return f"{prefix}-ci-" + re.sub(r"[^a-z0-9]+", "-", repository.lower()).strip("-")
+
+
 RULES: tuple[Rule, ...] = (
     unique_account_ids,
     one_account_per_singleton_role,
@@ -611,6 +659,7 @@ RULES: tuple[Rule, ...] = (
     data_where_it_belongs,
     data_sized_for_environment,
     edge_where_it_belongs,
+    ci_roles_have_targets,
 )
 
 

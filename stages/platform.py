@@ -10,6 +10,7 @@ from config import PlatformConfig
 from pipelines.promotion import build_pipeline
 from policies.gate import apply_policy_gate
 from stages.base import PlatformStage
+from stages.ci_stack import CiStack
 from stages.management import ManagementStage
 from stages.security import SecurityStage
 from stages.shared_services import SharedServicesStage
@@ -42,7 +43,10 @@ def build_platform(
         name: STAGE_FOR_ROLE[account.role](app, name, config=config)
         for name, account in config.accounts.items()
     }
-    for stage in stages.values():
+    for name, stage in stages.items():
+        ci = config.ci_repositories_for(name)
+        if ci:
+            CiStack(stage, "Ci", repositories=ci)
         stage.tag_raw_resources()
     if config.pipeline is not None:
         build_pipeline(app, config, stages, cli_version=cdk_cli_version)

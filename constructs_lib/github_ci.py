@@ -1,0 +1,111 @@
+"""Keyless CI: GitHub Actions assumes IAM roles through OIDC, so no access key exists."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Duration
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from policies.acknowledgements import acknowledge
+
+GITHUB_ISSUER = "token.actions.githubusercontent.com"
+AUDIENCE = "sts.amazonaws.com"
+PUSH_ACTIONS = (
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:CompleteLayerUpload",
+    "ecr:DescribeImages",
+    "ecr:InitiateLayerUpload",
+    "ecr:PutImage",
+    "ecr:UploadLayerPart",
+)
+
+
+def github_provider(scope: Construct, id_: str = "GitHubActions") -> iam.OidcProviderNative:
+    """The account's OIDC identity provider for GitHub Actions (one per account)."""
+    return iam.OidcProviderNative(scope, id_, url=f"https://{GITHUB_ISSUER}", client_ids=[AUDIENCE])
+
+
+class GitHubActionsRole(Construct):
+    """A role that workflows of one GitHub `repository` assume, only from `branches`
+    (`sub` = `repo:<owner>/<name>:ref:refs/heads/<branch>`; pull requests, tags, forks and
+    other repositories are refused), for at most an hour.
+
+    It may push to `push_repositories` and describe `cluster_arns`; nothing else.
+    Exposes `role`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        provider: iam.IOidcProvider,
+        role_name: str,
+        repository: str,
+        branches: Sequence[str],
+        push_repositories: Sequence[ecr.IRepository] = (),
+        cluster_arns: Sequence[str] = (),
+    ) -> None:
+        super().__init__(scope, id_)
+        if not branches:
+            raise ValueError(f"branches: {repository} needs at least one; got none")
+        if any("*" in branch for branch in branches):
+            raise ValueError(f"branches: wildcards would admit any branch; got {list(branches)}")
+        self.role = iam.Role(
+            self,
+            "Role",
+            role_name=role_name,
+            description=f"GitHub Actions of {repository} on {', '.join(branches)}",
+            max_session_duration=Duration.hours(1),
+            assumed_by=iam.WebIdentityPrincipal(
+                provider.oidc_provider_arn,
+                conditions={
+                    "StringEquals": {
+                        f"{GITHUB_ISSUER}:aud": AUDIENCE,
+                        f"{GITHUB_ISSUER}:sub": [
+                            f"repo:{repository}:ref:refs/heads/{branch}" for branch in branches
+                        ],
+                    }
+                },
+            ),
+        )
+        statements = []
+        if push_repositories:
+            statements += [
+                iam.PolicyStatement(
+                    sid="EcrLogin",
+                    actions=["ecr:GetAuthorizationToken"],
+                    resources=["*"],
+                ),
+                iam.PolicyStatement(
+                    sid="EcrPush",
+                    actions=list(PUSH_ACTIONS),
+                    resources=[r.repository_arn for r in push_repositories],
+                ),
+            ]
+        if cluster_arns:
+            statements.append(
+                iam.PolicyStatement(
+                    sid="EksDescribe", actions=["eks:DescribeCluster"], resources=list(cluster_arns)
+                )
+            )
+        if not statements:
+            raise ValueError(f"{repository}: the role would grant nothing")
+        policy = iam.ManagedPolicy(
+            self,
+            "Permissions",
+            roles=[self.role],
+            statements=statements,
+            description=f"What {repository}'s workflows may do",
+        )
+        if push_repositories:
+            acknowledge(
+                policy.node.default_child,
+                "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                "ecr:GetAuthorizationToken has no resource-level permissions; pushing is "
+                "limited to the named repositories.",
+            )
