@@ -168,6 +168,14 @@ class Budgets(_Frozen):
     """Alert when actual spend passes each of these percentages of the monthly limit."""
 
 
+class TransitGateway(_Frozen):
+    """This VPC's attachment to the shared-services Transit Gateway."""
+
+    reach: Annotated[tuple[str, ...], AfterValidator(_check_unique)] = ()
+    """Accounts whose VPC this one routes to (and back: routes are made on both sides).
+    Accounts not listed stay unreachable even though they share the hub."""
+
+
 class Network(_Frozen):
     cidr: Cidr
     """The VPC range: /16-/20, private, and not overlapping any other account's VPC."""
@@ -183,6 +191,9 @@ class Network(_Frozen):
     """PrivateLink endpoints in the private tier, reachable on 443 from the VPC only."""
     flow_logs_retention_days: RetentionDays = 365
     """How long VPC flow logs (all traffic, KMS-encrypted) are kept."""
+    transit_gateway: TransitGateway | None = None
+    """Attach the VPC to the hub. On shared-services this creates the hub (and attaches the
+    platform VPC); on a workload account it needs the hub."""
 
 
 class LogArchive(_Frozen):
@@ -663,6 +674,18 @@ class PlatformConfig(_Frozen):
             for repo in self.ci.repositories
             if (pushes and repo.push) or name in repo.describe_clusters
         ]
+
+    def transit_routes(self, name: str) -> list[str]:
+        """Accounts whose VPC account `name` routes to through the hub: those it reaches and
+        those that reach it."""
+        attached = {
+            n: a.network.transit_gateway
+            for n, a in self.accounts.items()
+            if a.network is not None and a.network.transit_gateway is not None
+        }
+        if name not in attached:
+            return []
+        return sorted({*attached[name].reach} | {n for n, t in attached.items() if name in t.reach})
 
     def image_repository(self, name: str) -> str:
         """The ECR name of registry repository `name`."""

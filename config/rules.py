@@ -598,6 +598,44 @@ def _edge_names(config: PartialConfig, name: str, account: Account, path: str) -
             )
 
 
+def transit_gateway_reach(config: PartialConfig) -> Iterator[Problem]:
+    """Workload VPCs attach to the hub that shared-services holds, and reach only attached
+    VPCs."""
+    attached = {
+        n
+        for n, a in config.accounts.items()
+        if a.network is not None and a.network.transit_gateway is not None
+    }
+    hub = [n for n in attached if config.accounts[n].role == "shared-services"]
+    for name in sorted(attached):
+        network = config.accounts[name].network
+        assert network is not None and network.transit_gateway is not None
+        path = f"accounts.{name}.network.transit_gateway"
+        if not hub and config.accounts[name].role != "shared-services":
+            yield Problem(
+                path,
+                "the hub is in shared-services: set its network.transit_gateway too",
+            )
+        elif hub and config.accounts[name].region != config.accounts[hub[0]].region:
+            yield Problem(
+                path,
+                f"the hub is in {config.accounts[hub[0]].region}; a VPC attaches only in the "
+                "hub's region",
+                config.accounts[name].region,
+            )
+        for target in network.transit_gateway.reach:
+            if target == name:
+                yield Problem(f"{path}.reach", "an account reaches its own VPC already", target)
+            elif target not in config.all_account_names:
+                yield Problem(f"{path}.reach", "no such account", target)
+            elif target in config.accounts and target not in attached:
+                yield Problem(
+                    f"{path}.reach",
+                    "that account's VPC is not attached (no network.transit_gateway)",
+                    target,
+                )
+
+
 CI_ROLE_NAME_MAX = 64
 """IAM's limit on a role name."""
 
@@ -660,6 +698,7 @@ RULES: tuple[Rule, ...] = (
     data_sized_for_environment,
     edge_where_it_belongs,
     ci_roles_have_targets,
+    transit_gateway_reach,
 )
 
 

@@ -43,6 +43,25 @@ PIPELINE_HEALTH_CHECK = "pipeline-health-check"
 ARGOCD_HUB = "argocd-hub"
 """The hub's Argo CD role (shared-services), which every spoke trusts."""
 ARGOCD_SPOKE = "argocd-spoke"
+NETWORK_HUB_READER = "network-hub-reader"
+"""The role in shared-services that attaching accounts' CloudFormation assumes to read the
+Transit Gateway's id."""
+NETWORK_HUB_STACK = "NetworkHub"
+"""The shared-services stack holding the Transit Gateway (its stack name is
+`<shared-services>-NetworkHub`)."""
+CDK_QUALIFIER = "hnb659fds"
+"""The CDK bootstrap qualifier (the default), which names the bootstrap roles."""
+
+
+def cfn_exec_role_arn(config: PlatformConfig, account_name: str) -> str:
+    """The CDK bootstrap's CloudFormation execution role of an account."""
+    account = config.accounts[account_name]
+    return (
+        f"arn:aws:iam::{account.id}:role/cdk-{CDK_QUALIFIER}-cfn-exec-role-"
+        f"{account.id}-{account.region}"
+    )
+
+
 """The role in a spoke account that the hub's Argo CD assumes to deploy there."""
 
 

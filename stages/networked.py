@@ -5,8 +5,10 @@ from __future__ import annotations
 from constructs import Construct
 
 from config import PlatformConfig
+from constructs_lib.transit import TransitGatewayAttachment, hub_output
 from stages.base import PlatformStage
 from stages.cluster_stack import ClusterStack
+from stages.naming import NETWORK_HUB_READER, NETWORK_HUB_STACK, role_arn, shared_services
 from stages.network_stack import NetworkStack
 
 
@@ -26,4 +28,26 @@ class NetworkedStage(PlatformStage):
             )
             if self.account_config.cluster is not None
             else None
+        )
+        network = self.account_config.network
+        if network.transit_gateway is not None and self.account_config.role != "shared-services":
+            self._attach_to_hub()
+
+    def _attach_to_hub(self) -> None:
+        """The workload VPC's attachment, in its network stack; the hub's id comes from the
+        hub stack's output, read with the hub's reader role (no export crosses accounts)."""
+        config, hub = self.config, shared_services(self.config)
+        routes = [config.accounts[n].network.cidr for n in config.transit_routes(self.node.id)]
+        TransitGatewayAttachment(
+            self.network_stack,
+            "TransitGatewayAttachment",
+            vpc=self.network_stack.network.vpc,
+            subnets=self.network_stack.network.private_subnets,
+            transit_gateway_id=hub_output(
+                stack_name=f"{hub}-{NETWORK_HUB_STACK}",
+                region=config.accounts[hub].region,
+                reader_role_arn=role_arn(config, hub, NETWORK_HUB_READER),
+            ),
+            routes=routes,
+            name=f"{config.organization.prefix}-{self.node.id}",
         )

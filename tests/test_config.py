@@ -310,6 +310,8 @@ def test_regions_outside_allowed_list(sample_raw):
     assert problems_of(raw) == [
         f"organization.home_region: not in allowed_regions ({allowed}) (got 'us-west-2')",
         f"accounts.prod.region: not in organization.allowed_regions ({allowed}) (got 'ap-south-1')",
+        "accounts.prod.network.transit_gateway: the hub is in eu-west-1; a VPC attaches only "
+        "in the hub's region (got 'ap-south-1')",
     ]
 
 

@@ -11,7 +11,7 @@ from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 EXPECTED_STACKS = {
     "management": {"Organization", "Budgets"},
     "security": {"LogArchive", "Audit"},
-    "shared-services": {"Network", "Cluster", "Registry", "Ci"},
+    "shared-services": {"Network", "NetworkHub", "Cluster", "Registry", "Ci"},
     "dev": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Ci"},
     "staging": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Operations"},
     "prod": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Operations"},
@@ -43,6 +43,7 @@ def test_termination_protection_everywhere_but_dev_and_sandbox(organisation):
         ("security", "LogArchive"),
         ("security", "Audit"),
         ("shared-services", "Network"),
+        ("shared-services", "NetworkHub"),
         ("staging", "Network"),
         ("prod", "Network"),
         ("staging", "Operations"),

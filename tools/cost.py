@@ -101,6 +101,8 @@ FREE = frozenset(
         "AWS::ElasticLoadBalancingV2::TargetGroup",
         "AWS::Route53::RecordSet",
         "AWS::Organizations::OrganizationalUnit",
+        "AWS::EC2::TransitGateway",
+        "AWS::RAM::ResourceShare",
         "AWS::Organizations::Policy",
         "AWS::SecurityHub::DelegatedAdmin",
         "AWS::SecurityHub::OrganizationConfiguration",
