@@ -10,7 +10,16 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from config.model import Account, Ci, GitOps, Organization, Pipeline, PlatformConfig, Registry
+from config.model import (
+    Account,
+    Ci,
+    Dns,
+    GitOps,
+    Organization,
+    Pipeline,
+    PlatformConfig,
+    Registry,
+)
 from config.rules import PartialConfig, Problem, check, warnings
 
 M = TypeVar("M", bound=BaseModel)
@@ -86,6 +95,7 @@ def _partial(config: PlatformConfig | None, raw: Mapping[str, Any], today: date)
             gitops=config.gitops,
             registry=config.registry,
             ci=config.ci,
+            dns=config.dns,
             today=today,
         )
     accounts = {}
@@ -108,6 +118,7 @@ def _partial(config: PlatformConfig | None, raw: Mapping[str, Any], today: date)
         gitops=_valid_or_none(GitOps, raw.get("gitops")),
         registry=_valid_or_none(Registry, raw.get("registry")),
         ci=_valid_or_none(Ci, raw.get("ci")),
+        dns=_valid_or_none(Dns, raw.get("dns")),
         today=today,
     )
 

@@ -610,6 +610,12 @@ class Registry(_Frozen):
     """Untagged images expire after this many days."""
 
 
+class Dns(_Frozen):
+    parent_zone: DomainName
+    """The organisation's public zone, held by shared-services. Every workload `domain` must
+    be below it; each is delegated to its account automatically."""
+
+
 GitHubRepository = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
 ]
@@ -658,6 +664,8 @@ class PlatformConfig(_Frozen):
     gitops: GitOps | None = None
     """Argo CD bootstrap on the clusters; without it CDK installs nothing in a cluster."""
     compliance: Compliance = Compliance()
+    dns: Dns | None = None
+    """The public parent zone, in the shared-services account."""
     registry: Registry | None = None
     """Container images, in the shared-services account."""
     ci: Ci | None = None

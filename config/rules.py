@@ -26,6 +26,7 @@ from config.model import (
     WORKLOAD_ROLES,
     Account,
     Ci,
+    Dns,
     Edge,
     GitOps,
     Organization,
@@ -66,6 +67,7 @@ class PartialConfig:
     gitops: GitOps | None = None
     registry: Registry | None = None
     ci: Ci | None = None
+    dns: Dns | None = None
     today: date = field(default_factory=date.today)
     """The date support windows are judged on (the EKS version guard)."""
 
@@ -636,6 +638,25 @@ def transit_gateway_reach(config: PartialConfig) -> Iterator[Problem]:
                 )
 
 
+def domains_below_the_parent_zone(config: PartialConfig) -> Iterator[Problem]:
+    """Each environment's zone is delegated from the parent, so it must be below it."""
+    if config.dns is None:
+        return
+    parent = config.dns.parent_zone
+    for name, account in config.accounts.items():
+        if account.domain is None:
+            continue
+        if not account.domain.endswith(f".{parent}"):
+            yield Problem(
+                f"accounts.{name}.domain",
+                f"must be below dns.parent_zone ({parent}): the parent zone is in "
+                "shared-services and delegates one subzone per environment",
+                account.domain,
+            )
+        elif account.role not in WORKLOAD_ROLES:
+            yield Problem(f"accounts.{name}.domain", "only workload accounts hold a subzone")
+
+
 CI_ROLE_NAME_MAX = 64
 """IAM's limit on a role name."""
 
@@ -699,6 +720,7 @@ RULES: tuple[Rule, ...] = (
     edge_where_it_belongs,
     ci_roles_have_targets,
     transit_gateway_reach,
+    domains_below_the_parent_zone,
 )
 
 

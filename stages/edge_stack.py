@@ -6,6 +6,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_ssm as ssm
 
@@ -21,10 +22,12 @@ from constructs_lib.edge import (
     PlatformEdge,
 )
 from constructs_lib.network import PlatformNetwork
+from policies.acknowledgements import acknowledge_control
 from stages.base import PlatformStack, PlatformStage
 from stages.naming import (
     CLUSTER_SECURITY_GROUP,
     data_bucket_name,
+    dns_delegation_role_arn,
     edge_name,
     parameter_name,
 )
@@ -65,6 +68,28 @@ class EdgeGlobalStack(PlatformStack):
             comment=f"{config.organization.name} {scope.account_config.role} environment",
         )
         self.zone.apply_removal_policy(removal_policy(allow_data_loss=allow_data_loss))
+        if config.dns is not None:
+            # NS records in the parent zone (shared-services), written through the role that
+            # may change only this subzone's delegation.
+            delegation = route53.CrossAccountZoneDelegationRecord(
+                self,
+                "Delegation",
+                delegated_zone=self.zone,
+                parent_hosted_zone_name=config.dns.parent_zone,
+                delegation_role=iam.Role.from_role_arn(
+                    self, "DelegationRole", dns_delegation_role_arn(config, name), mutable=False
+                ),
+                removal_policy=removal_policy(allow_data_loss=allow_data_loss),
+            )
+            for policy in delegation.node.find_all():
+                if isinstance(policy, iam.CfnPolicy):
+                    acknowledge_control(
+                        policy,
+                        "IAMNoInlinePolicy",
+                        "CDK's own delegation handler role: its one statement lets the "
+                        "handler assume the shared-services delegation role, and CDK keeps it "
+                        "in step with the handler.",
+                    )
         self.protection = EdgeProtection(
             self,
             "Protection",

@@ -131,3 +131,13 @@ def edge_name(config: PlatformConfig, account_name: str) -> str:
     """The edge's target group, VPC origin and web ACL (a TargetGroupBinding finds the target
     group by this name; config.rules keeps it within the 32 characters ELB allows)."""
     return resource_name(config.organization.prefix, account_name, "edge")
+
+
+def dns_delegation_role_name(config: PlatformConfig, account_name: str) -> str:
+    """The shared-services role through which `account_name` delegates its subzone."""
+    return resource_name(config.organization.prefix, shared_services(config), "dns", account_name)
+
+
+def dns_delegation_role_arn(config: PlatformConfig, account_name: str) -> str:
+    shared = config.accounts[shared_services(config)]
+    return f"arn:aws:iam::{shared.id}:role/{dns_delegation_role_name(config, account_name)}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from constructs import Construct
 
 from config import PlatformConfig
+from constructs_lib.dns import Delegation, ParentZone
 from constructs_lib.registry import ContainerRegistry
 from constructs_lib.transit import TransitGatewayAttachment, TransitGatewayHub
 from stages.base import PlatformStack
@@ -12,6 +13,7 @@ from stages.naming import (
     NETWORK_HUB_READER,
     NETWORK_HUB_STACK,
     cfn_exec_role_arn,
+    dns_delegation_role_name,
     resource_name,
     role_name,
 )
@@ -42,6 +44,28 @@ class SharedServicesStage(NetworkedStage):
                 organization_id=config.organization.id,
                 keep_images=registry.keep_images,
                 untagged_days=registry.untagged_days,
+            )
+        self.dns_stack: PlatformStack | None = None
+        if config.dns is not None:
+            self.dns_stack = PlatformStack(
+                self,
+                "Dns",
+                description=f"{config.organization.name} public parent zone "
+                f"{config.dns.parent_zone} and its delegations",
+            )
+            ParentZone(
+                self.dns_stack,
+                "ParentZone",
+                zone_name=config.dns.parent_zone,
+                delegations=[
+                    Delegation(
+                        zone_name=account.domain,
+                        account_id=account.id,
+                        role_name=dns_delegation_role_name(config, name),
+                    )
+                    for name, account in config.accounts.items()
+                    if account.domain is not None
+                ],
             )
         self.network_hub_stack: PlatformStack | None = None
         if self.account_config.network.transit_gateway is not None:

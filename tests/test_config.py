@@ -240,6 +240,7 @@ def test_second_singleton_role(sample_raw):
             ("accounts.sandbox.network", ...),
             ("accounts.sandbox.cluster", ...),
             ("accounts.sandbox.data", ...),
+            ("accounts.sandbox.domain", ...),
             ("pipeline", ...),
         )
     )

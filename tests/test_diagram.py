@@ -37,11 +37,14 @@ def test_cross_account_links_of_the_sample(organisation, sample_config):
         assert "trusts the Argo CD hub" in links[(spoke, "shared-services")]
     for gated in ("staging", "prod"):
         assert "health gate" in links[("shared-services", gated)]
-    # Sandbox is deployed by hand and runs its own Argo CD: its only link is that the
-    # registry in shared-services lets it pull images.
+    # Sandbox is deployed by hand and runs its own Argo CD: its only links are that the
+    # registry in shared-services lets it pull images and that it delegates its subzone.
     assert {pair: kinds for pair, kinds in links.items() if "sandbox" in pair} == {
-        ("shared-services", "sandbox"): {"trusts the account"}
+        ("shared-services", "sandbox"): {"trusts the account"},
+        ("sandbox", "shared-services"): {"delegates its DNS subzone"},
     }
+    for attached in ("dev", "staging", "prod"):
+        assert "reads the network hub" in links[(attached, "shared-services")]
 
 
 def test_outputs_are_written_where_the_readme_says(organisation, tmp_path):

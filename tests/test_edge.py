@@ -171,8 +171,8 @@ def test_the_vpc_origin_is_an_internal_https_only_load_balancer(edges):
     assert props(listener)["SslPolicy"].startswith("ELBSecurityPolicy-TLS13")
     # The origin certificate covers the viewer's Host, which AllViewer forwards.
     (certificate,) = stack.of_type("AWS::CertificateManager::Certificate").values()
-    assert props(certificate)["DomainName"] == "example.com"
-    assert props(certificate)["SubjectAlternativeNames"] == ["*.example.com"]
+    assert props(certificate)["DomainName"] == "app.example.com"
+    assert props(certificate)["SubjectAlternativeNames"] == ["*.app.example.com"]
 
 
 def test_the_load_balancer_admits_only_its_subnets_and_sends_only_to_the_pods(edges):

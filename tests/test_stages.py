@@ -11,7 +11,7 @@ from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 EXPECTED_STACKS = {
     "management": {"Organization", "Budgets"},
     "security": {"LogArchive", "Audit"},
-    "shared-services": {"Network", "NetworkHub", "Cluster", "Registry", "Ci"},
+    "shared-services": {"Network", "NetworkHub", "Dns", "Cluster", "Registry", "Ci"},
     "dev": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Ci"},
     "staging": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Operations"},
     "prod": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Operations"},
@@ -44,6 +44,7 @@ def test_termination_protection_everywhere_but_dev_and_sandbox(organisation):
         ("security", "Audit"),
         ("shared-services", "Network"),
         ("shared-services", "NetworkHub"),
+        ("shared-services", "Dns"),
         ("staging", "Network"),
         ("prod", "Network"),
         ("staging", "Operations"),

@@ -67,6 +67,8 @@ LINK_KINDS = (
     (re.compile(r"^role/.*argocd-spoke"), "Argo CD deploys"),
     (re.compile(r"^role/.*argocd-hub"), "trusts the Argo CD hub"),
     (re.compile(r"^role/.*health-check"), "health gate"),
+    (re.compile(r"^role/.*-dns-"), "delegates its DNS subzone"),
+    (re.compile(r"^role/.*network-hub-reader"), "reads the network hub"),
     (re.compile(r"^secret:.*argocd-registration"), "reads cluster registration"),
     (re.compile(r"^root$"), "trusts the account"),
 )
