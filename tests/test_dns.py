@@ -79,7 +79,7 @@ def test_a_domain_outside_the_parent_is_refused(sample_raw):
 
 
 def test_a_delegation_outside_the_zone_is_refused():
-    with pytest.raises(ValueError, match="'dev.example.org' is not below 'example.com'"):
+    with pytest.raises(ValueError, match=r"'dev\.example\.org' is not below 'example\.com'"):
         ParentZone(
             new_stack(),
             "Parent",
