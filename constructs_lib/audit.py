@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from aws_cdk import Stack
+from aws_cdk import CustomResource, Stack
 from aws_cdk import aws_accessanalyzer as accessanalyzer
 from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_config as config
@@ -18,6 +18,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_securityhub as securityhub
 from constructs import Construct
 
+from constructs_lib.organization import SetupFunction
 from policies.acknowledgements import acknowledge, acknowledge_control
 
 DataEvents = Literal["s3", "lambda"]
@@ -107,7 +108,9 @@ class SecurityServices(Construct):
     """GuardDuty, Security Hub, AWS Config (recorder and organisation aggregator) and an
     organisation-wide IAM Access Analyzer, in the delegated administrator account.
 
-    - GuardDuty: a detector with `GUARDDUTY_FEATURES`, findings every 15 minutes.
+    - GuardDuty: a detector with `GUARDDUTY_FEATURES`, findings every 15 minutes, and the
+      same detector and protections switched on in every member account, present and future
+      (the `OrganizationSetup` custom resource: CloudFormation has no resource for it).
     - Security Hub: the hub, the `standards` chosen, consolidated control findings, new
       organisation accounts enabled automatically with the default standards.
     - Config: a recorder of every supported resource type (global types included) delivering
@@ -141,6 +144,37 @@ class SecurityServices(Construct):
                 )
                 for feature in GUARDDUTY_FEATURES
             ],
+        )
+        guardduty_setup = SetupFunction(
+            self,
+            "GuardDutySetup",
+            description="GuardDuty and its protections in every member account",
+            statements=[
+                iam.PolicyStatement(
+                    sid="AutoEnableMembers",
+                    actions=["guardduty:UpdateOrganizationConfiguration"],
+                    resources=[
+                        stack.format_arn(
+                            service="guardduty",
+                            resource="detector",
+                            resource_name=self.detector.ref,
+                        )
+                    ],
+                )
+            ],
+            wildcard_reasons={},
+        )
+        CustomResource(
+            self,
+            "GuardDutyOrganization",
+            service_token=guardduty_setup.function.function_arn,
+            resource_type="Custom::OrganizationSetup",
+            properties={
+                "GuardDutyOrganization": {
+                    "DetectorId": self.detector.ref,
+                    "Features": list(GUARDDUTY_FEATURES),
+                }
+            },
         )
         hub = securityhub.CfnHub(
             self,

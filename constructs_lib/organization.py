@@ -86,9 +86,16 @@ class OrganizationGuardrails(Construct):
             )
             for name in units
         }
-        function = self._function(
-            organization_id, root_id, units, delegated_administrators, log_retention
-        )
+        function = SetupFunction(
+            self,
+            "Function",
+            description="Organizations steps CloudFormation has no resource for",
+            statements=_setup_statements(
+                Stack.of(self), organization_id, root_id, units, delegated_administrators
+            ),
+            wildcard_reasons=SETUP_WILDCARDS,
+            log_retention=log_retention,
+        ).function
         self.setup = CustomResource(
             self,
             "Setup",
@@ -137,18 +144,113 @@ class OrganizationGuardrails(Construct):
             )
             admin.node.add_dependency(self.setup)
 
-    def _function(
+
+SETUP_WILDCARDS = {
+    "ReadTheOrganization": "List and Describe calls of Organizations and GuardDuty have no "
+    "resource-level permissions; they read, never change.",
+    "TrustedAccess": "EnableAWSServiceAccess has no resource type; the function enables only "
+    "the service principals in its properties.",
+    "ServiceAdministrators": "GuardDuty's and CloudTrail's delegated-admin calls have no "
+    "resource-level permissions; the organisation's management account is the only place "
+    "they work.",
+    "ServiceLinkedRoles": "Limited by condition to the GuardDuty and CloudTrail service-linked "
+    "roles their registration creates.",
+    "PlaceAccounts": "OU ids are generated when CloudFormation creates them; the grant covers "
+    "this organisation's OUs, its root and the named accounts only.",
+}
+"""Why each wildcard of the management-account function's policy is the narrowest form."""
+
+
+def _setup_statements(
+    stack: Stack,
+    organization_id: str,
+    root_id: str,
+    units: Mapping[str, Sequence[str]],
+    admins: Mapping[str, str],
+) -> list[iam.PolicyStatement]:
+    arn = f"arn:{stack.partition}:organizations::{stack.account}"
+    accounts = sorted({*admins.values(), *(a for members in units.values() for a in members)})
+    return [
+        iam.PolicyStatement(
+            sid="ReadTheOrganization",
+            actions=[
+                "organizations:DescribeOrganization",
+                "organizations:ListRoots",
+                "organizations:ListParents",
+                "organizations:ListAWSServiceAccessForOrganization",
+                "organizations:ListDelegatedAdministrators",
+                "guardduty:ListOrganizationAdminAccounts",
+            ],
+            resources=["*"],
+        ),
+        iam.PolicyStatement(
+            sid="EnablePolicyTypes",
+            actions=["organizations:EnablePolicyType"],
+            resources=[f"{arn}:root/{organization_id}/{root_id}"],
+        ),
+        iam.PolicyStatement(
+            sid="TrustedAccess", actions=["organizations:EnableAWSServiceAccess"], resources=["*"]
+        ),
+        iam.PolicyStatement(
+            sid="DelegatedAdministrators",
+            actions=[
+                "organizations:RegisterDelegatedAdministrator",
+                "organizations:DeregisterDelegatedAdministrator",
+            ],
+            resources=[
+                f"{arn}:account/{organization_id}/{a}" for a in sorted(set(admins.values()))
+            ],
+        ),
+        iam.PolicyStatement(
+            sid="ServiceAdministrators",
+            actions=[
+                "guardduty:EnableOrganizationAdminAccount",
+                "guardduty:DisableOrganizationAdminAccount",
+                "cloudtrail:RegisterOrganizationDelegatedAdmin",
+                "cloudtrail:DeregisterOrganizationDelegatedAdmin",
+            ],
+            resources=["*"],
+        ),
+        iam.PolicyStatement(
+            sid="ServiceLinkedRoles",
+            actions=["iam:CreateServiceLinkedRole", "iam:GetRole"],
+            resources=["*"],
+            conditions={
+                "StringEquals": {
+                    "iam:AWSServiceName": ["guardduty.amazonaws.com", "cloudtrail.amazonaws.com"]
+                }
+            },
+        ),
+        iam.PolicyStatement(
+            sid="PlaceAccounts",
+            actions=["organizations:MoveAccount"],
+            resources=[
+                *(f"{arn}:account/{organization_id}/{a}" for a in accounts),
+                f"{arn}:ou/{organization_id}/ou-*",
+                f"{arn}:root/{organization_id}/{root_id}",
+            ],
+        ),
+    ]
+
+
+class SetupFunction(Construct):
+    """The `organization_setup` handler as a Lambda function (Python 3.14, ARM, five-minute
+    timeout, KMS-encrypted logs kept `log_retention`) with exactly `statements`; each
+    wildcard is acknowledged by the reason `wildcard_reasons` gives its statement's Sid.
+    Exposes `function`."""
+
+    def __init__(
         self,
-        organization_id: str,
-        root_id: str,
-        units: Mapping[str, Sequence[str]],
-        admins: Mapping[str, str],
-        log_retention: logs.RetentionDays,
-    ) -> lambda_.Function:
-        management = Stack.of(self).account
-        arn = f"arn:{Stack.of(self).partition}:organizations::{management}"
-        accounts = sorted({*admins.values(), *(a for members in units.values() for a in members)})
-        key = log_group_key(self, "LogKey", description="Encrypts the OrganizationSetup logs")
+        scope: Construct,
+        id_: str,
+        *,
+        description: str,
+        statements: Sequence[iam.PolicyStatement],
+        wildcard_reasons: Mapping[str, str],
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+    ) -> None:
+        super().__init__(scope, id_)
+        key = log_group_key(self, "LogKey", description=f"Encrypts the logs of: {description}")
         log_group = logs.LogGroup(
             self,
             "Logs",
@@ -156,10 +258,10 @@ class OrganizationGuardrails(Construct):
             retention=log_retention,
             removal_policy=RemovalPolicy.RETAIN,
         )
-        function = lambda_.Function(
+        self.function = lambda_.Function(
             self,
             "Function",
-            description="Organizations steps CloudFormation has no resource for",
+            description=description,
             runtime=lambda_.Runtime.PYTHON_3_14,
             architecture=lambda_.Architecture.ARM_64,
             handler="handler.handler",
@@ -169,121 +271,36 @@ class OrganizationGuardrails(Construct):
             log_group=log_group,
         )
         policy = iam.Policy(
-            self,
-            "Permissions",
-            roles=[function.role],
-            statements=[
-                iam.PolicyStatement(
-                    sid="ReadTheOrganization",
-                    actions=[
-                        "organizations:DescribeOrganization",
-                        "organizations:ListRoots",
-                        "organizations:ListParents",
-                        "organizations:ListAWSServiceAccessForOrganization",
-                        "organizations:ListDelegatedAdministrators",
-                        "guardduty:ListOrganizationAdminAccounts",
-                    ],
-                    resources=["*"],
-                ),
-                iam.PolicyStatement(
-                    sid="EnablePolicyTypes",
-                    actions=["organizations:EnablePolicyType"],
-                    resources=[f"{arn}:root/{organization_id}/{root_id}"],
-                ),
-                iam.PolicyStatement(
-                    sid="TrustedAccess",
-                    actions=["organizations:EnableAWSServiceAccess"],
-                    resources=["*"],
-                ),
-                iam.PolicyStatement(
-                    sid="DelegatedAdministrators",
-                    actions=[
-                        "organizations:RegisterDelegatedAdministrator",
-                        "organizations:DeregisterDelegatedAdministrator",
-                    ],
-                    resources=[
-                        f"{arn}:account/{organization_id}/{a}" for a in sorted(set(admins.values()))
-                    ],
-                ),
-                iam.PolicyStatement(
-                    sid="ServiceAdministrators",
-                    actions=[
-                        "guardduty:EnableOrganizationAdminAccount",
-                        "guardduty:DisableOrganizationAdminAccount",
-                        "cloudtrail:RegisterOrganizationDelegatedAdmin",
-                        "cloudtrail:DeregisterOrganizationDelegatedAdmin",
-                    ],
-                    resources=["*"],
-                ),
-                iam.PolicyStatement(
-                    sid="ServiceLinkedRoles",
-                    actions=["iam:CreateServiceLinkedRole", "iam:GetRole"],
-                    resources=["*"],
-                    conditions={
-                        "StringEquals": {
-                            "iam:AWSServiceName": [
-                                "guardduty.amazonaws.com",
-                                "cloudtrail.amazonaws.com",
-                            ]
-                        }
-                    },
-                ),
-                iam.PolicyStatement(
-                    sid="PlaceAccounts",
-                    actions=["organizations:MoveAccount"],
-                    resources=[
-                        *(f"{arn}:account/{organization_id}/{a}" for a in accounts),
-                        f"{arn}:ou/{organization_id}/ou-*",
-                        f"{arn}:root/{organization_id}/{root_id}",
-                    ],
-                ),
-            ],
+            self, "Permissions", roles=[self.function.role], statements=list(statements)
         )
-        acknowledge_wildcards(
-            policy,
-            {
-                "ReadTheOrganization": "List and Describe calls of Organizations and GuardDuty "
-                "have no resource-level permissions; they read, never change.",
-                "TrustedAccess": "EnableAWSServiceAccess has no resource type; the function "
-                "enables only the service principals in its properties.",
-                "ServiceAdministrators": "GuardDuty's and CloudTrail's delegated-admin calls "
-                "have no resource-level permissions; the organisation's management account "
-                "is the only place they work.",
-                "ServiceLinkedRoles": "Limited by condition to the GuardDuty and CloudTrail "
-                "service-linked roles their registration creates.",
-                "PlaceAccounts": "OU ids are generated when CloudFormation creates them; the "
-                "grant covers this organisation's OUs, its root and the named accounts only.",
-            },
-        )
+        acknowledge_wildcards(policy, wildcard_reasons)
         acknowledge_control(
             policy,
             "IAMNoInlinePolicy",
             "The function's permissions belong to it alone and change with it; a managed "
             "policy could be attached to other principals.",
         )
-        role = function.role.node.default_child
         acknowledge(
-            role,
+            self.function.role.node.default_child,
             "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
             "service-role/AWSLambdaBasicExecutionRole]",
             "AWS's basic execution policy only lets the function write its own logs.",
         )
         acknowledge_control(
-            function,
+            self.function,
             "LambdaDLQ",
             "CloudFormation invokes this custom resource synchronously and waits for its "
             "answer; a failure fails the deployment, which is the notification.",
             packs=("NIST.800.53.R5", "HIPAA.Security"),
         )
         acknowledge_control(
-            function,
+            self.function,
             "LambdaConcurrency",
-            "Invoked only by CloudFormation, once per deployment of the organisation stack.",
+            "Invoked only by CloudFormation, once per deployment of its stack.",
             packs=("NIST.800.53.R5", "HIPAA.Security"),
         )
         acknowledge_control(
-            function,
+            self.function,
             "LambdaInsideVPC",
-            "The management account has no VPC; the function calls only AWS APIs.",
+            "The account holding it has no VPC for it; the function calls only AWS APIs.",
         )
-        return function

@@ -163,3 +163,25 @@ def test_audit_outside_the_security_account_is_refused(sample_raw):
     assert problems == [
         "accounts.dev.audit: only the security account runs the audit services, not a dev account"
     ]
+
+
+def test_guardduty_is_switched_on_in_every_member_account(audit):
+    (resource,) = audit.of_type("Custom::OrganizationSetup").values()
+    (detector_id,) = audit.of_type("AWS::GuardDuty::Detector")
+    assert resource["Properties"]["GuardDutyOrganization"] == {
+        "DetectorId": {"Ref": detector_id},
+        "Features": [
+            "S3_DATA_EVENTS",
+            "EKS_AUDIT_LOGS",
+            "EBS_MALWARE_PROTECTION",
+            "RUNTIME_MONITORING",
+        ],
+    }
+    (policy,) = (
+        p["Properties"]
+        for p in audit.of_type("AWS::IAM::Policy").values()
+        if "AutoEnableMembers" in json.dumps(p)
+    )
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "guardduty:UpdateOrganizationConfiguration"
+    assert f'"Ref": "{detector_id}"' in json.dumps(statement["Resource"])

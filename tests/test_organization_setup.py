@@ -243,3 +243,47 @@ def test_the_answer_is_put_to_cloudformations_url(monkeypatch):
         "RequestId": "r",
         "LogicalResourceId": "l",
     }
+
+
+def test_guardduty_members_are_enabled_and_disabled_with_the_resource():
+    """In GuardDuty's administrator account (moto has no UpdateOrganizationConfiguration:
+    botocore's Stubber checks the exact calls)."""
+    from botocore.stub import Stubber
+
+    client = boto3.client("guardduty", region_name=REGION)
+    stubber = Stubber(client)
+    features = ["S3_DATA_EVENTS", "EKS_AUDIT_LOGS"]
+    for mode in ("ALL", "NONE"):
+        stubber.add_response(
+            "update_organization_configuration",
+            {},
+            {
+                "DetectorId": "d1",
+                "AutoEnableOrganizationMembers": mode,
+                "Features": [{"Name": f, "AutoEnable": mode} for f in features],
+            },
+        )
+
+    class GuardDutyOnly:
+        def client(self, name: str) -> Any:
+            return client if name == "guardduty" else boto3.client(name, region_name=REGION)
+
+    props = {"GuardDutyOrganization": {"DetectorId": "d1", "Features": features}}
+    with stubber:
+        answers = []
+        for kind in ("Create", "Delete"):
+            setup.handler(
+                {
+                    "RequestType": kind,
+                    "ResourceProperties": props,
+                    "StackId": "s",
+                    "RequestId": "r",
+                    "LogicalResourceId": "l",
+                    "ResponseURL": "https://example.invalid",
+                },
+                None,
+                session=GuardDutyOnly(),
+                respond=lambda e, status, physical, reason: answers.append((status, physical)),
+            )
+        stubber.assert_no_pending_responses()
+    assert answers == [("SUCCESS", "organization-setup-guardduty")] * 2

@@ -2,13 +2,16 @@
 
 Runs in the management account. Properties (all lists, all optional):
 
-- `RootId`: the organisation's root (`r-...`), required.
+- `RootId`: the organisation's root (`r-...`), required with `PolicyTypes` or `Placement`.
 - `PolicyTypes`: policy types to enable on the root (SERVICE_CONTROL_POLICY, TAG_POLICY).
 - `ServiceAccess`: service principals given trusted access to the organisation.
 - `DelegatedAdministrators`: `[{"ServicePrincipal": ..., "AccountId": ...}]`. GuardDuty and
   CloudTrail are registered through their own APIs (which also create what they need in the
   account); every other service through Organizations.
 - `Placement`: `[{"AccountId": ..., "ParentId": ...}]`: the OU each account belongs in.
+- `GuardDutyOrganization`: `{"DetectorId": ..., "Features": [...]}`, in GuardDuty's delegated
+  administrator account: turn GuardDuty and those protections on in every member account,
+  present and future (`AutoEnable` ALL); off again (NONE) on delete.
 
 Every step reads the current state first and changes only what differs, so a retry, a
 re-deploy or an account already in place is a no-op. On update, administrators and placements
@@ -65,7 +68,9 @@ def handler(
     """Apply the request and always answer CloudFormation (a silent failure would leave the
     stack waiting for an hour)."""
     properties = event["ResourceProperties"]
-    physical_id = event.get("PhysicalResourceId") or f"organization-setup-{properties['RootId']}"
+    physical_id = event.get("PhysicalResourceId") or (
+        f"organization-setup-{properties.get('RootId') or 'guardduty'}"
+    )
     try:
         setup = OrganizationSetup(session or boto3.Session())
         kind = event["RequestType"]
@@ -103,16 +108,23 @@ class OrganizationSetup:
         self.cloudtrail = session.client("cloudtrail")
 
     def apply(self, properties: Mapping[str, Any]) -> None:
-        root = properties["RootId"]
-        self.enable_policy_types(root, properties.get("PolicyTypes", []))
-        self.enable_service_access(properties.get("ServiceAccess", []))
+        if properties.get("PolicyTypes"):
+            self.enable_policy_types(properties["RootId"], properties["PolicyTypes"])
+        if properties.get("ServiceAccess"):
+            self.enable_service_access(properties["ServiceAccess"])
         for service, account in sorted(_admins(properties)):
             self.register_admin(service, account)
         for account, parent in sorted(_placement(properties).items()):
             self.move(account, parent)
+        guardduty = properties.get("GuardDutyOrganization")
+        if guardduty:
+            self.auto_enable_guardduty(guardduty["DetectorId"], guardduty["Features"], "ALL")
 
     def undo(self, properties: Mapping[str, Any], *, keep: Mapping[str, Any]) -> None:
         """Undo what `properties` set and `keep` does not."""
+        guardduty = properties.get("GuardDutyOrganization")
+        if guardduty and not keep.get("GuardDutyOrganization"):
+            self.auto_enable_guardduty(guardduty["DetectorId"], guardduty["Features"], "NONE")
         for service, account in sorted(_admins(properties) - _admins(keep)):
             self.deregister_admin(service, account)
         kept = _placement(keep)
@@ -170,6 +182,15 @@ class OrganizationSetup:
             self.organizations.deregister_delegated_administrator(
                 AccountId=account, ServicePrincipal=service
             )
+
+    def auto_enable_guardduty(self, detector_id: str, features: Iterable[str], mode: str) -> None:
+        """GuardDuty (and `features`) in every member account: a set, so idempotent."""
+        LOG.info("GuardDuty organisation auto-enable: %s", mode)
+        self.guardduty.update_organization_configuration(
+            DetectorId=detector_id,
+            AutoEnableOrganizationMembers=mode,
+            Features=[{"Name": feature, "AutoEnable": mode} for feature in features],
+        )
 
     def move(self, account: str, parent: str) -> None:
         (current,) = self.organizations.list_parents(ChildId=account)["Parents"]
