@@ -199,42 +199,13 @@ class SecurityServices(Construct):
             configuration_type="LOCAL",
         )
         organization.add_dependency(hub)
-        recorder_role = iam.Role(
+        ConfigRecorder(
             self,
-            "ConfigRole",
-            assumed_by=iam.ServicePrincipal("config.amazonaws.com"),
-            description="AWS Config's recorder in the security account",
-            managed_policies=[
-                iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AWS_ConfigRole")
-            ],
+            "Config",
+            name_prefix=name_prefix,
+            bucket_name=bucket.bucket_name,
+            kms_key_arn=key.key_arn,
         )
-        acknowledge(
-            recorder_role.node.default_child,
-            "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
-            "service-role/AWS_ConfigRole]",
-            "AWS's recorder policy: read-only describe calls across services, kept current "
-            "by AWS as Config learns new resource types.",
-        )
-        recorder = config.CfnConfigurationRecorder(
-            self,
-            "ConfigRecorder",
-            name=f"{name_prefix}-recorder",
-            role_arn=recorder_role.role_arn,
-            recording_group=config.CfnConfigurationRecorder.RecordingGroupProperty(
-                all_supported=True, include_global_resource_types=True
-            ),
-        )
-        channel = config.CfnDeliveryChannel(
-            self,
-            "ConfigDelivery",
-            name=f"{name_prefix}-delivery",
-            s3_bucket_name=bucket.bucket_name,
-            s3_kms_key_arn=key.key_arn,
-            config_snapshot_delivery_properties=config.CfnDeliveryChannel.ConfigSnapshotDeliveryPropertiesProperty(
-                delivery_frequency="TwentyFour_Hours"
-            ),
-        )
-        channel.add_dependency(recorder)
         aggregator_role = iam.Role(
             self,
             "AggregatorRole",
@@ -263,3 +234,60 @@ class SecurityServices(Construct):
         accessanalyzer.CfnAnalyzer(
             self, "AccessAnalyzer", type="ORGANIZATION", analyzer_name=f"{name_prefix}-organization"
         )
+
+
+class ConfigRecorder(Construct):
+    """AWS Config in one account: a recorder of every supported resource type (global types
+    included) delivering daily snapshots and changes to the organisation's archive.
+
+    `kms_key_arn` names the archive's key where it is known (the security account); elsewhere
+    the bucket's default encryption applies the same key, which admits this organisation's
+    Config. Security Hub's controls read these recordings in every account.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        name_prefix: str,
+        bucket_name: str,
+        kms_key_arn: str | None = None,
+    ) -> None:
+        super().__init__(scope, id_)
+        role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("config.amazonaws.com"),
+            description="AWS Config's recorder",
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AWS_ConfigRole")
+            ],
+        )
+        acknowledge(
+            role.node.default_child,
+            "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+            "service-role/AWS_ConfigRole]",
+            "AWS's recorder policy: read-only describe calls across services, kept current "
+            "by AWS as Config learns new resource types.",
+        )
+        self.recorder = config.CfnConfigurationRecorder(
+            self,
+            "Recorder",
+            name=f"{name_prefix}-recorder",
+            role_arn=role.role_arn,
+            recording_group=config.CfnConfigurationRecorder.RecordingGroupProperty(
+                all_supported=True, include_global_resource_types=True
+            ),
+        )
+        channel = config.CfnDeliveryChannel(
+            self,
+            "Delivery",
+            name=f"{name_prefix}-delivery",
+            s3_bucket_name=bucket_name,
+            s3_kms_key_arn=kms_key_arn,
+            config_snapshot_delivery_properties=config.CfnDeliveryChannel.ConfigSnapshotDeliveryPropertiesProperty(
+                delivery_frequency="TwentyFour_Hours"
+            ),
+        )
+        channel.add_dependency(self.recorder)

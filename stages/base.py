@@ -8,8 +8,16 @@ from aws_cdk import CfnResource, Environment, Stack, Stage, Tags
 from constructs import Construct
 
 from config import Account, PlatformConfig
+from constructs_lib.audit import ConfigRecorder
 from constructs_lib.health_check_role import HealthCheckRole
-from stages.naming import HEALTH_CHECK, PIPELINE_HEALTH_CHECK, role_arn, role_name, shared_services
+from stages.naming import (
+    HEALTH_CHECK,
+    PIPELINE_HEALTH_CHECK,
+    log_archive_bucket_name,
+    role_arn,
+    role_name,
+    shared_services,
+)
 
 RAW_TAGGABLE: dict[str, type] = {
     "AWS::IAM::Role": list,
@@ -40,6 +48,19 @@ class PlatformStage(Stage):
         self.tags = {**config.tags, "Environment": self.account_config.role}
         for key, value in self.tags.items():
             Tags.of(self).add(key, value)
+        if self.account_config.role != "security":  # the security account's is in Audit
+            self.baseline_stack = PlatformStack(
+                self,
+                "Baseline",
+                description=f"{config.organization.name} {self.account_config.role} account "
+                "baseline: AWS Config recording to the organisation's archive",
+            )
+            ConfigRecorder(
+                self.baseline_stack,
+                "Config",
+                name_prefix=config.organization.prefix,
+                bucket_name=log_archive_bucket_name(config),
+            )
         if id_ in config.health_checked_accounts():
             self.operations_stack = PlatformStack(
                 self,

@@ -13,7 +13,7 @@ from constructs_lib import guardrails
 from constructs_lib.budgets import AccountBudget, BudgetAlerts
 from constructs_lib.organization import OrganizationGuardrails, ServiceControlPolicy
 from stages.base import PlatformStack, PlatformStage
-from stages.security import log_archive_bucket_name
+from stages.naming import log_archive_bucket_name
 
 UNIT_FOR_ROLE = MappingProxyType(
     {

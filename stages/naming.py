@@ -141,3 +141,9 @@ def dns_delegation_role_name(config: PlatformConfig, account_name: str) -> str:
 def dns_delegation_role_arn(config: PlatformConfig, account_name: str) -> str:
     shared = config.accounts[shared_services(config)]
     return f"arn:aws:iam::{shared.id}:role/{dns_delegation_role_name(config, account_name)}"
+
+
+def log_archive_bucket_name(config: PlatformConfig) -> str:
+    """The archive's name, which every account's trail and Config delivery write to."""
+    name, account = config.account_with_role("security")
+    return bucket_name(config.organization.prefix, name, "log-archive", account.id, account.region)

@@ -11,13 +11,7 @@ from config.model import LogArchive as LogArchiveConfig
 from constructs_lib.audit import OrganizationTrail, SecurityServices, trail_arn
 from constructs_lib.log_archive import LogArchive
 from stages.base import PlatformStack, PlatformStage
-from stages.naming import bucket_name, resource_name
-
-
-def log_archive_bucket_name(config: PlatformConfig) -> str:
-    """The archive's name, which every account's trail and Config delivery will write to."""
-    name, account = config.account_with_role("security")
-    return bucket_name(config.organization.prefix, name, "log-archive", account.id, account.region)
+from stages.naming import bucket_name, log_archive_bucket_name, resource_name
 
 
 class SecurityStage(PlatformStage):

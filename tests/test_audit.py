@@ -185,3 +185,15 @@ def test_guardduty_is_switched_on_in_every_member_account(audit):
     (statement,) = policy["PolicyDocument"]["Statement"]
     assert statement["Action"] == "guardduty:UpdateOrganizationConfiguration"
     assert f'"Ref": "{detector_id}"' in json.dumps(statement["Resource"])
+
+
+def test_every_other_account_records_to_the_archive(organisation, archive):
+    _, bucket = archive_bucket(archive)
+    for account, stacks in organisation.stacks.items():
+        if account == "security":
+            continue
+        baseline = stacks["Baseline"]
+        recorder = only(baseline.of_type("AWS::Config::ConfigurationRecorder"))
+        assert recorder["RecordingGroup"]["AllSupported"] is True, account
+        channel = only(baseline.of_type("AWS::Config::DeliveryChannel"))
+        assert channel["S3BucketName"] == bucket["BucketName"], account

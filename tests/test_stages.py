@@ -9,13 +9,13 @@ import pytest
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
 EXPECTED_STACKS = {
-    "management": {"Organization", "Budgets"},
+    "management": {"Organization", "Budgets", "Baseline"},
     "security": {"LogArchive", "Audit"},
-    "shared-services": {"Network", "NetworkHub", "Dns", "Cluster", "Registry", "Ci"},
-    "dev": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Ci"},
-    "staging": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Operations"},
-    "prod": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Operations"},
-    "sandbox": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal"},
+    "shared-services": {"Network", "NetworkHub", "Dns", "Cluster", "Registry", "Ci", "Baseline"},
+    "dev": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Ci", "Baseline"},
+    "staging": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Operations", "Baseline"},
+    "prod": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Operations", "Baseline"},
+    "sandbox": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Baseline"},
 }
 
 
@@ -40,6 +40,10 @@ def test_termination_protection_everywhere_but_dev_and_sandbox(organisation):
     assert protected == {
         ("management", "Organization"),
         ("management", "Budgets"),
+        ("management", "Baseline"),
+        ("shared-services", "Baseline"),
+        ("staging", "Baseline"),
+        ("prod", "Baseline"),
         ("security", "LogArchive"),
         ("security", "Audit"),
         ("shared-services", "Network"),
