@@ -636,6 +636,9 @@ class CiRepository(_Frozen):
     """`registry.repositories` it may push images to (a role in shared-services)."""
     describe_clusters: Annotated[tuple[str, ...], AfterValidator(_check_unique)] = ()
     """Accounts whose EKS cluster it may describe (a role in each of them)."""
+    decrypt_secrets: bool = False
+    """May decrypt with the CI secrets key (shared-services; e.g. SOPS files in the
+    repository), never encrypt or manage it."""
 
 
 class Ci(_Frozen):
@@ -676,11 +679,11 @@ class PlatformConfig(_Frozen):
         shared-services, describers in the accounts they describe."""
         if self.ci is None:
             return []
-        pushes = self.accounts[name].role == "shared-services"
+        shared = self.accounts[name].role == "shared-services"
         return [
             repo
             for repo in self.ci.repositories
-            if (pushes and repo.push) or name in repo.describe_clusters
+            if (shared and (repo.push or repo.decrypt_secrets)) or name in repo.describe_clusters
         ]
 
     def transit_routes(self, name: str) -> list[str]:

@@ -682,8 +682,10 @@ def ci_roles_have_targets(config: PartialConfig) -> Iterator[Problem]:
                 yield Problem(f"{path}.describe_clusters", "no such account", account)
             elif account in config.accounts and config.accounts[account].cluster is None:
                 yield Problem(f"{path}.describe_clusters", "the account has no cluster", account)
-        if not repo.push and not repo.describe_clusters:
-            yield Problem(path, "grants nothing: give it push or describe_clusters")
+        if not repo.push and not repo.describe_clusters and not repo.decrypt_secrets:
+            yield Problem(
+                path, "grants nothing: give it push, describe_clusters or decrypt_secrets"
+            )
         if config.organization is not None:
             role = ci_role_name(config.organization.prefix, repo.repository)
             if len(role) > CI_ROLE_NAME_MAX:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from aws_cdk import Duration
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from policies.acknowledgements import acknowledge
@@ -34,7 +35,8 @@ class GitHubActionsRole(Construct):
     (`sub` = `repo:<owner>/<name>:ref:refs/heads/<branch>`; pull requests, tags, forks and
     other repositories are refused), for at most an hour.
 
-    It may push to `push_repositories` and describe `cluster_arns`; nothing else.
+    It may push to `push_repositories`, describe `cluster_arns` and decrypt with
+    `secrets_key`; nothing else.
     Exposes `role`.
     """
 
@@ -49,7 +51,11 @@ class GitHubActionsRole(Construct):
         branches: Sequence[str],
         push_repositories: Sequence[ecr.IRepository] = (),
         cluster_arns: Sequence[str] = (),
+        secrets_key: kms.IKey | None = None,
     ) -> None:
+        """
+        :param secrets_key: a key the workflows may decrypt with (not encrypt); default none.
+        """
         super().__init__(scope, id_)
         if not branches:
             raise ValueError(f"branches: {repository} needs at least one; got none")
@@ -91,6 +97,12 @@ class GitHubActionsRole(Construct):
             statements.append(
                 iam.PolicyStatement(
                     sid="EksDescribe", actions=["eks:DescribeCluster"], resources=list(cluster_arns)
+                )
+            )
+        if secrets_key is not None:
+            statements.append(
+                iam.PolicyStatement(
+                    sid="DecryptSecrets", actions=["kms:Decrypt"], resources=[secrets_key.key_arn]
                 )
             )
         if not statements:

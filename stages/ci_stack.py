@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_kms as kms
 
 from config.model import CiRepository
 from config.rules import ci_role_name
@@ -15,9 +17,10 @@ from stages.naming import cluster_name
 
 class CiStack(PlatformStack):
     """The account's GitHub Actions OIDC provider and a role per repository that needs the
-    account: in shared-services, push to its `push` repositories; elsewhere, describe the
-    account's cluster. Repositories and clusters are named deterministically, so the roles
-    need no reference to the stacks that hold them."""
+    account: in shared-services, push to its `push` repositories and decrypt with the CI
+    secrets key (`alias/<prefix>/ci-secrets`, made when some repository may); elsewhere,
+    describe the account's cluster. Repositories and clusters are named deterministically,
+    so the roles need no reference to the stacks that hold them."""
 
     def __init__(
         self, scope: PlatformStage, id_: str, *, repositories: Sequence[CiRepository]
@@ -30,6 +33,19 @@ class CiStack(PlatformStack):
         )
         provider = github_provider(self)
         pushes = account.role == "shared-services"
+        secrets_key = (
+            kms.Key(
+                self,
+                "SecretsKey",
+                alias=f"{config.organization.prefix}/ci-secrets",
+                description="Encrypts CI secrets kept in repositories (e.g. SOPS); CI roles "
+                "with decrypt_secrets may decrypt",
+                enable_key_rotation=True,
+                removal_policy=RemovalPolicy.RETAIN,
+            )
+            if pushes and any(repo.decrypt_secrets for repo in repositories)
+            else None
+        )
         for repo in repositories:
             GitHubActionsRole(
                 self,
@@ -51,4 +67,5 @@ class CiStack(PlatformStack):
                 ]
                 if name in repo.describe_clusters
                 else [],
+                secrets_key=secrets_key if pushes and repo.decrypt_secrets else None,
             )

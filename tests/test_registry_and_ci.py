@@ -98,12 +98,12 @@ def test_ci_roles_trust_only_their_repository_and_branches(organisation):
 def test_ci_roles_push_only_to_their_repositories(organisation):
     stack = organisation.stacks["shared-services"]["Ci"]
     logical = {props(r)["RoleName"]: k for k, r in stack.of_type("AWS::IAM::Role").items()}
-    for role, images in (
-        ("exco-ci-example-corp-web", ["web"]),
-        ("exco-ci-example-corp-api", ["api", "worker"]),
+    for role, images, extra in (
+        ("exco-ci-example-corp-web", ["web"], set()),
+        ("exco-ci-example-corp-api", ["api", "worker"], {"DecryptSecrets"}),
     ):
         sids = policy_of(stack, logical[role])
-        assert set(sids) == {"EcrLogin", "EcrPush"}
+        assert set(sids) == {"EcrLogin", "EcrPush", *extra}
         pushed = json.dumps(sids["EcrPush"]["Resource"])
         for image in images:
             assert f"repository/exco/{image}" in pushed
@@ -139,8 +139,8 @@ def test_a_workload_account_holds_a_describe_only_role(organisation):
             "ci.repositories.0.describe_clusters: the account has no cluster (got 'security')",
         ),
         (
-            [("ci.repositories.1.push", [])],
-            "ci.repositories.1: grants nothing: give it push or describe_clusters",
+            [("ci.repositories.0.push", []), ("ci.repositories.0.describe_clusters", [])],
+            "ci.repositories.0: grants nothing: give it push, describe_clusters or decrypt_secrets",
         ),
     ],
 )
@@ -161,3 +161,16 @@ def test_a_branch_wildcard_is_refused():
             cluster_arns=["arn:aws:eks:eu-west-1:123456789012:cluster/x"],
         )
     assert isinstance(github_provider(new_stack()), iam.OidcProviderNative)
+
+
+def test_only_chosen_roles_may_decrypt_ci_secrets_and_none_may_encrypt(organisation):
+    stack = organisation.stacks["shared-services"]["Ci"]
+    ((key_id, key),) = stack.of_type("AWS::KMS::Key").items()
+    assert props(key)["EnableKeyRotation"] is True
+    (alias,) = stack.of_type("AWS::KMS::Alias").values()
+    assert props(alias)["AliasName"] == "alias/exco/ci-secrets"
+    logical = {props(r)["RoleName"]: k for k, r in stack.of_type("AWS::IAM::Role").items()}
+    api = policy_of(stack, logical["exco-ci-example-corp-api"])["DecryptSecrets"]
+    assert api["Action"] == "kms:Decrypt"
+    assert api["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    assert "DecryptSecrets" not in policy_of(stack, logical["exco-ci-example-corp-web"])
