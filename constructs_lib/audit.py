@@ -19,7 +19,8 @@ from aws_cdk import aws_securityhub as securityhub
 from constructs import Construct
 
 from constructs_lib.organization import SetupFunction
-from policies.acknowledgements import acknowledge, acknowledge_control
+from policies.acknowledgements import acknowledge_control
+from policies.wildcards import acknowledge_aws_managed_policies
 
 DataEvents = Literal["s3", "lambda"]
 DATA_RESOURCES = {
@@ -190,7 +191,7 @@ class SecurityServices(Construct):
                 standards_arn=f"arn:{stack.partition}:securityhub:{stack.region}::standards/"
                 f"{STANDARDS[name]}",
             )
-            standard.add_dependency(hub)
+            standard.add_resource_dependency(hub)
         organization = securityhub.CfnOrganizationConfiguration(
             self,
             "SecurityHubOrganization",
@@ -198,7 +199,7 @@ class SecurityServices(Construct):
             auto_enable_standards="DEFAULT",
             configuration_type="LOCAL",
         )
-        organization.add_dependency(hub)
+        organization.add_resource_dependency(hub)
         ConfigRecorder(
             self,
             "Config",
@@ -217,10 +218,8 @@ class SecurityServices(Construct):
                 )
             ],
         )
-        acknowledge(
+        acknowledge_aws_managed_policies(
             aggregator_role.node.default_child,
-            "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
-            "service-role/AWSConfigRoleForOrganizations]",
             "AWS's aggregator policy: read-only Organizations calls listing the accounts.",
         )
         config.CfnConfigurationAggregator(
@@ -264,10 +263,8 @@ class ConfigRecorder(Construct):
                 iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AWS_ConfigRole")
             ],
         )
-        acknowledge(
+        acknowledge_aws_managed_policies(
             role.node.default_child,
-            "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
-            "service-role/AWS_ConfigRole]",
             "AWS's recorder policy: read-only describe calls across services, kept current "
             "by AWS as Config learns new resource types.",
         )
@@ -290,4 +287,4 @@ class ConfigRecorder(Construct):
                 delivery_frequency="TwentyFour_Hours"
             ),
         )
-        channel.add_dependency(self.recorder)
+        channel.add_resource_dependency(self.recorder)

@@ -36,11 +36,24 @@ class DataBucket(s3.Bucket):
         noncurrent_version_days: int = 90,
         expire_after_days: int | None = None,
         allow_data_loss: bool = False,
+        replication_reason: str = (
+            "Versioning keeps every overwritten or deleted object and AWS Backup keeps daily "
+            "recovery points in a vault; cross-region replication is a disaster-recovery "
+            "choice the platform leaves to the application."
+        ),
+        sse_s3_reason: str = (
+            "SSE-S3 chosen for this bucket in config (data.buckets.*.encryption); the "
+            "platform defaults to a customer-managed key."
+        ),
     ) -> None:
         """
         :param key: required with encryption "kms".
         :param expire_after_days: delete current objects after this; default never.
         :param allow_data_loss: sandbox's opt-in: deleted with the stack (once empty).
+        :param replication_reason: why no cross-region replication is safe for this bucket
+            (acknowledged on it); default: versioning and AWS Backup.
+        :param sse_s3_reason: with encryption "s3", why that is safe (acknowledged on it);
+            default: chosen in config.
         """
         if encryption == "kms" and key is None:
             raise ValueError(f"{bucket_name}: encryption 'kms' needs a key")
@@ -70,22 +83,7 @@ class DataBucket(s3.Bucket):
             ],
             removal_policy=removal_policy(allow_data_loss=allow_data_loss),
         )
-        acknowledge_control(
-            self,
-            "S3BucketReplicationEnabled",
-            "Versioning keeps every overwritten or deleted object and AWS Backup keeps daily "
-            "recovery points in a vault; cross-region replication is a disaster-recovery "
-            "choice the platform leaves to the application.",
-        )
+        acknowledge_control(self, "S3BucketReplicationEnabled", replication_reason)
         if encryption == "s3":
-            acknowledge_control(
-                self,
-                "S3DefaultEncryptionKMS",
-                "SSE-S3 chosen for this bucket in config (data.buckets.*.encryption); the "
-                "platform defaults to a customer-managed key.",
-            )
-            acknowledge(
-                self,
-                "Platform::CustomerManagedKeys",
-                "SSE-S3 chosen for this bucket in config (data.buckets.*.encryption).",
-            )
+            acknowledge_control(self, "S3DefaultEncryptionKMS", sse_s3_reason)
+            acknowledge(self, "Platform::CustomerManagedKeys", sse_s3_reason)

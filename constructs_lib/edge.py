@@ -25,7 +25,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from constructs_lib.data_safety import removal_policy
+from constructs_lib.data_bucket import DataBucket
 from constructs_lib.encryption import log_group_key
 from policies.acknowledgements import acknowledge, acknowledge_control
 
@@ -330,7 +330,21 @@ class PlatformEdge(Construct):
             open=False,
         )
         self.buckets = {
-            name: self._bucket(name, bucket_name, access_logs, allow_data_loss)
+            name: DataBucket(
+                self,
+                f"Bucket-{name}",
+                bucket_name=bucket_name,
+                access_logs=access_logs,
+                encryption="s3",
+                noncurrent_version_days=30,
+                allow_data_loss=allow_data_loss,
+                replication_reason="Versioning keeps every overwritten or deleted object; "
+                "cross-region replication is a disaster-recovery choice left to the "
+                "application.",
+                sse_s3_reason="Content of this bucket is served to anonymous viewers through "
+                "CloudFront: SSE-S3 protects it at rest, and a customer-managed key would add "
+                "a KMS call to every cache miss without keeping anything confidential.",
+            )
             for name, bucket_name in buckets.items()
         }
         resolved = {
@@ -470,20 +484,6 @@ class PlatformEdge(Construct):
                 "No country allow-list configured (edge.countries): the service is offered "
                 "worldwide; the web ACL still blocks abusive clients and bad IP reputation.",
             )
-        public = (
-            "Content of this bucket is served to anonymous viewers through CloudFront: "
-            "SSE-S3 protects it at rest, and a customer-managed key would add a KMS call to "
-            "every cache miss without keeping anything confidential."
-        )
-        for bucket in self.buckets.values():
-            acknowledge_control(bucket, "S3DefaultEncryptionKMS", public)
-            acknowledge(bucket, "Platform::CustomerManagedKeys", public)
-            acknowledge_control(
-                bucket,
-                "S3BucketReplicationEnabled",
-                "Versioning keeps every overwritten or deleted object; cross-region "
-                "replication is a disaster-recovery choice left to the application.",
-            )
         logs_reason = (
             "CloudFront standard logs are operational diagnostics, not audit records (WAF "
             "logs every request); SSE-S3 like every access-log bucket of the platform."
@@ -495,29 +495,4 @@ class PlatformEdge(Construct):
             "S3BucketReplicationEnabled",
             "Access logs are versioned and expire with their retention; a cross-region copy "
             "would not add evidence.",
-        )
-
-    def _bucket(
-        self, name: str, bucket_name: str, access_logs: s3.IBucket, allow_data_loss: bool
-    ) -> s3.Bucket:
-        return s3.Bucket(
-            self,
-            f"Bucket-{name}",
-            bucket_name=bucket_name,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            versioned=True,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=access_logs,
-            server_access_logs_prefix=f"{bucket_name}/",
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="tidy",
-                    noncurrent_version_expiration=Duration.days(30),
-                    abort_incomplete_multipart_upload_after=Duration.days(7),
-                )
-            ],
-            removal_policy=removal_policy(allow_data_loss=allow_data_loss),
         )

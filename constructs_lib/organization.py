@@ -17,8 +17,8 @@ from constructs import Construct
 
 from constructs_lib import guardrails
 from constructs_lib.encryption import log_group_key
-from policies.acknowledgements import acknowledge, acknowledge_control
-from policies.wildcards import acknowledge_wildcards
+from policies.acknowledgements import acknowledge_control
+from policies.wildcards import acknowledge_aws_managed_policies, acknowledge_wildcards
 
 HANDLER_CODE = Path(__file__).with_name("organization_setup")
 SECURITY_HUB = "securityhub.amazonaws.com"
@@ -280,10 +280,8 @@ class SetupFunction(Construct):
             "The function's permissions belong to it alone and change with it; a managed "
             "policy could be attached to other principals.",
         )
-        acknowledge(
+        acknowledge_aws_managed_policies(
             self.function.role.node.default_child,
-            "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
-            "service-role/AWSLambdaBasicExecutionRole]",
             "AWS's basic execution policy only lets the function write its own logs.",
         )
         acknowledge_control(

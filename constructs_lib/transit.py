@@ -139,7 +139,7 @@ class TransitGatewayAttachment(Construct):
                     destination_cidr_block=cidr,
                     transit_gateway_id=transit_gateway_id,
                 )
-                route.add_dependency(self.attachment)
+                route.add_resource_dependency(self.attachment)
 
 
 def hub_output(*, stack_name: str, region: str, reader_role_arn: str) -> str:

@@ -107,27 +107,8 @@ class PipelineStack(Stack):
             description="Encrypts pipeline artifacts; the target accounts' deploy roles decrypt",
             enable_key_rotation=True,
         )
-        self.artifact_bucket = s3.Bucket(
-            self,
-            "Artifacts",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=self.artifact_key,
-            bucket_key_enabled=True,
-            versioned=True,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=AccessLogsBucket(
-                self, "ArtifactsAccessLogs", expire_after=ARTIFACT_RETENTION
-            ),
-            lifecycle_rules=[expiry_rule(ARTIFACT_RETENTION, noncurrent_after=Duration.days(30))],
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        acknowledge_control(
-            self.artifact_bucket,
-            "S3BucketReplicationEnabled",
-            "Pipeline artifacts are rebuilt from Git by the next execution and expire after "
-            f"{ARTIFACT_RETENTION.to_days()} days; a second-region copy would protect nothing.",
+        self.artifact_bucket = artifact_bucket(
+            self, key=self.artifact_key, access_logs_id="ArtifactsAccessLogs"
         )
         self.pipeline = pipelines.CodePipeline(
             self,
@@ -326,26 +307,37 @@ class ReplicationBucketStack(Stack):
         )
         Tags.of(key).add(*ARTIFACT_KEY_TAG)
         alias = kms.Alias(self, "KeyAlias", alias_name=key_alias, target_key=key)
-        self.bucket = s3.Bucket(
-            self,
-            "Artifacts",
-            bucket_name=bucket_name,
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=alias,
-            bucket_key_enabled=True,
-            versioned=True,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=AccessLogsBucket(
-                self, "AccessLogs", expire_after=ARTIFACT_RETENTION
-            ),
-            lifecycle_rules=[expiry_rule(ARTIFACT_RETENTION, noncurrent_after=Duration.days(30))],
-            removal_policy=RemovalPolicy.RETAIN,
+        self.bucket = artifact_bucket(
+            self, key=alias, access_logs_id="AccessLogs", bucket_name=bucket_name
         )
-        acknowledge_control(
-            self.bucket,
-            "S3BucketReplicationEnabled",
-            "A copy of pipeline artifacts for this region's deploy actions: rebuilt from Git "
-            f"by the next execution and expiring after {ARTIFACT_RETENTION.to_days()} days.",
-        )
+
+
+def artifact_bucket(
+    scope: Construct, *, key: kms.IKey, access_logs_id: str, bucket_name: str | None = None
+) -> s3.Bucket:
+    """A pipeline artifact bucket ("Artifacts"): KMS with `key`, versioned, TLS only,
+    access-logged, expiring after ARTIFACT_RETENTION, retained."""
+    bucket = s3.Bucket(
+        scope,
+        "Artifacts",
+        bucket_name=bucket_name,
+        encryption=s3.BucketEncryption.KMS,
+        encryption_key=key,
+        bucket_key_enabled=True,
+        versioned=True,
+        enforce_ssl=True,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        server_access_logs_bucket=AccessLogsBucket(
+            scope, access_logs_id, expire_after=ARTIFACT_RETENTION
+        ),
+        lifecycle_rules=[expiry_rule(ARTIFACT_RETENTION, noncurrent_after=Duration.days(30))],
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+    acknowledge_control(
+        bucket,
+        "S3BucketReplicationEnabled",
+        "Pipeline artifacts are rebuilt from Git by the next execution and expire after "
+        f"{ARTIFACT_RETENTION.to_days()} days; a second-region copy would protect nothing.",
+    )
+    return bucket

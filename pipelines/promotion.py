@@ -84,5 +84,5 @@ def build_pipeline(
         replication=replication,
     )
     for support in replication:
-        pipeline.add_dependency(support, "the pipeline's artifact bucket in that region")
+        pipeline.add_stack_dependency(support, "the pipeline's artifact bucket in that region")
     return pipeline

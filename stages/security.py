@@ -58,7 +58,7 @@ class SecurityStage(PlatformStage):
             description=f"{org.name} audit: organisation trail, GuardDuty, Security Hub, "
             "Config, Access Analyzer",
         )
-        self.audit_stack.add_dependency(self.log_archive_stack, "writes to the archive")
+        self.audit_stack.add_stack_dependency(self.log_archive_stack, "writes to the archive")
         bucket, key = self.log_archive.bucket, self.log_archive.key
         OrganizationTrail(
             self.audit_stack,
