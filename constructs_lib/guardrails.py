@@ -49,7 +49,8 @@ GLOBAL_SERVICES = (
     "wafv2:*",
 )
 """Actions exempt from the region deny: global services whose calls go to us-east-1 (or no
-region) whatever region the caller works in."""
+region) whatever region the caller works in. Taken from AWS's example region-deny SCP
+(Organizations user guide), trimmed to the services this platform uses."""
 
 SECURITY_SERVICE_ACTIONS = (
     "cloudtrail:DeleteTrail",
