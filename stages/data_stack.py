@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from aws_cdk import Duration
-from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_ssm as ssm
 
 from config.model import Data
 from constructs_lib.access_logs import AccessLogsBucket
@@ -18,11 +16,10 @@ from constructs_lib.postgres import PlatformPostgres
 from constructs_lib.search import PlatformSearch
 from stages.base import PlatformStack, PlatformStage
 from stages.naming import (
-    CLUSTER_SECURITY_GROUP,
     data_bucket_name,
     data_name,
-    parameter_name,
 )
+from stages.parameters import cluster_security_group, publish
 from stages.retention import RETENTION_DAYS
 
 ACCESS_LOGS_DAYS = 365
@@ -54,18 +51,7 @@ class DataStack(PlatformStack):
         loss = data.allow_data_loss
         vpc, isolated = network.vpc, network.isolated_subnets
         isolated_ids = vpc.select_subnets(subnet_type=isolated.subnet_type).subnet_ids
-        clients = (
-            ec2.SecurityGroup.from_security_group_id(
-                self,
-                "ClusterSecurityGroup",
-                ssm.StringParameter.value_for_string_parameter(
-                    self, parameter_name(config, name, *CLUSTER_SECURITY_GROUP)
-                ),
-                mutable=False,
-            )
-            if data.needs_clients
-            else None
-        )
+        clients = cluster_security_group(self, config, name) if data.needs_clients else None
         vault_lock = (
             data.backup.vault_lock
             if data.backup.vault_lock is not None
@@ -201,9 +187,4 @@ class DataStack(PlatformStack):
                 self.backup.protect(built)
 
     def _publish(self, path: str, value: str) -> None:
-        ssm.StringParameter(
-            self,
-            f"Parameter-{path.replace('/', '-')}",
-            parameter_name=parameter_name(self.config, self.account_name, "data", *path.split("/")),
-            string_value=value,
-        )
+        publish(self, self.config, self.account_name, f"data/{path}", value)

@@ -5,10 +5,8 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_route53 as route53
-from aws_cdk import aws_ssm as ssm
 
 from config.model import EDGE_ORIGIN_ALB, Edge
 from config.model import EdgeBehavior as BehaviorConfig
@@ -25,12 +23,11 @@ from constructs_lib.network import PlatformNetwork
 from policies.acknowledgements import acknowledge_control
 from stages.base import PlatformStack, PlatformStage
 from stages.naming import (
-    CLUSTER_SECURITY_GROUP,
     data_bucket_name,
     dns_delegation_role_arn,
     edge_name,
-    parameter_name,
 )
+from stages.parameters import cluster_security_group, publish
 from stages.retention import RETENTION_DAYS
 
 PRICE_CLASSES = {
@@ -132,14 +129,7 @@ class EdgeStack(PlatformStack):
             cross_region_references=True,
         )
         self.config, self.account_name = config, name
-        pods = ec2.SecurityGroup.from_security_group_id(
-            self,
-            "ClusterSecurityGroup",
-            ssm.StringParameter.value_for_string_parameter(
-                self, parameter_name(config, name, *CLUSTER_SECURITY_GROUP)
-            ),
-            mutable=False,
-        )
+        pods = cluster_security_group(self, config, name)
         retention = Duration.days(edge.log_retention_days)
         access_logs = AccessLogsBucket(self, "AccessLogs", expire_after=retention)
         zone = protection.zone
@@ -191,11 +181,12 @@ class EdgeStack(PlatformStack):
             self._publish(f"buckets/{origin}", bucket.bucket_name)
 
     def _publish(self, path: str, value: str) -> None:
-        ssm.StringParameter(
+        publish(
             self,
-            "Parameter-" + path.replace("/", "-"),
-            parameter_name=parameter_name(self.config, self.account_name, "edge", *path.split("/")),
-            string_value=value,
+            self.config,
+            self.account_name,
+            f"edge/{path}",
+            value,
             description=f"Edge {path}, for applications and GitOps",
         )
 
