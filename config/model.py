@@ -686,14 +686,18 @@ class PlatformConfig(_Frozen):
             if (shared and (repo.push or repo.decrypt_secrets)) or name in repo.describe_clusters
         ]
 
-    def transit_routes(self, name: str) -> list[str]:
-        """Accounts whose VPC account `name` routes to through the hub: those it reaches and
-        those that reach it."""
-        attached = {
+    def hub_attachments(self) -> dict[str, TransitGateway]:
+        """Account name -> its VPC's attachment to the Transit Gateway hub."""
+        return {
             n: a.network.transit_gateway
             for n, a in self.accounts.items()
             if a.network is not None and a.network.transit_gateway is not None
         }
+
+    def transit_routes(self, name: str) -> list[str]:
+        """Accounts whose VPC account `name` routes to through the hub: those it reaches and
+        those that reach it."""
+        attached = self.hub_attachments()
         if name not in attached:
             return []
         return sorted({*attached[name].reach} | {n for n, t in attached.items() if name in t.reach})

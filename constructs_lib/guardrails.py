@@ -17,7 +17,9 @@ SCP_MAX_PER_TARGET = 5
 """SCPs attached to one OU or account, AWS's `FullAWSAccess` included: why the denies below
 are combined into a few documents instead of one policy each."""
 
-CDK_DEPLOY_ROLE_PATTERN = "arn:aws:iam::*:role/cdk-hnb659fds-cfn-exec-role-*"
+CDK_QUALIFIER = "hnb659fds"
+"""The CDK bootstrap qualifier (the default), which names the bootstrap roles."""
+CDK_DEPLOY_ROLE_PATTERN = f"arn:aws:iam::*:role/cdk-{CDK_QUALIFIER}-cfn-exec-role-*"
 """CloudFormation's execution role from the CDK bootstrap (default qualifier): the only
 principal that may change the security services and the log archive's settings, because the
 platform itself deploys them."""

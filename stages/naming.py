@@ -10,6 +10,7 @@ import re
 from typing import TYPE_CHECKING
 
 from constructs_lib.data_bucket import S3_BUCKET_NAME_MAX
+from constructs_lib.guardrails import CDK_QUALIFIER
 
 if TYPE_CHECKING:
     from config import PlatformConfig
@@ -49,8 +50,6 @@ Transit Gateway's id."""
 NETWORK_HUB_STACK = "NetworkHub"
 """The shared-services stack holding the Transit Gateway (its stack name is
 `<shared-services>-NetworkHub`)."""
-CDK_QUALIFIER = "hnb659fds"
-"""The CDK bootstrap qualifier (the default), which names the bootstrap roles."""
 
 
 def cfn_exec_role_arn(config: PlatformConfig, account_name: str) -> str:

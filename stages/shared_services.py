@@ -75,11 +75,7 @@ class SharedServicesStage(NetworkedStage):
         config, name = self.config, self.node.id
         org = config.organization
         _, management = config.account_with_role("management")
-        attached = [
-            n
-            for n, a in config.accounts.items()
-            if n != name and a.network is not None and a.network.transit_gateway is not None
-        ]
+        attached = [n for n in config.hub_attachments() if n != name]
         self.network_hub_stack = PlatformStack(
             self,
             NETWORK_HUB_STACK,
