@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
-from policies.acknowledgements import acknowledge, acknowledge_control
+from policies.acknowledgements import acknowledge_all, acknowledge_control
 from policies.wildcards import as_list, render, statements
 
 
@@ -115,8 +115,10 @@ def acknowledge_generated_grants(
             for item in [f"Action::{a}" for a in actions] + [f"Resource::{r}" for r in resources]:
                 if "*" in item:
                     details.setdefault(item, shape.reason)
-        for detail, reason in details.items():
-            acknowledge(construct, f"AwsSolutions::AwsSolutions-IAM5[{detail}]", reason)
+        acknowledge_all(
+            construct,
+            {f"AwsSolutions::AwsSolutions-IAM5[{detail}]": r for detail, r in details.items()},
+        )
         acknowledge_control(construct, "IAMNoInlinePolicy", inline_reason)
 
 

@@ -9,14 +9,15 @@ worthless: a rule id without its pack, an empty or boilerplate reason.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from aws_cdk import Acknowledgment, Validations
 from constructs import IConstruct
 
 MIN_REASON_LENGTH = 40
-METADATA_TYPE = "platform:acknowledgement"
-"""Marks acknowledgements the platform made (CDK records some of its own) for the tests."""
+METADATA_TYPE = "aws:cdk:acknowledged-rules"
+"""The metadata CDK records each acknowledgement under, as `{finding id: reason}`
+(`Validations.ACKNOWLEDGED_RULES_METADATA_KEY`)."""
 _FINDING_ID = re.compile(r"^[A-Za-z0-9.\-]+::[A-Za-z0-9.\-]+(\[.+\])?$")
 BOILERPLATE = re.compile(
     r"^\s*(n/?a|none|todo|tbd|fixme|ok|fine|false positive|accepted|suppressed|not needed|"
@@ -27,6 +28,21 @@ BOILERPLATE = re.compile(
 
 def acknowledge(construct: IConstruct, finding_id: str, reason: str) -> None:
     """Acknowledge `finding_id` on `construct` (and only there) for `reason`."""
+    acknowledge_all(construct, {finding_id: reason})
+
+
+def acknowledge_all(construct: IConstruct, reasons: Mapping[str, str]) -> None:
+    """Acknowledge each finding id of `reasons` on `construct` (and only there) for its reason.
+
+    One call into CDK for all of them: each call crosses from Python to Node and back, and a
+    workload account makes about a hundred acknowledgements.
+    """
+    acknowledgments = [_checked(finding_id, reason) for finding_id, reason in reasons.items()]
+    if acknowledgments:
+        Validations.of(construct).acknowledge(*acknowledgments)
+
+
+def _checked(finding_id: str, reason: str) -> Acknowledgment:
     if not _FINDING_ID.match(finding_id):
         raise ValueError(
             f"finding_id: expected 'Pack::RuleId' or 'Pack::RuleId[detail]' as printed by the "
@@ -37,8 +53,19 @@ def acknowledge(construct: IConstruct, finding_id: str, reason: str) -> None:
             f"reason: say why {finding_id} is safe here, in at least {MIN_REASON_LENGTH} "
             f"characters; got {reason!r}"
         )
-    Validations.of(construct).acknowledge(Acknowledgment(id=finding_id, reason=reason.strip()))
-    construct.node.add_metadata(METADATA_TYPE, finding_id)
+    return Acknowledgment(id=finding_id, reason=reason.strip())
+
+
+def acknowledgements_on(construct: IConstruct, namespaces: Sequence[str]) -> dict[str, str]:
+    """The acknowledgements made on `construct` itself for findings of `namespaces`, as
+    `{finding id: reason}` (CDK acknowledges some of its own, in other namespaces)."""
+    return {
+        finding_id: reason
+        for entry in construct.node.metadata
+        if entry.type == METADATA_TYPE
+        for finding_id, reason in entry.data.items()
+        if finding_id.split("::")[0] in namespaces
+    }
 
 
 ALL_CONTROL_PACKS = ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
@@ -57,5 +84,4 @@ def acknowledge_control(
     `packs` must name exactly the packs that report the rule (an acknowledgement that
     matches nothing fails the tests), e.g. LambdaDLQ is in NIST and HIPAA but not PCI.
     """
-    for pack in packs:
-        acknowledge(construct, f"{pack}::{pack}-{rule}", reason)
+    acknowledge_all(construct, {f"{pack}::{pack}-{rule}": reason for pack in packs})

@@ -17,7 +17,7 @@ from typing import Any
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 
-from policies.acknowledgements import acknowledge
+from policies.acknowledgements import acknowledge_all
 
 
 def statements(policy: iam.CfnPolicy | iam.CfnManagedPolicy) -> list[dict[str, Any]]:
@@ -49,8 +49,10 @@ def acknowledge_wildcards(
             continue
         for detail in wildcard_details(statement):
             acknowledged.setdefault(detail, reason)
-    for detail, reason in acknowledged.items():
-        acknowledge(cfn, f"AwsSolutions::AwsSolutions-IAM5[{detail}]", reason)
+    acknowledge_all(
+        cfn,
+        {f"AwsSolutions::AwsSolutions-IAM5[{detail}]": r for detail, r in acknowledged.items()},
+    )
 
 
 def as_list(value: Any) -> list[Any]:
@@ -75,11 +77,17 @@ def acknowledge_aws_managed_policies(role: iam.CfnRole, reason: str) -> None:
     """Acknowledge AwsSolutions-IAM4 for each AWS-managed policy attached to `role`, with the
     policy ARN rendered as cdk-nag prints it (conditional attachments included)."""
     arns = Stack.of(role).resolve(role.managed_policy_arns) or []
-    for arn in arns:
-        rendered = (
-            render(arn)
-            if isinstance(arn, str) or "Fn::Join" in arn
-            else (json.dumps(arn, separators=(",", ":")))
-        )
-        if ":iam::aws:policy/" in rendered:
-            acknowledge(role, f"AwsSolutions::AwsSolutions-IAM4[Policy::{rendered}]", reason)
+    rendered = (
+        render(arn)
+        if isinstance(arn, str) or "Fn::Join" in arn
+        else json.dumps(arn, separators=(",", ":"))
+        for arn in arns
+    )
+    acknowledge_all(
+        role,
+        {
+            f"AwsSolutions::AwsSolutions-IAM4[Policy::{policy}]": reason
+            for policy in rendered
+            if ":iam::aws:policy/" in policy
+        },
+    )

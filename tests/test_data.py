@@ -14,7 +14,7 @@ from aws_cdk import aws_rds as rds
 
 from constructs_lib.kafka import PlatformKafka
 from constructs_lib.network import PlatformNetwork
-from policies.acknowledgements import METADATA_TYPE
+from policies.acknowledgements import acknowledgements_on
 from policies.platform.data_retention import KEEPS_DATA, STATEFUL_TYPES
 from policies.platform.rule import is_aurora_instance
 from tests.conftest import new_stack, of_type
@@ -48,10 +48,7 @@ def reviewed_exceptions(organisation) -> set[tuple[str, str]]:
     acknowledgement accepts (e.g. registration secrets Argo CD's facts are rebuilt from)."""
     found = set()
     for construct in organisation.app.node.find_all():
-        if any(
-            entry.type == METADATA_TYPE and entry.data == "Platform::DataRetention"
-            for entry in construct.node.metadata
-        ):
+        if "Platform::DataRetention" in acknowledgements_on(construct, ["Platform"]):
             resource = construct.node.default_child or construct
             stack = Stack.of(resource)
             found.add((stack.node.scope.node.id, stack.get_logical_id(resource)))

@@ -9,7 +9,12 @@ import pytest
 from aws_cdk import Stack, Stage
 from aws_cdk import aws_s3 as s3
 
-from policies.acknowledgements import BOILERPLATE, METADATA_TYPE, MIN_REASON_LENGTH, acknowledge
+from policies.acknowledgements import (
+    BOILERPLATE,
+    MIN_REASON_LENGTH,
+    acknowledge,
+    acknowledgements_on,
+)
 from policies.gate import PACKS
 from tests.conftest import new_stack
 
@@ -28,10 +33,9 @@ def test_the_whole_app_has_no_unacknowledged_finding(organisation):
 def platform_acknowledgements(organisation) -> dict[tuple[str, str], object]:
     """(construct path, finding id) -> construct, for every acknowledgement our code made."""
     return {
-        (construct.node.path, entry.data): construct
+        (construct.node.path, finding): construct
         for construct in organisation.app.node.find_all()
-        for entry in construct.node.metadata
-        if entry.type == METADATA_TYPE
+        for finding in acknowledgements_on(construct, PACKS)
     }
 
 
