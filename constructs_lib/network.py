@@ -15,7 +15,7 @@ from constructs import Construct
 
 from constructs_lib.encryption import log_group_key
 from constructs_lib.vpc_endpoints import DEFAULT_INTERFACE_ENDPOINTS, INTERFACE_ENDPOINT_IDS
-from policies.acknowledgements import acknowledge, acknowledge_control
+from policies.acknowledgements import acknowledge_control
 
 NatStrategy = Literal["per-az", "single"]
 
@@ -116,12 +116,6 @@ class PlatformNetwork(Construct):
             _acknowledge_public_route(subnet)
         for subnet in self.vpc.private_subnets:
             Tags.of(subnet).add("kubernetes.io/role/internal-elb", "1")
-        for subnet in [
-            *self.vpc.public_subnets,
-            *self.vpc.private_subnets,
-            *self.vpc.isolated_subnets,
-        ]:
-            _acknowledge_configured_zone(subnet)
 
         self.endpoint_security_group = ec2.SecurityGroup(
             self,
@@ -202,16 +196,6 @@ def _acknowledge_public_route(subnet: ec2.ISubnet) -> None:
         "Public tier by design: it holds only NAT gateways and internet-facing load balancers. "
         "Its subnets never assign public IPs on launch; nodes, pods and data live in the "
         "private and isolated tiers, which have no route to the internet gateway.",
-    )
-
-
-def _acknowledge_configured_zone(subnet: ec2.ISubnet) -> None:
-    acknowledge(
-        subnet.node.default_child,
-        "CloudFormation-Validate::W3010",
-        "Availability zones are chosen per account in the platform config (and checked against "
-        "the account's region) so that capacity planning and subnet ranges are reviewable; "
-        "looking them up at synth time would need AWS credentials.",
     )
 
 

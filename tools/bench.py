@@ -3,7 +3,8 @@
 Runs, each `--runs` times (median reported), as the CLI would start them (`python app.py`
 with `CDK_OUTDIR` and `CDK_CONTEXT_JSON`):
 
-- floor: an empty CDK app started the same way (Python, jsii, Node; nothing of ours);
+- floor: an empty CDK app started the same way, with the same App settings (`app.APP_PROPS`:
+  CDK's built-in template validation is off in both) — Python, jsii, Node; nothing of ours;
 - sample: the sample organisation with every policy pack;
 - +10 / +30: the sample plus that many generated workload accounts, each a copy of the
   sample's dev account (network, cluster, data; `--shape network`: the network only) with
@@ -33,9 +34,11 @@ from pathlib import Path
 
 import yaml
 
+from app import APP_PROPS
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "config" / "platform.yaml"
-FLOOR_APP = "from aws_cdk import App\nApp().synth()\n"
+FLOOR_APP = f"from aws_cdk import App\nApp(**{dict(APP_PROPS)!r}).synth()\n"
 
 TARGET_RATIO = 8.0
 """Full synth at most this many times the floor."""
