@@ -13,7 +13,8 @@ def test_extra_accounts_are_valid_distinct_dev_copies_in_the_dev_wave(sample_raw
     extra = {n: a for n, a in config.accounts.items() if n.startswith("team")}
     assert len(extra) == 12
     assert {a.role for a in extra.values()} == {"dev"}
-    assert all(a.cluster and a.data for a in extra.values())  # a whole account, not a stub
+    assert all(a.cluster and a.data and a.edge_settings for a in extra.values())
+    assert len({a.domain for a in extra.values()}) == 12
     networks = [ipaddress.ip_network(a.network.cidr) for a in config.accounts.values() if a.network]
     assert not any(a.overlaps(b) for i, a in enumerate(networks) for b in networks[i + 1 :])
     (dev_wave,) = [w for w in config.pipeline.waves if "dev" in w.accounts]
