@@ -25,3 +25,11 @@ def test_the_network_shape_is_the_least_a_workload_account_needs(sample_raw):
     config = parse_config(with_extra_accounts(sample_raw, 2, "network"), source="bench")
     extra = [a for n, a in config.accounts.items() if n.startswith("team")]
     assert [(a.network is not None, a.cluster, a.data) for a in extra] == [(True, None, None)] * 2
+
+
+def test_the_no_edge_shape_drops_only_the_domain_and_its_edge(sample_raw):
+    config = parse_config(with_extra_accounts(sample_raw, 2, "no-edge"), source="bench")
+    extra = [a for n, a in config.accounts.items() if n.startswith("team")]
+    assert [(a.cluster is not None, a.data is not None, a.edge_settings) for a in extra] == [
+        (True, True, None)
+    ] * 2

@@ -7,9 +7,9 @@ with `CDK_OUTDIR` and `CDK_CONTEXT_JSON`):
   CDK's built-in template validation is off in both) — Python, jsii, Node; nothing of ours;
 - sample: the sample organisation with every policy pack;
 - +10 / +30: the sample plus that many generated workload accounts, each a copy of the
-  sample's dev account (network, cluster, data, edge; `--shape network`: the network only)
-  with its own id, CIDR and domain, promoted in the dev wave; the slope from the sample to
-  the largest gives the marginal cost of one account.
+  sample's dev account (network, cluster, data, edge; `--shape no-edge`: without the edge;
+  `--shape network`: the network only) with its own id, CIDR and domain, promoted in the
+  dev wave; the slope from the sample to the largest gives the marginal cost of one account.
 
 Peak memory is the largest total resident size of the process tree (Python + Node), sampled
 every 100 ms. Results go to `bench/results.json` and a Markdown table on stdout; the exit code
@@ -123,9 +123,10 @@ def measure(name: str, argv: Sequence[str], runs: int, *, accounts: int = 0, con
     )
 
 
-SHAPES = ("full", "network")
+SHAPES = ("full", "no-edge", "network")
 """full: a copy of the sample's dev account (network, cluster, data, and an edge for its own
-`<name>.<parent zone>` domain); network: the least a workload account must have."""
+`<name>.<parent zone>` domain); no-edge: the same without a domain, so without the Edge and
+EdgeGlobal stacks; network: the least a workload account must have."""
 
 
 def with_extra_accounts(raw: dict, extra: int, shape: str = "full") -> dict:
@@ -151,10 +152,11 @@ def with_extra_accounts(raw: dict, extra: int, shape: str = "full") -> dict:
         account["cluster"]["admin_role_arns"] = [f"arn:aws:iam::{account['id']}:role/PlatformAdmin"]
         account["cluster"]["viewer_role_arns"] = []
         account["domain"] = f"{name}.{raw['dns']['parent_zone']}"
+        if shape != "full":
+            account.pop("domain")  # no edge (and an edge needs a cluster behind it)
         if shape == "network":
             account.pop("cluster")
             account.pop("data", None)
-            account.pop("domain")  # an edge needs a cluster behind it
         result["accounts"][name] = account
         dev_wave["accounts"].append(name)
     return result
