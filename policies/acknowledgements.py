@@ -3,7 +3,8 @@
 An acknowledgement silences exactly one finding id (`Pack::RuleId`, with the `[detail]` the
 synth error prints where a rule reports several) on one construct, with a reason a security
 reviewer would accept. This helper refuses the shortcuts that make acknowledgements
-worthless: a rule id without its pack, an empty or boilerplate reason.
+worthless: a rule id without its pack, a pack the gate does not run, an empty or boilerplate
+reason.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Mapping, Sequence
 
 from aws_cdk import Acknowledgment, Validations
 from constructs import IConstruct
+
+from policies.gate import PACKS
 
 MIN_REASON_LENGTH = 40
 METADATA_TYPE = "aws:cdk:acknowledged-rules"
@@ -47,6 +50,12 @@ def _checked(finding_id: str, reason: str) -> Acknowledgment:
         raise ValueError(
             f"finding_id: expected 'Pack::RuleId' or 'Pack::RuleId[detail]' as printed by the "
             f"synth error; got {finding_id!r}"
+        )
+    pack = finding_id.split("::")[0]
+    if pack not in PACKS:
+        raise ValueError(
+            f"finding_id: {pack!r} is not a pack the gate runs ({', '.join(PACKS)}), so "
+            f"nothing would ever use this acknowledgement; got {finding_id!r}"
         )
     if len(reason.strip()) < MIN_REASON_LENGTH or BOILERPLATE.match(reason):
         raise ValueError(
