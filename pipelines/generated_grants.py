@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
-from policies.acknowledgements import acknowledge_all, acknowledge_control
-from policies.wildcards import as_list, render, statements
+from policies.acknowledgements import acknowledge_control
+from policies.wildcards import acknowledge_wildcard_details, as_list, render, statements
 
 
 @dataclass(frozen=True)
@@ -115,10 +115,7 @@ def acknowledge_generated_grants(
             for item in [f"Action::{a}" for a in actions] + [f"Resource::{r}" for r in resources]:
                 if "*" in item:
                     details.setdefault(item, shape.reason)
-        acknowledge_all(
-            construct,
-            {f"AwsSolutions::AwsSolutions-IAM5[{detail}]": r for detail, r in details.items()},
-        )
+        acknowledge_wildcard_details(construct, details)
         acknowledge_control(construct, "IAMNoInlinePolicy", inline_reason)
 
 

@@ -51,7 +51,7 @@ def _checked(finding_id: str, reason: str) -> Acknowledgment:
             f"finding_id: expected 'Pack::RuleId' or 'Pack::RuleId[detail]' as printed by the "
             f"synth error; got {finding_id!r}"
         )
-    pack = finding_id.split("::")[0]
+    pack = pack_of(finding_id)
     if pack not in PACKS:
         raise ValueError(
             f"finding_id: {pack!r} is not a pack the gate runs ({', '.join(PACKS)}), so "
@@ -73,8 +73,13 @@ def acknowledgements_on(construct: IConstruct, namespaces: Sequence[str]) -> dic
         for entry in construct.node.metadata
         if entry.type == METADATA_TYPE
         for finding_id, reason in entry.data.items()
-        if finding_id.split("::")[0] in namespaces
+        if pack_of(finding_id) in namespaces
     }
+
+
+def pack_of(finding_id: str) -> str:
+    """The pack (namespace) of a finding id: `AwsSolutions` of `AwsSolutions::AwsSolutions-S1`."""
+    return finding_id.split("::")[0]
 
 
 ALL_CONTROL_PACKS = ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")

@@ -16,6 +16,7 @@ from typing import Any
 
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
+from constructs import IConstruct
 
 from policies.acknowledgements import acknowledge_all
 
@@ -49,9 +50,15 @@ def acknowledge_wildcards(
             continue
         for detail in wildcard_details(statement):
             acknowledged.setdefault(detail, reason)
+    acknowledge_wildcard_details(cfn, acknowledged)
+
+
+def acknowledge_wildcard_details(construct: IConstruct, reasons: Mapping[str, str]) -> None:
+    """Acknowledge AwsSolutions-IAM5 for each wildcard detail (`Action::...`, `Resource::...`)
+    of `reasons` on `construct`, each for its reason."""
     acknowledge_all(
-        cfn,
-        {f"AwsSolutions::AwsSolutions-IAM5[{detail}]": r for detail, r in acknowledged.items()},
+        construct,
+        {f"AwsSolutions::AwsSolutions-IAM5[{detail}]": r for detail, r in reasons.items()},
     )
 
 

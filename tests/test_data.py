@@ -15,6 +15,7 @@ from aws_cdk import aws_rds as rds
 from constructs_lib.kafka import PlatformKafka
 from constructs_lib.network import PlatformNetwork
 from policies.acknowledgements import acknowledgements_on
+from policies.platform import PACK_NAME
 from policies.platform.data_retention import KEEPS_DATA, STATEFUL_TYPES
 from policies.platform.rule import is_aurora_instance
 from tests.conftest import new_stack, of_type
@@ -48,7 +49,7 @@ def reviewed_exceptions(organisation) -> set[tuple[str, str]]:
     acknowledgement accepts (e.g. registration secrets Argo CD's facts are rebuilt from)."""
     found = set()
     for construct in organisation.app.node.find_all():
-        if "Platform::DataRetention" in acknowledgements_on(construct, ["Platform"]):
+        if "Platform::DataRetention" in acknowledgements_on(construct, [PACK_NAME]):
             resource = construct.node.default_child or construct
             stack = Stack.of(resource)
             found.add((stack.node.scope.node.id, stack.get_logical_id(resource)))

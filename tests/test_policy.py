@@ -14,6 +14,7 @@ from policies.acknowledgements import (
     MIN_REASON_LENGTH,
     acknowledge,
     acknowledgements_on,
+    pack_of,
 )
 from policies.gate import PACKS
 from tests.conftest import new_stack
@@ -56,7 +57,7 @@ def test_every_acknowledgement_is_narrow_used_and_explained(organisation):
     assert set(made) - used == set(), "acknowledgements that match no finding: remove them"
     for (path, finding), construct in made.items():
         assert not isinstance(construct, Stage | Stack), f"{finding} on a whole {path!r}"
-        assert finding.split("::")[0] in PACKS, finding
+        assert pack_of(finding) in PACKS, finding
     for report in organisation.report["pluginReports"]:
         for violation in report.get("suppressedViolations", []):
             reason = violation["reason"]

@@ -151,9 +151,10 @@ def with_extra_accounts(raw: dict, extra: int, shape: str = "full") -> dict:
         account["network"]["cidr"] = str(next(candidates))
         account["cluster"]["admin_role_arns"] = [f"arn:aws:iam::{account['id']}:role/PlatformAdmin"]
         account["cluster"]["viewer_role_arns"] = []
-        account["domain"] = f"{name}.{raw['dns']['parent_zone']}"
-        if shape != "full":
-            account.pop("domain")  # no edge (and an edge needs a cluster behind it)
+        if shape == "full":
+            account["domain"] = f"{name}.{raw['dns']['parent_zone']}"
+        else:
+            account.pop("domain", None)  # no edge (and an edge needs a cluster behind it)
         if shape == "network":
             account.pop("cluster")
             account.pop("data", None)
