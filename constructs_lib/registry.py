@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from constructs import Construct
+
+from constructs_lib.data_safety import data_key
 
 PULL_ACTIONS = (
     "ecr:BatchGetImage",
@@ -43,12 +44,8 @@ class ContainerRegistry(Construct):
             raise ValueError("repository_names: at least one; got none")
         in_organization = {"StringEquals": {"aws:PrincipalOrgID": organization_id}}
         pullers = [iam.AccountPrincipal(account) for account in pull_accounts]
-        self.key = kms.Key(
-            self,
-            "Key",
-            description="Encrypts the container images",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN,
+        self.key = data_key(
+            self, "Key", description="Encrypts the container images", allow_data_loss=False
         )
         if pullers:
             self.key.add_to_resource_policy(
