@@ -9,6 +9,7 @@ with `cdk synth -c platform:config=path/to/yours.yaml`).
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -59,6 +60,15 @@ def cdk_cli_version() -> str:
     """The CDK CLI version package.json pins (the pipeline runs the same one)."""
     package = json.loads(PACKAGE_JSON.read_text(encoding="utf-8"))
     return package["devDependencies"]["aws-cdk"]
+
+
+def app_command(python: str = sys.executable) -> list[str]:
+    """cdk.json's `app` command as an argv, with `python` for its interpreter: how `cdk synth`
+    starts this app (the tests and `make bench` start it the same way)."""
+    argv = shlex.split(json.loads(CDK_JSON.read_text(encoding="utf-8"))["app"])
+    if argv[0] not in ("python", "python3") or not argv[-1].endswith(".py"):
+        raise ValueError(f"cdk.json app: expected 'python [flags] app.py'; got {argv}")
+    return [python, *argv[1:]]
 
 
 def main() -> int:

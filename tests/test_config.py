@@ -7,13 +7,13 @@ import copy
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from app import app_command
 from config import ConfigError, load_config, parse_config
 from config.model import CLOUDWATCH_RETENTION_DAYS
 from tests.conftest import ROOT
@@ -445,7 +445,8 @@ def test_document_must_be_a_mapping(tmp_path, text, shown):
 
 
 def test_app_stops_on_bad_config_before_writing_templates(sample_raw, tmp_path):
-    """`cdk synth` runs app.py: a bad config exits 2 with the message, no traceback, no template."""
+    """`cdk synth` runs cdk.json's app command: a bad config exits 2 with the message, no
+    traceback, no template."""
     bad = tmp_path / "bad.yaml"
     bad.write_text(
         yaml.safe_dump(
@@ -464,7 +465,7 @@ def test_app_stops_on_bad_config_before_writing_templates(sample_raw, tmp_path):
         "CDK_OUTDIR": str(outdir),
     }
     result = subprocess.run(
-        [sys.executable, "app.py"],
+        app_command(),
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -1,19 +1,24 @@
 """`make bench`: how long synthesis takes, how much memory it needs, what one account costs.
 
-Runs, each `--runs` times (median reported), as the CLI would start them (`python app.py`
-with `CDK_OUTDIR` and `CDK_CONTEXT_JSON`):
+Every synth starts the way `cdk synth` starts the app (cdk.json's `app` command, with
+`CDK_OUTDIR` and `CDK_CONTEXT_JSON`):
 
-- floor: an empty CDK app started the same way, with the same App settings (`app.APP_PROPS`:
-  CDK's built-in template validation is off in both) — Python, jsii, Node; nothing of ours;
+- floor: an empty CDK app started the same way (same interpreter and flags), with the same
+  App settings (`app.APP_PROPS`: CDK's built-in template validation is off in both) —
+  Python, jsii, Node; nothing of ours;
 - sample: the sample organisation with every policy pack;
 - +10 / +30: the sample plus that many generated workload accounts, each a copy of the
   sample's dev account (network, cluster, data, edge; `--shape no-edge`: without the edge;
   `--shape network`: the network only) with its own id, CIDR and domain, promoted in the
   dev wave; the slope from the sample to the largest gives the marginal cost of one account.
 
-Peak memory is the largest total resident size of the process tree (Python + Node), sampled
-every 100 ms. Results go to `bench/results.json` and a Markdown table on stdout; the exit code
-is 1 when a target is missed.
+The runs are interleaved: each round runs every case once, so a machine that speeds up or
+slows down during the bench moves all cases alike and the ratio and the slope stay fair
+(this VM's speed drifts by up to 40% within an hour). Each case reports the median wall
+time of its rounds, the median CPU time (Python + Node, user + system) and the largest
+total resident size of the process tree, sampled every 100 ms. Results go to
+`bench/results.json` and a Markdown table on stdout; the exit code is 1 when a target is
+missed.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import copy
 import ipaddress
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -34,11 +40,12 @@ from pathlib import Path
 
 import yaml
 
-from app import APP_PROPS
+from app import APP_PROPS, app_command
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "config" / "platform.yaml"
 FLOOR_APP = f"from aws_cdk import App\nApp(**{dict(APP_PROPS)!r}).synth()\n"
+"""The floor's program, run with the app command's interpreter and flags instead of app.py."""
 
 TARGET_RATIO = 8.0
 """Full synth at most this many times the floor."""
@@ -51,9 +58,18 @@ SAMPLE_SECONDS = 0.1
 @dataclass(frozen=True)
 class Run:
     seconds: float
+    cpu_seconds: float
     peak_mb: float
     templates: int
     resources: int
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    argv: Sequence[str]
+    accounts: int = 0
+    context: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +78,8 @@ class Result:
     accounts: int
     seconds: float
     """Median wall time."""
+    cpu_seconds: float
+    """Median CPU time of the process tree (user + system)."""
     runs: list[float]
     peak_mb: float
     templates: int
@@ -91,36 +109,55 @@ def _count(outdir: Path) -> tuple[int, int]:
     return len(templates), resources
 
 
-def run_once(argv: Sequence[str], *, context: dict | None = None) -> Run:
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_once(case: Case) -> Run:
     with tempfile.TemporaryDirectory(prefix="bench-") as outdir:
         env = {**os.environ, "CDK_OUTDIR": outdir}
-        if context:
-            env["CDK_CONTEXT_JSON"] = json.dumps(context)
-        start = time.perf_counter()
-        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+        if case.context:
+            env["CDK_CONTEXT_JSON"] = json.dumps(case.context)
+        cpu_before, start = _children_cpu_seconds(), time.perf_counter()
+        process = subprocess.Popen(case.argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
         peak = 0
         while process.poll() is None:
             peak = max(peak, _tree_rss_kb(process.pid))
             time.sleep(SAMPLE_SECONDS)
-        seconds = time.perf_counter() - start
+        # poll() reaped the app, and each process of the tree waits for its own children, so
+        # RUSAGE_CHILDREN now includes Python, the jsii runtime and the Node kernel.
+        seconds, cpu = time.perf_counter() - start, _children_cpu_seconds() - cpu_before
         if process.returncode:
-            raise SystemExit(f"{' '.join(argv)} failed with exit code {process.returncode}")
+            raise SystemExit(f"{' '.join(case.argv)} failed with exit code {process.returncode}")
         templates, resources = _count(Path(outdir))
-    return Run(seconds, peak / 1024, templates, resources)
+    return Run(seconds, cpu, peak / 1024, templates, resources)
 
 
-def measure(name: str, argv: Sequence[str], runs: int, *, accounts: int = 0, context=None):
-    done = [run_once(argv, context=context) for _ in range(runs)]
-    print(f"  {name}: " + ", ".join(f"{r.seconds:.2f} s" for r in done), file=sys.stderr)
-    return Result(
-        name=name,
-        accounts=accounts,
-        seconds=statistics.median(r.seconds for r in done),
-        runs=[round(r.seconds, 3) for r in done],
-        peak_mb=max(r.peak_mb for r in done),
-        templates=done[0].templates,
-        resources=done[0].resources,
-    )
+def measure(cases: Sequence[Case], rounds: int) -> list[Result]:
+    """Run every case once per round, round after round (see the module docstring)."""
+    done: dict[str, list[Run]] = {case.name: [] for case in cases}
+    for round_ in range(1, rounds + 1):
+        for case in cases:
+            done[case.name].append(run_once(case))
+        print(
+            f"  round {round_}: "
+            + ", ".join(f"{name} {runs[-1].seconds:.2f} s" for name, runs in done.items()),
+            file=sys.stderr,
+        )
+    return [
+        Result(
+            name=case.name,
+            accounts=case.accounts,
+            seconds=statistics.median(r.seconds for r in done[case.name]),
+            cpu_seconds=statistics.median(r.cpu_seconds for r in done[case.name]),
+            runs=[round(r.seconds, 3) for r in done[case.name]],
+            peak_mb=max(r.peak_mb for r in done[case.name]),
+            templates=done[case.name][0].templates,
+            resources=done[case.name][0].resources,
+        )
+        for case in cases
+    ]
 
 
 SHAPES = ("full", "no-edge", "network")
@@ -163,42 +200,41 @@ def with_extra_accounts(raw: dict, extra: int, shape: str = "full") -> dict:
     return result
 
 
+def slope(small: Result, large: Result, figure: str) -> float:
+    """What one more account adds to `figure` ("seconds" or "cpu_seconds")."""
+    return (getattr(large, figure) - getattr(small, figure)) / (large.accounts - small.accounts)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=3, help="rounds")
     parser.add_argument("--extra", type=int, nargs="*", default=[10, 30])
     parser.add_argument("--shape", choices=SHAPES, default="full")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results.json")
     args = parser.parse_args(argv)
-    python = sys.executable
+    *interpreter, script = app_command()
     raw = yaml.safe_load(SAMPLE.read_text())
-    print(f"benchmarking ({args.runs} runs each)", file=sys.stderr)
-    results = [
-        measure("floor (empty app)", [python, "-c", FLOOR_APP], args.runs),
-        measure(
-            "sample organisation", [python, "app.py"], args.runs, accounts=len(raw["accounts"])
-        ),
-    ]
+    print(f"benchmarking ({args.runs} rounds, each case once per round)", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="bench-config-") as folder:
+        cases = [
+            Case("floor (empty app)", [*interpreter, "-c", FLOOR_APP]),
+            Case("sample organisation", [*interpreter, script], len(raw["accounts"])),
+        ]
         for extra in args.extra:
             path = Path(folder) / f"plus{extra}.yaml"
             path.write_text(yaml.safe_dump(with_extra_accounts(raw, extra, args.shape)))
-            results.append(
-                measure(
+            cases.append(
+                Case(
                     f"sample + {extra} {args.shape} accounts",
-                    [python, "app.py"],
-                    args.runs,
-                    accounts=len(raw["accounts"]) + extra,
-                    context={"platform:config": str(path)},
+                    [*interpreter, script],
+                    len(raw["accounts"]) + extra,
+                    {"platform:config": str(path)},
                 )
             )
+        results = measure(cases, args.runs)
     floor, sample, *scaled = results
     ratio = sample.seconds / floor.seconds
-    per_account = (
-        (scaled[-1].seconds - sample.seconds) / (scaled[-1].accounts - sample.accounts)
-        if scaled
-        else 0.0
-    )
+    per_account = slope(sample, scaled[-1], "seconds") if scaled else 0.0
     peak = max(r.peak_mb for r in results)
     checks = {
         f"full synth ≤ {TARGET_RATIO:g}x floor": (f"{ratio:.1f}x", ratio <= TARGET_RATIO),
@@ -214,24 +250,34 @@ def main(argv: Sequence[str] | None = None) -> int:
             {
                 "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
                 "results": [asdict(r) for r in results],
+                "command": [*interpreter, script],
                 "ratio_to_floor": round(ratio, 2),
                 "seconds_per_extra_account": round(per_account, 3),
+                "cpu_ratio_to_floor": round(sample.cpu_seconds / floor.cpu_seconds, 2),
+                "cpu_seconds_per_extra_account": (
+                    round(slope(sample, scaled[-1], "cpu_seconds"), 3) if scaled else None
+                ),
                 "targets": {name: {"value": v, "met": ok} for name, (v, ok) in checks.items()},
             },
             indent=2,
         )
         + "\n"
     )
-    print("| run | accounts | median | peak memory | templates | resources |")
-    print("|---|---|---|---|---|---|")
+    print("| run | accounts | median | CPU | peak memory | templates | resources |")
+    print("|---|---|---|---|---|---|---|")
     for r in results:
         print(
-            f"| {r.name} | {r.accounts or '—'} | {r.seconds:.2f} s | {r.peak_mb:.0f} MB "
-            f"| {r.templates} | {r.resources} |"
+            f"| {r.name} | {r.accounts or '—'} | {r.seconds:.2f} s | {r.cpu_seconds:.2f} s "
+            f"| {r.peak_mb:.0f} MB | {r.templates} | {r.resources} |"
         )
     print()
     for name, (value, ok) in checks.items():
         print(f"- {'met' if ok else 'MISSED'}: {name}: {value}")
+    if scaled:
+        print(
+            f"\n(CPU time, for comparison: {sample.cpu_seconds / floor.cpu_seconds:.1f}x the "
+            f"floor, {slope(sample, scaled[-1], 'cpu_seconds'):.2f} s per extra account)"
+        )
     print(f"\n(written to {args.output})")
     return 0 if all(ok for _, ok in checks.values()) else 1
 
