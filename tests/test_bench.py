@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
+import sys
+from pathlib import Path
 
+from app import app_command
 from config import parse_config
 from tools.bench import with_extra_accounts
 
@@ -33,3 +37,24 @@ def test_the_no_edge_shape_drops_only_the_domain_and_its_edge(sample_raw):
     assert [(a.cluster is not None, a.data is not None, a.edge_settings) for a in extra] == [
         (True, True, None)
     ] * 2
+
+
+def test_the_app_starts_optimised_and_setup_compiled_the_bytecode_it_needs():
+    """`cdk synth` runs `python -O app.py` (no Python-side jsii type checks: the kernel checks
+    every value again). Optimised runs read *.opt-1.pyc, which pip does not write; without
+    them each synth would recompile the bindings, about 8 s, wherever PYTHONDONTWRITEBYTECODE
+    is set. `make setup` compiles them."""
+    assert app_command()[1:] == ["-O", "app.py"]
+    bindings = [
+        module.__file__
+        for name, module in list(sys.modules.items())
+        if name.split(".")[0] in ("aws_cdk", "cdk_nag", "constructs", "jsii")
+        and getattr(module, "__file__", None)
+    ]
+    assert len(bindings) > 20
+    missing = [
+        path
+        for path in bindings
+        if not Path(importlib.util.cache_from_source(path, optimization=1)).exists()
+    ]
+    assert not missing, f"no optimised bytecode (run make setup): {missing[:5]}"
