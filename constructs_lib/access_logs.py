@@ -6,7 +6,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from policies.acknowledgements import acknowledge, acknowledge_control
+from policies.acknowledgements import acknowledge_all, controls
 
 
 def expiry_rule(after: Duration, *, noncurrent_after: Duration | None = None) -> s3.LifecycleRule:
@@ -53,15 +53,19 @@ class AccessLogsBucket(s3.Bucket):
             lifecycle_rules=[expiry_rule(expire_after)],
             removal_policy=RemovalPolicy.RETAIN,
         )
-        acknowledge_control(
-            self,
-            "S3BucketReplicationEnabled",
-            "Server access logs are operational diagnostics, not audit records; they are "
-            "versioned and retained, and a cross-region copy would not add evidence.",
-        )
         sse_s3_only = (
             "S3 server access logging delivers only to buckets encrypted with SSE-S3 "
             "(AES-256); SSE-KMS here would make log delivery fail silently."
         )
-        acknowledge_control(self, "S3DefaultEncryptionKMS", sse_s3_only)
-        acknowledge(self, "Platform::CustomerManagedKeys", sse_s3_only)
+        acknowledge_all(
+            self,
+            {
+                **controls(
+                    "S3BucketReplicationEnabled",
+                    "Server access logs are operational diagnostics, not audit records; they "
+                    "are versioned and retained, and a cross-region copy would not add evidence.",
+                ),
+                **controls("S3DefaultEncryptionKMS", sse_s3_only),
+                "Platform::CustomerManagedKeys": sse_s3_only,
+            },
+        )

@@ -12,7 +12,7 @@ from constructs import Construct
 
 from constructs_lib.data_safety import clients_only, data_key, removal_policy, service_log_group
 from constructs_lib.encryption import log_group_key
-from policies.acknowledgements import acknowledge, acknowledge_control
+from policies.acknowledgements import acknowledge_all, controls
 
 PORT = 6379
 MAX_REPLICAS, MAX_SNAPSHOT_DAYS, MAX_NAME = 5, 35, 40
@@ -167,25 +167,23 @@ class PlatformCache(Construct):
             removal_policy(allow_data_loss=allow_data_loss, snapshot=True)
         )
         self.endpoint = self.resource.attr_primary_end_point_address
-        acknowledge(
-            self.resource,
-            "AwsSolutions::AwsSolutions-AEC6",
-            "Clients authenticate as RBAC users with IAM (the default user is off); cdk-nag "
-            "recognises only the older AUTH token, which ElastiCache does not allow together "
-            "with a user group.",
-        )
+        findings = {
+            "AwsSolutions::AwsSolutions-AEC6": (
+                "Clients authenticate as RBAC users with IAM (the default user is off); "
+                "cdk-nag recognises only the older AUTH token, which ElastiCache does not "
+                "allow together with a user group."
+            )
+        }
         if snapshot_retention_days < NIST_SNAPSHOT_DAYS:
-            acknowledge_control(
-                self.resource,
+            findings |= controls(
                 "ElastiCacheRedisClusterAutomaticBackup",
                 f"Snapshots kept {snapshot_retention_days} days, this environment's configured "
                 "trade-off: a cache holds data an application can rebuild.",
                 packs=("NIST.800.53.R5", "HIPAA.Security"),
             )
         if not highly_available:
-            acknowledge(
-                self.resource,
-                "AwsSolutions::AwsSolutions-AEC4",
+            findings["AwsSolutions::AwsSolutions-AEC4"] = (
                 "No replica is this environment's configured trade-off (dev and sandbox); "
-                "config rejects prod without one.",
+                "config rejects prod without one."
             )
+        acknowledge_all(self.resource, findings)

@@ -22,7 +22,7 @@ from constructs_lib import addon_policies
 from constructs_lib.encryption import log_group_key
 from constructs_lib.kubectl_layers import kubectl_layer
 from constructs_lib.pod_identity import PodIdentity
-from policies.acknowledgements import acknowledge, acknowledge_control
+from policies.acknowledgements import acknowledge, acknowledge_all, controls
 from policies.wildcards import acknowledge_aws_managed_policies
 
 
@@ -422,57 +422,80 @@ class PlatformCluster(Construct):
         provider = self.cluster.node.find_child("KubectlProvider")
         handler = provider.node.find_child("Handler")
         on_event = provider.node.find_child("Provider").node.find_child("framework-onEvent")
-        for function, what in ((handler, "kubectl handler"), (on_event, "provider framework")):
+        handler_arn = f"<{stack.get_logical_id(handler.node.default_child)}.Arn>:*"
+        for function, what, own_findings, policy_findings in (
+            (
+                handler,
+                "kubectl handler",
+                {
+                    "AwsSolutions::AwsSolutions-L1": (
+                        "CDK pins the kubectl handler's runtime to match the kubectl layer it "
+                        "ships; upgrading aws-cdk-lib moves both together."
+                    )
+                },
+                {},
+            ),
+            (
+                on_event,
+                "provider framework",
+                {},
+                {
+                    f"AwsSolutions::AwsSolutions-IAM5[Resource::{handler_arn}]": (
+                        "The provider framework may invoke any version of this cluster's "
+                        "kubectl handler (the ':*' suffix is Lambda's version qualifier), and "
+                        "nothing else."
+                    )
+                },
+            ),
+        ):
             acknowledge_aws_managed_policies(
                 function.role.node.default_child,
                 f"CDK's {what} for this cluster runs in the VPC and needs the AWS-maintained "
                 "basic and VPC-access execution policies (and ECR read for its image).",
             )
-            log_group = function.node.find_child("LogGroup")
             unkeyed = (
                 f"CDK creates the {what}'s log group with no key option; it holds deploy-time "
                 "kubectl output (Argo CD's install), encrypted at rest by CloudWatch's own key."
             )
-            acknowledge_control(log_group, "CloudWatchLogGroupEncrypted", unkeyed)
-            acknowledge(log_group, "Platform::CustomerManagedKeys", unkeyed)
-            acknowledge_control(
-                function.role.node.find_child("DefaultPolicy").node.default_child,
-                "IAMNoInlinePolicy",
-                f"CDK generates the {what}'s grants on this cluster as the role's default "
-                "policy; they change with the cluster construct, so a managed copy would drift.",
+            acknowledge_all(
+                function.node.find_child("LogGroup"),
+                {
+                    **controls("CloudWatchLogGroupEncrypted", unkeyed),
+                    "Platform::CustomerManagedKeys": unkeyed,
+                },
             )
-            for rule, reason in (
-                (
-                    "LambdaConcurrency",
-                    "invoked only by CloudFormation during a deploy of this "
-                    "stack, one request per resource; a reservation would only idle capacity.",
-                ),
-                (
-                    "LambdaDLQ",
-                    "invoked synchronously by CloudFormation's custom-resource "
-                    "protocol, which records every failure in the stack events; nothing is "
-                    "queued to lose.",
-                ),
-            ):
-                acknowledge_control(
-                    function,
-                    rule,
-                    f"The {what} is {reason}",
-                    packs=("NIST.800.53.R5", "HIPAA.Security"),
-                )
-        acknowledge(
-            handler,
-            "AwsSolutions::AwsSolutions-L1",
-            "CDK pins the kubectl handler's runtime to match the kubectl layer it ships; "
-            "upgrading aws-cdk-lib moves both together.",
-        )
-        handler_arn = f"<{stack.get_logical_id(handler.node.default_child)}.Arn>:*"
-        acknowledge(
-            on_event.role.node.find_child("DefaultPolicy").node.default_child,
-            f"AwsSolutions::AwsSolutions-IAM5[Resource::{handler_arn}]",
-            "The provider framework may invoke any version of this cluster's kubectl handler "
-            "(the ':*' suffix is Lambda's version qualifier), and nothing else.",
-        )
+            acknowledge_all(
+                function.role.node.find_child("DefaultPolicy").node.default_child,
+                {
+                    **controls(
+                        "IAMNoInlinePolicy",
+                        f"CDK generates the {what}'s grants on this cluster as the role's "
+                        "default policy; they change with the cluster construct, so a managed "
+                        "copy would drift.",
+                    ),
+                    **policy_findings,
+                },
+            )
+            acknowledge_all(
+                function,
+                {
+                    **controls(
+                        "LambdaConcurrency",
+                        f"The {what} is invoked only by CloudFormation during a deploy of this "
+                        "stack, one request per resource; a reservation would only idle "
+                        "capacity.",
+                        packs=("NIST.800.53.R5", "HIPAA.Security"),
+                    ),
+                    **controls(
+                        "LambdaDLQ",
+                        f"The {what} is invoked synchronously by CloudFormation's "
+                        "custom-resource protocol, which records every failure in the stack "
+                        "events; nothing is queued to lose.",
+                        packs=("NIST.800.53.R5", "HIPAA.Security"),
+                    ),
+                    **own_findings,
+                },
+            )
 
 
 def _construct_id(addon: str) -> str:
@@ -502,13 +525,17 @@ def _node_role(scope: Construct, id_: str, what: str) -> iam.Role:
             for name in AWS_MANAGED_NODE_POLICIES
         ],
     )
-    for name in AWS_MANAGED_NODE_POLICIES:
-        acknowledge(
-            role,
-            f"AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{name}]",
-            f"{name} is the AWS-maintained minimum for an EKS node ({what}); AWS updates it "
-            "as EKS and the AMIs change, which a copy would not track.",
-        )
+    aws_policy = "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy"
+    acknowledge_all(
+        role,
+        {
+            f"{aws_policy}/{name}]": (
+                f"{name} is the AWS-maintained minimum for an EKS node ({what}); AWS updates "
+                "it as EKS and the AMIs change, which a copy would not track."
+            )
+            for name in AWS_MANAGED_NODE_POLICIES
+        },
+    )
     return role
 
 

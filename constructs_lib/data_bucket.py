@@ -10,7 +10,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.data_safety import removal_policy
-from policies.acknowledgements import acknowledge, acknowledge_control
+from policies.acknowledgements import acknowledge_all, controls
 
 S3_BUCKET_NAME_MAX = 63
 """S3's limit on any bucket name."""
@@ -83,7 +83,8 @@ class DataBucket(s3.Bucket):
             ],
             removal_policy=removal_policy(allow_data_loss=allow_data_loss),
         )
-        acknowledge_control(self, "S3BucketReplicationEnabled", replication_reason)
+        findings = controls("S3BucketReplicationEnabled", replication_reason)
         if encryption == "s3":
-            acknowledge_control(self, "S3DefaultEncryptionKMS", sse_s3_reason)
-            acknowledge(self, "Platform::CustomerManagedKeys", sse_s3_reason)
+            findings |= controls("S3DefaultEncryptionKMS", sse_s3_reason)
+            findings["Platform::CustomerManagedKeys"] = sse_s3_reason
+        acknowledge_all(self, findings)

@@ -27,7 +27,7 @@ from constructs import Construct
 
 from constructs_lib.data_bucket import DataBucket
 from constructs_lib.encryption import log_group_key
-from policies.acknowledgements import acknowledge, acknowledge_control
+from policies.acknowledgements import acknowledge, acknowledge_all, controls
 
 EDGE_REGION = "us-east-1"
 """Where CloudFront's viewer certificates and web ACLs must be."""
@@ -462,21 +462,20 @@ class PlatformEdge(Construct):
             )
 
     def _acknowledge(self, *, deletion_protection: bool, countries: Sequence[str]) -> None:
-        acknowledge_control(
-            self.load_balancer,
+        load_balancer = controls(
             "ALBWAFEnabled",
             "The load balancer is internal and reachable from the internet only through the "
             "CloudFront VPC origin; the distribution's web ACL inspects every such request.",
             packs=("NIST.800.53.R5", "PCI.DSS.321"),
         )
         if not deletion_protection:
-            acknowledge_control(
-                self.load_balancer,
+            load_balancer |= controls(
                 "ELBDeletionProtectionEnabled",
                 "Off only where the stage's stacks may be deleted (dev, sandbox): the load "
                 "balancer holds no data and the next deploy recreates it.",
                 packs=("NIST.800.53.R5", "HIPAA.Security"),
             )
+        acknowledge_all(self.load_balancer, load_balancer)
         if not countries:
             acknowledge(
                 self.distribution,
@@ -488,11 +487,15 @@ class PlatformEdge(Construct):
             "CloudFront standard logs are operational diagnostics, not audit records (WAF "
             "logs every request); SSE-S3 like every access-log bucket of the platform."
         )
-        acknowledge_control(self.log_bucket, "S3DefaultEncryptionKMS", logs_reason)
-        acknowledge(self.log_bucket, "Platform::CustomerManagedKeys", logs_reason)
-        acknowledge_control(
+        acknowledge_all(
             self.log_bucket,
-            "S3BucketReplicationEnabled",
-            "Access logs are versioned and expire with their retention; a cross-region copy "
-            "would not add evidence.",
+            {
+                **controls("S3DefaultEncryptionKMS", logs_reason),
+                "Platform::CustomerManagedKeys": logs_reason,
+                **controls(
+                    "S3BucketReplicationEnabled",
+                    "Access logs are versioned and expire with their retention; a cross-region "
+                    "copy would not add evidence.",
+                ),
+            },
         )

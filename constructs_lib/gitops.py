@@ -22,7 +22,7 @@ from constructs import Construct
 
 from constructs_lib.gitops_bridge import registration_fields
 from constructs_lib.pod_identity import pods_of
-from policies.acknowledgements import acknowledge, acknowledge_control
+from policies.acknowledgements import acknowledge_all, controls
 from policies.wildcards import acknowledge_wildcards
 
 ARGOCD_NAMESPACE = "argocd"
@@ -296,24 +296,26 @@ class SpokeRegistration(Construct):
                 conditions=only_the_hub_role,
             )
         )
-        acknowledge(
+        acknowledge_all(
             self.secret,
-            "AwsSolutions::AwsSolutions-SMG4",
-            "Not a credential: the cluster's public facts (endpoint, CA, role ARN) for the "
-            "hub; it changes only when the cluster does, so there is nothing to rotate.",
-        )
-        acknowledge_control(
-            self.secret,
-            "SecretsManagerRotationEnabled",
-            "Not a credential: the cluster's public facts for the hub; there is nothing to "
-            "rotate (see AwsSolutions-SMG4).",
-            packs=("NIST.800.53.R5", "HIPAA.Security"),
-        )
-        acknowledge(
-            self.secret,
-            "Platform::DataRetention",
-            "Regenerable: the cluster's facts, rewritten on every deploy of this stack; "
-            "retaining it past the stack would only block re-creating it under its name.",
+            {
+                "AwsSolutions::AwsSolutions-SMG4": (
+                    "Not a credential: the cluster's public facts (endpoint, CA, role ARN) for "
+                    "the hub; it changes only when the cluster does, so there is nothing to "
+                    "rotate."
+                ),
+                **controls(
+                    "SecretsManagerRotationEnabled",
+                    "Not a credential: the cluster's public facts for the hub; there is "
+                    "nothing to rotate (see AwsSolutions-SMG4).",
+                    packs=("NIST.800.53.R5", "HIPAA.Security"),
+                ),
+                "Platform::DataRetention": (
+                    "Regenerable: the cluster's facts, rewritten on every deploy of this "
+                    "stack; retaining it past the stack would only block re-creating it under "
+                    "its name."
+                ),
+            },
         )
 
 

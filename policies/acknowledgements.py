@@ -38,7 +38,8 @@ def acknowledge_all(construct: IConstruct, reasons: Mapping[str, str]) -> None:
     """Acknowledge each finding id of `reasons` on `construct` (and only there) for its reason.
 
     One call into CDK for all of them: each call crosses from Python to Node and back, and a
-    workload account makes about a hundred acknowledgements.
+    workload account acknowledges about 140 findings on 37 constructs, so a construct's
+    findings are best acknowledged together (`controls` builds the control packs' ids).
     """
     acknowledgments = [_checked(finding_id, reason) for finding_id, reason in reasons.items()]
     if acknowledgments:
@@ -86,6 +87,16 @@ ALL_CONTROL_PACKS = ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
 """The compliance packs that share rule names (`<pack>::<pack>-<Rule>`)."""
 
 
+def controls(rule: str, reason: str, *, packs: Sequence[str] = ALL_CONTROL_PACKS) -> dict[str, str]:
+    """`{finding id: reason}` for one control rule in each pack of `packs`, to acknowledge
+    together with a construct's other findings in one `acknowledge_all`.
+
+    `packs` must name exactly the packs that report the rule (an acknowledgement that
+    matches nothing fails the tests), e.g. LambdaDLQ is in NIST and HIPAA but not PCI.
+    """
+    return {f"{pack}::{pack}-{rule}": reason for pack in packs}
+
+
 def acknowledge_control(
     construct: IConstruct,
     rule: str,
@@ -93,9 +104,6 @@ def acknowledge_control(
     *,
     packs: Sequence[str] = ALL_CONTROL_PACKS,
 ) -> None:
-    """Acknowledge one control rule in each pack that has it, on `construct` only.
-
-    `packs` must name exactly the packs that report the rule (an acknowledgement that
-    matches nothing fails the tests), e.g. LambdaDLQ is in NIST and HIPAA but not PCI.
-    """
-    acknowledge_all(construct, {f"{pack}::{pack}-{rule}": reason for pack in packs})
+    """Acknowledge one control rule in each pack that has it (see `controls`), on
+    `construct` only."""
+    acknowledge_all(construct, controls(rule, reason, packs=packs))
