@@ -9,10 +9,10 @@ from pathlib import Path
 
 from app import app_command
 from config import parse_config
-from tools.bench import with_extra_accounts
+from tools.bench import ACCOUNTS_PER_WAVE, with_extra_accounts
 
 
-def test_extra_accounts_are_valid_distinct_dev_copies_in_the_dev_wave(sample_raw):
+def test_extra_accounts_are_valid_distinct_dev_copies_two_per_wave_after_dev(sample_raw):
     config = parse_config(with_extra_accounts(sample_raw, 12), source="bench")
     extra = {n: a for n, a in config.accounts.items() if n.startswith("team")}
     assert len(extra) == 12
@@ -21,8 +21,12 @@ def test_extra_accounts_are_valid_distinct_dev_copies_in_the_dev_wave(sample_raw
     assert len({a.domain for a in extra.values()}) == 12
     networks = [ipaddress.ip_network(a.network.cidr) for a in config.accounts.values() if a.network]
     assert not any(a.overlaps(b) for i, a in enumerate(networks) for b in networks[i + 1 :])
-    (dev_wave,) = [w for w in config.pipeline.waves if "dev" in w.accounts]
-    assert set(extra) <= set(dev_wave.accounts)
+    names = [w.name for w in config.pipeline.waves]
+    team_waves = [w for w in config.pipeline.waves if set(w.accounts) <= set(extra)]
+    assert [w.name for w in team_waves] == [f"teams{i:02d}" for i in range(6)]
+    assert names.index("teams00") == names.index("dev") + 1
+    assert all(len(w.accounts) == ACCOUNTS_PER_WAVE for w in team_waves)
+    assert sorted(a for w in team_waves for a in w.accounts) == sorted(extra)
 
 
 def test_the_network_shape_is_the_least_a_workload_account_needs(sample_raw):

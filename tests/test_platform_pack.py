@@ -75,6 +75,19 @@ def policy(action, resource):
     }
 
 
+def pipeline(*stages: tuple[str, int]):
+    """A CodePipeline with (stage name, number of actions) stages."""
+    return {
+        "Type": "AWS::CodePipeline::Pipeline",
+        "Properties": {
+            "Stages": [
+                {"Name": name, "Actions": [{"Name": f"A{i}"} for i in range(actions)]}
+                for name, actions in stages
+            ]
+        },
+    }
+
+
 CASES = {
     # rule: (compliant resource, non-compliant resource, words in the finding)
     "CostAllocationTags": (
@@ -112,6 +125,12 @@ CASES = {
         policy(["s3:GetObject"], "*"),
         policy("*", ["*"]),
         "statement S allows * on *",
+    ),
+    "PipelineLimits": (
+        pipeline(("dev", 40), ("prod", 22)),
+        pipeline(("dev", 41), ("prod", 22), ("sandbox", 60)),
+        "stage dev: 41 actions, 82% of CodePipeline's 50; stage sandbox: 60 actions, 120% of "
+        "CodePipeline's 50; split the wave",
     ),
 }
 

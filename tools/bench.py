@@ -9,8 +9,9 @@ Every synth starts the way `cdk synth` starts the app (cdk.json's `app` command,
 - sample: the sample organisation with every policy pack;
 - +10 / +30: the sample plus that many generated workload accounts, each a copy of the
   sample's dev account (network, cluster, data, edge; `--shape no-edge`: without the edge;
-  `--shape network`: the network only) with its own id, CIDR and domain, promoted in the
-  dev wave; the slope from the sample to the largest gives the marginal cost of one account.
+  `--shape network`: the network only) with its own id, CIDR and domain, promoted two per
+  wave after the dev wave; the slope from the sample to the largest gives the marginal
+  cost of one account.
 
 The runs are interleaved: each round runs every case once, so a machine that speeds up or
 slows down during the bench moves all cases alike and the ratio and the slope stay fair
@@ -166,8 +167,14 @@ SHAPES = ("full", "no-edge", "network")
 EdgeGlobal stacks; network: the least a workload account must have."""
 
 
+ACCOUNTS_PER_WAVE = 2
+"""A wave is one CodePipeline stage, and a full account brings 14 of its actions: two per wave
+stays under the gate's 40 (`policies.platform.pipeline_limits`)."""
+
+
 def with_extra_accounts(raw: dict, extra: int, shape: str = "full") -> dict:
-    """The sample plus `extra` copies of its dev account, each with its own id and /16."""
+    """The sample plus `extra` copies of its dev account, each with its own id and /16,
+    promoted after the dev wave in waves of ACCOUNTS_PER_WAVE."""
     result = copy.deepcopy(raw)
     template = raw["accounts"]["dev"]
     used = [
@@ -180,7 +187,8 @@ def with_extra_accounts(raw: dict, extra: int, shape: str = "full") -> dict:
         for n in ipaddress.ip_network("10.0.0.0/8").subnets(new_prefix=16)
         if not any(n.overlaps(u) for u in used)
     )
-    dev_wave = next(w for w in result["pipeline"]["waves"] if "dev" in w["accounts"])
+    waves = result["pipeline"]["waves"]
+    after_dev = next(i for i, w in enumerate(waves) if "dev" in w["accounts"]) + 1
     for index in range(extra):
         name = f"team{index:02d}"
         account = copy.deepcopy(template)
@@ -196,7 +204,12 @@ def with_extra_accounts(raw: dict, extra: int, shape: str = "full") -> dict:
             account.pop("cluster")
             account.pop("data", None)
         result["accounts"][name] = account
-        dev_wave["accounts"].append(name)
+        if index % ACCOUNTS_PER_WAVE == 0:
+            waves.insert(
+                after_dev, {"name": f"teams{index // ACCOUNTS_PER_WAVE:02d}", "accounts": []}
+            )
+            after_dev += 1
+        waves[after_dev - 1]["accounts"].append(name)
     return result
 
 

@@ -27,6 +27,7 @@ from policies.platform import (
     no_admin_wildcards,
     no_open_ingress,
     no_public_buckets,
+    pipeline_limits,
     stack_limits,
 )
 from policies.platform.rule import Rule, RuleContext
@@ -39,6 +40,7 @@ RULES: tuple[Rule, ...] = (
     no_open_ingress.RULE,
     data_retention.RULE,
     no_admin_wildcards.RULE,
+    pipeline_limits.RULE,
 )
 
 
