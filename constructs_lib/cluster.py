@@ -23,7 +23,11 @@ from constructs_lib.encryption import log_group_key
 from constructs_lib.kubectl_layers import kubectl_layer
 from constructs_lib.pod_identity import PodIdentity
 from policies.acknowledgements import acknowledge, acknowledge_all, controls
-from policies.wildcards import acknowledge_aws_managed_policies
+from policies.wildcards import (
+    acknowledge_aws_managed_policies,
+    aws_managed_policy_finding,
+    wildcard_findings,
+)
 
 
 class ServiceAccount(NamedTuple):
@@ -439,13 +443,15 @@ class PlatformCluster(Construct):
                 on_event,
                 "provider framework",
                 {},
-                {
-                    f"AwsSolutions::AwsSolutions-IAM5[Resource::{handler_arn}]": (
-                        "The provider framework may invoke any version of this cluster's "
-                        "kubectl handler (the ':*' suffix is Lambda's version qualifier), and "
-                        "nothing else."
-                    )
-                },
+                wildcard_findings(
+                    {
+                        f"Resource::{handler_arn}": (
+                            "The provider framework may invoke any version of this cluster's "
+                            "kubectl handler (the ':*' suffix is Lambda's version qualifier), "
+                            "and nothing else."
+                        )
+                    }
+                ),
             ),
         ):
             acknowledge_aws_managed_policies(
@@ -525,11 +531,10 @@ def _node_role(scope: Construct, id_: str, what: str) -> iam.Role:
             for name in AWS_MANAGED_NODE_POLICIES
         ],
     )
-    aws_policy = "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy"
     acknowledge_all(
         role,
         {
-            f"{aws_policy}/{name}]": (
+            aws_managed_policy_finding(name): (
                 f"{name} is the AWS-maintained minimum for an EKS node ({what}); AWS updates "
                 "it as EKS and the AMIs change, which a copy would not track."
             )

@@ -10,7 +10,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from policies.acknowledgements import acknowledge
+from policies.wildcards import acknowledge_wildcard_details
 
 GITHUB_ISSUER = "token.actions.githubusercontent.com"
 AUDIENCE = "sts.amazonaws.com"
@@ -115,9 +115,10 @@ class GitHubActionsRole(Construct):
             description=f"What {repository}'s workflows may do",
         )
         if push_repositories:
-            acknowledge(
+            acknowledge_wildcard_details(
                 policy.node.default_child,
-                "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-                "ecr:GetAuthorizationToken has no resource-level permissions; pushing is "
-                "limited to the named repositories.",
+                {
+                    "Resource::*": "ecr:GetAuthorizationToken has no resource-level permissions; "
+                    "pushing is limited to the named repositories."
+                },
             )

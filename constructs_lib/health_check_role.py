@@ -6,7 +6,7 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from policies.acknowledgements import acknowledge
+from policies.wildcards import acknowledge_wildcard_details
 
 
 class HealthCheckRole(Construct):
@@ -65,16 +65,20 @@ class HealthCheckRole(Construct):
                 ),
             ],
         )
-        acknowledge(
+        acknowledge_wildcard_details(
             policy,
-            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-            "eks:ListClusters and cloudwatch:DescribeAlarms do not support resource-level "
-            "permissions; both are read-only listings of this one account.",
+            {
+                "Resource::*": (
+                    "eks:ListClusters and cloudwatch:DescribeAlarms do not support "
+                    "resource-level permissions; both are read-only listings of this one account."
+                ),
+                **{
+                    f"Resource::{arn}": (
+                        f"Read-only describe of every EKS {kind} in this account and region: "
+                        "the gate checks whatever clusters the environment runs, so it cannot "
+                        "name them."
+                    )
+                    for kind, arn in (("cluster", clusters), ("nodegroup", nodegroups))
+                },
+            },
         )
-        for kind, arn in (("cluster", clusters), ("nodegroup", nodegroups)):
-            acknowledge(
-                policy,
-                f"AwsSolutions::AwsSolutions-IAM5[Resource::{arn}]",
-                f"Read-only describe of every EKS {kind} in this account and region: the gate "
-                "checks whatever clusters the environment runs, so it cannot name them.",
-            )

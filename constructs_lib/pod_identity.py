@@ -11,7 +11,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from policies.acknowledgements import acknowledge
-from policies.wildcards import acknowledge_wildcards
+from policies.wildcards import acknowledge_wildcards, aws_managed_policy_finding
 
 
 @dataclass(frozen=True)
@@ -79,10 +79,7 @@ class PodIdentity(Construct):
                 iam.ManagedPolicy.from_aws_managed_policy_name(aws_managed_policy)
             )
             acknowledge(
-                self.role,
-                "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
-                f"{aws_managed_policy}]",
-                aws_managed_policy_reason,
+                self.role, aws_managed_policy_finding(aws_managed_policy), aws_managed_policy_reason
             )
         if grants:
             policy = iam.ManagedPolicy(

@@ -53,13 +53,22 @@ def acknowledge_wildcards(
     acknowledge_wildcard_details(cfn, acknowledged)
 
 
+def wildcard_findings(reasons: Mapping[str, str]) -> dict[str, str]:
+    """`{finding id: reason}`: AwsSolutions-IAM5 for each wildcard detail (`Action::...`,
+    `Resource::...`) of `reasons`, to acknowledge with a construct's other findings."""
+    return {f"AwsSolutions::AwsSolutions-IAM5[{detail}]": r for detail, r in reasons.items()}
+
+
 def acknowledge_wildcard_details(construct: IConstruct, reasons: Mapping[str, str]) -> None:
-    """Acknowledge AwsSolutions-IAM5 for each wildcard detail (`Action::...`, `Resource::...`)
-    of `reasons` on `construct`, each for its reason."""
-    acknowledge_all(
-        construct,
-        {f"AwsSolutions::AwsSolutions-IAM5[{detail}]": r for detail, r in reasons.items()},
-    )
+    """Acknowledge AwsSolutions-IAM5 for each wildcard detail of `reasons` on `construct`,
+    each for its reason."""
+    acknowledge_all(construct, wildcard_findings(reasons))
+
+
+def aws_managed_policy_finding(name: str) -> str:
+    """The AwsSolutions-IAM4 finding id for the AWS-managed policy `name` attached by name
+    (`ManagedPolicy.from_aws_managed_policy_name`), as cdk-nag prints it."""
+    return f"AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{name}]"
 
 
 def as_list(value: Any) -> list[Any]:
