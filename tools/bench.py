@@ -187,8 +187,6 @@ def with_extra_accounts(raw: dict, extra: int, shape: str = "full") -> dict:
         for n in ipaddress.ip_network("10.0.0.0/8").subnets(new_prefix=16)
         if not any(n.overlaps(u) for u in used)
     )
-    waves = result["pipeline"]["waves"]
-    after_dev = next(i for i, w in enumerate(waves) if "dev" in w["accounts"]) + 1
     for index in range(extra):
         name = f"team{index:02d}"
         account = copy.deepcopy(template)
@@ -204,12 +202,13 @@ def with_extra_accounts(raw: dict, extra: int, shape: str = "full") -> dict:
             account.pop("cluster")
             account.pop("data", None)
         result["accounts"][name] = account
-        if index % ACCOUNTS_PER_WAVE == 0:
-            waves.insert(
-                after_dev, {"name": f"teams{index // ACCOUNTS_PER_WAVE:02d}", "accounts": []}
-            )
-            after_dev += 1
-        waves[after_dev - 1]["accounts"].append(name)
+    names = list(result["accounts"])[len(raw["accounts"]) :]
+    waves = result["pipeline"]["waves"]
+    after_dev = next(i for i, w in enumerate(waves) if "dev" in w["accounts"]) + 1
+    waves[after_dev:after_dev] = [
+        {"name": f"teams{i // ACCOUNTS_PER_WAVE:02d}", "accounts": names[i : i + ACCOUNTS_PER_WAVE]}
+        for i in range(0, extra, ACCOUNTS_PER_WAVE)
+    ]
     return result
 
 
@@ -248,6 +247,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     floor, sample, *scaled = results
     ratio = sample.seconds / floor.seconds
     per_account = slope(sample, scaled[-1], "seconds") if scaled else 0.0
+    cpu_ratio = sample.cpu_seconds / floor.cpu_seconds
+    cpu_per_account = slope(sample, scaled[-1], "cpu_seconds") if scaled else None
     peak = max(r.peak_mb for r in results)
     checks = {
         f"full synth ≤ {TARGET_RATIO:g}x floor": (f"{ratio:.1f}x", ratio <= TARGET_RATIO),
@@ -266,9 +267,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "command": [*interpreter, script],
                 "ratio_to_floor": round(ratio, 2),
                 "seconds_per_extra_account": round(per_account, 3),
-                "cpu_ratio_to_floor": round(sample.cpu_seconds / floor.cpu_seconds, 2),
+                "cpu_ratio_to_floor": round(cpu_ratio, 2),
                 "cpu_seconds_per_extra_account": (
-                    round(slope(sample, scaled[-1], "cpu_seconds"), 3) if scaled else None
+                    round(cpu_per_account, 3) if cpu_per_account is not None else None
                 ),
                 "targets": {name: {"value": v, "met": ok} for name, (v, ok) in checks.items()},
             },
@@ -286,10 +287,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     for name, (value, ok) in checks.items():
         print(f"- {'met' if ok else 'MISSED'}: {name}: {value}")
-    if scaled:
+    if cpu_per_account is not None:
         print(
-            f"\n(CPU time, for comparison: {sample.cpu_seconds / floor.cpu_seconds:.1f}x the "
-            f"floor, {slope(sample, scaled[-1], 'cpu_seconds'):.2f} s per extra account)"
+            f"\n(CPU time, for comparison: {cpu_ratio:.1f}x the floor, "
+            f"{cpu_per_account:.2f} s per extra account)"
         )
     print(f"\n(written to {args.output})")
     return 0 if all(ok for _, ok in checks.values()) else 1
