@@ -285,7 +285,11 @@ class SpokeRegistration(Construct):
             secret_name=secret_name,
             description="Cluster registration read by the GitOps hub (not a credential)",
             encryption_key=key,
-            secret_object_value={k: SecretValue.unsafe_plain_text(v) for k, v in fields.items()},
+            # One jsii value for the document instead of one per field (a round trip each);
+            # CDK renders `secret_object_value` with JSON.stringify too: same template.
+            secret_string_value=SecretValue.unsafe_plain_text(
+                json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+            ),
         )
         self.secret.add_to_resource_policy(
             iam.PolicyStatement(
