@@ -8,7 +8,6 @@ allows. A wildcard that remains carries the reason it cannot be narrower.
 from __future__ import annotations
 
 from aws_cdk import Stack
-from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from constructs_lib.pod_identity import Grant
@@ -32,199 +31,195 @@ def load_balancer_controller(scope: Construct, *, cluster_name: str, vpc_id: str
     ]
     return [
         Grant(
-            iam.PolicyStatement(
-                sid="CreateElbServiceLinkedRole",
-                actions=["iam:CreateServiceLinkedRole"],
-                resources=["*"],
-                conditions={
-                    "StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}
+            sid="CreateElbServiceLinkedRole",
+            actions=["iam:CreateServiceLinkedRole"],
+            resources=["*"],
+            conditions={
+                "StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}
+            },
+            wildcard_reason=(
+                "iam:CreateServiceLinkedRole is limited by condition to the ELB service role."
+            ),
+        ),
+        Grant(
+            sid="Describe",
+            resources=["*"],
+            actions=[
+                "ec2:DescribeAccountAttributes",
+                "ec2:DescribeAddresses",
+                "ec2:DescribeAvailabilityZones",
+                "ec2:DescribeInternetGateways",
+                "ec2:DescribeVpcs",
+                "ec2:DescribeVpcPeeringConnections",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeInstances",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeTags",
+                "ec2:DescribeRouteTables",
+                "ec2:GetCoipPoolUsage",
+                "ec2:DescribeCoipPools",
+                "ec2:GetSecurityGroupsForVpc",
+                "elasticloadbalancing:DescribeLoadBalancers",
+                "elasticloadbalancing:DescribeLoadBalancerAttributes",
+                "elasticloadbalancing:DescribeListeners",
+                "elasticloadbalancing:DescribeListenerCertificates",
+                "elasticloadbalancing:DescribeListenerAttributes",
+                "elasticloadbalancing:DescribeSSLPolicies",
+                "elasticloadbalancing:DescribeRules",
+                "elasticloadbalancing:DescribeTargetGroups",
+                "elasticloadbalancing:DescribeTargetGroupAttributes",
+                "elasticloadbalancing:DescribeTargetHealth",
+                "elasticloadbalancing:DescribeTags",
+                "elasticloadbalancing:DescribeTrustStores",
+                "elasticloadbalancing:DescribeCapacityReservation",
+                "acm:ListCertificates",
+                "acm:DescribeCertificate",
+                "cognito-idp:DescribeUserPoolClient",
+                "wafv2:GetWebACL",
+                "wafv2:GetWebACLForResource",
+                "shield:GetSubscriptionState",
+                "shield:DescribeProtection",
+            ],
+            wildcard_reason=NO_RESOURCE_LEVEL,
+        ),
+        Grant(
+            sid="CreateSecurityGroupsInClusterVpc",
+            actions=["ec2:CreateSecurityGroup"],
+            resources=[sg, vpc],
+            wildcard_reason=(
+                "New security groups have no id yet; creation is limited to the cluster's VPC."
+            ),
+        ),
+        Grant(
+            sid="TagSecurityGroupsOnCreate",
+            actions=["ec2:CreateTags"],
+            resources=[sg],
+            conditions={
+                "StringEquals": {"ec2:CreateAction": "CreateSecurityGroup"},
+                "Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"},
+            },
+            wildcard_reason=(
+                "Only while creating a security group, and only with the controller's cluster tag."
+            ),
+        ),
+        Grant(
+            sid="ManageOwnSecurityGroups",
+            resources=[sg],
+            conditions=owned,
+            actions=[
+                "ec2:CreateTags",
+                "ec2:DeleteTags",
+                "ec2:AuthorizeSecurityGroupIngress",
+                "ec2:RevokeSecurityGroupIngress",
+                "ec2:DeleteSecurityGroup",
+            ],
+            wildcard_reason=(
+                "Limited by condition to security groups carrying the controller's cluster tag."
+            ),
+        ),
+        Grant(
+            sid="OpenNodeSecurityGroupsInClusterVpc",
+            resources=[sg],
+            conditions={"ArnEquals": {"ec2:Vpc": vpc}},
+            actions=["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
+            wildcard_reason=(
+                "Admits load balancer traffic to node security groups of the cluster's VPC only."
+            ),
+        ),
+        Grant(
+            sid="CreateTaggedLoadBalancers",
+            resources=["*"],
+            conditions={"Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"}},
+            actions=[
+                "elasticloadbalancing:CreateLoadBalancer",
+                "elasticloadbalancing:CreateTargetGroup",
+            ],
+            wildcard_reason=(
+                "Resources being created have no ARN; the request must carry the cluster tag."
+            ),
+        ),
+        Grant(
+            sid="ManageListenersAndRules",
+            resources=[
+                f"{elb}:loadbalancer/app/*/*",
+                f"{elb}:loadbalancer/net/*/*",
+                f"{elb}:listener/app/*/*/*",
+                f"{elb}:listener/net/*/*/*",
+                f"{elb}:listener-rule/app/*/*/*/*",
+                f"{elb}:listener-rule/net/*/*/*/*",
+            ],
+            actions=[
+                "elasticloadbalancing:CreateListener",
+                "elasticloadbalancing:DeleteListener",
+                "elasticloadbalancing:CreateRule",
+                "elasticloadbalancing:DeleteRule",
+                "elasticloadbalancing:ModifyListener",
+                "elasticloadbalancing:ModifyRule",
+                "elasticloadbalancing:AddListenerCertificates",
+                "elasticloadbalancing:RemoveListenerCertificates",
+                "elasticloadbalancing:ModifyListenerAttributes",
+                "elasticloadbalancing:SetWebAcl",
+            ],
+            wildcard_reason=(
+                "Listener and rule ARNs embed generated ids; the grant covers this account's "
+                "load balancers in this region, which the controller creates tagged."
+            ),
+        ),
+        Grant(
+            sid="TagOwnLoadBalancers",
+            resources=owned_lbs,
+            conditions=owned,
+            actions=["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+            wildcard_reason=(
+                "Limited by condition to load balancers and target groups with the cluster tag."
+            ),
+        ),
+        Grant(
+            sid="TagLoadBalancersOnCreate",
+            resources=owned_lbs,
+            actions=["elasticloadbalancing:AddTags"],
+            conditions={
+                "StringEquals": {
+                    "elasticloadbalancing:CreateAction": [
+                        "CreateTargetGroup",
+                        "CreateLoadBalancer",
+                    ]
                 },
-            ),
-            "iam:CreateServiceLinkedRole is limited by condition to the ELB service role.",
+                "Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"},
+            },
+            wildcard_reason="Only while creating, and only with the controller's cluster tag.",
         ),
         Grant(
-            iam.PolicyStatement(
-                sid="Describe",
-                resources=["*"],
-                actions=[
-                    "ec2:DescribeAccountAttributes",
-                    "ec2:DescribeAddresses",
-                    "ec2:DescribeAvailabilityZones",
-                    "ec2:DescribeInternetGateways",
-                    "ec2:DescribeVpcs",
-                    "ec2:DescribeVpcPeeringConnections",
-                    "ec2:DescribeSubnets",
-                    "ec2:DescribeSecurityGroups",
-                    "ec2:DescribeInstances",
-                    "ec2:DescribeNetworkInterfaces",
-                    "ec2:DescribeTags",
-                    "ec2:DescribeRouteTables",
-                    "ec2:GetCoipPoolUsage",
-                    "ec2:DescribeCoipPools",
-                    "ec2:GetSecurityGroupsForVpc",
-                    "elasticloadbalancing:DescribeLoadBalancers",
-                    "elasticloadbalancing:DescribeLoadBalancerAttributes",
-                    "elasticloadbalancing:DescribeListeners",
-                    "elasticloadbalancing:DescribeListenerCertificates",
-                    "elasticloadbalancing:DescribeListenerAttributes",
-                    "elasticloadbalancing:DescribeSSLPolicies",
-                    "elasticloadbalancing:DescribeRules",
-                    "elasticloadbalancing:DescribeTargetGroups",
-                    "elasticloadbalancing:DescribeTargetGroupAttributes",
-                    "elasticloadbalancing:DescribeTargetHealth",
-                    "elasticloadbalancing:DescribeTags",
-                    "elasticloadbalancing:DescribeTrustStores",
-                    "elasticloadbalancing:DescribeCapacityReservation",
-                    "acm:ListCertificates",
-                    "acm:DescribeCertificate",
-                    "cognito-idp:DescribeUserPoolClient",
-                    "wafv2:GetWebACL",
-                    "wafv2:GetWebACLForResource",
-                    "shield:GetSubscriptionState",
-                    "shield:DescribeProtection",
-                ],
+            sid="ModifyOwnLoadBalancers",
+            resources=owned_lbs,
+            conditions=owned,
+            actions=[
+                "elasticloadbalancing:ModifyLoadBalancerAttributes",
+                "elasticloadbalancing:SetIpAddressType",
+                "elasticloadbalancing:SetSecurityGroups",
+                "elasticloadbalancing:SetSubnets",
+                "elasticloadbalancing:DeleteLoadBalancer",
+                "elasticloadbalancing:ModifyTargetGroup",
+                "elasticloadbalancing:ModifyTargetGroupAttributes",
+                "elasticloadbalancing:DeleteTargetGroup",
+                "elasticloadbalancing:ModifyCapacityReservation",
+            ],
+            wildcard_reason=(
+                "Limited by condition to load balancers and target groups with the cluster tag."
             ),
-            NO_RESOURCE_LEVEL,
         ),
         Grant(
-            iam.PolicyStatement(
-                sid="CreateSecurityGroupsInClusterVpc",
-                actions=["ec2:CreateSecurityGroup"],
-                resources=[sg, vpc],
+            sid="RegisterTargets",
+            resources=[f"{elb}:targetgroup/*/*"],
+            actions=[
+                "elasticloadbalancing:RegisterTargets",
+                "elasticloadbalancing:DeregisterTargets",
+            ],
+            wildcard_reason=(
+                "Target groups created by CDK for TargetGroupBinding have generated names; the "
+                "controller registers pod IPs in this account's target groups only."
             ),
-            "New security groups have no id yet; creation is limited to the cluster's VPC.",
-        ),
-        Grant(
-            iam.PolicyStatement(
-                sid="TagSecurityGroupsOnCreate",
-                actions=["ec2:CreateTags"],
-                resources=[sg],
-                conditions={
-                    "StringEquals": {"ec2:CreateAction": "CreateSecurityGroup"},
-                    "Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"},
-                },
-            ),
-            "Only while creating a security group, and only with the controller's cluster tag.",
-        ),
-        Grant(
-            iam.PolicyStatement(
-                sid="ManageOwnSecurityGroups",
-                resources=[sg],
-                conditions=owned,
-                actions=[
-                    "ec2:CreateTags",
-                    "ec2:DeleteTags",
-                    "ec2:AuthorizeSecurityGroupIngress",
-                    "ec2:RevokeSecurityGroupIngress",
-                    "ec2:DeleteSecurityGroup",
-                ],
-            ),
-            "Limited by condition to security groups carrying the controller's cluster tag.",
-        ),
-        Grant(
-            iam.PolicyStatement(
-                sid="OpenNodeSecurityGroupsInClusterVpc",
-                resources=[sg],
-                conditions={"ArnEquals": {"ec2:Vpc": vpc}},
-                actions=["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
-            ),
-            "Admits load balancer traffic to node security groups of the cluster's VPC only.",
-        ),
-        Grant(
-            iam.PolicyStatement(
-                sid="CreateTaggedLoadBalancers",
-                resources=["*"],
-                conditions={"Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"}},
-                actions=[
-                    "elasticloadbalancing:CreateLoadBalancer",
-                    "elasticloadbalancing:CreateTargetGroup",
-                ],
-            ),
-            "Resources being created have no ARN; the request must carry the cluster tag.",
-        ),
-        Grant(
-            iam.PolicyStatement(
-                sid="ManageListenersAndRules",
-                resources=[
-                    f"{elb}:loadbalancer/app/*/*",
-                    f"{elb}:loadbalancer/net/*/*",
-                    f"{elb}:listener/app/*/*/*",
-                    f"{elb}:listener/net/*/*/*",
-                    f"{elb}:listener-rule/app/*/*/*/*",
-                    f"{elb}:listener-rule/net/*/*/*/*",
-                ],
-                actions=[
-                    "elasticloadbalancing:CreateListener",
-                    "elasticloadbalancing:DeleteListener",
-                    "elasticloadbalancing:CreateRule",
-                    "elasticloadbalancing:DeleteRule",
-                    "elasticloadbalancing:ModifyListener",
-                    "elasticloadbalancing:ModifyRule",
-                    "elasticloadbalancing:AddListenerCertificates",
-                    "elasticloadbalancing:RemoveListenerCertificates",
-                    "elasticloadbalancing:ModifyListenerAttributes",
-                    "elasticloadbalancing:SetWebAcl",
-                ],
-            ),
-            "Listener and rule ARNs embed generated ids; the grant covers this account's "
-            "load balancers in this region, which the controller creates tagged.",
-        ),
-        Grant(
-            iam.PolicyStatement(
-                sid="TagOwnLoadBalancers",
-                resources=owned_lbs,
-                conditions=owned,
-                actions=["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
-            ),
-            "Limited by condition to load balancers and target groups with the cluster tag.",
-        ),
-        Grant(
-            iam.PolicyStatement(
-                sid="TagLoadBalancersOnCreate",
-                resources=owned_lbs,
-                actions=["elasticloadbalancing:AddTags"],
-                conditions={
-                    "StringEquals": {
-                        "elasticloadbalancing:CreateAction": [
-                            "CreateTargetGroup",
-                            "CreateLoadBalancer",
-                        ]
-                    },
-                    "Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"},
-                },
-            ),
-            "Only while creating, and only with the controller's cluster tag.",
-        ),
-        Grant(
-            iam.PolicyStatement(
-                sid="ModifyOwnLoadBalancers",
-                resources=owned_lbs,
-                conditions=owned,
-                actions=[
-                    "elasticloadbalancing:ModifyLoadBalancerAttributes",
-                    "elasticloadbalancing:SetIpAddressType",
-                    "elasticloadbalancing:SetSecurityGroups",
-                    "elasticloadbalancing:SetSubnets",
-                    "elasticloadbalancing:DeleteLoadBalancer",
-                    "elasticloadbalancing:ModifyTargetGroup",
-                    "elasticloadbalancing:ModifyTargetGroupAttributes",
-                    "elasticloadbalancing:DeleteTargetGroup",
-                    "elasticloadbalancing:ModifyCapacityReservation",
-                ],
-            ),
-            "Limited by condition to load balancers and target groups with the cluster tag.",
-        ),
-        Grant(
-            iam.PolicyStatement(
-                sid="RegisterTargets",
-                resources=[f"{elb}:targetgroup/*/*"],
-                actions=[
-                    "elasticloadbalancing:RegisterTargets",
-                    "elasticloadbalancing:DeregisterTargets",
-                ],
-            ),
-            "Target groups created by CDK for TargetGroupBinding have generated names; the "
-            "controller registers pod IPs in this account's target groups only.",
         ),
     ]
 
@@ -234,33 +229,31 @@ def external_dns(scope: Construct, *, zone_name: str) -> list[Grant]:
     zones = f"arn:{stack.partition}:route53:::hostedzone/*"
     return [
         Grant(
-            iam.PolicyStatement(
-                sid="ChangeRecordsInEnvironmentZone",
-                actions=["route53:ChangeResourceRecordSets"],
-                resources=[zones],
-                conditions={
-                    "ForAllValues:StringLike": {
-                        "route53:ChangeResourceRecordSetsNormalizedRecordNames": [
-                            zone_name,
-                            f"*.{zone_name}",
-                        ]
-                    }
-                },
+            sid="ChangeRecordsInEnvironmentZone",
+            actions=["route53:ChangeResourceRecordSets"],
+            resources=[zones],
+            conditions={
+                "ForAllValues:StringLike": {
+                    "route53:ChangeResourceRecordSetsNormalizedRecordNames": [
+                        zone_name,
+                        f"*.{zone_name}",
+                    ]
+                }
+            },
+            wildcard_reason=(
+                f"Zone ids are created later (shared-services); the condition limits every change "
+                f"to names in {zone_name}."
             ),
-            f"Zone ids are created later (shared-services); the condition limits every change "
-            f"to names in {zone_name}.",
         ),
         Grant(
-            iam.PolicyStatement(
-                sid="ListZonesAndRecords",
-                resources=["*"],
-                actions=[
-                    "route53:ListHostedZones",
-                    "route53:ListResourceRecordSets",
-                    "route53:ListTagsForResources",
-                ],
-            ),
-            NO_RESOURCE_LEVEL,
+            sid="ListZonesAndRecords",
+            resources=["*"],
+            actions=[
+                "route53:ListHostedZones",
+                "route53:ListResourceRecordSets",
+                "route53:ListTagsForResources",
+            ],
+            wildcard_reason=NO_RESOURCE_LEVEL,
         ),
     ]
 
@@ -269,39 +262,38 @@ def cert_manager(scope: Construct, *, zone_name: str) -> list[Grant]:
     stack = Stack.of(scope)
     return [
         Grant(
-            iam.PolicyStatement(
-                sid="ReadChangeStatus",
-                actions=["route53:GetChange"],
-                resources=[f"arn:{stack.partition}:route53:::change/*"],
+            sid="ReadChangeStatus",
+            actions=["route53:GetChange"],
+            resources=[f"arn:{stack.partition}:route53:::change/*"],
+            wildcard_reason=(
+                "Route 53 change ids are generated per change; reading their status is harmless."
             ),
-            "Route 53 change ids are generated per change; reading their status is harmless.",
         ),
         Grant(
-            iam.PolicyStatement(
-                sid="AnswerDns01Challenges",
-                actions=["route53:ChangeResourceRecordSets"],
-                resources=[f"arn:{stack.partition}:route53:::hostedzone/*"],
-                conditions={
-                    "ForAllValues:StringEquals": {
-                        "route53:ChangeResourceRecordSetsRecordTypes": ["TXT"]
-                    },
-                    "ForAllValues:StringLike": {
-                        "route53:ChangeResourceRecordSetsNormalizedRecordNames": [
-                            f"_acme-challenge.{zone_name}",
-                            f"_acme-challenge.*.{zone_name}",
-                        ]
-                    },
+            sid="AnswerDns01Challenges",
+            actions=["route53:ChangeResourceRecordSets"],
+            resources=[f"arn:{stack.partition}:route53:::hostedzone/*"],
+            conditions={
+                "ForAllValues:StringEquals": {
+                    "route53:ChangeResourceRecordSetsRecordTypes": ["TXT"]
                 },
+                "ForAllValues:StringLike": {
+                    "route53:ChangeResourceRecordSetsNormalizedRecordNames": [
+                        f"_acme-challenge.{zone_name}",
+                        f"_acme-challenge.*.{zone_name}",
+                    ]
+                },
+            },
+            wildcard_reason=(
+                f"Only TXT records named _acme-challenge under {zone_name}, whatever zone id it "
+                "has."
             ),
-            f"Only TXT records named _acme-challenge under {zone_name}, whatever zone id it has.",
         ),
         Grant(
-            iam.PolicyStatement(
-                sid="FindZones",
-                resources=["*"],
-                actions=["route53:ListHostedZonesByName"],
-            ),
-            NO_RESOURCE_LEVEL,
+            sid="FindZones",
+            resources=["*"],
+            actions=["route53:ListHostedZonesByName"],
+            wildcard_reason=NO_RESOURCE_LEVEL,
         ),
     ]
 
@@ -310,35 +302,33 @@ def external_secrets(scope: Construct, *, secrets_prefix: str) -> list[Grant]:
     stack = Stack.of(scope)
     return [
         Grant(
-            iam.PolicyStatement(
-                sid="ReadEnvironmentSecrets",
-                resources=[
-                    f"arn:{stack.partition}:secretsmanager:{stack.region}:{stack.account}:"
-                    f"secret:{secrets_prefix}*"
-                ],
-                actions=[
-                    "secretsmanager:GetSecretValue",
-                    "secretsmanager:DescribeSecret",
-                    "secretsmanager:ListSecretVersionIds",
-                    "secretsmanager:GetResourcePolicy",
-                ],
+            sid="ReadEnvironmentSecrets",
+            resources=[
+                f"arn:{stack.partition}:secretsmanager:{stack.region}:{stack.account}:"
+                f"secret:{secrets_prefix}*"
+            ],
+            actions=[
+                "secretsmanager:GetSecretValue",
+                "secretsmanager:DescribeSecret",
+                "secretsmanager:ListSecretVersionIds",
+                "secretsmanager:GetResourcePolicy",
+            ],
+            wildcard_reason=(
+                f"Secrets Manager appends a random suffix to secret ARNs; the grant covers the "
+                f"environment's path {secrets_prefix} only."
             ),
-            f"Secrets Manager appends a random suffix to secret ARNs; the grant covers the "
-            f"environment's path {secrets_prefix} only.",
         ),
         Grant(
-            iam.PolicyStatement(
-                sid="DecryptThroughSecretsManager",
-                actions=["kms:Decrypt"],
-                resources=[f"arn:{stack.partition}:kms:{stack.region}:{stack.account}:key/*"],
-                conditions={
-                    "StringEquals": {
-                        "kms:ViaService": f"secretsmanager.{stack.region}.amazonaws.com"
-                    }
-                },
+            sid="DecryptThroughSecretsManager",
+            actions=["kms:Decrypt"],
+            resources=[f"arn:{stack.partition}:kms:{stack.region}:{stack.account}:key/*"],
+            conditions={
+                "StringEquals": {"kms:ViaService": f"secretsmanager.{stack.region}.amazonaws.com"}
+            },
+            wildcard_reason=(
+                "Secrets may use any of the account's keys; decryption is allowed only when "
+                "Secrets Manager asks on the pod's behalf."
             ),
-            "Secrets may use any of the account's keys; decryption is allowed only when Secrets "
-            "Manager asks on the pod's behalf.",
         ),
     ]
 
@@ -346,12 +336,12 @@ def external_secrets(scope: Construct, *, secrets_prefix: str) -> list[Grant]:
 def fluent_bit(scope: Construct, *, log_group_arn: str) -> list[Grant]:
     return [
         Grant(
-            iam.PolicyStatement(
-                sid="WriteApplicationLogs",
-                resources=[log_group_arn],
-                actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+            sid="WriteApplicationLogs",
+            resources=[log_group_arn],
+            actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+            wildcard_reason=(
+                "Log streams are created per pod inside the cluster's one application log group."
             ),
-            "Log streams are created per pod inside the cluster's one application log group.",
         ),
     ]
 
@@ -380,208 +370,178 @@ def karpenter_controller(
     )
     return [
         Grant(
-            iam.PolicyStatement(
-                sid="LaunchFromImagesSubnetsAndGroups",
-                actions=["ec2:RunInstances", "ec2:CreateFleet"],
-                resources=[
-                    f"{ec2}::image/*",
-                    f"{ec2}::snapshot/*",
-                    f"{here}:security-group/*",
-                    f"{here}:subnet/*",
-                    f"{here}:capacity-reservation/*",
-                ],
+            sid="LaunchFromImagesSubnetsAndGroups",
+            actions=["ec2:RunInstances", "ec2:CreateFleet"],
+            resources=[
+                f"{ec2}::image/*",
+                f"{ec2}::snapshot/*",
+                f"{here}:security-group/*",
+                f"{here}:subnet/*",
+                f"{here}:capacity-reservation/*",
+            ],
+            wildcard_reason=(
+                "Node classes choose AMIs, subnets and security groups by selector at run time; "
+                "launching still needs the tag-scoped statements below."
             ),
-            "Node classes choose AMIs, subnets and security groups by selector at run time; "
-            "launching still needs the tag-scoped statements below.",
         ),
         Grant(
-            iam.PolicyStatement(
-                sid="LaunchFromOwnLaunchTemplates",
-                actions=["ec2:RunInstances", "ec2:CreateFleet"],
-                resources=[f"{here}:launch-template/*"],
-                conditions={
-                    "StringEquals": owned,
-                    "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
+            sid="LaunchFromOwnLaunchTemplates",
+            actions=["ec2:RunInstances", "ec2:CreateFleet"],
+            resources=[f"{here}:launch-template/*"],
+            conditions={
+                "StringEquals": owned,
+                "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
+            },
+            wildcard_reason=tag_scoped,
+        ),
+        Grant(
+            sid="CreateOwnedInstances",
+            actions=["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"],
+            resources=[
+                f"{here}:fleet/*",
+                f"{here}:instance/*",
+                f"{here}:volume/*",
+                f"{here}:network-interface/*",
+                f"{here}:launch-template/*",
+                f"{here}:spot-instances-request/*",
+            ],
+            conditions={
+                "StringEquals": owned_request,
+                "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"},
+            },
+            wildcard_reason=tag_scoped,
+        ),
+        Grant(
+            sid="TagOnCreate",
+            actions=["ec2:CreateTags"],
+            resources=[
+                f"{here}:fleet/*",
+                f"{here}:instance/*",
+                f"{here}:volume/*",
+                f"{here}:network-interface/*",
+                f"{here}:launch-template/*",
+                f"{here}:spot-instances-request/*",
+            ],
+            conditions={
+                "StringEquals": {
+                    **owned_request,
+                    "ec2:CreateAction": ["RunInstances", "CreateFleet", "CreateLaunchTemplate"],
                 },
-            ),
-            tag_scoped,
+                "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"},
+            },
+            wildcard_reason=tag_scoped,
         ),
         Grant(
-            iam.PolicyStatement(
-                sid="CreateOwnedInstances",
-                actions=["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"],
-                resources=[
-                    f"{here}:fleet/*",
-                    f"{here}:instance/*",
-                    f"{here}:volume/*",
-                    f"{here}:network-interface/*",
-                    f"{here}:launch-template/*",
-                    f"{here}:spot-instances-request/*",
-                ],
-                conditions={
-                    "StringEquals": owned_request,
-                    "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"},
+            sid="TagOwnInstances",
+            actions=["ec2:CreateTags"],
+            resources=[f"{here}:instance/*"],
+            conditions={
+                "StringEquals": owned,
+                "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
+                "ForAllValues:StringEquals": {
+                    "aws:TagKeys": ["eks:eks-cluster-name", "karpenter.sh/nodeclaim", "Name"]
                 },
-            ),
-            tag_scoped,
+            },
+            wildcard_reason=tag_scoped,
         ),
         Grant(
-            iam.PolicyStatement(
-                sid="TagOnCreate",
-                actions=["ec2:CreateTags"],
-                resources=[
-                    f"{here}:fleet/*",
-                    f"{here}:instance/*",
-                    f"{here}:volume/*",
-                    f"{here}:network-interface/*",
-                    f"{here}:launch-template/*",
-                    f"{here}:spot-instances-request/*",
-                ],
-                conditions={
-                    "StringEquals": {
-                        **owned_request,
-                        "ec2:CreateAction": ["RunInstances", "CreateFleet", "CreateLaunchTemplate"],
-                    },
-                    "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"},
+            sid="DeleteOwnInstances",
+            actions=["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
+            resources=[f"{here}:instance/*", f"{here}:launch-template/*"],
+            conditions={
+                "StringEquals": owned,
+                "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
+            },
+            wildcard_reason=tag_scoped,
+        ),
+        Grant(
+            sid="ReadRegion",
+            resources=["*"],
+            conditions={"StringEquals": {"aws:RequestedRegion": stack.region}},
+            actions=[
+                "ec2:DescribeAvailabilityZones",
+                "ec2:DescribeImages",
+                "ec2:DescribeInstances",
+                "ec2:DescribeInstanceTypeOfferings",
+                "ec2:DescribeInstanceTypes",
+                "ec2:DescribeLaunchTemplates",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeSpotPriceHistory",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeCapacityReservations",
+                "ec2:DescribePlacementGroups",
+            ],
+            wildcard_reason=NO_RESOURCE_LEVEL,
+        ),
+        Grant(
+            sid="ReadPublicAmiParameters",
+            actions=["ssm:GetParameter"],
+            resources=[f"arn:{stack.partition}:ssm:{stack.region}::parameter/aws/service/*"],
+            wildcard_reason=(
+                "AWS publishes the EKS-optimised AMI ids under /aws/service/; read-only."
+            ),
+        ),
+        Grant(
+            sid="ReadPrices",
+            actions=["pricing:GetProducts"],
+            resources=["*"],
+            wildcard_reason=NO_RESOURCE_LEVEL,
+        ),
+        Grant(
+            sid="ConsumeInterruptionQueue",
+            resources=[queue_arn],
+            actions=["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
+        ),
+        Grant(sid="DecryptInterruptionQueue", actions=["kms:Decrypt"], resources=[queue_key_arn]),
+        Grant(
+            sid="PassNodeRole",
+            actions=["iam:PassRole"],
+            resources=[node_role_arn],
+            conditions={"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
+        ),
+        Grant(
+            sid="CreateOwnInstanceProfiles",
+            actions=["iam:CreateInstanceProfile", "iam:TagInstanceProfile"],
+            resources=[profiles],
+            conditions={
+                "StringEquals": {
+                    **owned_request,
+                    "aws:RequestTag/topology.kubernetes.io/region": stack.region,
                 },
+                "StringLike": {"aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*"},
+            },
+            wildcard_reason=(
+                "Instance profiles are created per node class with generated names; only with "
+                "this cluster's ownership tags."
             ),
-            tag_scoped,
         ),
         Grant(
-            iam.PolicyStatement(
-                sid="TagOwnInstances",
-                actions=["ec2:CreateTags"],
-                resources=[f"{here}:instance/*"],
-                conditions={
-                    "StringEquals": owned,
-                    "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
-                    "ForAllValues:StringEquals": {
-                        "aws:TagKeys": ["eks:eks-cluster-name", "karpenter.sh/nodeclaim", "Name"]
-                    },
+            sid="ManageOwnInstanceProfiles",
+            resources=[profiles],
+            actions=[
+                "iam:AddRoleToInstanceProfile",
+                "iam:RemoveRoleFromInstanceProfile",
+                "iam:DeleteInstanceProfile",
+                "iam:TagInstanceProfile",
+            ],
+            conditions={
+                "StringEquals": {
+                    **owned,
+                    "aws:ResourceTag/topology.kubernetes.io/region": stack.region,
                 },
+                "StringLike": {"aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*"},
+            },
+            wildcard_reason=(
+                "Limited by condition to instance profiles tagged as owned by this cluster."
             ),
-            tag_scoped,
         ),
         Grant(
-            iam.PolicyStatement(
-                sid="DeleteOwnInstances",
-                actions=["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
-                resources=[f"{here}:instance/*", f"{here}:launch-template/*"],
-                conditions={
-                    "StringEquals": owned,
-                    "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
-                },
+            sid="ReadInstanceProfiles",
+            actions=["iam:GetInstanceProfile"],
+            resources=[profiles],
+            wildcard_reason=(
+                "Read-only lookup of the instance profiles Karpenter creates with generated names."
             ),
-            tag_scoped,
         ),
-        Grant(
-            iam.PolicyStatement(
-                sid="ReadRegion",
-                resources=["*"],
-                conditions={"StringEquals": {"aws:RequestedRegion": stack.region}},
-                actions=[
-                    "ec2:DescribeAvailabilityZones",
-                    "ec2:DescribeImages",
-                    "ec2:DescribeInstances",
-                    "ec2:DescribeInstanceTypeOfferings",
-                    "ec2:DescribeInstanceTypes",
-                    "ec2:DescribeLaunchTemplates",
-                    "ec2:DescribeSecurityGroups",
-                    "ec2:DescribeSpotPriceHistory",
-                    "ec2:DescribeSubnets",
-                    "ec2:DescribeCapacityReservations",
-                    "ec2:DescribePlacementGroups",
-                ],
-            ),
-            NO_RESOURCE_LEVEL,
-        ),
-        Grant(
-            iam.PolicyStatement(
-                sid="ReadPublicAmiParameters",
-                actions=["ssm:GetParameter"],
-                resources=[f"arn:{stack.partition}:ssm:{stack.region}::parameter/aws/service/*"],
-            ),
-            "AWS publishes the EKS-optimised AMI ids under /aws/service/; read-only.",
-        ),
-        Grant(
-            iam.PolicyStatement(
-                sid="ReadPrices",
-                actions=["pricing:GetProducts"],
-                resources=["*"],
-            ),
-            NO_RESOURCE_LEVEL,
-        ),
-        Grant(
-            iam.PolicyStatement(
-                sid="ConsumeInterruptionQueue",
-                resources=[queue_arn],
-                actions=["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
-            )
-        ),
-        Grant(
-            iam.PolicyStatement(
-                sid="DecryptInterruptionQueue",
-                actions=["kms:Decrypt"],
-                resources=[queue_key_arn],
-            )
-        ),
-        Grant(
-            iam.PolicyStatement(
-                sid="PassNodeRole",
-                actions=["iam:PassRole"],
-                resources=[node_role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
-            )
-        ),
-        Grant(
-            iam.PolicyStatement(
-                sid="CreateOwnInstanceProfiles",
-                actions=["iam:CreateInstanceProfile", "iam:TagInstanceProfile"],
-                resources=[profiles],
-                conditions={
-                    "StringEquals": {
-                        **owned_request,
-                        "aws:RequestTag/topology.kubernetes.io/region": stack.region,
-                    },
-                    "StringLike": {"aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*"},
-                },
-            ),
-            "Instance profiles are created per node class with generated names; only with "
-            "this cluster's ownership tags.",
-        ),
-        Grant(
-            iam.PolicyStatement(
-                sid="ManageOwnInstanceProfiles",
-                resources=[profiles],
-                actions=[
-                    "iam:AddRoleToInstanceProfile",
-                    "iam:RemoveRoleFromInstanceProfile",
-                    "iam:DeleteInstanceProfile",
-                    "iam:TagInstanceProfile",
-                ],
-                conditions={
-                    "StringEquals": {
-                        **owned,
-                        "aws:ResourceTag/topology.kubernetes.io/region": stack.region,
-                    },
-                    "StringLike": {"aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*"},
-                },
-            ),
-            "Limited by condition to instance profiles tagged as owned by this cluster.",
-        ),
-        Grant(
-            iam.PolicyStatement(
-                sid="ReadInstanceProfiles",
-                actions=["iam:GetInstanceProfile"],
-                resources=[profiles],
-            ),
-            "Read-only lookup of the instance profiles Karpenter creates with generated names.",
-        ),
-        Grant(
-            iam.PolicyStatement(
-                sid="DiscoverApiEndpoint",
-                actions=["eks:DescribeCluster"],
-                resources=[cluster_arn],
-            )
-        ),
+        Grant(sid="DiscoverApiEndpoint", actions=["eks:DescribeCluster"], resources=[cluster_arn]),
     ]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import Stack
 from aws_cdk import aws_eks as eks_l1
@@ -16,10 +17,27 @@ from policies.wildcards import acknowledge_wildcards, aws_managed_policy_finding
 
 @dataclass(frozen=True)
 class Grant:
-    """A policy statement and, if it must use a wildcard, why that is the narrowest form."""
+    """One Allow statement of a pod role's policy and, if it must use a wildcard, why that is
+    the narrowest form. Plain data: the role's policy goes to CDK as one document, not one
+    `PolicyStatement` (a jsii round trip each) per grant."""
 
-    statement: iam.PolicyStatement
+    sid: str
+    actions: Sequence[str]
+    resources: Sequence[str]
+    conditions: Mapping[str, Mapping[str, Any]] | None = None
     wildcard_reason: str | None = None
+
+    def statement(self) -> dict[str, Any]:
+        """The statement as IAM policy JSON."""
+        statement: dict[str, Any] = {
+            "Sid": self.sid,
+            "Effect": "Allow",
+            "Action": list(self.actions),
+            "Resource": list(self.resources),
+        }
+        if self.conditions:
+            statement["Condition"] = self.conditions
+        return statement
 
 
 def pods_of(scope: Construct, cluster_arn: str) -> iam.IPrincipal:
@@ -87,11 +105,12 @@ class PodIdentity(Construct):
                 "Policy",
                 description=description,
                 roles=[self.role],
-                statements=[grant.statement for grant in grants],
+                document=iam.PolicyDocument.from_json(
+                    {"Version": "2012-10-17", "Statement": [g.statement() for g in grants]}
+                ),
             )
             acknowledge_wildcards(
-                policy,
-                {g.statement.sid: g.wildcard_reason for g in grants if g.wildcard_reason},
+                policy, {g.sid: g.wildcard_reason for g in grants if g.wildcard_reason}
             )
         if create_association:
             eks_l1.CfnPodIdentityAssociation(
