@@ -21,7 +21,7 @@ from constructs import Construct
 from constructs_lib import addon_policies
 from constructs_lib.encryption import log_group_key
 from constructs_lib.kubectl_layers import kubectl_layer
-from constructs_lib.pod_identity import PodIdentity
+from constructs_lib.pod_identity import PodIdentity, cluster_pods
 from policies.acknowledgements import acknowledge, acknowledge_all, controls
 from policies.wildcards import (
     acknowledge_aws_managed_policies,
@@ -317,13 +317,13 @@ class PlatformCluster(Construct):
             grants["external-dns"] = addon_policies.external_dns(self, zone_name=dns_zone_name)
             grants["cert-manager"] = addon_policies.cert_manager(self, zone_name=dns_zone_name)
         self.pod_roles: dict[str, iam.IRole] = {}
+        pods = cluster_pods(self, cluster_name=cluster_name, cluster_arn=cluster_arn)
         for addon, addon_grants in grants.items():
             account = POD_IDENTITIES[addon]
             self.pod_roles[addon] = PodIdentity(
                 self,
                 _construct_id(addon),
-                cluster_name=cluster_name,
-                cluster_arn=cluster_arn,
+                pods=pods,
                 namespace=account.namespace,
                 service_account=account.name,
                 description=f"{addon} in {cluster_name}",
@@ -336,8 +336,7 @@ class PlatformCluster(Construct):
             self.pod_roles[addon] = PodIdentity(
                 self,
                 _construct_id(addon),
-                cluster_name=cluster_name,
-                cluster_arn=cluster_arn,
+                pods=pods,
                 namespace=POD_IDENTITIES[addon].namespace,
                 service_account=POD_IDENTITIES[addon].name,
                 description=f"{addon} in {cluster_name}",

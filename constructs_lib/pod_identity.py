@@ -53,6 +53,21 @@ def pods_of(scope: Construct, cluster_arn: str) -> iam.IPrincipal:
     )
 
 
+@dataclass(frozen=True)
+class ClusterPods:
+    """The pods of one cluster as `PodIdentity` needs them: the cluster's name (for the
+    association) and the principal its pod roles trust (`pods_of`). Built once per cluster by
+    `cluster_pods` and shared by all its pod roles, instead of one principal (five jsii round
+    trips) per role."""
+
+    cluster_name: str
+    principal: iam.IPrincipal
+
+
+def cluster_pods(scope: Construct, *, cluster_name: str, cluster_arn: str) -> ClusterPods:
+    return ClusterPods(cluster_name, pods_of(scope, cluster_arn))
+
+
 class PodIdentity(Construct):
     """An IAM role only pods of one service account in one cluster can assume, its customer-
     managed policy, and the Pod Identity association that binds them.
@@ -67,8 +82,7 @@ class PodIdentity(Construct):
         scope: Construct,
         id_: str,
         *,
-        cluster_name: str,
-        cluster_arn: str,
+        pods: ClusterPods,
         namespace: str,
         service_account: str,
         description: str,
@@ -78,6 +92,7 @@ class PodIdentity(Construct):
         create_association: bool = True,
     ) -> None:
         """
+        :param pods: the cluster whose pods may assume the role (`cluster_pods`).
         :param grants: the role's permissions, each a statement with a unique Sid.
         :param aws_managed_policy: name of an AWS-managed policy to attach instead of, or as
             well as, grants (for add-ons whose policy AWS maintains with the add-on).
@@ -90,7 +105,7 @@ class PodIdentity(Construct):
             self,
             "Role",
             description=description,
-            assumed_by=pods_of(self, cluster_arn),
+            assumed_by=pods.principal,
         )
         if aws_managed_policy:
             self.role.add_managed_policy(
@@ -116,7 +131,7 @@ class PodIdentity(Construct):
             eks_l1.CfnPodIdentityAssociation(
                 self,
                 "Association",
-                cluster_name=cluster_name,
+                cluster_name=pods.cluster_name,
                 namespace=namespace,
                 service_account=service_account,
                 role_arn=self.role.role_arn,
