@@ -8,6 +8,7 @@ with `cdk synth -c platform:config=path/to/yours.yaml`).
 
 from __future__ import annotations
 
+import gc
 import json
 import shlex
 import sys
@@ -72,6 +73,12 @@ def app_command(python: str = sys.executable) -> list[str]:
 
 
 def main() -> int:
+    # Everything imported so far (the bindings: about 190,000 Python objects) and everything
+    # the synth builds lives until the process ends. Freezing both keeps Python's cycle
+    # collector off them: it would scan them again during the build and, at interpreter
+    # shutdown, several times over, for about 0.5 s of a 6.5 s synth, only to free memory
+    # the operating system frees anyway.
+    gc.freeze()
     app = create_app()
     path = app.node.try_get_context(CONFIG_CONTEXT_KEY) or DEFAULT_CONFIG
     try:
@@ -84,6 +91,7 @@ def main() -> int:
         print(f"warning: {warning}", file=sys.stderr)
     build_platform(app, config, cdk_cli_version=cdk_cli_version())
     app.synth()
+    gc.freeze()
     return 0
 
 
