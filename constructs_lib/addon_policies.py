@@ -364,6 +364,19 @@ def karpenter_controller(
         "aws:RequestTag/eks:eks-cluster-name": cluster_name,
     }
     owned = {f"aws:ResourceTag/kubernetes.io/cluster/{cluster_name}": "owned"}
+    in_a_nodepool = {"aws:ResourceTag/karpenter.sh/nodepool": "*"}
+    for_a_nodepool = {"aws:RequestTag/karpenter.sh/nodepool": "*"}
+    launched = [
+        f"{here}:{kind}/*"
+        for kind in (
+            "fleet",
+            "instance",
+            "volume",
+            "network-interface",
+            "launch-template",
+            "spot-instances-request",
+        )
+    ]
     tag_scoped = (
         "Resources Karpenter launches have generated ids; every call is limited by "
         "condition to resources tagged as owned by this cluster."
@@ -390,44 +403,30 @@ def karpenter_controller(
             resources=[f"{here}:launch-template/*"],
             conditions={
                 "StringEquals": owned,
-                "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
+                "StringLike": in_a_nodepool,
             },
             wildcard_reason=tag_scoped,
         ),
         Grant(
             sid="CreateOwnedInstances",
             actions=["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"],
-            resources=[
-                f"{here}:fleet/*",
-                f"{here}:instance/*",
-                f"{here}:volume/*",
-                f"{here}:network-interface/*",
-                f"{here}:launch-template/*",
-                f"{here}:spot-instances-request/*",
-            ],
+            resources=launched,
             conditions={
                 "StringEquals": owned_request,
-                "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"},
+                "StringLike": for_a_nodepool,
             },
             wildcard_reason=tag_scoped,
         ),
         Grant(
             sid="TagOnCreate",
             actions=["ec2:CreateTags"],
-            resources=[
-                f"{here}:fleet/*",
-                f"{here}:instance/*",
-                f"{here}:volume/*",
-                f"{here}:network-interface/*",
-                f"{here}:launch-template/*",
-                f"{here}:spot-instances-request/*",
-            ],
+            resources=launched,
             conditions={
                 "StringEquals": {
                     **owned_request,
                     "ec2:CreateAction": ["RunInstances", "CreateFleet", "CreateLaunchTemplate"],
                 },
-                "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"},
+                "StringLike": for_a_nodepool,
             },
             wildcard_reason=tag_scoped,
         ),
@@ -437,7 +436,7 @@ def karpenter_controller(
             resources=[f"{here}:instance/*"],
             conditions={
                 "StringEquals": owned,
-                "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
+                "StringLike": in_a_nodepool,
                 "ForAllValues:StringEquals": {
                     "aws:TagKeys": ["eks:eks-cluster-name", "karpenter.sh/nodeclaim", "Name"]
                 },
@@ -450,7 +449,7 @@ def karpenter_controller(
             resources=[f"{here}:instance/*", f"{here}:launch-template/*"],
             conditions={
                 "StringEquals": owned,
-                "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
+                "StringLike": in_a_nodepool,
             },
             wildcard_reason=tag_scoped,
         ),
