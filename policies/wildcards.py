@@ -65,10 +65,16 @@ def acknowledge_wildcard_details(construct: IConstruct, reasons: Mapping[str, st
     acknowledge_all(construct, wildcard_findings(reasons))
 
 
+def managed_policy_finding(policy_arn: str) -> str:
+    """The AwsSolutions-IAM4 finding id for the AWS-managed policy `policy_arn`, rendered as
+    cdk-nag prints it (`render`)."""
+    return f"AwsSolutions::AwsSolutions-IAM4[Policy::{policy_arn}]"
+
+
 def aws_managed_policy_finding(name: str) -> str:
     """The AwsSolutions-IAM4 finding id for the AWS-managed policy `name` attached by name
     (`ManagedPolicy.from_aws_managed_policy_name`), as cdk-nag prints it."""
-    return f"AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{name}]"
+    return managed_policy_finding(f"arn:<AWS::Partition>:iam::aws:policy/{name}")
 
 
 def as_list(value: Any) -> list[Any]:
@@ -102,7 +108,7 @@ def acknowledge_aws_managed_policies(role: iam.CfnRole, reason: str) -> None:
     acknowledge_all(
         role,
         {
-            f"AwsSolutions::AwsSolutions-IAM4[Policy::{policy}]": reason
+            managed_policy_finding(policy): reason
             for policy in rendered
             if ":iam::aws:policy/" in policy
         },
