@@ -187,8 +187,8 @@ def with_extra_accounts(raw: dict, extra: int, shape: str = "full") -> dict:
         for n in ipaddress.ip_network("10.0.0.0/8").subnets(new_prefix=16)
         if not any(n.overlaps(u) for u in used)
     )
-    for index in range(extra):
-        name = f"team{index:02d}"
+    names = [f"team{index:02d}" for index in range(extra)]
+    for index, name in enumerate(names):
         account = copy.deepcopy(template)
         account["id"] = f"9{index:011d}"
         account["network"]["cidr"] = str(next(candidates))
@@ -202,7 +202,6 @@ def with_extra_accounts(raw: dict, extra: int, shape: str = "full") -> dict:
             account.pop("cluster")
             account.pop("data", None)
         result["accounts"][name] = account
-    names = list(result["accounts"])[len(raw["accounts"]) :]
     waves = result["pipeline"]["waves"]
     after_dev = next(i for i, w in enumerate(waves) if "dev" in w["accounts"]) + 1
     waves[after_dev:after_dev] = [
