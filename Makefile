@@ -16,7 +16,7 @@ export AWS_EC2_METADATA_DISABLED := true
 export CDK_DISABLE_VERSION_CHECK := true
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: synth test setup report bootstrap bench cost diagram prices lint lock clean
+.PHONY: synth test snapshot setup report bootstrap bench cost diagram prices lint lock clean
 
 synth: setup
 	npx cdk synth --quiet
@@ -25,6 +25,11 @@ synth: setup
 # Both cores: each xdist worker synthesizes the organisation once and shares it with its tests.
 test: setup
 	python -m pytest -n auto $(PYTEST_ARGS)
+
+# Record the sample organisation's resources by logical id (tests/__snapshots__/) after a
+# reviewed change: the diff shows every resource a deploy would add, replace or delete.
+snapshot: setup
+	python -m pytest tests/test_logical_ids.py --snapshot-update
 
 setup: $(VENV)/.deps-installed node_modules/.cli-installed
 
