@@ -55,7 +55,7 @@ report: setup
 
 # Print (or, with ARGS=--execute, run) `cdk bootstrap` for every account of the config.
 bootstrap: setup
-	python -m pipelines.bootstrap $(ARGS)
+	python -m tools.bootstrap $(ARGS)
 
 # The monthly run-rate the templates commit to, per account (reports/cost/ and the README's
 # example table); synthesizes first.

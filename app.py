@@ -20,7 +20,7 @@ from typing import Any
 from aws_cdk import App
 
 from config import ConfigError, config_warnings, load_config
-from stages.platform import build_platform
+from pipelines.platform import build_platform
 
 CONFIG_CONTEXT_KEY = "platform:config"
 DEFAULT_CONFIG = "config/platform.yaml"

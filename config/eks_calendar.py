@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from constructs_lib.kubectl_layers import KUBECTL_LAYERS
+from facts.kubernetes import KUBECTL_LAYERS
 
 
 @dataclass(frozen=True)

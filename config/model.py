@@ -13,7 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from constructs_lib.vpc_endpoints import DEFAULT_INTERFACE_ENDPOINTS, INTERFACE_ENDPOINT_IDS
+from facts.aws import CLOUDWATCH_RETENTION
+from facts.endpoints import DEFAULT_INTERFACE_ENDPOINTS, INTERFACE_ENDPOINT_IDS
 
 # --- vocabulary -----------------------------------------------------------------------------
 
@@ -30,32 +31,7 @@ REQUIRED_WORKLOAD_ROLES: tuple[Role, ...] = ("dev", "staging", "prod")
 NETWORKED_ROLES: tuple[Role, ...] = ("shared-services", *WORKLOAD_ROLES)
 """Roles whose account gets a VPC (and so must configure `network`)."""
 
-CLOUDWATCH_RETENTION_DAYS: frozenset[int] = frozenset(
-    {
-        1,
-        3,
-        5,
-        7,
-        14,
-        30,
-        60,
-        90,
-        120,
-        150,
-        180,
-        365,
-        400,
-        545,
-        731,
-        1096,
-        1827,
-        2192,
-        2557,
-        2922,
-        3288,
-        3653,
-    }
-)
+CLOUDWATCH_RETENTION_DAYS: frozenset[int] = frozenset(CLOUDWATCH_RETENTION)
 """The retention periods CloudWatch Logs accepts."""
 
 VPC_PREFIX_MIN, VPC_PREFIX_MAX = 16, 20

@@ -34,10 +34,13 @@ from config.model import (
     Postgres,
     Registry,
 )
-from constructs_lib.cache import MAX_NAME as CACHE_NAME_MAX
-from constructs_lib.data_bucket import S3_BUCKET_NAME_MAX
-from constructs_lib.edge import EDGE_REGION, TARGET_GROUP_NAME_MAX
-from constructs_lib.search import MAX_NAME as SEARCH_NAME_MAX
+from facts.aws import (
+    CACHE_NAME_MAX,
+    EDGE_REGION,
+    S3_BUCKET_NAME_MAX,
+    SEARCH_NAME_MAX,
+    TARGET_GROUP_NAME_MAX,
+)
 
 _NO_VALUE: Any = object()
 

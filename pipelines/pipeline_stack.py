@@ -16,7 +16,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from constructs_lib.access_logs import AccessLogsBucket, expiry_rule
+from constructs_lib.shared.access_logs import AccessLogsBucket, expiry_rule
 from pipelines.generated_grants import acknowledge_generated_grants, reviewed_shapes
 from policies.acknowledgements import acknowledge_control
 
@@ -229,7 +229,7 @@ class PipelineStack(Stack):
                         role=self.health_check_role,
                         install_commands=[HEALTH_CHECK_INSTALL],
                         commands=[
-                            "python -m pipelines.health_check "
+                            "python -m runtime.health_check "
                             f"--role-arn {deployment.health_check_role_arn} "
                             f"--region {stage.region}"
                         ],

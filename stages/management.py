@@ -2,108 +2,15 @@
 
 from __future__ import annotations
 
-from types import MappingProxyType
-from typing import get_args
-
-from constructs import Construct
-
-from config import PlatformConfig
-from config.model import Role
-from constructs_lib import guardrails
-from constructs_lib.budgets import AccountBudget, BudgetAlerts
-from constructs_lib.organization import OrganizationGuardrails, ServiceControlPolicy
-from stages.base import PlatformStack, PlatformStage
-from stages.naming import log_archive_bucket_name
-
-UNIT_FOR_ROLE = MappingProxyType(
-    {
-        "security": "Security",
-        "shared-services": "Infrastructure",
-        "dev": "Workloads",
-        "staging": "Workloads",
-        "prod": "Workloads",
-        "sandbox": "Sandbox",
-    }
-)
-"""The OU each account role belongs in (the management account stays at the root: SCPs do
-not apply to it)."""
-
-SECURITY_SERVICES = (
-    "cloudtrail.amazonaws.com",
-    "guardduty.amazonaws.com",
-    "securityhub.amazonaws.com",
-    "config.amazonaws.com",
-    "config-multiaccountsetup.amazonaws.com",
-    "access-analyzer.amazonaws.com",
-)
-"""Given trusted access, with the security account as their delegated administrator."""
+from stages.platform_stage import PlatformStage
+from stages.stacks.budgets import BudgetsStack
+from stages.stacks.organization import OrganizationStack
 
 
 class ManagementStage(PlatformStage):
     """The organisation's structure and guardrails, and budgets for every account."""
 
-    def __init__(self, scope: Construct, id_: str, *, config: PlatformConfig) -> None:
-        super().__init__(scope, id_, config=config)
-        org = config.organization
-        self.organization_stack = PlatformStack(
-            self,
-            "Organization",
-            description=f"{org.name} organisation: OUs, service control policies, tag policy, "
-            "delegated administrators",
-        )
-        units: dict[str, list[str]] = {}
-        for account in config.accounts.values():
-            if account.role in UNIT_FOR_ROLE:
-                units.setdefault(UNIT_FOR_ROLE[account.role], []).append(account.id)
-        everywhere = tuple(units)
-        _, security = config.account_with_role("security")
-        self.guardrails = OrganizationGuardrails(
-            self.organization_stack,
-            "Guardrails",
-            organization_id=org.id,
-            root_id=org.root_id,
-            units=units,
-            policies=[
-                ServiceControlPolicy(
-                    f"{org.prefix}-baseline",
-                    "No leaving the organisation, no disabling security services, no root "
-                    "user, no access keys",
-                    guardrails.baseline(),
-                    everywhere,
-                ),
-                ServiceControlPolicy(
-                    f"{org.prefix}-regions",
-                    f"Only {', '.join(org.allowed_regions)} (global services excepted)",
-                    guardrails.deny_regions_outside(org.allowed_regions),
-                    everywhere,
-                ),
-                ServiceControlPolicy(
-                    f"{org.prefix}-log-archive",
-                    "The log archive cannot be deleted or reconfigured by hand",
-                    guardrails.protect_log_archive(log_archive_bucket_name(config)),
-                    (UNIT_FOR_ROLE["security"],),
-                ),
-            ],
-            tag_policy=guardrails.tag_policy(config.tags, get_args(Role)),
-            service_access=SECURITY_SERVICES,
-            delegated_administrators={service: security.id for service in SECURITY_SERVICES},
-        )
-        self.budgets_stack = PlatformStack(
-            self,
-            "Budgets",
-            description=f"{org.name} monthly cost budgets per account",
-        )
-        BudgetAlerts(
-            self.budgets_stack,
-            "BudgetAlerts",
-            account_budgets=[
-                AccountBudget(
-                    construct_id=name,
-                    account_id=account.id,
-                    monthly_limit_usd=account.monthly_budget_usd,
-                )
-                for name, account in config.accounts.items()
-            ],
-            thresholds_percent=config.budgets.thresholds_percent,
-            alert_emails=config.budgets.alert_emails,
-        )
+    def build(self) -> None:
+        self.organization_stack = OrganizationStack(self, "Organization")
+        self.guardrails = self.organization_stack.guardrails
+        self.budgets_stack = BudgetsStack(self, "Budgets")

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from constructs_lib.data_bucket import S3_BUCKET_NAME_MAX
-from constructs_lib.guardrails import CDK_QUALIFIER
+from facts.aws import S3_BUCKET_NAME_MAX
+from facts.cdk import CDK_QUALIFIER
 
 if TYPE_CHECKING:
     from config import PlatformConfig

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from constructs import Construct
-
-from config import PlatformConfig
-from constructs_lib.transit import TransitGatewayAttachment, hub_output
-from stages.base import PlatformStage
-from stages.cluster_stack import ClusterStack
+from constructs_lib.network.transit import TransitGatewayAttachment, hub_output
 from stages.naming import NETWORK_HUB_READER, NETWORK_HUB_STACK, role_arn, shared_services
-from stages.network_stack import NetworkStack
+from stages.platform_stage import PlatformStage
+from stages.stacks.cluster import ClusterStack
+from stages.stacks.network import NetworkStack
 
 
 class NetworkedStage(PlatformStage):
     """A stage whose account has a `network` (and maybe a `cluster`) in config."""
 
-    def __init__(self, scope: Construct, id_: str, *, config: PlatformConfig) -> None:
-        super().__init__(scope, id_, config=config)
+    def build(self) -> None:
         assert self.account_config.network is not None  # guaranteed by config.rules
         self.network_stack = NetworkStack(self, "Network", network=self.account_config.network)
         self.cluster_stack = (

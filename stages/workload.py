@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from constructs import Construct
-
-from config import PlatformConfig
-from stages.data_stack import DataStack
-from stages.edge_stack import EdgeGlobalStack, EdgeStack
 from stages.networked import NetworkedStage
+from stages.stacks.data import DataStack
+from stages.stacks.edge import EdgeStack
+from stages.stacks.edge_global import EdgeGlobalStack
 
 
 class WorkloadStage(NetworkedStage):
     """A workload account's stacks, split by lifecycle: network, cluster, data and, with a
     domain, the edge (EdgeGlobal in us-east-1, Edge at home)."""
 
-    def __init__(self, scope: Construct, id_: str, *, config: PlatformConfig) -> None:
-        super().__init__(scope, id_, config=config)
+    def build(self) -> None:
+        super().build()
         data = self.account_config.data
         self.data_stack = (
             DataStack(self, "Data", data=data, network=self.network_stack.network)

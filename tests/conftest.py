@@ -21,7 +21,7 @@ from aws_cdk import App, Environment, Stack
 
 import app as platform_app
 from config import PlatformConfig, load_config
-from stages.platform import build_platform
+from pipelines.platform import build_platform
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CONFIG = ROOT / "config" / "platform.yaml"

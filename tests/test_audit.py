@@ -8,7 +8,7 @@ import pytest
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
-from constructs_lib.audit import OrganizationTrail, SecurityServices
+from constructs_lib.organization.audit import OrganizationTrail, SecurityServices
 from tests.conftest import new_stack
 from tests.test_config import broken, problems_of
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import yaml
 
 from config import parse_config
-from pipelines.bootstrap import bootstrap_commands, main
 from tests.conftest import SAMPLE_CONFIG
+from tools.bootstrap import bootstrap_commands, main
 
 
 def test_one_command_per_account_shared_services_first(sample_config):

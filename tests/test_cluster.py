@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from constructs_lib.cluster import ADDONS, POD_IDENTITIES, PlatformCluster
-from constructs_lib.network import PlatformNetwork
+from constructs_lib.eks.cluster import ADDONS, POD_IDENTITIES, PlatformCluster
+from constructs_lib.network.vpc import PlatformNetwork
 from tests.conftest import TEST_AZS, new_stack
 
 ALL_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]

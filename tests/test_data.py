@@ -12,8 +12,8 @@ from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_rds as rds
 
-from constructs_lib.kafka import PlatformKafka
-from constructs_lib.network import PlatformNetwork
+from constructs_lib.data.kafka import PlatformKafka
+from constructs_lib.network.vpc import PlatformNetwork
 from policies.acknowledgements import acknowledgements_on
 from policies.platform import PACK_NAME
 from policies.platform.data_retention import KEEPS_DATA, STATEFUL_TYPES
@@ -557,7 +557,7 @@ def test_a_name_too_long_for_the_service_is_refused(sample_raw):
     ],
 )
 def test_postgres_refuses_bad_props(props, message):
-    from constructs_lib.postgres import PlatformPostgres
+    from constructs_lib.data.postgres import PlatformPostgres
 
     stack = new_stack()
     network = PlatformNetwork(
@@ -579,7 +579,7 @@ def test_postgres_refuses_bad_props(props, message):
 
 def test_postgres_without_the_opt_in_is_kept(tmp_path):
     """Sandbox without `allow_data_loss` is as safe as prod: the opt-in is the only way in."""
-    from constructs_lib.postgres import PlatformPostgres
+    from constructs_lib.data.postgres import PlatformPostgres
 
     stack = new_stack(outdir=tmp_path)
     network = PlatformNetwork(

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from constructs_lib.dns import Delegation, ParentZone
+from constructs_lib.network.dns import Delegation, ParentZone
 from tests.conftest import new_stack
 from tests.test_config import broken, problems_of
 

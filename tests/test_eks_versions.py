@@ -10,7 +10,7 @@ import pytest
 
 from config import ConfigError, config_warnings, parse_config
 from config.eks_calendar import EKS_CALENDAR, accepted_versions
-from constructs_lib.kubectl_layers import KUBECTL_LAYERS
+from facts.kubernetes import KUBECTL_LAYERS
 from tests.conftest import ROOT
 from tests.test_config import broken
 

@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from config import ConfigError, parse_config
-from constructs_lib import gitops_bridge
-from constructs_lib.cluster import POD_IDENTITIES
+from constructs_lib.eks import gitops_bridge
+from constructs_lib.eks.cluster import POD_IDENTITIES
 from tests.conftest import ROOT
 from tests.test_config import broken
 

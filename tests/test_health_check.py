@@ -6,7 +6,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from pipelines.health_check import check_environment, main
+from runtime.health_check import check_environment, main
 
 REGION = "eu-west-1"
 

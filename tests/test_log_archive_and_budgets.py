@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from aws_cdk import Duration, assertions
 
-from constructs_lib.budgets import AccountBudget, BudgetAlerts
-from constructs_lib.log_archive import LogArchive
+from constructs_lib.organization.budgets import AccountBudget, BudgetAlerts
+from constructs_lib.organization.log_archive import LogArchive
 from tests.conftest import new_stack, of_type
 
 

@@ -7,7 +7,7 @@ import pytest
 from aws_cdk import assertions
 from aws_cdk import aws_logs as logs
 
-from constructs_lib.network import PlatformNetwork
+from constructs_lib.network.vpc import PlatformNetwork
 from tests.conftest import TEST_AZS, new_stack, of_type
 
 

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from constructs_lib import guardrails
-from constructs_lib.organization import OrganizationGuardrails, ServiceControlPolicy
-from stages.management import SECURITY_SERVICES, UNIT_FOR_ROLE
+from constructs_lib.organization import guardrails
+from constructs_lib.organization.structure import OrganizationGuardrails, ServiceControlPolicy
+from stages.stacks.organization import SECURITY_SERVICES, UNIT_FOR_ROLE
 from tests.conftest import new_stack
 from tests.test_config import broken, problems_of
 

@@ -13,7 +13,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.guardduty.models import guardduty_backends
 from moto.organizations.models import FakeDelegatedAdministrator
 
-from constructs_lib.organization_setup import handler as setup
+from runtime.organization_setup import handler as setup
 
 REGION = "eu-west-1"
 ANALYZER = "access-analyzer.amazonaws.com"

@@ -139,7 +139,7 @@ def test_health_gate_runs_after_the_wave_with_the_read_only_role(
     assert gate["RunOrder"] > max(a["RunOrder"] for a in actions if a is not gate)
     commands = buildspec(pipeline_stack, gate)["phases"]["build"]["commands"]
     assert commands == [
-        "python -m pipelines.health_check "
+        "python -m runtime.health_check "
         f"--role-arn arn:aws:iam::{account_id}:role/exco-{wave}-health-check --region eu-west-1"
     ]
 

@@ -116,13 +116,13 @@ def test_acknowledged_findings_are_the_reviewed_ones(organisation):
         "AwsSolutions::AwsSolutions-OS3",  # VPC domain: IP conditions do not apply
         "AwsSolutions::AwsSolutions-OS4",  # no dedicated masters outside prod
         "AwsSolutions::AwsSolutions-OS7",  # one data node (one AZ) outside prod
-        # the edge (constructs_lib/edge.py)
+        # the edge (constructs_lib/edge/cdn.py)
         "NIST.800.53.R5::NIST.800.53.R5-ALBWAFEnabled",  # WAF is on CloudFront, the only way in
         "NIST.800.53.R5::NIST.800.53.R5-ELBDeletionProtectionEnabled",  # dev and sandbox only
         "AwsSolutions::AwsSolutions-CFR1",  # no country allow-list configured
-        # the organisation (constructs_lib/organization.py)
+        # the organisation (constructs_lib/organization/structure.py)
         "NIST.800.53.R5::NIST.800.53.R5-LambdaInsideVPC",  # management has no VPC
-        # the audit services (constructs_lib/audit.py)
+        # the audit services (constructs_lib/organization/audit.py)
         "NIST.800.53.R5::NIST.800.53.R5-CloudTrailCloudWatchLogsEnabled",  # GuardDuty reads it
     }
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from aws_cdk import aws_iam as iam
 
-from constructs_lib.github_ci import GitHubActionsRole, github_provider
+from constructs_lib.delivery.github_ci import GitHubActionsRole, github_provider
 from tests.conftest import new_stack
 from tests.test_config import broken, problems_of
 

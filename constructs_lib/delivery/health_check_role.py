@@ -1,0 +1,84 @@
+"""HealthCheckRole: what the pipeline's health gate may read in an environment, and no more."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from policies.wildcards import acknowledge_wildcard_details
+
+
+class HealthCheckRole(Construct):
+    """A read-only IAM role for one caller: a named role in another (the pipeline's) account.
+
+    It may describe EKS clusters and node groups and read CloudWatch alarm states, which is
+    all `runtime.health_check` needs. The trust names the caller's role ARN as a condition
+    rather than as the principal, so this role can be created before the caller exists.
+    Exposes `role`.
+    """
+
+    def __init__(
+        self, scope: Construct, id_: str, *, role_name: str, trusted_role_arn: str
+    ) -> None:
+        """
+        :param role_name: the deterministic name the caller builds this role's ARN from.
+        :param trusted_role_arn: the only principal that may assume the role.
+        """
+        super().__init__(scope, id_)
+        trusted_account = trusted_role_arn.split(":")[4] if ":" in trusted_role_arn else ""
+        if not trusted_account.isdigit():
+            raise ValueError(f"trusted_role_arn: not an IAM role ARN; got {trusted_role_arn!r}")
+        stack = Stack.of(self)
+        self.role = iam.Role(
+            self,
+            "Role",
+            role_name=role_name,
+            description="Read-only: lets the pipeline's health gate check this environment",
+            max_session_duration=Duration.hours(1),
+            assumed_by=iam.AccountPrincipal(trusted_account).with_conditions(
+                {"ArnEquals": {"aws:PrincipalArn": trusted_role_arn}}
+            ),
+        )
+        clusters = stack.format_arn(service="eks", resource="cluster", resource_name="*")
+        nodegroups = stack.format_arn(service="eks", resource="nodegroup", resource_name="*")
+        policy = iam.ManagedPolicy(
+            self,
+            "Policy",
+            description="Describe EKS clusters and node groups, read alarm states",
+            roles=[self.role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="DescribeClusters",
+                    actions=["eks:DescribeCluster", "eks:ListNodegroups"],
+                    resources=[clusters],
+                ),
+                iam.PolicyStatement(
+                    sid="DescribeNodegroups",
+                    actions=["eks:DescribeNodegroup"],
+                    resources=[nodegroups],
+                ),
+                iam.PolicyStatement(
+                    sid="ListClustersAndAlarms",
+                    actions=["eks:ListClusters", "cloudwatch:DescribeAlarms"],
+                    resources=["*"],
+                ),
+            ],
+        )
+        acknowledge_wildcard_details(
+            policy,
+            {
+                "Resource::*": (
+                    "eks:ListClusters and cloudwatch:DescribeAlarms do not support "
+                    "resource-level permissions; both are read-only listings of this one account."
+                ),
+                **{
+                    f"Resource::{arn}": (
+                        f"Read-only describe of every EKS {kind} in this account and region: "
+                        "the gate checks whatever clusters the environment runs, so it cannot "
+                        "name them."
+                    )
+                    for kind, arn in (("cluster", clusters), ("nodegroup", nodegroups))
+                },
+            },
+        )

@@ -1,0 +1,378 @@
+"""Argo CD bootstrap and hub-and-spoke registration: the CDK side of the GitOps boundary.
+
+CDK installs exactly two things in a cluster, Argo CD and one root Application, plus the
+bridge (an Argo CD cluster Secret carrying `gitops_bridge` facts). Everything else in the
+cluster belongs to Argo CD.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from aws_cdk import Duration, SecretValue, Stack
+from aws_cdk import aws_eks as eks_l1
+from aws_cdk import aws_eks_v2 as eks
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from constructs_lib.eks.gitops_bridge import registration_fields
+from constructs_lib.eks.pod_identity import pods_of
+from policies.acknowledgements import acknowledge_all, controls
+from policies.wildcards import acknowledge_wildcards
+
+ARGOCD_NAMESPACE = "argocd"
+ARGOCD_CHART_REPOSITORY = "https://argoproj.github.io/argo-helm"
+ARGOCD_SERVICE_ACCOUNTS = (
+    "argocd-application-controller",
+    "argocd-applicationset-controller",
+    "argocd-server",
+)
+"""The argo-cd chart's service accounts that talk to other clusters (hub role holders)."""
+
+HIGH_AVAILABILITY_VALUES: Mapping[str, Any] = {
+    "redis-ha": {"enabled": True},
+    "controller": {"replicas": 2},
+    "server": {"replicas": 2},
+    "repoServer": {"replicas": 2},
+    "applicationSet": {"replicas": 2},
+}
+"""Argo CD's documented HA shape: redis-ha and two replicas of every component."""
+
+
+class ArgoCdBootstrap(Construct):
+    """Argo CD (Helm, pinned), the root Application (app-of-apps) and the in-cluster bridge
+    Secret, on one cluster.
+
+    As the hub (`hub_role_name` given), Argo CD's controllers hold a Pod Identity role with
+    that deterministic name, allowed to assume each spoke's role and read the spokes'
+    registration secrets; External Secrets on the hub may assume it to read them.
+    Exposes `chart`, `root_application` and `hub_role` (None unless hub).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        cluster: eks.ICluster,
+        chart_version: str,
+        repository_url: str,
+        revision: str,
+        path: str,
+        labels: Mapping[str, str],
+        annotations: Mapping[str, str],
+        high_availability: bool = False,
+        values: Mapping[str, Any] | None = None,
+        hub_role_name: str | None = None,
+        spoke_role_arns: Sequence[str] = (),
+        registration_secret_arns: Sequence[str] = (),
+        registration_reader_arn: str | None = None,
+    ) -> None:
+        """
+        :param chart_version: the argo-cd chart version, e.g. "9.5.4".
+        :param repository_url: revision: path: where the root Application reads.
+        :param labels: annotations: the bridge facts for this cluster's Secret.
+        :param high_availability: HA replicas (prod and the hub); default False.
+        :param values: Helm values merged over the defaults; default none.
+        :param hub_role_name: makes this cluster the hub; default None (standalone).
+        :param spoke_role_arns: roles the hub may assume, one per spoke cluster.
+        :param registration_secret_arns: the spokes' registration secrets the hub may read.
+        :param registration_reader_arn: a role (the hub's External Secrets) that may assume
+            the hub role to read registration secrets.
+        """
+        super().__init__(scope, id_)
+        if hub_role_name is None and (spoke_role_arns or registration_secret_arns):
+            raise ValueError("hub_role_name: spokes given but this cluster is not the hub")
+        self.hub_role = (
+            self._hub_role(
+                cluster,
+                hub_role_name,
+                spoke_role_arns,
+                registration_secret_arns,
+                registration_reader_arn,
+            )
+            if hub_role_name
+            else None
+        )
+        self.chart = eks.HelmChart(
+            self,
+            "ArgoCd",
+            cluster=cluster,
+            chart="argo-cd",
+            repository=ARGOCD_CHART_REPOSITORY,
+            version=chart_version,
+            release="argocd",
+            namespace=ARGOCD_NAMESPACE,
+            create_namespace=True,
+            wait=True,
+            timeout=Duration.minutes(15),
+            values=_merge(HIGH_AVAILABILITY_VALUES if high_availability else {}, values or {}),
+        )
+        self.root_application = eks.KubernetesManifest(
+            self,
+            "RootApplication",
+            cluster=cluster,
+            manifest=[root_application(repository_url, revision, path)],
+        )
+        self.root_application.node.add_dependency(self.chart)
+        bridge = eks.KubernetesManifest(
+            self,
+            "BridgeSecret",
+            cluster=cluster,
+            manifest=[in_cluster_secret(cluster.cluster_name, labels, annotations)],
+        )
+        bridge.node.add_dependency(self.chart)
+
+    def _hub_role(
+        self,
+        cluster: eks.ICluster,
+        role_name: str,
+        spoke_role_arns: Sequence[str],
+        registration_secret_arns: Sequence[str],
+        registration_reader_arn: str | None,
+    ) -> iam.Role:
+        stack = Stack.of(self)
+        role = iam.Role(
+            self,
+            "HubRole",
+            role_name=role_name,
+            description="Argo CD on the hub: assume spoke roles, read spoke registrations",
+            assumed_by=pods_of(self, cluster.cluster_arn),
+        )
+        if registration_reader_arn:
+            role.assume_role_policy.add_statements(
+                iam.PolicyStatement(
+                    actions=["sts:AssumeRole"],
+                    principals=[iam.ArnPrincipal(registration_reader_arn)],
+                )
+            )
+        for service_account in ARGOCD_SERVICE_ACCOUNTS:
+            eks_l1.CfnPodIdentityAssociation(
+                self,
+                service_account,
+                cluster_name=cluster.cluster_name,
+                namespace=ARGOCD_NAMESPACE,
+                service_account=service_account,
+                role_arn=role.role_arn,
+            )
+        if spoke_role_arns:
+            spoke_accounts = sorted({arn.split(":")[4] for arn in spoke_role_arns})
+            policy = iam.ManagedPolicy(
+                self,
+                "HubPolicy",
+                roles=[role],
+                description="Reach the spoke clusters registered with this hub",
+                statements=[
+                    iam.PolicyStatement(
+                        sid="AssumeSpokeRoles",
+                        actions=["sts:AssumeRole", "sts:TagSession"],
+                        resources=list(spoke_role_arns),
+                    ),
+                    iam.PolicyStatement(
+                        sid="ReadSpokeRegistrations",
+                        actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                        resources=[f"{arn}-*" for arn in registration_secret_arns],
+                    ),
+                    iam.PolicyStatement(
+                        sid="DecryptSpokeRegistrations",
+                        actions=["kms:Decrypt"],
+                        resources=[
+                            f"arn:{stack.partition}:kms:*:{account}:key/*"
+                            for account in spoke_accounts
+                        ],
+                        conditions={
+                            "StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}
+                        },
+                    ),
+                ],
+            )
+            acknowledge_wildcards(
+                policy,
+                {
+                    "ReadSpokeRegistrations": "Secrets Manager appends a random suffix to each "
+                    "secret's ARN; each entry is one spoke's registration secret by its name.",
+                    "DecryptSpokeRegistrations": "Each spoke's registration key is created in "
+                    "the spoke account with a generated id; decryption is allowed only through "
+                    "Secrets Manager, in the spoke accounts only.",
+                },
+            )
+        return role
+
+
+class SpokeRegistration(Construct):
+    """What a spoke cluster gives the hub: a role the hub's Argo CD may assume, with a
+    cluster-admin access entry, and a registration secret only the hub role can read.
+
+    The secret (KMS, JSON) holds the cluster's name, endpoint, CA, region, environment, the
+    spoke role and the bridge labels/annotations as `label_*` / `annotation_*` fields.
+    Exposes `role` and `secret`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        cluster: eks.Cluster,
+        hub_role_arn: str,
+        role_name: str,
+        secret_name: str,
+        environment: str,
+        labels: Mapping[str, str],
+        annotations: Mapping[str, str],
+    ) -> None:
+        super().__init__(scope, id_)
+        stack = Stack.of(self)
+        hub_account = hub_role_arn.split(":")[4]
+        only_the_hub_role = {"ArnEquals": {"aws:PrincipalArn": hub_role_arn}}
+        hub = iam.AccountPrincipal(hub_account).with_conditions(only_the_hub_role)
+        self.role = iam.Role(
+            self,
+            "SpokeRole",
+            role_name=role_name,
+            description="Assumed by the hub's Argo CD to deploy to this cluster",
+            assumed_by=hub,
+        )
+        self.role.assume_role_policy.add_statements(
+            iam.PolicyStatement(actions=["sts:TagSession"], principals=[hub])
+        )
+        cluster.grant_access(
+            "HubAccess",
+            self.role.role_arn,
+            [
+                eks.AccessPolicy.from_access_policy_name(
+                    "AmazonEKSClusterAdminPolicy", access_scope_type=eks.AccessScopeType.CLUSTER
+                )
+            ],
+        )
+        key = kms.Key(
+            self,
+            "RegistrationKey",
+            description="Encrypts this cluster's registration for the GitOps hub",
+            enable_key_rotation=True,
+        )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="HubDecryptsThroughSecretsManager",
+                principals=[iam.AccountPrincipal(hub_account)],
+                actions=["kms:Decrypt"],
+                resources=["*"],
+                conditions={
+                    **only_the_hub_role,
+                    "StringEquals": {
+                        "kms:ViaService": f"secretsmanager.{stack.region}.amazonaws.com"
+                    },
+                },
+            )
+        )
+        fields = {
+            "name": cluster.cluster_name,
+            "server": cluster.cluster_endpoint,
+            "caData": cluster.cluster_certificate_authority_data,
+            "region": stack.region,
+            "environment": environment,
+            "roleArn": self.role.role_arn,
+            **registration_fields(labels, annotations),
+        }
+        self.secret = secretsmanager.Secret(
+            self,
+            "Registration",
+            secret_name=secret_name,
+            description="Cluster registration read by the GitOps hub (not a credential)",
+            encryption_key=key,
+            # One jsii value for the document instead of one per field (a round trip each);
+            # CDK renders `secret_object_value` with JSON.stringify too: same template.
+            secret_string_value=SecretValue.unsafe_plain_text(
+                json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+            ),
+        )
+        self.secret.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="OnlyTheHubReadsFromOutside",
+                principals=[iam.AccountPrincipal(hub_account)],
+                actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                resources=["*"],
+                conditions=only_the_hub_role,
+            )
+        )
+        acknowledge_all(
+            self.secret,
+            {
+                "AwsSolutions::AwsSolutions-SMG4": (
+                    "Not a credential: the cluster's public facts (endpoint, CA, role ARN) for "
+                    "the hub; it changes only when the cluster does, so there is nothing to "
+                    "rotate."
+                ),
+                **controls(
+                    "SecretsManagerRotationEnabled",
+                    "Not a credential: the cluster's public facts for the hub; there is "
+                    "nothing to rotate (see AwsSolutions-SMG4).",
+                    packs=("NIST.800.53.R5", "HIPAA.Security"),
+                ),
+                "Platform::DataRetention": (
+                    "Regenerable: the cluster's facts, rewritten on every deploy of this "
+                    "stack; retaining it past the stack would only block re-creating it under "
+                    "its name."
+                ),
+            },
+        )
+
+
+def root_application(repository_url: str, revision: str, path: str) -> dict[str, Any]:
+    """The app-of-apps: Argo CD syncs everything else from `path` in the repository."""
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {
+            "name": "root",
+            "namespace": ARGOCD_NAMESPACE,
+            "finalizers": ["resources-finalizer.argocd.argoproj.io"],
+        },
+        "spec": {
+            "project": "default",
+            "source": {"repoURL": repository_url, "targetRevision": revision, "path": path},
+            "destination": {
+                "server": "https://kubernetes.default.svc",
+                "namespace": ARGOCD_NAMESPACE,
+            },
+            "syncPolicy": {"automated": {"prune": True, "selfHeal": True}},
+        },
+    }
+
+
+def in_cluster_secret(
+    cluster_name: str, labels: Mapping[str, str], annotations: Mapping[str, str]
+) -> dict[str, Any]:
+    """Argo CD's cluster Secret for the cluster it runs on, carrying the bridge facts."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {
+            "name": cluster_name,
+            "namespace": ARGOCD_NAMESPACE,
+            "labels": {"argocd.argoproj.io/secret-type": "cluster", **labels},
+            "annotations": dict(annotations),
+        },
+        "stringData": {
+            "name": cluster_name,
+            "server": "https://kubernetes.default.svc",
+            "config": json.dumps({"tlsClientConfig": {"insecure": False}}),
+        },
+    }
+
+
+def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep-merge Helm values: mappings merge, anything else in `override` wins."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged

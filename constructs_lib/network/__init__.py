@@ -1,0 +1,2 @@
+"""The network: VPC with its subnets, endpoints and flow logs; the Transit Gateway hub and its
+attachments; Route 53 zones and their delegation."""

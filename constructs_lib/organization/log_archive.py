@@ -1,0 +1,195 @@
+"""LogArchive: the organisation's write-once store for audit logs."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from constructs_lib.shared.access_logs import AccessLogsBucket, expiry_rule
+from policies.acknowledgements import acknowledge_control
+
+ObjectLockMode = Literal["COMPLIANCE", "GOVERNANCE"]
+
+DEFAULT_LOCK_RETENTION = Duration.days(365)
+DEFAULT_GLACIER_TRANSITION = Duration.days(90)
+DEFAULT_EXPIRY = Duration.days(2557)
+
+
+class LogArchive(Construct):
+    """An object-locked, KMS-encrypted, versioned S3 bucket with its own access-log bucket.
+
+    - Archive bucket: SSE-KMS with a customer-managed key (yearly rotation, S3 Bucket Keys to
+      keep KMS request costs down), versioning, object lock with a default retention, TLS
+      only, every form of public access blocked, bucket-owner-enforced object ownership,
+      server access logs to the access-log bucket, lifecycle to Glacier Instant Retrieval and
+      expiry, noncurrent versions expired on the same schedule.
+    - Access-log bucket (`AccessLogsBucket`): SSE-S3, versioned, TLS only, public access
+      blocked, expiring on the archive's schedule.
+    - Both buckets and the key are always retained: removing the construct never deletes logs.
+
+    Exposes `bucket`, `key` and `access_logs_bucket`. Later constructs (the org trail, Config
+    delivery) add their own statements to the bucket and key policies.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        bucket_name: str,
+        access_logs_bucket_name: str,
+        object_lock_mode: ObjectLockMode = "COMPLIANCE",
+        object_lock_retention: Duration = DEFAULT_LOCK_RETENTION,
+        glacier_transition_after: Duration = DEFAULT_GLACIER_TRANSITION,
+        expire_after: Duration = DEFAULT_EXPIRY,
+    ) -> None:
+        """
+        :param bucket_name: the archive's deterministic name, so other accounts can find it.
+        :param access_logs_bucket_name: the access-log bucket's name.
+        :param object_lock_mode: COMPLIANCE (default): no one can shorten retention or delete
+            a locked version early; GOVERNANCE: principals with
+            s3:BypassGovernanceRetention can.
+        :param object_lock_retention: default retention of each object version; default 365
+            days.
+        :param glacier_transition_after: when objects move to Glacier Instant Retrieval;
+            default 90 days.
+        :param expire_after: when objects and noncurrent versions are deleted; default seven
+            years. Must not be shorter than the object-lock retention.
+        """
+        super().__init__(scope, id_)
+        lock_days = object_lock_retention.to_days()
+        if expire_after.to_days() < lock_days:
+            raise ValueError(
+                f"expire_after: must be at least object_lock_retention ({lock_days} days); "
+                f"got {expire_after.to_days()} days"
+            )
+        if glacier_transition_after.to_days() >= expire_after.to_days():
+            raise ValueError(
+                "glacier_transition_after: must be shorter than expire_after; "
+                f"got {glacier_transition_after.to_days()} days"
+            )
+        lock = (
+            s3.ObjectLockRetention.compliance(object_lock_retention)
+            if object_lock_mode == "COMPLIANCE"
+            else s3.ObjectLockRetention.governance(object_lock_retention)
+        )
+        self.access_logs_bucket = AccessLogsBucket(
+            self, "AccessLogsBucket", bucket_name=access_logs_bucket_name, expire_after=expire_after
+        )
+
+        self.key = kms.Key(
+            self,
+            "Key",
+            description="Encrypts the organisation's log archive",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            bucket_name=bucket_name,
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,
+            versioned=True,
+            object_lock_enabled=True,
+            object_lock_default_retention=lock,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_logs_bucket,
+            server_access_logs_prefix="log-archive/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="archive",
+                    transitions=[
+                        s3.Transition(
+                            storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+                            transition_after=glacier_transition_after,
+                        )
+                    ],
+                ),
+                expiry_rule(expire_after),
+            ],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        acknowledge_control(
+            self.bucket,
+            "S3BucketReplicationEnabled",
+            "Accepted trade-off: the archive stays in the organisation's home region (data "
+            "residency) and is protected by S3's multi-AZ durability, versioning and "
+            "COMPLIANCE-mode object lock, so no principal can delete or overwrite a record. "
+            "A second-region copy is a business-continuity choice with its own cost.",
+        )
+
+    def admit_organization_trail(self, *, trail_arns: list[str]) -> None:
+        """Let CloudTrail write the organisation trail (`trail_arns`: the trail's ARN under
+        each account that may own it) to `AWSLogs/` and encrypt it with the key; nothing
+        else of CloudTrail's."""
+        source = {"StringEquals": {"aws:SourceArn": trail_arns}}
+        cloudtrail = iam.ServicePrincipal("cloudtrail.amazonaws.com")
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="OrganizationTrailAclCheck",
+                principals=[cloudtrail],
+                actions=["s3:GetBucketAcl"],
+                resources=[self.bucket.bucket_arn],
+                conditions=source,
+            )
+        )
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="OrganizationTrailWrite",
+                principals=[cloudtrail],
+                actions=["s3:PutObject"],
+                resources=[self.bucket.arn_for_objects("AWSLogs/*")],
+                conditions=source,
+            )
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="OrganizationTrailEncrypt",
+                principals=[cloudtrail],
+                actions=["kms:GenerateDataKey*", "kms:DescribeKey"],
+                resources=["*"],
+                conditions=source,
+            )
+        )
+
+    def admit_config(self, *, organization_id: str) -> None:
+        """Let AWS Config of this organisation's accounts deliver to `AWSLogs/<account>/Config/`
+        and encrypt with the key; no other organisation's Config."""
+        config = iam.ServicePrincipal("config.amazonaws.com")
+        org = {"StringEquals": {"aws:SourceOrgID": organization_id}}
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="ConfigBucketCheck",
+                principals=[config],
+                actions=["s3:GetBucketAcl", "s3:ListBucket"],
+                resources=[self.bucket.bucket_arn],
+                conditions=org,
+            )
+        )
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="ConfigWrite",
+                principals=[config],
+                actions=["s3:PutObject"],
+                resources=[self.bucket.arn_for_objects("AWSLogs/*/Config/*")],
+                conditions=org,
+            )
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="ConfigEncrypt",
+                principals=[config],
+                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+                resources=["*"],
+                conditions=org,
+            )
+        )

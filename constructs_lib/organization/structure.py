@@ -1,0 +1,304 @@
+"""OrganizationGuardrails: OUs, SCPs, the tag policy and delegated administrators."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_organizations as organizations
+from aws_cdk import aws_securityhub as securityhub
+from constructs import Construct
+
+from constructs_lib.organization import guardrails
+from constructs_lib.shared.encryption import log_group_key
+from policies.acknowledgements import acknowledge_control
+from policies.wildcards import acknowledge_aws_managed_policies, acknowledge_wildcards
+
+HANDLER_CODE = Path(__file__).resolve().parents[2] / "runtime" / "organization_setup"
+SECURITY_HUB = "securityhub.amazonaws.com"
+"""The one service whose delegated administrator CloudFormation can register itself."""
+
+
+@dataclass(frozen=True)
+class ServiceControlPolicy:
+    name: str
+    description: str
+    document: Mapping[str, Any]
+    units: Sequence[str]
+    """The OUs (names given to `OrganizationGuardrails.units`) it is attached to."""
+
+
+class OrganizationGuardrails(Construct):
+    """The organisation's structure and guardrails, built in the management account.
+
+    - One OU per key of `units`, under the root, holding the accounts listed for it (accounts
+      are moved there; an account moved out of config goes back to the root).
+    - `policies` as service control policies on their OUs; every document must fit the
+      5,120-character SCP limit. `tag_policy` on the root.
+    - Trusted access for `service_access`, and each service's delegated administrator from
+      `delegated_administrators` (service principal -> account id): Security Hub's through
+      CloudFormation, every other one through the `OrganizationSetup` custom resource (a
+      Python function, boto3 only, idempotent; see `runtime/organization_setup/handler.py`), which
+      also enables the SCP and tag policy types on the root before the policies are created.
+
+    Exposes `units` (name -> CfnOrganizationalUnit) and `setup` (the custom resource).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        organization_id: str,
+        root_id: str,
+        units: Mapping[str, Sequence[str]],
+        policies: Sequence[ServiceControlPolicy],
+        tag_policy: Mapping[str, Any],
+        service_access: Sequence[str],
+        delegated_administrators: Mapping[str, str],
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+    ) -> None:
+        """
+        :param organization_id: `o-...`; scopes the function's permissions.
+        :param root_id: `r-...`, the root the OUs hang from.
+        :param units: OU name -> the account ids that belong in it.
+        """
+        super().__init__(scope, id_)
+        for policy in policies:
+            size = guardrails.size(policy.document)
+            if size > guardrails.SCP_MAX_CHARACTERS:
+                raise ValueError(
+                    f"policies: {policy.name!r} is {size} characters; SCPs are limited to "
+                    f"{guardrails.SCP_MAX_CHARACTERS}"
+                )
+            unknown = set(policy.units) - set(units)
+            if unknown:
+                raise ValueError(f"policies: {policy.name!r} targets unknown OUs {sorted(unknown)}")
+        self.units = {
+            name: organizations.CfnOrganizationalUnit(
+                self, f"Unit-{name}", name=name, parent_id=root_id
+            )
+            for name in units
+        }
+        function = SetupFunction(
+            self,
+            "Function",
+            description="Organizations steps CloudFormation has no resource for",
+            statements=_setup_statements(
+                Stack.of(self), organization_id, root_id, units, delegated_administrators
+            ),
+            wildcard_reasons=SETUP_WILDCARDS,
+            log_retention=log_retention,
+        ).function
+        self.setup = CustomResource(
+            self,
+            "Setup",
+            service_token=function.function_arn,
+            resource_type="Custom::OrganizationSetup",
+            properties={
+                "RootId": root_id,
+                "PolicyTypes": ["SERVICE_CONTROL_POLICY", "TAG_POLICY"],
+                "ServiceAccess": list(service_access),
+                "DelegatedAdministrators": [
+                    {"ServicePrincipal": service, "AccountId": account}
+                    for service, account in sorted(delegated_administrators.items())
+                    if service != SECURITY_HUB
+                ],
+                "Placement": [
+                    {"AccountId": account, "ParentId": self.units[name].attr_id}
+                    for name, accounts in units.items()
+                    for account in accounts
+                ],
+            },
+        )
+        for policy in policies:
+            scp = organizations.CfnPolicy(
+                self,
+                f"Scp-{policy.name}",
+                name=policy.name,
+                description=policy.description,
+                type="SERVICE_CONTROL_POLICY",
+                content=policy.document,
+                target_ids=[self.units[name].attr_id for name in policy.units],
+            )
+            scp.node.add_dependency(self.setup)  # the policy type is enabled there
+        tags = organizations.CfnPolicy(
+            self,
+            "TagPolicy",
+            name="cost-allocation-tags",
+            description="The platform's cost-allocation tag keys and Environment values",
+            type="TAG_POLICY",
+            content=tag_policy,
+            target_ids=[root_id],
+        )
+        tags.node.add_dependency(self.setup)
+        if SECURITY_HUB in delegated_administrators:
+            admin = securityhub.CfnDelegatedAdmin(
+                self, "SecurityHubAdmin", admin_account_id=delegated_administrators[SECURITY_HUB]
+            )
+            admin.node.add_dependency(self.setup)
+
+
+SETUP_WILDCARDS = {
+    "ReadTheOrganization": "List and Describe calls of Organizations and GuardDuty have no "
+    "resource-level permissions; they read, never change.",
+    "TrustedAccess": "EnableAWSServiceAccess has no resource type; the function enables only "
+    "the service principals in its properties.",
+    "ServiceAdministrators": "GuardDuty's and CloudTrail's delegated-admin calls have no "
+    "resource-level permissions; the organisation's management account is the only place "
+    "they work.",
+    "ServiceLinkedRoles": "Limited by condition to the GuardDuty and CloudTrail service-linked "
+    "roles their registration creates.",
+    "PlaceAccounts": "OU ids are generated when CloudFormation creates them; the grant covers "
+    "this organisation's OUs, its root and the named accounts only.",
+}
+"""Why each wildcard of the management-account function's policy is the narrowest form."""
+
+
+def _setup_statements(
+    stack: Stack,
+    organization_id: str,
+    root_id: str,
+    units: Mapping[str, Sequence[str]],
+    admins: Mapping[str, str],
+) -> list[iam.PolicyStatement]:
+    arn = f"arn:{stack.partition}:organizations::{stack.account}"
+    accounts = sorted({*admins.values(), *(a for members in units.values() for a in members)})
+    return [
+        iam.PolicyStatement(
+            sid="ReadTheOrganization",
+            actions=[
+                "organizations:DescribeOrganization",
+                "organizations:ListRoots",
+                "organizations:ListParents",
+                "organizations:ListAWSServiceAccessForOrganization",
+                "organizations:ListDelegatedAdministrators",
+                "guardduty:ListOrganizationAdminAccounts",
+            ],
+            resources=["*"],
+        ),
+        iam.PolicyStatement(
+            sid="EnablePolicyTypes",
+            actions=["organizations:EnablePolicyType"],
+            resources=[f"{arn}:root/{organization_id}/{root_id}"],
+        ),
+        iam.PolicyStatement(
+            sid="TrustedAccess", actions=["organizations:EnableAWSServiceAccess"], resources=["*"]
+        ),
+        iam.PolicyStatement(
+            sid="DelegatedAdministrators",
+            actions=[
+                "organizations:RegisterDelegatedAdministrator",
+                "organizations:DeregisterDelegatedAdministrator",
+            ],
+            resources=[
+                f"{arn}:account/{organization_id}/{a}" for a in sorted(set(admins.values()))
+            ],
+        ),
+        iam.PolicyStatement(
+            sid="ServiceAdministrators",
+            actions=[
+                "guardduty:EnableOrganizationAdminAccount",
+                "guardduty:DisableOrganizationAdminAccount",
+                "cloudtrail:RegisterOrganizationDelegatedAdmin",
+                "cloudtrail:DeregisterOrganizationDelegatedAdmin",
+            ],
+            resources=["*"],
+        ),
+        iam.PolicyStatement(
+            sid="ServiceLinkedRoles",
+            actions=["iam:CreateServiceLinkedRole", "iam:GetRole"],
+            resources=["*"],
+            conditions={
+                "StringEquals": {
+                    "iam:AWSServiceName": ["guardduty.amazonaws.com", "cloudtrail.amazonaws.com"]
+                }
+            },
+        ),
+        iam.PolicyStatement(
+            sid="PlaceAccounts",
+            actions=["organizations:MoveAccount"],
+            resources=[
+                *(f"{arn}:account/{organization_id}/{a}" for a in accounts),
+                f"{arn}:ou/{organization_id}/ou-*",
+                f"{arn}:root/{organization_id}/{root_id}",
+            ],
+        ),
+    ]
+
+
+class SetupFunction(Construct):
+    """The `organization_setup` handler as a Lambda function (Python 3.14, ARM, five-minute
+    timeout, KMS-encrypted logs kept `log_retention`) with exactly `statements`; each
+    wildcard is acknowledged by the reason `wildcard_reasons` gives its statement's Sid.
+    Exposes `function`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        description: str,
+        statements: Sequence[iam.PolicyStatement],
+        wildcard_reasons: Mapping[str, str],
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+    ) -> None:
+        super().__init__(scope, id_)
+        key = log_group_key(self, "LogKey", description=f"Encrypts the logs of: {description}")
+        log_group = logs.LogGroup(
+            self,
+            "Logs",
+            encryption_key=key,
+            retention=log_retention,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description=description,
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            architecture=lambda_.Architecture.ARM_64,
+            handler="handler.handler",
+            code=lambda_.Code.from_asset(str(HANDLER_CODE), exclude=["__pycache__", "*.pyc"]),
+            timeout=Duration.minutes(5),
+            memory_size=256,
+            log_group=log_group,
+        )
+        policy = iam.Policy(
+            self, "Permissions", roles=[self.function.role], statements=list(statements)
+        )
+        acknowledge_wildcards(policy, wildcard_reasons)
+        acknowledge_control(
+            policy,
+            "IAMNoInlinePolicy",
+            "The function's permissions belong to it alone and change with it; a managed "
+            "policy could be attached to other principals.",
+        )
+        acknowledge_aws_managed_policies(
+            self.function.role.node.default_child,
+            "AWS's basic execution policy only lets the function write its own logs.",
+        )
+        acknowledge_control(
+            self.function,
+            "LambdaDLQ",
+            "CloudFormation invokes this custom resource synchronously and waits for its "
+            "answer; a failure fails the deployment, which is the notification.",
+            packs=("NIST.800.53.R5", "HIPAA.Security"),
+        )
+        acknowledge_control(
+            self.function,
+            "LambdaConcurrency",
+            "Invoked only by CloudFormation, once per deployment of its stack.",
+            packs=("NIST.800.53.R5", "HIPAA.Security"),
+        )
+        acknowledge_control(
+            self.function,
+            "LambdaInsideVPC",
+            "The account holding it has no VPC for it; the function calls only AWS APIs.",
+        )

@@ -1,0 +1,1 @@
+"""What constructs of several areas share: KMS keys for log groups, access-log buckets."""

@@ -1,0 +1,46 @@
+"""AWS's own limits and fixed places that the config validates and the constructs obey."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+S3_BUCKET_NAME_MAX = 63
+"""S3's limit on any bucket name."""
+CACHE_NAME_MAX = 40
+"""ElastiCache's limit on a replication group or serverless cache name."""
+SEARCH_NAME_MAX = 28
+"""OpenSearch Service's limit on a domain name."""
+TARGET_GROUP_NAME_MAX = 32
+"""Elastic Load Balancing's limit on a target group name."""
+
+EDGE_REGION = "us-east-1"
+"""Where CloudFront's viewer certificates and web ACLs must be."""
+
+CLOUDWATCH_RETENTION = MappingProxyType(
+    {
+        1: "ONE_DAY",
+        3: "THREE_DAYS",
+        5: "FIVE_DAYS",
+        7: "ONE_WEEK",
+        14: "TWO_WEEKS",
+        30: "ONE_MONTH",
+        60: "TWO_MONTHS",
+        90: "THREE_MONTHS",
+        120: "FOUR_MONTHS",
+        150: "FIVE_MONTHS",
+        180: "SIX_MONTHS",
+        365: "ONE_YEAR",
+        400: "THIRTEEN_MONTHS",
+        545: "EIGHTEEN_MONTHS",
+        731: "TWO_YEARS",
+        1096: "THREE_YEARS",
+        1827: "FIVE_YEARS",
+        2192: "SIX_YEARS",
+        2557: "SEVEN_YEARS",
+        2922: "EIGHT_YEARS",
+        3288: "NINE_YEARS",
+        3653: "TEN_YEARS",
+    }
+)
+"""The retention periods CloudWatch Logs accepts, in days -> the name of CDK's
+`aws_logs.RetentionDays` member for it."""

@@ -1,0 +1,30 @@
+"""Which kubectl Lambda layer serves which Kubernetes version: the one table.
+
+Plain data so the config can check a version has a layer without starting jsii. Each entry
+names the PyPI package (pinned in pyproject.toml), its module and its layer class; the module
+is imported only when a cluster of that version is built (`constructs_lib.eks.kubectl_layers`).
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import NamedTuple
+
+
+class KubectlLayer(NamedTuple):
+    package: str
+    module: str
+    class_name: str
+
+
+KUBECTL_LAYERS = MappingProxyType(
+    {
+        f"1.{minor}": KubectlLayer(
+            f"aws-cdk.lambda-layer-kubectl-v{minor}",
+            f"aws_cdk.lambda_layer_kubectl_v{minor}",
+            f"KubectlV{minor}Layer",
+        )
+        for minor in (33, 34, 35, 36)
+    }
+)
+"""Kubernetes minor version -> the layer package whose kubectl matches it."""

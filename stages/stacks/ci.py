@@ -1,0 +1,75 @@
+"""Keyless CI roles of one account, from config's `ci` section."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_kms as kms
+
+from config.model import CiRepository
+from config.rules import ci_role_name
+from constructs_lib.delivery.github_ci import GitHubActionsRole, github_provider
+from stages.naming import cluster_name
+from stages.platform_stack import PlatformStack
+
+if TYPE_CHECKING:
+    from stages.platform_stage import PlatformStage
+
+
+class CiStack(PlatformStack):
+    """The account's GitHub Actions OIDC provider and a role per repository that needs the
+    account: in shared-services, push to its `push` repositories and decrypt with the CI
+    secrets key (`alias/<prefix>/ci-secrets`, made when some repository may); elsewhere,
+    describe the account's cluster. Repositories and clusters are named deterministically,
+    so the roles need no reference to the stacks that hold them."""
+
+    def __init__(
+        self, scope: PlatformStage, id_: str, *, repositories: Sequence[CiRepository]
+    ) -> None:
+        config, name, account = scope.config, scope.node.id, scope.account_config
+        super().__init__(
+            scope,
+            id_,
+            description=f"{config.organization.name} {account.role} CI: GitHub Actions roles",
+        )
+        provider = github_provider(self)
+        pushes = account.role == "shared-services"
+        secrets_key = (
+            kms.Key(
+                self,
+                "SecretsKey",
+                alias=f"{config.organization.prefix}/ci-secrets",
+                description="Encrypts CI secrets kept in repositories (e.g. SOPS); CI roles "
+                "with decrypt_secrets may decrypt",
+                enable_key_rotation=True,
+                removal_policy=RemovalPolicy.RETAIN,
+            )
+            if pushes and any(repo.decrypt_secrets for repo in repositories)
+            else None
+        )
+        for repo in repositories:
+            GitHubActionsRole(
+                self,
+                repo.repository.replace("/", "-"),
+                provider=provider,
+                role_name=ci_role_name(config.organization.prefix, repo.repository),
+                repository=repo.repository,
+                branches=repo.branches,
+                push_repositories=[
+                    ecr.Repository.from_repository_name(
+                        self, f"{repo.repository}-{image}", config.image_repository(image)
+                    )
+                    for image in (repo.push if pushes else ())
+                ],
+                cluster_arns=[
+                    self.format_arn(
+                        service="eks", resource="cluster", resource_name=cluster_name(config, name)
+                    )
+                ]
+                if name in repo.describe_clusters
+                else [],
+                secrets_key=secrets_key if pushes and repo.decrypt_secrets else None,
+            )

@@ -1,0 +1,169 @@
+"""The cluster stack: one per account whose config has a `cluster`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aws_cdk import aws_ssm as ssm
+
+from config.model import Cluster
+from constructs_lib.eks import gitops_bridge
+from constructs_lib.eks.cluster import PlatformCluster
+from constructs_lib.eks.gitops import ArgoCdBootstrap, SpokeRegistration
+from constructs_lib.network.vpc import PlatformNetwork
+from stages.naming import (
+    ARGOCD_HUB,
+    ARGOCD_SPOKE,
+    CLUSTER_SECURITY_GROUP,
+    cluster_name,
+    edge_name,
+    parameter_name,
+    registration_secret_arn,
+    registration_secret_name,
+    role_arn,
+    role_name,
+    secrets_prefix,
+    shared_services,
+)
+from stages.platform_stack import PlatformStack
+from stages.retention import RETENTION_DAYS
+
+if TYPE_CHECKING:
+    from stages.platform_stage import PlatformStage
+
+
+GITOPS_ROOT = "gitops"
+"""Base path of the GitOps repository layout (addons_repo_basepath)."""
+
+
+class ClusterStack(PlatformStack):
+    """The account's EKS cluster, apart from the network (which outlives it) and from data."""
+
+    def __init__(
+        self, scope: PlatformStage, id_: str, *, cluster: Cluster, network: PlatformNetwork
+    ) -> None:
+        account = scope.account_config
+        super().__init__(
+            scope,
+            id_,
+            description=f"{scope.config.organization.name} {account.role} EKS cluster",
+            availability_zones=network.vpc.availability_zones,
+        )
+        nodes = cluster.system_nodes
+        self.cluster = PlatformCluster(
+            self,
+            "Cluster",
+            cluster_name=cluster_name(scope.config, scope.node.id),
+            kubernetes_version=cluster.kubernetes_version,
+            vpc=network.vpc,
+            subnets=network.private_subnets,
+            secrets_prefix=secrets_prefix(scope.config, scope.node.id),
+            endpoint_public_access_cidrs=cluster.endpoint_public_access_cidrs,
+            admin_role_arns=cluster.admin_role_arns,
+            viewer_role_arns=cluster.viewer_role_arns,
+            node_instance_types=nodes.instance_types,
+            node_ami_type=nodes.ami_type,
+            node_min_size=nodes.min_size,
+            node_max_size=nodes.max_size,
+            node_desired_size=nodes.desired_size,
+            node_disk_size_gib=nodes.disk_size_gib,
+            fargate_namespaces=cluster.fargate_namespaces,
+            addon_versions=cluster.addon_versions,
+            dns_zone_name=account.domain,
+            application_log_retention=RETENTION_DAYS[cluster.log_retention_days],
+        )
+        ssm.StringParameter(
+            self,
+            "SecurityGroupParameter",
+            parameter_name=parameter_name(scope.config, scope.node.id, *CLUSTER_SECURITY_GROUP),
+            string_value=self.cluster.node_security_group.security_group_id,
+            description="The cluster security group (nodes, Fargate pods): the data stack "
+            "admits it",
+        )
+        self.gitops_role = scope.config.gitops_role(scope.node.id)
+        if self.gitops_role is not None:
+            self._gitops(scope, network)
+
+    def _gitops(self, scope: PlatformStage, network: PlatformNetwork) -> None:
+        config, name = scope.config, scope.node.id
+        gitops = config.gitops
+        assert gitops is not None
+        labels, annotations = bridge_metadata(scope, self.cluster, network, self.gitops_role)
+        if self.gitops_role == "spoke":
+            SpokeRegistration(
+                self.cluster,
+                "GitOpsRegistration",
+                cluster=self.cluster.cluster,
+                hub_role_arn=role_arn(config, shared_services(config), ARGOCD_HUB),
+                role_name=role_name(config, name, ARGOCD_SPOKE),
+                secret_name=registration_secret_name(config, name),
+                environment=scope.account_config.role,
+                labels=labels,
+                annotations=annotations,
+            )
+            return
+        hub = self.gitops_role == "hub"
+        spokes = config.gitops_spokes() if hub else []
+        ArgoCdBootstrap(
+            self.cluster,
+            "GitOps",
+            cluster=self.cluster.cluster,
+            chart_version=gitops.argocd_chart_version,
+            repository_url=gitops.repository_url,
+            revision=gitops.revision,
+            path=gitops.path,
+            labels=labels,
+            annotations=annotations,
+            high_availability=hub or scope.account_config.role == "prod",
+            values=gitops.argocd_values,
+            hub_role_name=role_name(config, name, ARGOCD_HUB) if hub else None,
+            spoke_role_arns=[role_arn(config, s, ARGOCD_SPOKE) for s in spokes],
+            registration_secret_arns=[registration_secret_arn(config, s) for s in spokes],
+            registration_reader_arn=(
+                self.cluster.pod_roles["external-secrets"].role_arn if hub else None
+            ),
+        )
+
+
+def bridge_metadata(
+    scope: PlatformStage, cluster: PlatformCluster, network: PlatformNetwork, role: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The facts this cluster hands to Argo CD (keys: constructs_lib.eks.gitops_bridge)."""
+    config, name, account = scope.config, scope.node.id, scope.account_config
+    gitops = config.gitops
+    assert gitops is not None
+    labels = {"environment": account.role, "cluster_role": role}
+    labels |= {
+        gitops_bridge.enable_label(addon): "true"
+        for addon in gitops_bridge.ADDON_ROLE_ANNOTATIONS
+        if addon in cluster.pod_roles
+    }
+    annotations = {
+        "aws_account_id": account.id,
+        "aws_region": account.region,
+        "environment": account.role,
+        "aws_cluster_name": cluster_name(config, name),
+        "aws_vpc_id": network.vpc.vpc_id,
+        "karpenter_node_role_name": cluster.karpenter_node_role.role_name,
+        "karpenter_interruption_queue": cluster.interruption_queue.queue_name,
+        "fluent_bit_log_group": cluster.application_log_group.log_group_name,
+        "external_secrets_prefix": secrets_prefix(config, name),
+        "addons_repo_url": gitops.repository_url,
+        "addons_repo_revision": gitops.revision,
+        "addons_repo_basepath": GITOPS_ROOT,
+    }
+    annotations |= {
+        key: cluster.pod_roles[addon].role_arn
+        for addon, key in gitops_bridge.ADDON_ROLE_ANNOTATIONS.items()
+        if addon in cluster.pod_roles
+    }
+    if account.domain:
+        annotations["external_dns_domain"] = account.domain
+    if account.edge_settings is not None:
+        annotations["edge_target_group_name"] = edge_name(config, name)
+    if role == "hub":
+        annotations["argocd_hub_role_arn"] = role_arn(config, name, ARGOCD_HUB)
+        annotations["spoke_registration_secret_arns"] = ",".join(
+            registration_secret_arn(config, spoke) for spoke in config.gitops_spokes()
+        )
+    return labels, annotations
