@@ -1,0 +1,129 @@
+"""What AWS does on its own, and what must exist before a stack can deploy: the one place.
+
+Each entry rests on AWS's documentation (the `doc` link). The deploy rehearsal
+(`tools.rehearsal`, run by `make test`) reads these tables to decide whether every stack's
+needs are met by a stack deployed strictly earlier, by an organisation prerequisite, or not at
+all; `make preflight` checks the prerequisites against a real organisation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+
+
+@dataclass(frozen=True)
+class ImplicitResource:
+    """Designating `service` a delegated administrator creates (or may create) a resource of
+    `resource_type` in the administrator account: a stack that declares one there fails with
+    "already exists"."""
+
+    service: str
+    resource_type: str
+    doc: str
+    certain: bool = True
+    """False where AWS's documentation is ambiguous ("may"): the stack must tolerate both."""
+
+
+IMPLICIT_RESOURCES: tuple[ImplicitResource, ...] = (
+    ImplicitResource(
+        "securityhub.amazonaws.com",
+        "AWS::SecurityHub::Hub",
+        "https://docs.aws.amazon.com/securityhub/latest/userguide/designate-orgs-admin-account.html",
+    ),
+    ImplicitResource(
+        "guardduty.amazonaws.com",
+        "AWS::GuardDuty::Detector",
+        "https://docs.aws.amazon.com/guardduty/latest/ug/delegated-admin-designate.html",
+        certain=False,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class ServiceLinkedRoleNeed:
+    """A resource of `resource_type` (with `when_property` set, if given) needs the
+    service-linked role of `service` to exist before it is created: CloudFormation does not
+    create it."""
+
+    resource_type: str
+    service: str
+    role_name: str
+    doc: str
+    when_property: str | None = None
+
+
+SERVICE_LINKED_ROLE_NEEDS: tuple[ServiceLinkedRoleNeed, ...] = (
+    ServiceLinkedRoleNeed(
+        "AWS::OpenSearchService::Domain",
+        "opensearchservice.amazonaws.com",
+        "AWSServiceRoleForAmazonOpenSearchService",
+        "https://docs.aws.amazon.com/opensearch-service/latest/developerguide/slr.html",
+        when_property="VPCOptions",
+    ),
+)
+
+
+ORGANIZATION_SETTINGS = MappingProxyType(
+    {
+        "ram-sharing": (
+            "resource sharing with the organisation (ram:EnableSharingWithAwsOrganization, "
+            "from the management account)",
+            "https://docs.aws.amazon.com/ram/latest/userguide/getting-started-sharing.html"
+            "#getting-started-sharing-orgs",
+        ),
+        "trusted-access": (
+            "trusted access for the service (organizations:EnableAWSServiceAccess)",
+            "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_integrate_services.html",
+        ),
+        "delegated-admin": (
+            "the account registered as the service's delegated administrator",
+            "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_delegate_policies.html",
+        ),
+        "policy-type": (
+            "the policy type enabled at the root (ENABLED, not PENDING_ENABLE)",
+            "https://docs.aws.amazon.com/organizations/latest/APIReference/API_EnablePolicyType.html",
+        ),
+    }
+)
+"""Organisation-level settings a stack may rely on: kind -> (what it is, documentation)."""
+
+
+@dataclass(frozen=True)
+class Prerequisite:
+    """Something the platform never creates: it exists before the first deploy, and
+    `make preflight` checks it."""
+
+    key: str
+    description: str
+    doc: str
+
+
+PREREQUISITES: tuple[Prerequisite, ...] = (
+    Prerequisite(
+        "organization",
+        "an AWS Organization with all features, holding every configured account",
+        "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_org_support-all-features.html",
+    ),
+    Prerequisite(
+        "cdk-bootstrap",
+        "the CDK bootstrap stack (roles, assets bucket, version parameter) in every account "
+        "and region a stack deploys to",
+        "https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping.html",
+    ),
+    Prerequisite(
+        "pipeline-connection",
+        "the CodeConnections connection to the Git host, AVAILABLE",
+        "https://docs.aws.amazon.com/dtconsole/latest/userguide/connections.html",
+    ),
+    Prerequisite(
+        "registrar-delegation",
+        "the registrar of the parent domain points at the parent zone's name servers",
+        "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/domain-name-servers-glue-records.html",
+    ),
+    Prerequisite(
+        "external-principal",
+        "IAM principals named in config (cluster admins and viewers) exist in their account",
+        "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html",
+    ),
+)

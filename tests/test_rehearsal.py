@@ -1,0 +1,249 @@
+"""The deploy rehearsal: the first rollout of the sample organisation succeeds in order, and
+the rehearsal names the stack, the need and the missing producer when it would not."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from tools.rehearsal import Problem, rehearse_plan
+from tools.rehearsal.plan import BY_HAND, ByHand, DeploymentPlan, PlannedStack, plan_rollout
+
+SECURITY, SHARED, DEV = "222222222222", "333333333333", "444444444444"
+ARCHIVE = "exco-security-log-archive-222222222222-eu-west-1"
+READER = "exco-shared-services-network-hub-reader"
+
+
+def stack(
+    path: str, account: str, resources: dict[str, Any], *, phase: int, start=1, end=2, **extra
+) -> PlannedStack:
+    return PlannedStack(
+        path=path,
+        stack_name=path.replace("/", "-"),
+        account_id=account,
+        region="eu-west-1",
+        template={"Resources": resources, **extra},
+        phase=phase,
+        phase_name=f"phase {phase}",
+        start=start,
+        end=end,
+    )
+
+
+def plan_of(*stacks: PlannedStack) -> DeploymentPlan:
+    return DeploymentPlan(stacks={s.path: s for s in stacks}, phases=["a", "b", "c"])
+
+
+ARCHIVE_BUCKET = {"Archive": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": ARCHIVE}}}
+DELIVERY = {
+    "Delivery": {"Type": "AWS::Config::DeliveryChannel", "Properties": {"S3BucketName": ARCHIVE}}
+}
+
+
+def test_a_delivery_channel_after_its_bucket_passes() -> None:
+    plan = plan_of(
+        stack("security/LogArchive", SECURITY, ARCHIVE_BUCKET, phase=0),
+        stack("dev/Baseline", DEV, DELIVERY, phase=1),
+    )
+    assert rehearse_plan(plan) == []
+
+
+def test_a_delivery_channel_racing_its_bucket_in_one_wave_fails() -> None:
+    """Same wave, both prepared at run order 1: the bucket is not there yet."""
+    plan = plan_of(
+        stack("security/LogArchive", SECURITY, ARCHIVE_BUCKET, phase=0),
+        stack("shared-services/Baseline", SHARED, DELIVERY, phase=0),
+    )
+    assert [str(p) for p in rehearse_plan(plan)] == [
+        f"shared-services/Baseline: bucket {ARCHIVE} (Delivery: delivers to it): produced only "
+        "by security/LogArchive (phase 0), which does not deploy earlier"
+    ]
+
+
+def test_a_need_nothing_produces_is_named() -> None:
+    share = {
+        "Share": {
+            "Type": "AWS::RAM::ResourceShare",
+            "Properties": {"Principals": ["arn:aws:organizations::111111111111:organization/o-x"]},
+        }
+    }
+    problems = rehearse_plan(plan_of(stack("shared-services/NetworkHub", SHARED, share, phase=1)))
+    assert problems == [
+        Problem(
+            "shared-services/NetworkHub",
+            "resource sharing with the organisation (ram:EnableSharingWithAwsOrganization, from "
+            "the management account) (Share: shares with the organisation)",
+            "nothing produces it and no prerequisite covers it",
+        )
+    ]
+
+
+def test_an_organisation_setting_made_earlier_passes() -> None:
+    setup = {
+        "Setup": {
+            "Type": "Custom::OrganizationSetup",
+            "Properties": {"EnableSharingWithAwsOrganization": "true"},
+        }
+    }
+    share = {
+        "Share": {
+            "Type": "AWS::RAM::ResourceShare",
+            "Properties": {"Principals": ["arn:aws:organizations::111111111111:organization/o-x"]},
+        }
+    }
+    plan = plan_of(
+        stack("management/Organization", "111111111111", setup, phase=0),
+        stack("shared-services/NetworkHub", SHARED, share, phase=1),
+    )
+    assert rehearse_plan(plan) == []
+
+
+def test_a_resource_aws_creates_on_its_own_collides() -> None:
+    designate = {
+        "Admin": {
+            "Type": "AWS::SecurityHub::DelegatedAdmin",
+            "Properties": {"AdminAccountId": SECURITY},
+        }
+    }
+    hub = {"Hub": {"Type": "AWS::SecurityHub::Hub", "Properties": {}}}
+    plan = plan_of(
+        stack("management/Organization", "111111111111", designate, phase=0),
+        stack("security/Audit", SECURITY, hub, phase=1),
+    )
+    [problem] = rehearse_plan(plan)
+    assert problem.stack == "security/Audit"
+    assert problem.need == "Hub (AWS::SecurityHub::Hub)"
+    assert "creates one, so creating it fails with 'already exists'" in problem.producer
+    assert "securityhub/latest/userguide/designate-orgs-admin-account" in problem.producer
+
+
+def test_a_custom_resource_must_wait_for_its_policy() -> None:
+    resources = {
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {}},
+        "Policy": {"Type": "AWS::IAM::Policy", "Properties": {"Roles": [{"Ref": "Role"}]}},
+        "Function": {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {"Role": {"Fn::GetAtt": ["Role", "Arn"]}},
+        },
+        "Setup": {
+            "Type": "Custom::OrganizationSetup",
+            "Properties": {"ServiceToken": {"Fn::GetAtt": ["Function", "Arn"]}},
+        },
+    }
+    plan = plan_of(stack("management/Organization", "111111111111", resources, phase=0))
+    assert [str(p) for p in rehearse_plan(plan)] == [
+        "management/Organization: Setup (custom resource): can run before Policy, the policy "
+        "its function needs: add a dependency"
+    ]
+    fixed = copy.deepcopy(resources)
+    fixed["Setup"]["DependsOn"] = ["Policy"]
+    plan = plan_of(stack("management/Organization", "111111111111", fixed, phase=0))
+    assert rehearse_plan(plan) == []
+
+
+def test_a_service_linked_role_cloudformation_does_not_create_is_needed() -> None:
+    domain = {
+        "Search": {
+            "Type": "AWS::OpenSearchService::Domain",
+            "Properties": {"VPCOptions": {"SubnetIds": ["subnet-1"]}},
+        }
+    }
+    [problem] = rehearse_plan(plan_of(stack("prod/Data", DEV, domain, phase=0)))
+    assert problem.need.startswith(f"service-linked-role {DEV}/opensearchservice.amazonaws.com")
+    role = {
+        "OpenSearchRole": {
+            "Type": "AWS::IAM::ServiceLinkedRole",
+            "Properties": {"AWSServiceName": "opensearchservice.amazonaws.com"},
+        }
+    }
+    plan = plan_of(
+        stack("dev/Network", DEV, role, phase=0), stack("prod/Data", DEV, domain, phase=1)
+    )
+    assert rehearse_plan(plan) == []
+
+
+def test_a_stack_output_read_across_accounts_needs_the_reader_role_first() -> None:
+    hub = stack(
+        "shared-services/NetworkHub",
+        SHARED,
+        {},
+        phase=1,
+        Outputs={"TransitGatewayId": {"Value": "tgw-1"}},
+    )
+    reader = {
+        "Reader": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {"RoleName": READER},
+        }
+    }
+    attachment = {
+        "Attachment": {
+            "Type": "AWS::EC2::TransitGatewayAttachment",
+            "Properties": {
+                "TransitGatewayId": {
+                    "Fn::GetStackOutput": {
+                        "StackName": "shared-services-NetworkHub",
+                        "Region": "eu-west-1",
+                        "OutputName": "TransitGatewayId",
+                        "RoleArn": f"arn:aws:iam::{SHARED}:role/{READER}",
+                    }
+                }
+            },
+        }
+    }
+    hub.template["Resources"] = reader
+    assert rehearse_plan(plan_of(hub, stack("dev/Network", DEV, attachment, phase=2))) == []
+    problems = rehearse_plan(plan_of(hub, stack("dev/Network", DEV, attachment, phase=1)))
+    assert {p.need.split(" (")[0] for p in problems} == {
+        "output shared-services-NetworkHub/eu-west-1/TransitGatewayId",
+        f"role {SHARED}/{READER}",
+    }
+
+
+def test_an_access_entry_for_a_platform_role_waits_for_it() -> None:
+    """The hub's Argo CD role is the platform's: a spoke's access entry for it must deploy
+    later. A person's role from config is a prerequisite that preflight checks."""
+    hub = {"Role": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "exco-argocd-hub"}}}
+    entry = {
+        "Hub": {
+            "Type": "AWS::EKS::AccessEntry",
+            "Properties": {"PrincipalArn": f"arn:aws:iam::{SHARED}:role/exco-argocd-hub"},
+        },
+        "Person": {
+            "Type": "AWS::EKS::AccessEntry",
+            "Properties": {"PrincipalArn": f"arn:aws:iam::{DEV}:role/PlatformAdmin"},
+        },
+    }
+    early = stack("shared-services/Cluster", SHARED, hub, phase=0)
+    assert rehearse_plan(plan_of(early, stack("dev/Cluster", DEV, entry, phase=1))) == []
+    late = stack("shared-services/Cluster", SHARED, hub, phase=2)
+    [problem] = rehearse_plan(plan_of(late, stack("dev/Cluster", DEV, entry, phase=1)))
+    assert problem.need.startswith(f"principal {SHARED}/exco-argocd-hub (Hub:")
+
+
+def test_by_hand_phases_sit_where_they_are_declared() -> None:
+    stacks = {
+        "management/Organization": stack("management/Organization", "111111111111", {}, phase=-1),
+        "sandbox/Baseline": stack("sandbox/Baseline", "777777777777", {}, phase=-1),
+    }
+    plan = plan_rollout(
+        stacks,
+        roles={"management": "management", "sandbox": "sandbox"},
+        by_hand=(ByHand(roles=("management",), when="before-pipeline"), *BY_HAND),
+    )
+    assert plan.phases == ["by hand (before-pipeline)", "by hand (after-pipeline)"]
+    assert stacks["management/Organization"].before(stacks["sandbox/Baseline"])
+
+
+@pytest.fixture(scope="module")
+def sample_plan(organisation, sample_config) -> DeploymentPlan:
+    from tools.rehearsal.plan import read_assembly
+
+    roles = {name: account.role for name, account in sample_config.accounts.items()}
+    return plan_rollout(read_assembly(organisation.outdir), roles=roles)
+
+
+def test_every_stack_of_the_sample_is_deployed_somewhere(sample_plan) -> None:
+    assert [s.path for s in sample_plan.stacks.values() if s.phase < 0] == []
