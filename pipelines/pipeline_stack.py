@@ -17,6 +17,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from constructs_lib.shared.access_logs import AccessLogsBucket, expiry_rule
+from facts.cdk import CDK_QUALIFIER
 from pipelines.generated_grants import acknowledge_generated_grants, reviewed_shapes
 from policies.acknowledgements import acknowledge_control
 
@@ -27,6 +28,7 @@ HEALTH_CHECK_INSTALL = (
     # Only boto3 (at the locked version) is needed; the full setup would add a minute.
     'python -m pip install --quiet $(grep -E "^(boto3|botocore|s3transfer)==" requirements.lock)'
 )
+"""What the pipeline's own runtime steps (health gate, termination protection) install."""
 
 
 ARTIFACT_RETENTION = Duration.days(90)
@@ -221,21 +223,55 @@ class PipelineStack(Stack):
                 if deployment.approval
             ]
             post = []
+            protect = self._protection_step(stage, stacks)
+            if protect is not None:
+                post.append(protect)
             if deployment.health_check_role_arn:
-                post.append(
-                    pipelines.CodeBuildStep(
-                        f"HealthCheck-{stage.stage_name}",
-                        input=self.source,
-                        role=self.health_check_role,
-                        install_commands=[HEALTH_CHECK_INSTALL],
-                        commands=[
-                            "python -m runtime.health_check "
-                            f"--role-arn {deployment.health_check_role_arn} "
-                            f"--region {stage.region}"
-                        ],
-                    )
+                gate = pipelines.CodeBuildStep(
+                    f"HealthCheck-{stage.stage_name}",
+                    input=self.source,
+                    role=self.health_check_role,
+                    install_commands=[HEALTH_CHECK_INSTALL],
+                    commands=[
+                        "python -m runtime.health_check "
+                        f"--role-arn {deployment.health_check_role_arn} "
+                        f"--region {stage.region}"
+                    ],
                 )
+                if protect is not None:
+                    gate.add_step_dependency(protect)  # the gate is the wave's last word
+                post.append(gate)
             pipeline_wave.add_stage(stage, stack_steps=stack_steps, post=post)
+
+    def _protection_step(
+        self, stage: Stage, stacks: Sequence[Stack]
+    ) -> pipelines.CodeBuildStep | None:
+        """Termination protection for the stage's protected stacks, which CDK Pipelines does
+        not apply itself (aws-cdk#17871): one step per stage and region, through the target
+        account's CDK deploy role (`runtime.protect_stacks`)."""
+        protected = [s for s in stacks if s.termination_protection]
+        if not protected:
+            return None
+        by_region: dict[str, list[Stack]] = {}
+        for stack in protected:
+            by_region.setdefault(stack.region, []).append(stack)
+        commands, roles = [], []
+        for region, in_region in sorted(by_region.items()):
+            role = deploy_role_arn(stage.account, region)
+            roles.append(role)
+            names = " ".join(f"--stack {stack.stack_name}" for stack in in_region)
+            commands.append(
+                f"python -m runtime.protect_stacks --role-arn {role} --region {region} {names}"
+            )
+        return pipelines.CodeBuildStep(
+            f"Protect-{stage.stage_name}",
+            input=self.source,
+            install_commands=[HEALTH_CHECK_INSTALL],
+            commands=commands,
+            role_policy_statements=[
+                iam.PolicyStatement(actions=["sts:AssumeRole"], resources=roles)
+            ],
+        )
 
     def _notifications(self, emails: Sequence[str]) -> sns.Topic:
         key = kms.Key(
@@ -310,6 +346,12 @@ class ReplicationBucketStack(Stack):
         self.bucket = artifact_bucket(
             self, key=alias, access_logs_id="AccessLogs", bucket_name=bucket_name
         )
+
+
+def deploy_role_arn(account: str, region: str) -> str:
+    """The CDK bootstrap's deploy role in `account` and `region` (the one CDK Pipelines'
+    CloudFormation actions assume there)."""
+    return f"arn:aws:iam::{account}:role/cdk-{CDK_QUALIFIER}-deploy-role-{account}-{region}"
 
 
 def artifact_bucket(

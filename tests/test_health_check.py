@@ -122,3 +122,40 @@ def test_main_assumes_the_role_and_exits_nonzero_when_unhealthy(aws, capsys):
     out = capsys.readouterr().out
     assert "UNHEALTHY: alarm api-errors is in ALARM" in out
     assert out.rstrip().endswith("1 problem(s)")
+
+
+def stubbed_cloudformation(*names_and_errors: tuple[str, str | None]):
+    """A CloudFormation client that expects one UpdateTerminationProtection per stack
+    (moto's CloudFormation needs extras this project does not install)."""
+    from botocore.stub import Stubber
+
+    client = boto3.client("cloudformation", region_name=REGION)
+    stubber = Stubber(client)
+    for name, error in names_and_errors:
+        params = {"EnableTerminationProtection": True, "StackName": name}
+        if error:
+            stubber.add_client_error(
+                "update_termination_protection", "ValidationError", error, 400, params
+            )
+        else:
+            arn = f"arn:aws:cloudformation:{REGION}:123456789012:stack/{name}/1"
+            stubber.add_response("update_termination_protection", {"StackId": arn}, params)
+    stubber.activate()
+    return client, stubber
+
+
+def test_termination_protection_is_turned_on_for_every_named_stack(aws) -> None:
+    from runtime.protect_stacks import protect
+
+    client, stubber = stubbed_cloudformation(("prod-Data", None), ("prod-Network", None))
+    assert protect(client, ["prod-Data", "prod-Network"]) == []
+    stubber.assert_no_pending_responses()
+
+
+def test_a_missing_stack_fails_the_protection_step(aws) -> None:
+    from runtime.protect_stacks import protect
+
+    client, _ = stubbed_cloudformation(("prod-Missing", "Stack [prod-Missing] does not exist"))
+    assert protect(client, ["prod-Missing"]) == [
+        "prod-Missing: Stack [prod-Missing] does not exist"
+    ]

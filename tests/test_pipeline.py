@@ -254,3 +254,61 @@ def test_failures_and_approvals_are_notified(pipeline_stack):
     ]
     (subscription,) = pipeline_stack.of_type("AWS::SNS::Subscription").values()
     assert subscription["Properties"]["Endpoint"] == "platform-team@example.com"
+
+
+def protection_steps(pipeline_stack, stages) -> dict[str, list[str]]:
+    """Stack name -> the commands of the pipeline step that protects it."""
+    protected: dict[str, list[str]] = {}
+    for actions in stages.values():
+        for action in actions:
+            if "Protect-" not in action["Name"]:
+                continue
+            for command in buildspec(pipeline_stack, action)["phases"]["build"]["commands"]:
+                names = command.split("--stack ")[1:]
+                for name in names:
+                    protected[name.strip()] = command
+    return protected
+
+
+def test_the_pipeline_protects_what_it_deploys_outside_dev(pipeline_stack, stages, organisation):
+    """CDK Pipelines drops `termination_protection` (aws-cdk#17871): a step after each stage
+    turns it on for every stack that asks for it, through that account's deploy role."""
+    deployed = json.dumps(stages)
+    wanted = {
+        stack.template_file.stem: stack
+        for stage, stacks in organisation.stacks.items()
+        for stack in stacks.values()
+        if stack.termination_protection and f'"{stage}-{stack.id}"' in deployed
+    }
+    protected = protection_steps(pipeline_stack, stages)
+    expected = {f"{s.stage}-{s.id}" for s in wanted.values()}
+    assert expected and set(protected) == expected, set(protected) ^ expected
+    assert not [name for name in protected if name.startswith(("dev-", "sandbox-"))]
+    prod = protected["prod-Data"]
+    assert prod.startswith(
+        "python -m runtime.protect_stacks --role-arn "
+        "arn:aws:iam::666666666666:role/cdk-hnb659fds-deploy-role-666666666666-eu-west-1 "
+        "--region eu-west-1 "
+    )
+    assert protected["prod-EdgeGlobal"].split(" --region ")[1].startswith("us-east-1 ")
+
+
+def test_the_protection_step_may_assume_only_the_deploy_roles_it_uses(pipeline_stack, stages):
+    for action in by_name(stages["prod"]).values():
+        if not action["Name"].startswith("Protect-"):
+            continue
+        project = pipeline_stack.resources[action["Configuration"]["ProjectName"]["Ref"]]
+        role = project["Properties"]["ServiceRole"]["Fn::GetAtt"][0]
+        statements = [
+            statement
+            for policy in pipeline_stack.of_type("AWS::IAM::Policy").values()
+            if {"Ref": role} in policy["Properties"]["Roles"]
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+            if statement["Action"] == "sts:AssumeRole"
+        ]
+        assert [s["Resource"] for s in statements] == [
+            [
+                "arn:aws:iam::666666666666:role/cdk-hnb659fds-deploy-role-666666666666-eu-west-1",
+                "arn:aws:iam::666666666666:role/cdk-hnb659fds-deploy-role-666666666666-us-east-1",
+            ]
+        ]
