@@ -80,6 +80,11 @@ ORGANIZATION_SETTINGS = MappingProxyType(
             "the account registered as the service's delegated administrator",
             "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_delegate_policies.html",
         ),
+        "registrar-delegation": (
+            "the registrar delegates the zone to its Route 53 name servers (checked by the "
+            "pipeline's DnsDelegation step)",
+            "https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html",
+        ),
         "policy-type": (
             "the policy type enabled at the root (ENABLED, not PENDING_ENABLE)",
             "https://docs.aws.amazon.com/organizations/latest/APIReference/API_EnablePolicyType.html",

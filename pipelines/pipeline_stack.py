@@ -20,13 +20,15 @@ from constructs_lib.shared.access_logs import AccessLogsBucket, expiry_rule
 from facts.cdk import CDK_QUALIFIER
 from pipelines.generated_grants import acknowledge_generated_grants, reviewed_shapes
 from policies.acknowledgements import acknowledge_control
+from policies.wildcards import acknowledge_wildcards
 
 SYNTH_COMMANDS = ("make test", "make synth")
 """The README's two commands: a failing test or policy finding stops the pipeline here."""
 
 HEALTH_CHECK_INSTALL = (
-    # Only boto3 (at the locked version) is needed; the full setup would add a minute.
-    'python -m pip install --quiet $(grep -E "^(boto3|botocore|s3transfer)==" requirements.lock)'
+    # Only boto3 and dnspython (at the locked versions) are needed, not the full setup.
+    "python -m pip install --quiet "
+    '$(grep -E "^(boto3|botocore|s3transfer|dnspython)==" requirements.lock)'
 )
 """What the pipeline's own runtime steps (health gate, termination protection) install."""
 
@@ -55,6 +57,9 @@ class PromotionWave:
 
     name: str
     deployments: Sequence[Deployment]
+    check_delegation_of: str | None = None
+    """A parent zone whose registrar delegation is checked before the wave starts (the first
+    wave whose certificates validate in subzones of it)."""
 
 
 class PipelineStack(Stack):
@@ -205,6 +210,8 @@ class PipelineStack(Stack):
 
     def _add_wave(self, wave: PromotionWave) -> None:
         pipeline_wave = self.pipeline.add_wave(wave.name)
+        if wave.check_delegation_of is not None:
+            pipeline_wave.add_pre(self._delegation_step(wave.check_delegation_of))
         for deployment in wave.deployments:
             stage = deployment.stage
             stacks = [child for child in stage.node.children if isinstance(child, Stack)]
@@ -242,6 +249,53 @@ class PipelineStack(Stack):
                     gate.add_step_dependency(protect)  # the gate is the wave's last word
                 post.append(gate)
             pipeline_wave.add_stage(stage, stack_steps=stack_steps, post=post)
+
+    def _delegation_step(self, zone: str) -> pipelines.CodeBuildStep:
+        """Fails, naming the name servers to set at the registrar, until the registrar
+        delegates `zone` to its Route 53 zone (`runtime.dns_delegation`): a stop with the fix
+        in the message instead of certificates waiting for validation."""
+        role = iam.Role(
+            self,
+            "DnsDelegationRole",
+            description="Runs the registrar delegation check: reads Route 53 zones, nothing else",
+            assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"),
+        )
+        policy = iam.ManagedPolicy(
+            self,
+            "DnsDelegationPolicy",
+            description="Find the parent zone and read its name servers",
+            roles=[role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="FindZoneByName",
+                    actions=["route53:ListHostedZonesByName"],
+                    resources=["*"],
+                ),
+                iam.PolicyStatement(
+                    sid="ReadNameServers",
+                    actions=["route53:GetHostedZone"],
+                    resources=[f"arn:{self.partition}:route53:::hostedzone/*"],
+                ),
+            ],
+        )
+        acknowledge_wildcards(
+            policy,
+            {
+                "FindZoneByName": "route53:ListHostedZonesByName has no resource-level "
+                "permissions (the Service Authorization Reference lists no resource type); it "
+                "only lists zone names and ids.",
+                "ReadNameServers": "The parent zone's id is assigned when shared-services/Dns "
+                "deploys, after this pipeline is synthesized; GetHostedZone only reads a zone's "
+                "name servers.",
+            },
+        )
+        return pipelines.CodeBuildStep(
+            "DnsDelegation",
+            input=self.source,
+            role=role,
+            install_commands=[HEALTH_CHECK_INSTALL],
+            commands=[f"python -m runtime.dns_delegation --zone {zone}"],
+        )
 
     def _protection_step(
         self, stage: Stage, stacks: Sequence[Stack]

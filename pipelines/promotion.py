@@ -25,15 +25,32 @@ from stages.naming import (
 PIPELINE_STACK_ID = "Pipeline"
 
 
+def first_wave_with_subzones(config: PlatformConfig) -> str | None:
+    """The first wave deploying an account whose domain the parent zone delegates: its
+    certificates validate only once the registrar delegates the parent zone."""
+    if config.dns is None or config.pipeline is None:
+        return None
+    for wave in config.pipeline.waves:
+        if any(config.accounts[name].domain is not None for name in wave.accounts):
+            return wave.name
+    return None
+
+
 def build_pipeline(
     app: App, config: PlatformConfig, stages: Mapping[str, Stage], *, cli_version: str
 ) -> PipelineStack:
     """The pipeline in the shared-services account, deploying `stages` wave by wave."""
     assert config.pipeline is not None
     _, shared = config.account_with_role("shared-services")
+    delegated_wave = first_wave_with_subzones(config)
     waves = [
         PromotionWave(
             name=wave.name,
+            check_delegation_of=(
+                config.dns.parent_zone
+                if config.dns is not None and wave.name == delegated_wave
+                else None
+            ),
             deployments=[
                 Deployment(
                     stage=stages[name],

@@ -312,3 +312,20 @@ def test_the_protection_step_may_assume_only_the_deploy_roles_it_uses(pipeline_s
                 "arn:aws:iam::666666666666:role/cdk-hnb659fds-deploy-role-666666666666-us-east-1",
             ]
         ]
+
+
+def test_the_first_wave_with_certificates_waits_for_the_registrar(pipeline_stack, stages):
+    """dev is the first wave whose certificates validate below example.com: the check runs
+    before any of its stacks, and only there."""
+    checks = {
+        wave: action
+        for wave, actions in stages.items()
+        for action in actions
+        if action["Name"] == "DnsDelegation"
+    }
+    assert list(checks) == ["dev"]
+    check = checks["dev"]
+    deploys = [a for a in stages["dev"] if a["ActionTypeId"]["Provider"] == "CloudFormation"]
+    assert check["RunOrder"] < min(a["RunOrder"] for a in deploys)
+    commands = buildspec(pipeline_stack, check)["phases"]["build"]["commands"]
+    assert commands == ["python -m runtime.dns_delegation --zone example.com"]

@@ -17,9 +17,18 @@ READER = "exco-shared-services-network-hub-reader"
 
 
 def stack(
-    path: str, account: str, resources: dict[str, Any], *, phase: int, start=1, end=2, **extra
+    path: str,
+    account: str,
+    resources: dict[str, Any],
+    *,
+    phase: int,
+    start=1,
+    end=2,
+    provides=frozenset(),
+    **extra,
 ) -> PlannedStack:
     return PlannedStack(
+        provides=provides,
         path=path,
         stack_name=path.replace("/", "-"),
         account_id=account,
@@ -247,3 +256,29 @@ def sample_plan(organisation, sample_config) -> DeploymentPlan:
 
 def test_every_stack_of_the_sample_is_deployed_somewhere(sample_plan) -> None:
     assert [s.path for s in sample_plan.stacks.values() if s.phase < 0] == []
+
+
+def test_a_certificate_below_a_zone_the_rollout_creates_waits_for_the_registrar() -> None:
+    parent = {"Zone": {"Type": "AWS::Route53::HostedZone", "Properties": {"Name": "example.com."}}}
+    certificate = {
+        "Certificate": {
+            "Type": "AWS::CertificateManager::Certificate",
+            "Properties": {"DomainName": "dev.example.com", "ValidationMethod": "DNS"},
+        }
+    }
+    dns = stack("shared-services/Dns", SHARED, parent, phase=0)
+    edge = stack("dev/EdgeGlobal", DEV, certificate, phase=1, start=2, end=3)
+    [problem] = rehearse_plan(plan_of(dns, edge))
+    assert problem.stack == "dev/EdgeGlobal"
+    assert problem.need.startswith("the registrar delegates the zone to its Route 53 name servers")
+    assert problem.producer == "nothing produces it and no prerequisite covers it"
+    check = stack(
+        "Pipeline/dev/DnsDelegation",
+        SHARED,
+        {},
+        phase=1,
+        start=1,
+        end=1,
+        provides=frozenset({("registrar-delegation", "example.com")}),
+    )
+    assert rehearse_plan(plan_of(dns, check, edge)) == []

@@ -28,6 +28,7 @@ from tools.rehearsal.needs import (
     depends_on,
     needs,
     offers,
+    public_zones,
 )
 from tools.rehearsal.plan import BY_HAND, ByHand, DeploymentPlan, plan_rollout, read_assembly
 
@@ -58,8 +59,9 @@ def rehearse_plan(plan: DeploymentPlan) -> list[Problem]:
         for key in offers(stack):
             provided.setdefault(key, []).append(stack.path)
     problems: list[Problem] = []
+    zones = public_zones(iter(plan.stacks.values()))
     for stack in plan.ordered():
-        for need in needs(stack):
+        for need in needs(stack, zones):
             problem = unmet(plan, stack.path, need, provided)
             if problem is not None:
                 problems.append(problem)

@@ -59,7 +59,7 @@ def walk(value: Any) -> Iterator[Any]:
 
 def offers(stack: PlannedStack) -> set[Key]:
     """What `stack` creates that another stack (or AWS) may rely on, once it has deployed."""
-    found: set[Key] = set()
+    found: set[Key] = set(stack.provides)
     for name in stack.template.get("Outputs", {}):
         found.add(("output", stack.stack_name, stack.region, name))
     for resource in stack.resources.values():
@@ -103,9 +103,19 @@ def custom_resource_offers(stack: PlannedStack, props: dict[str, Any]) -> set[Ke
     return found
 
 
-def needs(stack: PlannedStack) -> list[Need]:
-    """What `stack` needs to exist before its change set is prepared or executed."""
+def needs(stack: PlannedStack, zones: frozenset[str] = frozenset()) -> list[Need]:
+    """What `stack` needs to exist before its change set is prepared or executed; `zones` are
+    the public hosted zones the rollout itself creates."""
     found: list[Need] = []
+    for logical_id, resource in stack.resources.items():
+        if resource["Type"] == "AWS::CertificateManager::Certificate":
+            domain = literal(resource.get("Properties", {}).get("DomainName")) or ""
+            parents = [z for z in zones if domain == z or domain.endswith("." + z)]
+            if parents:
+                # The topmost zone the rollout creates: only the registrar can delegate it.
+                top = min(parents, key=len)
+                why = "validates through DNS the public can resolve"
+                found.append(Need(("registrar-delegation", top), logical_id, why))
     for name, parameter in stack.template.get("Parameters", {}).items():
         if parameter.get("Type", "").startswith("AWS::SSM::Parameter::Value"):
             path = parameter.get("Default", "")
@@ -117,6 +127,18 @@ def needs(stack: PlannedStack) -> list[Need]:
     for logical_id, resource in stack.resources.items():
         found.extend(resource_needs(stack, logical_id, resource))
     return found
+
+
+def public_zones(stacks: Iterator[PlannedStack]) -> frozenset[str]:
+    """The public hosted zones the assembly creates, by name without the trailing dot."""
+    return frozenset(
+        props["Name"].rstrip(".")
+        for stack in stacks
+        for resource in stack.resources.values()
+        if resource["Type"] == "AWS::Route53::HostedZone"
+        and literal((props := resource.get("Properties", {})).get("Name"))
+        and not props.get("VPCs")
+    )
 
 
 def resource_needs(stack: PlannedStack, logical_id: str, resource: dict[str, Any]) -> list[Need]:

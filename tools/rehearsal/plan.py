@@ -9,6 +9,7 @@ same order `docs/first-deployment.md` tells a platform team).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,8 @@ class PlannedStack:
     phase_name: str = "not deployed"
     start: int = 0
     end: int = 0
+    provides: frozenset[tuple[str, ...]] = frozenset()
+    """What a pipeline step (not a stack) establishes, e.g. a checked registrar delegation."""
 
     @property
     def stage(self) -> str:
@@ -160,6 +163,21 @@ def plan_rollout(
                 continue
             phase = len(plan.phases)
             plan.phases.append(f"wave {stage['Name']}")
+            for action in stage["Actions"]:
+                for key in step_provides(pipeline.template, action):
+                    check = PlannedStack(
+                        path=f"Pipeline/{stage['Name']}/{action['Name']}",
+                        stack_name="",
+                        account_id=pipeline.account_id,
+                        region=pipeline.region,
+                        template={},
+                        phase=phase,
+                        phase_name=plan.phases[-1],
+                        start=action["RunOrder"],
+                        end=action["RunOrder"],
+                        provides=frozenset({key}),
+                    )
+                    plan.stacks[check.path] = check
             for action in deploys:
                 config = action["Configuration"]
                 stack = plan.by_name(config["StackName"], action.get("Region") or pipeline.region)
@@ -173,6 +191,19 @@ def plan_rollout(
             by_hand_phase(f"after:{stage['Name']}")
     by_hand_phase("after-pipeline")
     return plan
+
+
+DELEGATION_CHECK = re.compile(r"runtime\.dns_delegation --zone ([a-z0-9.-]+)")
+
+
+def step_provides(template: Mapping[str, Any], action: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    """What a pipeline CodeBuild step establishes for the actions after it."""
+    project = action.get("Configuration", {}).get("ProjectName")
+    if action["ActionTypeId"]["Provider"] != "CodeBuild" or not isinstance(project, dict):
+        return []
+    spec = template["Resources"].get(project.get("Ref", ""), {}).get("Properties", {})
+    buildspec = spec.get("Source", {}).get("BuildSpec", "")
+    return [("registrar-delegation", zone) for zone in DELEGATION_CHECK.findall(str(buildspec))]
 
 
 def place_in_dependency_order(
