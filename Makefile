@@ -38,7 +38,8 @@ $(VENV)/bin/python:
 
 # cdk.json starts the app with `python -O` (see app.py), which reads *.opt-1.pyc; pip compiles
 # only the plain bytecode, and where PYTHONDONTWRITEBYTECODE is set nothing would ever write
-# the optimised one, so every synth would recompile the bindings it imports (about 8 s a run).
+# the optimised one, so every synth would recompile the bindings it imports
+# (docs/performance.md has the figures).
 $(VENV)/.deps-installed: requirements.lock | $(VENV)/bin/python
 	python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	python -O -m compileall -q -j 0 $(VENV)/lib > /dev/null
