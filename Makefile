@@ -38,7 +38,8 @@ $(VENV)/bin/python:
 
 # cdk.json starts the app with `python -O` (see app.py), which reads *.opt-1.pyc; pip compiles
 # only the plain bytecode, and where PYTHONDONTWRITEBYTECODE is set nothing would ever write
-# the optimised one, so every synth would recompile the bindings it imports (about 8 s a run).
+# the optimised one, so every synth would recompile the bindings it imports
+# (docs/performance.md has the figures).
 $(VENV)/.deps-installed: requirements.lock | $(VENV)/bin/python
 	python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	python -O -m compileall -q -j 0 $(VENV)/lib > /dev/null
@@ -57,15 +58,16 @@ report: setup
 bootstrap: setup
 	python -m tools.bootstrap $(ARGS)
 
-# The monthly run-rate the templates commit to, per account (reports/cost/ and the README's
-# example table); synthesizes first.
+# The monthly run-rate the templates commit to, per account (reports/cost/ and the sample's
+# table in docs/operations.md); synthesizes first.
 # ARGS="--compare path/to/other/cdk.out" adds what this assembly changes.
 cost: synth
-	python -m tools.cost --assembly cdk.out --out reports/cost --readme README.md $(ARGS)
+	python -m tools.cost --assembly cdk.out --out reports/cost --readme docs/operations.md $(ARGS)
 
-# The architecture diagram (docs/architecture.svg, .mmd) from the assembly, and the README's copy.
+# The architecture diagram (docs/architecture.svg, .mmd) from the assembly, and its copy in
+# docs/architecture.md. Run from docs/ so that the copy's image link is relative to that page.
 diagram: synth
-	python -m tools.diagram --assembly cdk.out --out docs --readme README.md
+	cd docs && PYTHONPATH=$(CURDIR) python -m tools.diagram --assembly ../cdk.out --out . --readme architecture.md
 
 # Refresh tools/prices.json from the AWS Price List API (needs AWS credentials).
 prices: setup

@@ -35,7 +35,8 @@ APP_PROPS: Mapping[str, Any] = MappingProxyType({"builtin_cloud_formation_valida
 CDK's built-in "CloudFormation Validate" plugin is off: it checks templates against the
 resource schemas, which cfn-lint already does per stack region (`tests/test_cfn_lint.py` fails
 on any error; `make report` lists its warnings), and it cannot stop anything, because CDK turns
-its errors into warnings. It cost a quarter of the sample's synth and 0.1 s per account.
+its errors into warnings. It would cost synth time for nothing (docs/performance.md has the
+figures).
 """
 
 
@@ -73,11 +74,10 @@ def app_command(python: str = sys.executable) -> list[str]:
 
 
 def main() -> int:
-    # Everything imported so far (the bindings: about 190,000 Python objects) and everything
-    # the synth builds lives until the process ends. Freezing both keeps Python's cycle
-    # collector off them: it would scan them again during the build and, at interpreter
-    # shutdown, several times over, for about 0.5 s of a 6.5 s synth, only to free memory
-    # the operating system frees anyway.
+    # Everything imported so far (the bindings) and everything the synth builds lives until
+    # the process ends. Freezing both keeps Python's cycle collector off them: it would scan
+    # them again during the build and, at interpreter shutdown, several times over, only to
+    # free memory the operating system frees anyway (docs/performance.md has the figures).
     gc.freeze()
     app = create_app()
     path = app.node.try_get_context(CONFIG_CONTEXT_KEY) or DEFAULT_CONFIG

@@ -46,8 +46,8 @@ def test_the_no_edge_shape_drops_only_the_domain_and_its_edge(sample_raw):
 def test_the_app_starts_optimised_and_setup_compiled_the_bytecode_it_needs():
     """`cdk synth` runs `python -O app.py` (no Python-side jsii type checks: the kernel checks
     every value again). Optimised runs read *.opt-1.pyc, which pip does not write; without
-    them each synth would recompile the bindings, about 8 s, wherever PYTHONDONTWRITEBYTECODE
-    is set. `make setup` compiles them."""
+    them each synth would recompile the bindings wherever PYTHONDONTWRITEBYTECODE is set.
+    `make setup` compiles them."""
     assert app_command()[1:] == ["-O", "app.py"]
     bindings = [
         module.__file__

@@ -14,10 +14,10 @@ Every synth starts the way `cdk synth` starts the app (cdk.json's `app` command,
   cost of one account.
 
 The runs are interleaved: each round runs every case once, so a machine that speeds up or
-slows down during the bench moves all cases alike and the ratio and the slope stay fair
-(this VM's speed drifts by up to 40% within an hour). Each case reports the median wall
-time of its rounds, the median CPU time (Python + Node, user + system) and the largest
-total resident size of the process tree, sampled every 100 ms. Results go to
+slows down during the bench (a shared VM's speed drifts within the hour) moves all cases
+alike and the ratio and the slope stay fair. Each case reports the median wall time of its
+rounds, the median CPU time (Python + Node, user + system) and the largest total resident
+size of the process tree, sampled every 100 ms. Results go to
 `bench/results.json` and a Markdown table on stdout; the exit code is 1 when a target is
 missed.
 """
