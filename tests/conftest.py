@@ -22,16 +22,12 @@ from aws_cdk import App, Environment, Stack
 import app as platform_app
 from config import PlatformConfig, load_config
 from pipelines.platform import build_platform
+from tests.helpers import of_type
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CONFIG = ROOT / "config" / "platform.yaml"
 TEST_ENV = Environment(account="123456789012", region="eu-west-1")
 TEST_AZS = ("eu-west-1a", "eu-west-1b", "eu-west-1c")
-
-
-def of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
-    """A template's resources of one type, by logical id."""
-    return {k: v for k, v in template.get("Resources", {}).items() if v["Type"] == resource_type}
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import pytest
 from constructs_lib.eks.cluster import ADDONS, POD_IDENTITIES, PlatformCluster
 from constructs_lib.network.vpc import PlatformNetwork
 from tests.conftest import TEST_AZS, new_stack
+from tests.helpers import by_sid, no_tags, one
 
 ALL_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
@@ -17,15 +18,6 @@ ALL_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "schedule
 @pytest.fixture(scope="module")
 def clusters(organisation):
     return organisation.stacks_named("Cluster")
-
-
-def one(stack, resource_type):
-    (resource,) = stack.of_type(resource_type).values()
-    return resource["Properties"]
-
-
-def no_tags(properties: dict) -> dict:
-    return {k: v for k, v in properties.items() if k != "Tags"}
 
 
 def test_every_workload_and_the_hub_has_a_cluster_on_the_configured_version(
@@ -245,10 +237,6 @@ def policy_of(stack, service_account: str) -> list[dict]:
         if p["Properties"]["Roles"] == [{"Ref": role}]
     ]
     return policy["Properties"]["PolicyDocument"]["Statement"]
-
-
-def by_sid(statements: list[dict]) -> dict[str, dict]:
-    return {s["Sid"]: s for s in statements}
 
 
 def test_external_dns_and_cert_manager_change_only_the_environment_zone(clusters):

@@ -18,7 +18,8 @@ from policies.acknowledgements import acknowledgements_on
 from policies.platform import PACK_NAME
 from policies.platform.data_retention import KEEPS_DATA, STATEFUL_TYPES
 from policies.platform.rule import is_aurora_instance
-from tests.conftest import new_stack, of_type
+from tests.conftest import new_stack
+from tests.helpers import of_type, only, props, ref_of
 from tests.test_config import broken, problems_of
 
 WORKLOADS = ("dev", "staging", "prod", "sandbox")
@@ -26,19 +27,6 @@ WORKLOADS = ("dev", "staging", "prod", "sandbox")
 
 def data(organisation, account: str):
     return organisation.stacks[account]["Data"]
-
-
-def only(resources: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    (resource,) = resources.values()
-    return resource
-
-
-def props(resource: dict[str, Any]) -> dict[str, Any]:
-    return resource["Properties"]
-
-
-def ref_of(value: Any) -> str:
-    return value.get("Ref") or value["Fn::GetAtt"][0]
 
 
 # --- data safety ------------------------------------------------------------------------------

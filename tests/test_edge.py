@@ -16,6 +16,7 @@ from aws_cdk import aws_s3 as s3
 from config.model import EDGE_ORIGIN_ALB, Edge
 from constructs_lib.edge.cdn import EdgeBehavior, EdgeProtection, PlatformEdge
 from tests.conftest import new_stack
+from tests.helpers import only, props
 from tests.test_config import broken, problems_of
 from tests.test_gitops import registration, rendered
 
@@ -23,15 +24,6 @@ EDGE_ACCOUNTS = ("dev", "staging", "prod", "sandbox")
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 ALL_VIEWER = "216adef6-5c7f-47e4-b989-5492eafa07d3"
-
-
-def only(resources: dict) -> dict:
-    (resource,) = resources.values()
-    return resource
-
-
-def props(resource: dict) -> dict:
-    return resource["Properties"]
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,8 @@ from aws_cdk import assertions
 from aws_cdk import aws_logs as logs
 
 from constructs_lib.network.vpc import PlatformNetwork
-from tests.conftest import TEST_AZS, new_stack, of_type
+from tests.conftest import TEST_AZS, new_stack
+from tests.helpers import logical_id, of_type, tag
 
 
 def synth_network(**props) -> dict:
@@ -30,18 +31,6 @@ def three_az() -> dict:
 @pytest.fixture(scope="module")
 def two_az_single_nat() -> dict:
     return synth_network(cidr="10.1.0.0/20", availability_zones=TEST_AZS[:2], nat_strategy="single")
-
-
-def logical_id(template: dict, prefix: str) -> str:
-    """The one logical id starting with `prefix` (ids end in a hash we don't hard-code)."""
-    (found,) = [k for k in template["Resources"] if k.startswith(prefix)]
-    return found
-
-
-def tag(resource: dict, key: str) -> str | None:
-    return next(
-        (t["Value"] for t in resource["Properties"].get("Tags", []) if t["Key"] == key), None
-    )
 
 
 def subnets_by_tier(template: dict) -> dict[str, list[dict]]:
