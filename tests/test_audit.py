@@ -10,12 +10,8 @@ from aws_cdk import aws_s3 as s3
 
 from constructs_lib.organization.audit import OrganizationTrail, SecurityServices
 from tests.conftest import new_stack
+from tests.helpers import one
 from tests.test_config import broken, problems_of
-
-
-def only(resources: dict) -> dict:
-    (resource,) = resources.values()
-    return resource["Properties"]
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +34,7 @@ def archive_bucket(archive) -> tuple[str, dict]:
 
 
 def test_the_organisation_trail_writes_to_the_archive_under_its_key(audit, archive):
-    trail = only(audit.of_type("AWS::CloudTrail::Trail"))
+    trail = one(audit, "AWS::CloudTrail::Trail")
     assert trail["TrailName"] == "exco-organization-trail"
     assert trail["IsOrganizationTrail"] is True
     assert trail["IsMultiRegionTrail"] is True
@@ -92,7 +88,7 @@ def test_the_archive_admits_exactly_the_trail_and_this_organisations_config(arch
 
 
 def test_guardduty_protects_s3_and_eks(audit):
-    detector = only(audit.of_type("AWS::GuardDuty::Detector"))
+    detector = one(audit, "AWS::GuardDuty::Detector")
     assert detector["Enable"] is True
     features = {f["Name"]: f["Status"] for f in detector["Features"]}
     assert features["S3_DATA_EVENTS"] == features["EKS_AUDIT_LOGS"] == "ENABLED"
@@ -108,26 +104,26 @@ def test_security_hub_runs_the_configured_standards_for_the_organisation(audit):
         "arn:aws:securityhub:eu-west-1::standards/aws-foundational-security-best-practices/v/1.0.0",
         "arn:aws:securityhub:eu-west-1::standards/cis-aws-foundations-benchmark/v/3.0.0",
     ]
-    organization = only(audit.of_type("AWS::SecurityHub::OrganizationConfiguration"))
+    organization = one(audit, "AWS::SecurityHub::OrganizationConfiguration")
     assert organization["AutoEnable"] is True
-    assert only(audit.of_type("AWS::SecurityHub::Hub"))["EnableDefaultStandards"] is False
+    assert one(audit, "AWS::SecurityHub::Hub")["EnableDefaultStandards"] is False
 
 
 def test_config_records_everything_and_aggregates_the_organisation(audit):
-    recorder = only(audit.of_type("AWS::Config::ConfigurationRecorder"))
+    recorder = one(audit, "AWS::Config::ConfigurationRecorder")
     assert recorder["RecordingGroup"] == {
         "AllSupported": True,
         "IncludeGlobalResourceTypes": True,
     }
-    channel = only(audit.of_type("AWS::Config::DeliveryChannel"))
+    channel = one(audit, "AWS::Config::DeliveryChannel")
     assert channel["S3BucketName"]["Fn::GetStackOutput"]["StackName"] == "security-LogArchive"
     assert "S3KmsKeyArn" in channel
-    aggregator = only(audit.of_type("AWS::Config::ConfigurationAggregator"))
+    aggregator = one(audit, "AWS::Config::ConfigurationAggregator")
     assert aggregator["OrganizationAggregationSource"]["AllAwsRegions"] is True
 
 
 def test_access_analyzer_trusts_the_organisation(audit):
-    assert only(audit.of_type("AWS::AccessAnalyzer::Analyzer"))["Type"] == "ORGANIZATION"
+    assert one(audit, "AWS::AccessAnalyzer::Analyzer")["Type"] == "ORGANIZATION"
 
 
 def test_data_events_come_from_config():
@@ -193,7 +189,7 @@ def test_every_other_account_records_to_the_archive(organisation, archive):
         if account == "security":
             continue
         baseline = stacks["Baseline"]
-        recorder = only(baseline.of_type("AWS::Config::ConfigurationRecorder"))
+        recorder = one(baseline, "AWS::Config::ConfigurationRecorder")
         assert recorder["RecordingGroup"]["AllSupported"] is True, account
-        channel = only(baseline.of_type("AWS::Config::DeliveryChannel"))
+        channel = one(baseline, "AWS::Config::DeliveryChannel")
         assert channel["S3BucketName"] == bucket["BucketName"], account

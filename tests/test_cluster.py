@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from aws_cdk.assertions import Capture, Match
 
 from constructs_lib.eks.cluster import ADDONS, POD_IDENTITIES, PlatformCluster
 from constructs_lib.network.vpc import PlatformNetwork
 from tests.conftest import TEST_AZS, new_stack
+from tests.helpers import by_sid, no_tags, one
 
 ALL_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
@@ -19,23 +21,19 @@ def clusters(organisation):
     return organisation.stacks_named("Cluster")
 
 
-def one(stack, resource_type):
-    (resource,) = stack.of_type(resource_type).values()
-    return resource["Properties"]
-
-
-def no_tags(properties: dict) -> dict:
-    return {k: v for k, v in properties.items() if k != "Tags"}
-
-
 def test_every_workload_and_the_hub_has_a_cluster_on_the_configured_version(
     clusters, sample_config
 ):
     assert set(clusters) == {"shared-services", "dev", "staging", "prod", "sandbox"}
     for stage, stack in clusters.items():
-        cluster = one(stack, "AWS::EKS::Cluster")
-        assert cluster["Name"] == f"exco-{stage}"
-        assert cluster["Version"] == sample_config.accounts[stage].cluster.kubernetes_version
+        stack.cdk_template.resource_count_is("AWS::EKS::Cluster", 1)
+        stack.cdk_template.has_resource_properties(
+            "AWS::EKS::Cluster",
+            {
+                "Name": f"exco-{stage}",
+                "Version": sample_config.accounts[stage].cluster.kubernetes_version,
+            },
+        )
 
 
 def test_kubectl_layer_matches_the_cluster_version(clusters):
@@ -49,21 +47,25 @@ def test_kubectl_layer_matches_the_cluster_version(clusters):
 
 
 def test_control_plane_is_private_logged_encrypted_and_api_authenticated(clusters):
-    cluster = one(clusters["dev"], "AWS::EKS::Cluster")
-    vpc = cluster["ResourcesVpcConfig"]
-    assert (vpc["EndpointPrivateAccess"], vpc["EndpointPublicAccess"]) == (True, False)
-    assert [t["Type"] for t in cluster["Logging"]["ClusterLogging"]["EnabledTypes"]] == (
-        ALL_LOG_TYPES
+    template = clusters["dev"].cdk_template
+    key = Capture()
+    template.resource_count_is("AWS::EKS::Cluster", 1)
+    template.has_resource_properties(
+        "AWS::EKS::Cluster",
+        {
+            "ResourcesVpcConfig": {"EndpointPrivateAccess": True, "EndpointPublicAccess": False},
+            "Logging": {"ClusterLogging": {"EnabledTypes": [{"Type": t} for t in ALL_LOG_TYPES]}},
+            "EncryptionConfig": [
+                {"Resources": ["secrets"], "Provider": {"KeyArn": {"Fn::GetAtt": [key, "Arn"]}}}
+            ],
+            "AccessConfig": Match.object_equals(
+                {"AuthenticationMode": "API", "BootstrapClusterCreatorAdminPermissions": False}
+            ),
+            # Not Auto Mode: our node groups.
+            "ComputeConfig": Match.object_equals({"Enabled": False}),
+        },
     )
-    (encryption,) = cluster["EncryptionConfig"]
-    assert encryption["Resources"] == ["secrets"]
-    key_id = encryption["Provider"]["KeyArn"]["Fn::GetAtt"][0]
-    assert clusters["dev"].resources[key_id]["Properties"]["EnableKeyRotation"] is True
-    assert cluster["AccessConfig"] == {
-        "AuthenticationMode": "API",
-        "BootstrapClusterCreatorAdminPermissions": False,
-    }
-    assert cluster["ComputeConfig"] == {"Enabled": False}  # not Auto Mode: our node groups
+    assert clusters["dev"].resources[key.as_string()]["Properties"]["EnableKeyRotation"] is True
 
 
 def test_control_plane_security_group_is_minimal(clusters):
@@ -89,9 +91,18 @@ def test_nodes_and_endpoint_interfaces_are_in_the_private_tier(clusters):
 
 
 def test_public_endpoint_only_from_configured_cidrs(clusters):
-    vpc = one(clusters["sandbox"], "AWS::EKS::Cluster")["ResourcesVpcConfig"]
-    assert (vpc["EndpointPrivateAccess"], vpc["EndpointPublicAccess"]) == (True, True)
-    assert vpc["PublicAccessCidrs"] == ["203.0.113.0/24"]
+    template = clusters["sandbox"].cdk_template
+    template.resource_count_is("AWS::EKS::Cluster", 1)
+    template.has_resource_properties(
+        "AWS::EKS::Cluster",
+        {
+            "ResourcesVpcConfig": {
+                "EndpointPrivateAccess": True,
+                "EndpointPublicAccess": True,
+                "PublicAccessCidrs": ["203.0.113.0/24"],
+            }
+        },
+    )
 
 
 def test_access_entries_for_admins_viewers_and_karpenter_nodes(clusters):
@@ -119,39 +130,60 @@ def test_access_entries_for_admins_viewers_and_karpenter_nodes(clusters):
 def test_system_node_group_from_config(clusters, sample_config):
     for stage in ("dev", "prod"):
         nodes = sample_config.accounts[stage].cluster.system_nodes
-        group = one(clusters[stage], "AWS::EKS::Nodegroup")
-        assert group["AmiType"] == nodes.ami_type.upper()
-        assert group["InstanceTypes"] == list(nodes.instance_types)
-        assert group["ScalingConfig"] == {
-            "MinSize": nodes.min_size,
-            "MaxSize": nodes.max_size,
-            "DesiredSize": nodes.desired_size or nodes.min_size,
-        }
+        template = clusters[stage].cdk_template
+        template.resource_count_is("AWS::EKS::Nodegroup", 1)
+        template.has_resource_properties(
+            "AWS::EKS::Nodegroup",
+            {
+                "AmiType": nodes.ami_type.upper(),
+                "InstanceTypes": list(nodes.instance_types),
+                "ScalingConfig": Match.object_equals(
+                    {
+                        "MinSize": nodes.min_size,
+                        "MaxSize": nodes.max_size,
+                        "DesiredSize": nodes.desired_size or nodes.min_size,
+                    }
+                ),
+            },
+        )
 
 
 @pytest.mark.parametrize(
     ("stage", "device", "size"), [("dev", "/dev/xvda", 50), ("prod", "/dev/xvdb", 100)]
 )
 def test_launch_template_requires_imdsv2_and_encrypts_volumes(clusters, stage, device, size):
-    data = one(clusters[stage], "AWS::EC2::LaunchTemplate")["LaunchTemplateData"]
-    assert data["MetadataOptions"] == {"HttpTokens": "required", "HttpPutResponseHopLimit": 1}
-    assert data["BlockDeviceMappings"] == [
+    template = clusters[stage].cdk_template
+    template.resource_count_is("AWS::EC2::LaunchTemplate", 1)
+    template.has_resource_properties(
+        "AWS::EC2::LaunchTemplate",
         {
-            "DeviceName": device,
-            "Ebs": {
-                "DeleteOnTermination": True,
-                "Encrypted": True,
-                "VolumeSize": size,
-                "VolumeType": "gp3",
-            },
-        }
-    ]
+            "LaunchTemplateData": {
+                "MetadataOptions": Match.object_equals(
+                    {"HttpTokens": "required", "HttpPutResponseHopLimit": 1}
+                ),
+                "BlockDeviceMappings": Match.exact(
+                    [
+                        {
+                            "DeviceName": device,
+                            "Ebs": {
+                                "DeleteOnTermination": True,
+                                "Encrypted": True,
+                                "VolumeSize": size,
+                                "VolumeType": "gp3",
+                            },
+                        }
+                    ]
+                ),
+            }
+        },
+    )
 
 
 def test_fargate_profile_for_configured_namespaces(clusters):
-    profile = one(clusters["dev"], "AWS::EKS::FargateProfile")
-    assert [s["Namespace"] for s in profile["Selectors"]] == ["batch"]
-    assert not clusters["sandbox"].of_type("AWS::EKS::FargateProfile")
+    dev = clusters["dev"].cdk_template
+    dev.resource_count_is("AWS::EKS::FargateProfile", 1)
+    dev.has_resource_properties("AWS::EKS::FargateProfile", {"Selectors": [{"Namespace": "batch"}]})
+    clusters["sandbox"].cdk_template.resource_count_is("AWS::EKS::FargateProfile", 0)
 
 
 def test_karpenter_interruption_queue_and_rules(clusters):
@@ -245,10 +277,6 @@ def policy_of(stack, service_account: str) -> list[dict]:
         if p["Properties"]["Roles"] == [{"Ref": role}]
     ]
     return policy["Properties"]["PolicyDocument"]["Statement"]
-
-
-def by_sid(statements: list[dict]) -> dict[str, dict]:
-    return {s["Sid"]: s for s in statements}
 
 
 def test_external_dns_and_cert_manager_change_only_the_environment_zone(clusters):

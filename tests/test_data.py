@@ -11,6 +11,7 @@ import pytest
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_rds as rds
+from aws_cdk.assertions import Match, Template
 
 from constructs_lib.data.kafka import PlatformKafka
 from constructs_lib.network.vpc import PlatformNetwork
@@ -18,7 +19,8 @@ from policies.acknowledgements import acknowledgements_on
 from policies.platform import PACK_NAME
 from policies.platform.data_retention import KEEPS_DATA, STATEFUL_TYPES
 from policies.platform.rule import is_aurora_instance
-from tests.conftest import new_stack, of_type
+from tests.conftest import new_stack
+from tests.helpers import one, only, props, ref_of
 from tests.test_config import broken, problems_of
 
 WORKLOADS = ("dev", "staging", "prod", "sandbox")
@@ -26,19 +28,6 @@ WORKLOADS = ("dev", "staging", "prod", "sandbox")
 
 def data(organisation, account: str):
     return organisation.stacks[account]["Data"]
-
-
-def only(resources: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    (resource,) = resources.values()
-    return resource
-
-
-def props(resource: dict[str, Any]) -> dict[str, Any]:
-    return resource["Properties"]
-
-
-def ref_of(value: Any) -> str:
-    return value.get("Ref") or value["Fn::GetAtt"][0]
 
 
 # --- data safety ------------------------------------------------------------------------------
@@ -78,12 +67,12 @@ def test_deleting_any_stack_outside_sandbox_keeps_every_piece_of_data(organisati
 
 @pytest.mark.parametrize("account", ["dev", "staging", "prod"])
 def test_databases_are_deletion_protected_and_snapshotted(organisation, account):
-    template = data(organisation, account)
-    for resource in [*template.of_type("AWS::RDS::DBCluster").values()]:
-        assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Snapshot"
-        assert props(resource)["DeletionProtection"] is True
-    for resource in template.of_type("AWS::ElastiCache::ReplicationGroup").values():
-        assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Snapshot"
+    template = data(organisation, account).cdk_template
+    snapshotted = {"DeletionPolicy": "Snapshot", "UpdateReplacePolicy": "Snapshot"}
+    template.all_resources(
+        "AWS::RDS::DBCluster", {**snapshotted, "Properties": {"DeletionProtection": True}}
+    )
+    template.all_resources("AWS::ElastiCache::ReplicationGroup", snapshotted)
 
 
 def test_data_stacks_are_termination_protected_in_staging_and_prod(organisation):
@@ -94,12 +83,16 @@ def test_data_stacks_are_termination_protected_in_staging_and_prod(organisation)
 
 def test_sandbox_opted_in_so_its_data_goes_with_the_stack(organisation, sample_config):
     assert sample_config.accounts["sandbox"].data.allow_data_loss
-    template = data(organisation, "sandbox")
-    instance = only(template.of_type("AWS::RDS::DBInstance"))
-    assert instance["DeletionPolicy"] == "Delete"
-    assert props(instance)["DeletionProtection"] is False
-    assert props(instance)["DeleteAutomatedBackups"] is True
-    key = template.resources[ref_of(props(instance)["KmsKeyId"])]
+    stack = data(organisation, "sandbox")
+    stack.cdk_template.resource_count_is("AWS::RDS::DBInstance", 1)
+    stack.cdk_template.has_resource(
+        "AWS::RDS::DBInstance",
+        {
+            "DeletionPolicy": "Delete",
+            "Properties": {"DeletionProtection": False, "DeleteAutomatedBackups": True},
+        },
+    )
+    key = stack.resources[ref_of(one(stack, "AWS::RDS::DBInstance")["KmsKeyId"])]
     assert key["DeletionPolicy"] == "Delete"
 
 
@@ -163,40 +156,56 @@ def test_prod_postgres_has_a_reader_to_fail_over_to(organisation):
 
 def test_postgres_is_encrypted_authenticated_by_iam_and_its_password_managed(organisation):
     for account in ("dev", "staging", "prod"):
-        cluster = props(only(data(organisation, account).of_type("AWS::RDS::DBCluster")))
-        assert cluster["StorageEncrypted"] is True
-        assert "KmsKeyId" in cluster
-        assert cluster["EnableIAMDatabaseAuthentication"] is True
-        assert cluster["ManageMasterUserPassword"] is True
-        assert "MasterUserPassword" not in cluster
+        stack = data(organisation, account)
+        stack.cdk_template.resource_count_is("AWS::RDS::DBCluster", 1)
+        stack.cdk_template.has_resource_properties(
+            "AWS::RDS::DBCluster",
+            {
+                "StorageEncrypted": True,
+                "KmsKeyId": Match.any_value(),
+                "EnableIAMDatabaseAuthentication": True,
+                "ManageMasterUserPassword": True,
+                "MasterUserPassword": Match.absent(),
+                "EnableCloudwatchLogsExports": ["postgresql"],
+                "Port": 5432,
+            },
+        )
+        # The managed password is encrypted under the cluster's own key.
+        cluster = one(stack, "AWS::RDS::DBCluster")
         assert ref_of(cluster["MasterUserSecret"]["KmsKeyId"]) == ref_of(cluster["KmsKeyId"])
-        assert cluster["EnableCloudwatchLogsExports"] == ["postgresql"]
-        assert cluster["Port"] == 5432
-    assert not data(organisation, "dev").of_type("AWS::SecretsManager::Secret")
+    data(organisation, "dev").cdk_template.resource_count_is("AWS::SecretsManager::Secret", 0)
 
 
 def test_postgres_parameters_force_tls_and_log_slow_queries(organisation, sample_config):
-    template = data(organisation, "prod")
-    parameters = props(only(template.of_type("AWS::RDS::DBClusterParameterGroup")))["Parameters"]
-    assert parameters["rds.force_ssl"] == "1"
-    assert parameters["log_min_duration_statement"] == "1000"
-    assert parameters["max_connections"] == str(
-        sample_config.accounts["prod"].data.postgres.max_connections
+    template = data(organisation, "prod").cdk_template
+    template.resource_count_is("AWS::RDS::DBClusterParameterGroup", 1)
+    template.has_resource_properties(
+        "AWS::RDS::DBClusterParameterGroup",
+        {
+            "Parameters": {
+                "rds.force_ssl": "1",
+                "log_min_duration_statement": "1000",
+                "max_connections": str(
+                    sample_config.accounts["prod"].data.postgres.max_connections
+                ),
+            }
+        },
     )
 
 
 def test_postgres_instances_have_insights_and_enhanced_monitoring(organisation):
-    for instance in data(organisation, "prod").of_type("AWS::RDS::DBInstance").values():
-        assert props(instance)["EnablePerformanceInsights"] is True
-        assert props(instance)["MonitoringInterval"] == 60
-        assert props(instance)["PubliclyAccessible"] is False
+    data(organisation, "prod").cdk_template.all_resources_properties(
+        "AWS::RDS::DBInstance",
+        {"EnablePerformanceInsights": True, "MonitoringInterval": 60, "PubliclyAccessible": False},
+    )
 
 
 def test_postgres_backups_follow_config(organisation, sample_config):
     for account in ("dev", "prod"):
         expected = sample_config.accounts[account].data.postgres.backup_retention_days
-        cluster = props(only(data(organisation, account).of_type("AWS::RDS::DBCluster")))
-        assert cluster["BackupRetentionPeriod"] == expected
+        template = data(organisation, account).cdk_template
+        template.resource_count_is("AWS::RDS::DBCluster", 1)
+        template.has_resource_properties("AWS::RDS::DBCluster", {"BackupRetentionPeriod": expected})
 
 
 def ingress(template, port: int) -> list[dict[str, Any]]:
@@ -227,12 +236,13 @@ def test_only_the_cluster_security_group_gets_in(organisation, port):
 
 
 def test_the_cluster_stack_publishes_its_security_group(organisation):
-    (parameter,) = [
-        props(p)
-        for p in organisation.stacks["prod"]["Cluster"].of_type("AWS::SSM::Parameter").values()
-        if props(p).get("Name") == "/exco/prod/cluster/security-group-id"
-    ]
-    assert parameter["Value"]["Fn::GetAtt"][1] == "ClusterSecurityGroupId"
+    template = organisation.stacks["prod"]["Cluster"].cdk_template
+    name = "/exco/prod/cluster/security-group-id"
+    template.resource_properties_count_is("AWS::SSM::Parameter", {"Name": name}, 1)
+    template.has_resource_properties(
+        "AWS::SSM::Parameter",
+        {"Name": name, "Value": {"Fn::GetAtt": [Match.any_value(), "ClusterSecurityGroupId"]}},
+    )
 
 
 def test_databases_caches_and_domains_live_in_isolated_subnets(organisation):
@@ -264,104 +274,168 @@ def test_databases_caches_and_domains_live_in_isolated_subnets(organisation):
 
 def test_one_cache_per_application(organisation, sample_config):
     expected = sample_config.accounts["prod"].data.caches
-    groups = data(organisation, "prod").of_type("AWS::ElastiCache::ReplicationGroup")
-    by_id = {props(g)["ReplicationGroupId"]: props(g) for g in groups.values()}
-    assert set(by_id) == {f"exco-prod-{name}" for name in expected}
+    stack = data(organisation, "prod")
+    groups = stack.of_type("AWS::ElastiCache::ReplicationGroup").values()
+    assert {props(g)["ReplicationGroupId"] for g in groups} == {
+        f"exco-prod-{name}" for name in expected
+    }
     for name, cache in expected.items():
-        group = by_id[f"exco-prod-{name}"]
-        assert group["ReplicasPerNodeGroup"] == cache.replicas
-        assert group["CacheNodeType"] == cache.node_type
-        assert group["Engine"] == cache.engine
-        assert group["AutomaticFailoverEnabled"] is group["MultiAZEnabled"] is True
+        stack.cdk_template.has_resource_properties(
+            "AWS::ElastiCache::ReplicationGroup",
+            {
+                "ReplicationGroupId": f"exco-prod-{name}",
+                "ReplicasPerNodeGroup": cache.replicas,
+                "CacheNodeType": cache.node_type,
+                "Engine": cache.engine,
+                "AutomaticFailoverEnabled": True,
+                "MultiAZEnabled": True,
+            },
+        )
 
 
 def test_caches_are_encrypted_both_ways_and_use_iam_users(organisation):
-    template = data(organisation, "staging")
-    group = props(only(template.of_type("AWS::ElastiCache::ReplicationGroup")))
-    assert group["TransitEncryptionEnabled"] is True
-    assert group["TransitEncryptionMode"] == "required"
-    assert group["AtRestEncryptionEnabled"] is True
-    assert "KmsKeyId" in group
-    assert "AuthToken" not in group
-    assert group["SnapshotRetentionLimit"] == 15
-    users = {
-        props(u)["UserName"]: props(u) for u in template.of_type("AWS::ElastiCache::User").values()
-    }
-    assert users["default"]["AccessString"].startswith("off")
-    assert users["exco-staging-sessions-app"]["AuthenticationMode"] == {"Type": "iam"}
+    template = data(organisation, "staging").cdk_template
+    template.resource_count_is("AWS::ElastiCache::ReplicationGroup", 1)
+    template.has_resource_properties(
+        "AWS::ElastiCache::ReplicationGroup",
+        {
+            "TransitEncryptionEnabled": True,
+            "TransitEncryptionMode": "required",
+            "AtRestEncryptionEnabled": True,
+            "KmsKeyId": Match.any_value(),
+            "AuthToken": Match.absent(),
+            "SnapshotRetentionLimit": 15,
+        },
+    )
+    template.has_resource_properties(
+        "AWS::ElastiCache::User",
+        {"UserName": "default", "AccessString": Match.string_like_regexp("^off")},
+    )
+    template.has_resource_properties(
+        "AWS::ElastiCache::User",
+        {
+            "UserName": "exco-staging-sessions-app",
+            "AuthenticationMode": Match.object_equals({"Type": "iam"}),
+        },
+    )
 
 
 def test_a_dev_cache_without_replicas_does_not_claim_failover(organisation):
-    group = props(only(data(organisation, "dev").of_type("AWS::ElastiCache::ReplicationGroup")))
-    assert group["ReplicasPerNodeGroup"] == 0
-    assert group["AutomaticFailoverEnabled"] is False
+    template = data(organisation, "dev").cdk_template
+    template.resource_count_is("AWS::ElastiCache::ReplicationGroup", 1)
+    template.has_resource_properties(
+        "AWS::ElastiCache::ReplicationGroup",
+        {"ReplicasPerNodeGroup": 0, "AutomaticFailoverEnabled": False},
+    )
 
 
 # --- OpenSearch -------------------------------------------------------------------------------
 
 
 def test_prod_search_has_dedicated_masters_and_zone_awareness(organisation):
-    domain = props(only(data(organisation, "prod").of_type("AWS::OpenSearchService::Domain")))
-    cluster = domain["ClusterConfig"]
-    assert cluster["DedicatedMasterEnabled"] is True
-    assert cluster["DedicatedMasterCount"] == 3
-    assert cluster["InstanceCount"] == 3
-    assert cluster["ZoneAwarenessEnabled"] is True
-    assert cluster["ZoneAwarenessConfig"] == {"AvailabilityZoneCount": 3}
+    template = data(organisation, "prod").cdk_template
+    template.resource_count_is("AWS::OpenSearchService::Domain", 1)
+    template.has_resource_properties(
+        "AWS::OpenSearchService::Domain",
+        {
+            "ClusterConfig": {
+                "DedicatedMasterEnabled": True,
+                "DedicatedMasterCount": 3,
+                "InstanceCount": 3,
+                "ZoneAwarenessEnabled": True,
+                "ZoneAwarenessConfig": Match.object_equals({"AvailabilityZoneCount": 3}),
+            }
+        },
+    )
 
 
 def test_search_is_encrypted_https_only_with_fine_grained_access(organisation):
+    log_types = ("SEARCH_SLOW_LOGS", "INDEX_SLOW_LOGS", "ES_APPLICATION_LOGS", "AUDIT_LOGS")
     for account in ("staging", "prod"):
-        domain = props(only(data(organisation, account).of_type("AWS::OpenSearchService::Domain")))
-        assert domain["NodeToNodeEncryptionOptions"] == {"Enabled": True}
-        assert domain["EncryptionAtRestOptions"]["Enabled"] is True
-        assert "KmsKeyId" in domain["EncryptionAtRestOptions"]
-        assert domain["DomainEndpointOptions"]["EnforceHTTPS"] is True
-        assert domain["DomainEndpointOptions"]["TLSSecurityPolicy"] == "Policy-Min-TLS-1-2-2019-07"
-        security = domain["AdvancedSecurityOptions"]
-        assert security["Enabled"] is True
-        assert security["InternalUserDatabaseEnabled"] is False
-        logs = domain["LogPublishingOptions"]
-        assert set(logs) == {
-            "SEARCH_SLOW_LOGS",
-            "INDEX_SLOW_LOGS",
-            "ES_APPLICATION_LOGS",
-            "AUDIT_LOGS",
-        }
+        template = data(organisation, account).cdk_template
+        template.resource_count_is("AWS::OpenSearchService::Domain", 1)
+        template.has_resource_properties(
+            "AWS::OpenSearchService::Domain",
+            {
+                "NodeToNodeEncryptionOptions": Match.object_equals({"Enabled": True}),
+                "EncryptionAtRestOptions": {"Enabled": True, "KmsKeyId": Match.any_value()},
+                "DomainEndpointOptions": {
+                    "EnforceHTTPS": True,
+                    "TLSSecurityPolicy": "Policy-Min-TLS-1-2-2019-07",
+                },
+                "AdvancedSecurityOptions": {
+                    "Enabled": True,
+                    "InternalUserDatabaseEnabled": False,
+                },
+                "LogPublishingOptions": Match.object_equals(
+                    {name: Match.any_value() for name in log_types}
+                ),
+            },
+        )
 
 
 def test_search_admits_this_accounts_principals_only(organisation):
-    domain = props(only(data(organisation, "prod").of_type("AWS::OpenSearchService::Domain")))
-    (statement,) = domain["AccessPolicies"]["Statement"]
-    assert statement["Principal"]["AWS"] == "arn:aws:iam::666666666666:root"
-    assert statement["Action"] == "es:ESHttp*"
+    template = data(organisation, "prod").cdk_template
+    template.resource_count_is("AWS::OpenSearchService::Domain", 1)
+    template.has_resource_properties(
+        "AWS::OpenSearchService::Domain",
+        {
+            "AccessPolicies": {
+                "Statement": [
+                    {
+                        "Principal": {"AWS": "arn:aws:iam::666666666666:root"},
+                        "Action": "es:ESHttp*",
+                    }
+                ]
+            }
+        },
+    )
 
 
 # --- buckets and backups ----------------------------------------------------------------------
 
 
 def test_buckets_are_versioned_encrypted_logged_and_tidied(organisation, sample_config):
-    template = data(organisation, "prod")
-    buckets = {
-        props(b)["BucketName"]: props(b)
-        for b in template.of_type("AWS::S3::Bucket").values()
+    stack = data(organisation, "prod")
+    names = {
+        props(b)["BucketName"]
+        for b in stack.of_type("AWS::S3::Bucket").values()
         if "data-access-logs" not in props(b)["BucketName"]
     }
     expected = sample_config.accounts["prod"].data.buckets
-    assert set(buckets) == {f"exco-prod-{n}-666666666666-eu-west-1" for n in expected}
+    assert names == {f"exco-prod-{n}-666666666666-eu-west-1" for n in expected}
     for name, config in expected.items():
-        bucket = buckets[f"exco-prod-{name}-666666666666-eu-west-1"]
-        assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
-        (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-        assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
-        assert bucket["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True
-        assert bucket["LoggingConfiguration"]["LogFilePrefix"].startswith(f"exco-prod-{name}")
-        (lifecycle,) = bucket["LifecycleConfiguration"]["Rules"]
-        assert lifecycle["NoncurrentVersionExpiration"] == {
-            "NoncurrentDays": config.noncurrent_version_days
-        }
-        assert lifecycle["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
-        assert lifecycle.get("ExpirationInDays") == config.expire_after_days
+        days = config.expire_after_days
+        expiry = Match.absent() if days is None else days  # no expiry rule unless configured
+        stack.cdk_template.has_resource_properties(
+            "AWS::S3::Bucket",
+            {
+                "BucketName": f"exco-prod-{name}-666666666666-eu-west-1",
+                "VersioningConfiguration": Match.object_equals({"Status": "Enabled"}),
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [
+                        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}
+                    ]
+                },
+                "PublicAccessBlockConfiguration": {"RestrictPublicBuckets": True},
+                "LoggingConfiguration": {
+                    "LogFilePrefix": Match.string_like_regexp(f"^{re.escape(f'exco-prod-{name}')}")
+                },
+                "LifecycleConfiguration": {
+                    "Rules": [
+                        {
+                            "NoncurrentVersionExpiration": Match.object_equals(
+                                {"NoncurrentDays": config.noncurrent_version_days}
+                            ),
+                            "AbortIncompleteMultipartUpload": Match.object_equals(
+                                {"DaysAfterInitiation": 7}
+                            ),
+                            "ExpirationInDays": expiry,
+                        }
+                    ]
+                },
+            },
+        )
 
 
 def test_backup_plan_selects_by_tag_and_the_data_carries_it(organisation):
@@ -387,16 +461,34 @@ def test_backup_plan_selects_by_tag_and_the_data_carries_it(organisation):
 
 
 def test_prod_vault_is_locked_and_others_block_deletion(organisation):
-    prod = props(only(data(organisation, "prod").of_type("AWS::Backup::BackupVault")))
-    assert prod["LockConfiguration"] == {"MinRetentionDays": 35}
-    dev = props(only(data(organisation, "dev").of_type("AWS::Backup::BackupVault")))
-    assert "LockConfiguration" not in dev
-    (statement,) = dev["AccessPolicy"]["Statement"]
-    assert statement["Effect"] == "Deny"
-    assert "backup:DeleteRecoveryPoint" in statement["Action"]
-    plan = props(only(data(organisation, "dev").of_type("AWS::Backup::BackupPlan")))
-    (rule,) = plan["BackupPlan"]["BackupPlanRule"]
-    assert rule["Lifecycle"] == {"DeleteAfterDays": 7}
+    prod = data(organisation, "prod").cdk_template
+    prod.resource_count_is("AWS::Backup::BackupVault", 1)
+    prod.has_resource_properties(
+        "AWS::Backup::BackupVault",
+        {"LockConfiguration": Match.object_equals({"MinRetentionDays": 35})},
+    )
+    dev = data(organisation, "dev").cdk_template
+    dev.resource_count_is("AWS::Backup::BackupVault", 1)
+    dev.has_resource_properties(
+        "AWS::Backup::BackupVault",
+        {
+            "LockConfiguration": Match.absent(),
+            "AccessPolicy": {
+                "Statement": [
+                    {"Effect": "Deny", "Action": Match.array_with(["backup:DeleteRecoveryPoint"])}
+                ]
+            },
+        },
+    )
+    dev.resource_count_is("AWS::Backup::BackupPlan", 1)
+    dev.has_resource_properties(
+        "AWS::Backup::BackupPlan",
+        {
+            "BackupPlan": {
+                "BackupPlanRule": [{"Lifecycle": Match.object_equals({"DeleteAfterDays": 7})}]
+            }
+        },
+    )
 
 
 def test_endpoints_are_published_for_applications(organisation):
@@ -436,27 +528,30 @@ def test_kafka_uses_iam_tls_and_a_key_and_passes_the_gate(tmp_path):
         clients=clients,
     )
     stack.node.root.synth()  # raises if any pack finds something
-    template = json.loads((tmp_path / "Test.template.json").read_text())
-    cluster = only(of_type(template, "AWS::MSK::Cluster"))
-    assert cluster["DeletionPolicy"] == cluster["UpdateReplacePolicy"] == "Retain"
-    kafka = props(cluster)
-    assert kafka["NumberOfBrokerNodes"] == 4
-    assert kafka["ClientAuthentication"] == {
-        "Sasl": {"Iam": {"Enabled": True}},
-        "Unauthenticated": {"Enabled": False},
-    }
-    assert kafka["EncryptionInfo"]["EncryptionInTransit"] == {
-        "ClientBroker": "TLS",
-        "InCluster": True,
-    }
-    assert "DataVolumeKMSKeyId" in kafka["EncryptionInfo"]["EncryptionAtRest"]
-    assert kafka["LoggingInfo"]["BrokerLogs"]["CloudWatchLogs"]["Enabled"] is True
-    (rule,) = [
-        r
-        for r in props(only(of_type(template, "AWS::EC2::SecurityGroupIngress"))).items()
-        if r[0] == "FromPort"
-    ]
-    assert rule == ("FromPort", 9098)
+    template = Template.from_string((tmp_path / "Test.template.json").read_text())
+    template.resource_count_is("AWS::MSK::Cluster", 1)
+    template.has_resource(
+        "AWS::MSK::Cluster",
+        {
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "NumberOfBrokerNodes": 4,
+                "ClientAuthentication": Match.object_equals(
+                    {"Sasl": {"Iam": {"Enabled": True}}, "Unauthenticated": {"Enabled": False}}
+                ),
+                "EncryptionInfo": {
+                    "EncryptionInTransit": Match.object_equals(
+                        {"ClientBroker": "TLS", "InCluster": True}
+                    ),
+                    "EncryptionAtRest": {"DataVolumeKMSKeyId": Match.any_value()},
+                },
+                "LoggingInfo": {"BrokerLogs": {"CloudWatchLogs": {"Enabled": True}}},
+            },
+        },
+    )
+    template.resource_count_is("AWS::EC2::SecurityGroupIngress", 1)
+    template.has_resource_properties("AWS::EC2::SecurityGroupIngress", {"FromPort": 9098})
 
 
 # --- config -----------------------------------------------------------------------------------
@@ -597,9 +692,14 @@ def test_postgres_without_the_opt_in_is_kept(tmp_path):
         clients=clients,
     )
     stack.node.root.synth()
-    template = json.loads((tmp_path / "Test.template.json").read_text())
-    instance = only(of_type(template, "AWS::RDS::DBInstance"))
-    assert instance["DeletionPolicy"] == instance["UpdateReplacePolicy"] == "Snapshot"
-    assert props(instance)["DeletionProtection"] is True
-    for key in of_type(template, "AWS::KMS::Key").values():
-        assert key["DeletionPolicy"] == "Retain"
+    template = Template.from_string((tmp_path / "Test.template.json").read_text())
+    template.resource_count_is("AWS::RDS::DBInstance", 1)
+    template.has_resource(
+        "AWS::RDS::DBInstance",
+        {
+            "DeletionPolicy": "Snapshot",
+            "UpdateReplacePolicy": "Snapshot",
+            "Properties": {"DeletionProtection": True},
+        },
+    )
+    template.all_resources("AWS::KMS::Key", {"DeletionPolicy": "Retain"})

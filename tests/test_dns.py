@@ -8,6 +8,7 @@ import pytest
 
 from constructs_lib.network.dns import Delegation, ParentZone
 from tests.conftest import new_stack
+from tests.helpers import props
 from tests.test_config import broken, problems_of
 
 ENVIRONMENTS = {
@@ -16,10 +17,6 @@ ENVIRONMENTS = {
     "prod": ("666666666666", "app.example.com"),
     "sandbox": ("777777777777", "sandbox.example.com"),
 }
-
-
-def props(resource: dict) -> dict:
-    return resource["Properties"]
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,12 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Match
 
 from config.model import EDGE_ORIGIN_ALB, Edge
 from constructs_lib.edge.cdn import EdgeBehavior, EdgeProtection, PlatformEdge
 from tests.conftest import new_stack
+from tests.helpers import only, props
 from tests.test_config import broken, problems_of
 from tests.test_gitops import registration, rendered
 
@@ -23,15 +25,6 @@ EDGE_ACCOUNTS = ("dev", "staging", "prod", "sandbox")
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 ALL_VIEWER = "216adef6-5c7f-47e4-b989-5492eafa07d3"
-
-
-def only(resources: dict) -> dict:
-    (resource,) = resources.values()
-    return resource
-
-
-def props(resource: dict) -> dict:
-    return resource["Properties"]
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +61,10 @@ def test_every_workload_domain_gets_an_edge_and_its_us_east_1_companion(
     assert set(edges) == set(edge_globals) == set(EDGE_ACCOUNTS)
     for name, stack in edge_globals.items():
         assert (stack.account, stack.region) == (sample_config.accounts[name].id, "us-east-1")
-        (zone,) = stack.of_type("AWS::Route53::HostedZone").values()
-        assert props(zone)["Name"] == sample_config.accounts[name].domain + "."
+        stack.cdk_template.resource_count_is("AWS::Route53::HostedZone", 1)
+        stack.cdk_template.has_resource_properties(
+            "AWS::Route53::HostedZone", {"Name": sample_config.accounts[name].domain + "."}
+        )
 
 
 @pytest.mark.parametrize("name", EDGE_ACCOUNTS)
@@ -117,20 +112,30 @@ def test_the_sample_table_is_the_seed_table(edges):
 @pytest.mark.parametrize("name", EDGE_ACCOUNTS)
 def test_viewer_tls_http_versions_waf_logging_and_price_class(edges, sample_config, name):
     edge = sample_config.accounts[name].edge_settings
-    config = distribution(edges[name])
-    certificate = config["ViewerCertificate"]
-    assert certificate["MinimumProtocolVersion"] == "TLSv1.2_2021"
-    assert certificate["SslSupportMethod"] == "sni-only"
-    assert config["HttpVersion"] == "http2and3"
-    assert config["IPV6Enabled"] is True
-    assert config["PriceClass"] == {"100": "PriceClass_100", "200": "PriceClass_200"}.get(
-        edge.price_class, "PriceClass_All"
+    template = edges[name].cdk_template
+    template.resource_count_is("AWS::CloudFront::Distribution", 1)
+    template.has_resource_properties(
+        "AWS::CloudFront::Distribution",
+        {
+            "DistributionConfig": {
+                "ViewerCertificate": {
+                    "MinimumProtocolVersion": "TLSv1.2_2021",
+                    "SslSupportMethod": "sni-only",
+                },
+                "HttpVersion": "http2and3",
+                "IPV6Enabled": True,
+                "PriceClass": {"100": "PriceClass_100", "200": "PriceClass_200"}.get(
+                    edge.price_class, "PriceClass_All"
+                ),
+                "Aliases": list(edge.hostnames or (sample_config.accounts[name].domain,)),
+                "Logging": {"Prefix": "cloudfront/"},
+                # In config's order, and no others.
+                "CustomErrorResponses": [
+                    {"ErrorCode": p.status, "ResponsePagePath": p.page} for p in edge.error_pages
+                ],
+            }
+        },
     )
-    assert config["Aliases"] == list(edge.hostnames or (sample_config.accounts[name].domain,))
-    assert config["Logging"]["Prefix"] == "cloudfront/"
-    assert [(r["ErrorCode"], r["ResponsePagePath"]) for r in config["CustomErrorResponses"]] == [
-        (p.status, p.page) for p in edge.error_pages
-    ]
 
 
 @pytest.mark.parametrize("name", EDGE_ACCOUNTS)
@@ -197,12 +202,17 @@ def test_the_load_balancer_admits_only_its_subnets_and_sends_only_to_the_pods(ed
 def test_buckets_admit_only_this_distribution_through_oac(edges):
     stack = edges["staging"]
     (distribution_id,) = stack.of_type("AWS::CloudFront::Distribution")
-    controls = stack.of_type("AWS::CloudFront::OriginAccessControl")
-    assert len(controls) == 2
-    for control in controls.values():
-        config = props(control)["OriginAccessControlConfig"]
-        assert (config["SigningBehavior"], config["SigningProtocol"]) == ("always", "sigv4")
-        assert config["OriginAccessControlOriginType"] == "s3"
+    stack.cdk_template.resource_count_is("AWS::CloudFront::OriginAccessControl", 2)
+    stack.cdk_template.all_resources_properties(
+        "AWS::CloudFront::OriginAccessControl",
+        {
+            "OriginAccessControlConfig": {
+                "SigningBehavior": "always",
+                "SigningProtocol": "sigv4",
+                "OriginAccessControlOriginType": "s3",
+            }
+        },
+    )
     for origin in origins_by_id(stack).values():
         if "S3OriginConfig" in origin:
             assert "OriginAccessControlId" in origin
@@ -221,16 +231,27 @@ def test_buckets_admit_only_this_distribution_through_oac(edges):
 
 
 def test_security_headers_on_every_response(edges):
-    (policy,) = edges["dev"].of_type("AWS::CloudFront::ResponseHeadersPolicy").values()
-    headers = props(policy)["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
-    assert headers["StrictTransportSecurity"] == {
-        "AccessControlMaxAgeSec": 63072000,
-        "IncludeSubdomains": True,
-        "Override": True,
-    }
-    assert headers["ContentTypeOptions"] == {"Override": True}
-    assert headers["FrameOptions"] == {"FrameOption": "DENY", "Override": True}
-    assert headers["ReferrerPolicy"]["ReferrerPolicy"] == "strict-origin-when-cross-origin"
+    template = edges["dev"].cdk_template
+    template.resource_count_is("AWS::CloudFront::ResponseHeadersPolicy", 1)
+    template.has_resource_properties(
+        "AWS::CloudFront::ResponseHeadersPolicy",
+        {
+            "ResponseHeadersPolicyConfig": {
+                "SecurityHeadersConfig": {
+                    "StrictTransportSecurity": Match.object_equals(
+                        {
+                            "AccessControlMaxAgeSec": 63072000,
+                            "IncludeSubdomains": True,
+                            "Override": True,
+                        }
+                    ),
+                    "ContentTypeOptions": Match.object_equals({"Override": True}),
+                    "FrameOptions": Match.object_equals({"FrameOption": "DENY", "Override": True}),
+                    "ReferrerPolicy": {"ReferrerPolicy": "strict-origin-when-cross-origin"},
+                }
+            }
+        },
+    )
 
 
 @pytest.mark.parametrize("name", EDGE_ACCOUNTS)
@@ -280,12 +301,10 @@ def test_alias_records_for_every_hostname(edges, sample_config):
 
 def test_target_group_is_named_for_the_gitops_bridge_and_published(edges, organisation):
     stack = edges["dev"]
-    group = props(only(stack.of_type("AWS::ElasticLoadBalancingV2::TargetGroup")))
-    assert group["Name"] == "exco-dev-edge"
-    assert (group["TargetType"], group["Port"], group["HealthCheckPath"]) == (
-        "ip",
-        8080,
-        "/healthz",
+    stack.cdk_template.resource_count_is("AWS::ElasticLoadBalancingV2::TargetGroup", 1)
+    stack.cdk_template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::TargetGroup",
+        {"Name": "exco-dev-edge", "TargetType": "ip", "Port": 8080, "HealthCheckPath": "/healthz"},
     )
     names = {props(p)["Name"] for p in stack.of_type("AWS::SSM::Parameter").values()}
     assert {"/exco/dev/edge/target-group-arn", "/exco/dev/edge/distribution-id"} <= names
@@ -298,15 +317,14 @@ def test_target_group_is_named_for_the_gitops_bridge_and_published(edges, organi
 @pytest.mark.parametrize(("name", "kept"), [("prod", True), ("dev", True), ("sandbox", False)])
 def test_buckets_and_zone_are_kept_like_data(edges, edge_globals, name, kept):
     policy = "Retain" if kept else "Delete"
-    buckets = [
-        b
-        for b in edges[name].of_type("AWS::S3::Bucket").values()
-        if "-edge-" in props(b).get("BucketName", "")
-    ]
-    assert len(buckets) == 2
-    assert {b["DeletionPolicy"] for b in buckets} == {policy}
-    zone = only(edge_globals[name].of_type("AWS::Route53::HostedZone"))
-    assert zone["DeletionPolicy"] == policy
+    edge_bucket = {"BucketName": Match.string_like_regexp("-edge-")}
+    buckets = edges[name].cdk_template
+    buckets.resource_properties_count_is("AWS::S3::Bucket", edge_bucket, 2)
+    kept_buckets = {"DeletionPolicy": policy, "Properties": edge_bucket}
+    assert len(buckets.find_resources("AWS::S3::Bucket", kept_buckets)) == 2
+    zone = edge_globals[name].cdk_template
+    zone.resource_count_is("AWS::Route53::HostedZone", 1)
+    zone.has_resource("AWS::Route53::HostedZone", {"DeletionPolicy": policy})
 
 
 # --- config ---------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ from aws_cdk import Duration, assertions
 
 from constructs_lib.organization.budgets import AccountBudget, BudgetAlerts
 from constructs_lib.organization.log_archive import LogArchive
-from tests.conftest import new_stack, of_type
+from tests.conftest import new_stack
+from tests.helpers import of_type
 
 
 @pytest.fixture(scope="module")

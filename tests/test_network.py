@@ -4,21 +4,23 @@ security group, flow logs, and the default security group."""
 from __future__ import annotations
 
 import pytest
-from aws_cdk import assertions
 from aws_cdk import aws_logs as logs
+from aws_cdk.assertions import Match, Template
 
 from constructs_lib.network.vpc import PlatformNetwork
-from tests.conftest import TEST_AZS, new_stack, of_type
+from tests.conftest import TEST_AZS, new_stack
+from tests.helpers import logical_id, of_type, tag
 
 
-def synth_network(**props) -> dict:
+def synth_network(**props) -> Template:
     stack = new_stack()
     PlatformNetwork(stack, "Network", **props)
-    return assertions.Template.from_stack(stack).to_json()
+    return Template.from_stack(stack)
 
 
 @pytest.fixture(scope="module")
-def three_az() -> dict:
+def three_az_cdk() -> Template:
+    """Three AZs, every interface endpoint, flow logs kept 3 months: as CDK's Template."""
     return synth_network(
         cidr="10.0.0.0/16",
         availability_zones=TEST_AZS,
@@ -28,20 +30,16 @@ def three_az() -> dict:
 
 
 @pytest.fixture(scope="module")
+def three_az(three_az_cdk) -> dict:
+    """The same template as a plain dict."""
+    return three_az_cdk.to_json()
+
+
+@pytest.fixture(scope="module")
 def two_az_single_nat() -> dict:
-    return synth_network(cidr="10.1.0.0/20", availability_zones=TEST_AZS[:2], nat_strategy="single")
-
-
-def logical_id(template: dict, prefix: str) -> str:
-    """The one logical id starting with `prefix` (ids end in a hash we don't hard-code)."""
-    (found,) = [k for k in template["Resources"] if k.startswith(prefix)]
-    return found
-
-
-def tag(resource: dict, key: str) -> str | None:
-    return next(
-        (t["Value"] for t in resource["Properties"].get("Tags", []) if t["Key"] == key), None
-    )
+    return synth_network(
+        cidr="10.1.0.0/20", availability_zones=TEST_AZS[:2], nat_strategy="single"
+    ).to_json()
 
 
 def subnets_by_tier(template: dict) -> dict[str, list[dict]]:
@@ -82,11 +80,8 @@ def test_subnet_tags_for_kubernetes_load_balancers(three_az):
     )
 
 
-def test_no_subnet_assigns_public_ips(three_az):
-    assert not any(
-        s["Properties"].get("MapPublicIpOnLaunch")
-        for s in of_type(three_az, "AWS::EC2::Subnet").values()
-    )
+def test_no_subnet_assigns_public_ips(three_az_cdk):
+    three_az_cdk.all_resources_properties("AWS::EC2::Subnet", {"MapPublicIpOnLaunch": False})
 
 
 def test_isolated_tier_has_no_route_out(three_az):
@@ -143,56 +138,89 @@ def test_interface_endpoints_private_dns_in_private_tier_behind_one_group(three_
         ]
 
 
-def test_endpoint_security_group_admits_443_from_the_vpc_only(three_az):
-    group = three_az["Resources"][logical_id(three_az, "NetworkEndpointSecurityGroup")][
-        "Properties"
-    ]
-    assert group["SecurityGroupIngress"] == [
+def test_endpoint_security_group_admits_443_from_the_vpc_only(three_az_cdk):
+    three_az_cdk.resource_count_is("AWS::EC2::SecurityGroup", 1)  # the endpoints' group
+    three_az_cdk.has_resource_properties(
+        "AWS::EC2::SecurityGroup",
         {
-            "CidrIp": "10.0.0.0/16",
-            "Description": "HTTPS from the VPC",
-            "FromPort": 443,
-            "IpProtocol": "tcp",
-            "ToPort": 443,
-        }
-    ]
-    # No egress: CDK encodes "deny all" as a rule to an unroutable address.
-    assert [r["CidrIp"] for r in group["SecurityGroupEgress"]] == ["255.255.255.255/32"]
+            "SecurityGroupIngress": Match.exact(
+                [
+                    {
+                        "CidrIp": "10.0.0.0/16",
+                        "Description": "HTTPS from the VPC",
+                        "FromPort": 443,
+                        "IpProtocol": "tcp",
+                        "ToPort": 443,
+                    }
+                ]
+            ),
+            # No egress: CDK encodes "deny all" as a rule to an unroutable address.
+            "SecurityGroupEgress": [{"CidrIp": "255.255.255.255/32"}],
+        },
+    )
 
 
-def test_flow_logs_capture_all_traffic_to_an_encrypted_log_group(three_az):
-    (flow_log,) = of_type(three_az, "AWS::EC2::FlowLog").values()
-    assert flow_log["Properties"]["TrafficType"] == "ALL"
-    assert flow_log["Properties"]["LogDestinationType"] == "cloud-watch-logs"
-    ((group_id, group),) = of_type(three_az, "AWS::Logs::LogGroup").items()
-    assert flow_log["Properties"]["LogGroupName"] == {"Ref": group_id}
-    assert group["Properties"]["RetentionInDays"] == 90
-    assert group["DeletionPolicy"] == "Retain"
-    ((key_id, key),) = of_type(three_az, "AWS::KMS::Key").items()
-    assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
-    assert key["Properties"]["EnableKeyRotation"] is True
+def test_flow_logs_capture_all_traffic_to_an_encrypted_log_group(three_az_cdk):
+    (group_id,) = three_az_cdk.find_resources("AWS::Logs::LogGroup")
+    (key_id,) = three_az_cdk.find_resources("AWS::KMS::Key")
+    three_az_cdk.resource_count_is("AWS::EC2::FlowLog", 1)
+    three_az_cdk.has_resource_properties(
+        "AWS::EC2::FlowLog",
+        {
+            "TrafficType": "ALL",
+            "LogDestinationType": "cloud-watch-logs",
+            "LogGroupName": Match.object_equals({"Ref": group_id}),
+        },
+    )
+    three_az_cdk.has_resource(
+        "AWS::Logs::LogGroup",
+        {
+            "DeletionPolicy": "Retain",
+            "Properties": {
+                "RetentionInDays": 90,
+                "KmsKeyId": Match.object_equals({"Fn::GetAtt": [key_id, "Arn"]}),
+            },
+        },
+    )
+    three_az_cdk.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
 
 
-def test_flow_log_role_is_scoped_to_its_log_group_with_a_managed_policy(three_az):
+def test_flow_log_role_is_scoped_to_its_log_group_with_a_managed_policy(three_az, three_az_cdk):
     role_id = logical_id(three_az, "NetworkFlowLogRole")
     role = three_az["Resources"][role_id]
     (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert statement["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
     assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
-    assert not of_type(three_az, "AWS::IAM::Policy"), "no inline policies"
-    (policy,) = of_type(three_az, "AWS::IAM::ManagedPolicy").values()
-    assert policy["Properties"]["Roles"] == [{"Ref": role_id}]
-    (allowed,) = policy["Properties"]["PolicyDocument"]["Statement"]
-    assert allowed["Resource"]["Fn::GetAtt"][1] == "Arn"
-    assert allowed["Resource"]["Fn::GetAtt"][0].startswith("NetworkFlowLogGroup")
+    three_az_cdk.resource_count_is("AWS::IAM::Policy", 0)  # no inline policies
+    three_az_cdk.resource_count_is("AWS::IAM::ManagedPolicy", 1)
+    three_az_cdk.has_resource_properties(
+        "AWS::IAM::ManagedPolicy",
+        {
+            "Roles": Match.exact([{"Ref": role_id}]),
+            "PolicyDocument": {
+                "Statement": [
+                    {
+                        "Resource": {
+                            "Fn::GetAtt": [Match.string_like_regexp("^NetworkFlowLogGroup"), "Arn"]
+                        }
+                    }
+                ]
+            },
+        },
+    )
 
 
-def test_default_security_group_is_stripped(three_az):
-    (restrict,) = of_type(three_az, "Custom::VpcRestrictDefaultSG").values()
-    (vpc_id,) = of_type(three_az, "AWS::EC2::VPC")
-    assert restrict["Properties"]["DefaultSecurityGroupId"] == {
-        "Fn::GetAtt": [vpc_id, "DefaultSecurityGroup"]
-    }
+def test_default_security_group_is_stripped(three_az_cdk):
+    (vpc_id,) = three_az_cdk.find_resources("AWS::EC2::VPC")
+    three_az_cdk.resource_count_is("Custom::VpcRestrictDefaultSG", 1)
+    three_az_cdk.has_resource_properties(
+        "Custom::VpcRestrictDefaultSG",
+        {
+            "DefaultSecurityGroupId": Match.object_equals(
+                {"Fn::GetAtt": [vpc_id, "DefaultSecurityGroup"]}
+            )
+        },
+    )
 
 
 @pytest.mark.parametrize(

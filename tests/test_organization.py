@@ -11,16 +11,13 @@ from constructs_lib.organization import guardrails
 from constructs_lib.organization.structure import OrganizationGuardrails, ServiceControlPolicy
 from stages.stacks.organization import SECURITY_SERVICES, UNIT_FOR_ROLE
 from tests.conftest import new_stack
+from tests.helpers import by_sid, props
 from tests.test_config import broken, problems_of
 
 
 @pytest.fixture(scope="module")
 def stack(organisation):
     return organisation.stacks["management"]["Organization"]
-
-
-def props(resource: dict) -> dict:
-    return resource["Properties"]
 
 
 def units(stack) -> dict[str, str]:
@@ -93,7 +90,7 @@ def test_scps_wait_for_the_policy_types_to_be_enabled(stack):
 
 
 def statements(policy: dict) -> dict[str, dict]:
-    return {s["Sid"]: s for s in props(policy)["Content"]["Statement"]}
+    return by_sid(props(policy)["Content"]["Statement"])
 
 
 def test_the_baseline_denies(stack):

@@ -9,13 +9,10 @@ from aws_cdk import aws_iam as iam
 
 from constructs_lib.delivery.github_ci import GitHubActionsRole, github_provider
 from tests.conftest import new_stack
+from tests.helpers import by_sid, props
 from tests.test_config import broken, problems_of
 
 WORKLOADS = ("444444444444", "555555555555", "666666666666", "777777777777")
-
-
-def props(resource: dict) -> dict:
-    return resource["Properties"]
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +69,7 @@ def policy_of(stack, role_logical: str) -> dict:
         for p in stack.of_type("AWS::IAM::ManagedPolicy").values()
         if {"Ref": role_logical} in props(p)["Roles"]
     )
-    return {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    return by_sid(policy["PolicyDocument"]["Statement"])
 
 
 def test_ci_roles_trust_only_their_repository_and_branches(organisation):

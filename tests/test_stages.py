@@ -8,6 +8,8 @@ from functools import cache
 import pytest
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
+from tests.helpers import tags_of
+
 EXPECTED_STACKS = {
     "management": {"Organization", "Budgets", "Baseline"},
     "security": {"LogArchive", "Audit"},
@@ -122,11 +124,6 @@ def tags_property(resource_type: str) -> str | None:
     """How CloudFormation spells a type's tags: 'Tags', or None if it can't be tagged."""
     schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource_type).schema
     return "Tags" if "Tags" in schema.get("properties", {}) else None
-
-
-def tags_of(resource: dict) -> dict[str, str]:
-    tags = resource.get("Properties", {}).get("Tags", [])
-    return tags if isinstance(tags, dict) else {t["Key"]: t["Value"] for t in tags}
 
 
 def test_every_taggable_resource_carries_the_cost_allocation_tags(organisation, sample_config):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers import props
 from tests.test_config import broken, problems_of
 
 CIDRS = {
@@ -13,10 +14,6 @@ CIDRS = {
     "staging": "10.32.0.0/16",
     "prod": "10.48.0.0/16",
 }
-
-
-def props(resource: dict) -> dict:
-    return resource["Properties"]
 
 
 @pytest.fixture(scope="module")
