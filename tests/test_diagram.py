@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tools import diagram
 from tools.assembly import read_stacks
 
@@ -74,3 +76,70 @@ def test_the_committed_diagram_is_current(organisation):
 
     committed = Path(__file__).resolve().parent.parent / "docs" / "architecture.mmd"
     assert committed.read_text() == diagram.to_mermaid(picture(organisation))
+
+
+@pytest.mark.parametrize(
+    ("label", "n", "counted"),
+    [
+        ("bucket", 1, "1 bucket"),
+        ("bucket", 2, "2 buckets"),
+        ("Security Hub", 1, "1 Security Hub"),
+        ("Security Hub", 2, "2 Security Hubs"),
+        ("endpoint", 5, "5 endpoints"),
+        ("policy", 4, "4 policies"),
+        ("ECR repository", 3, "3 ECR repositories"),
+        ("OpenSearch domain", 2, "2 OpenSearch domains"),
+        ("OU", 4, "4 OUs"),
+        ("web ACL", 2, "2 web ACLs"),
+        ("NAT gateway", 3, "3 NAT gateways"),
+        ("CodeBuild project", 11, "11 CodeBuild projects"),
+        ("address", 2, "2 addresses"),
+        ("key", 2, "2 keys"),
+    ],
+)
+def test_counts_are_pluralised(label, n, counted):
+    assert diagram.plural(label, n) == counted
+
+
+def test_every_main_resource_has_a_right_plural():
+    """A new entry in MAIN_RESOURCES (or RDS instance, named apart) needs its plural here."""
+    labels = {*diagram.MAIN_RESOURCES.values(), "RDS instance"}
+    assert {label: diagram.plural(label, 2)[2:] for label in labels} == {
+        "OU": "OUs",
+        "policy": "policies",
+        "budget": "budgets",
+        "trail": "trails",
+        "GuardDuty detector": "GuardDuty detectors",
+        "Security Hub": "Security Hubs",
+        "Config aggregator": "Config aggregators",
+        "VPC": "VPCs",
+        "NAT gateway": "NAT gateways",
+        "endpoint": "endpoints",
+        "Transit Gateway": "Transit Gateways",
+        "TGW attachment": "TGW attachments",
+        "EKS cluster": "EKS clusters",
+        "node group": "node groups",
+        "Fargate profile": "Fargate profiles",
+        "Aurora cluster": "Aurora clusters",
+        "RDS instance": "RDS instances",
+        "cache": "caches",
+        "OpenSearch domain": "OpenSearch domains",
+        "MSK cluster": "MSK clusters",
+        "bucket": "buckets",
+        "backup vault": "backup vaults",
+        "distribution": "distributions",
+        "web ACL": "web ACLs",
+        "load balancer": "load balancers",
+        "hosted zone": "hosted zones",
+        "ECR repository": "ECR repositories",
+        "pipeline": "pipelines",
+        "CodeBuild project": "CodeBuild projects",
+    }
+
+
+def test_a_stack_lists_its_resources_counted(organisation):
+    accounts = picture(organisation).accounts
+    assert diagram._summary(accounts["management"].stacks["Organization"]) == "4 OUs, 4 policies"
+    assert diagram._summary(accounts["prod"].stacks["Data"]) == (
+        "3 buckets, 2 caches, 1 Aurora cluster, 1 backup vault, 1 OpenSearch domain"
+    )

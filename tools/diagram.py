@@ -30,7 +30,7 @@ MAIN_RESOURCES = {
     "AWS::Organizations::Policy": "policy",
     "AWS::Budgets::Budget": "budget",
     "AWS::CloudTrail::Trail": "trail",
-    "AWS::GuardDuty::Detector": "GuardDuty",
+    "AWS::GuardDuty::Detector": "GuardDuty detector",
     "AWS::SecurityHub::Hub": "Security Hub",
     "AWS::Config::ConfigurationAggregator": "Config aggregator",
     "AWS::EC2::VPC": "VPC",
@@ -147,10 +147,27 @@ def read_picture(stacks: Mapping[str, StackArtifact]) -> Picture:
     return Picture({name: accounts[name] for name in ordered}, dict(links))
 
 
+def plural(label: str, n: int) -> str:
+    """`n` of a resource label, counted: "1 bucket", "2 buckets", "4 policies", "3 VPCs"."""
+    if n == 1:
+        return f"1 {label}"
+    head, _, word = label.rpartition(" ")
+    if word.isupper():  # an acronym: VPC -> VPCs, web ACL -> web ACLs, OU -> OUs
+        word += "s"
+    elif re.search(r"[^aeiou]y$", word):  # policy -> policies, repository -> repositories
+        word = word[:-1] + "ies"
+    elif re.search(r"(s|x|z|ch|sh)$", word):  # address -> addresses
+        word += "es"
+    else:
+        word += "s"
+    return f"{n} {head} {word}" if head else f"{n} {word}"
+
+
 def _summary(counts: Counter) -> str:
+    """A stack's main resources, most numerous first: "3 buckets, 1 Aurora cluster"."""
     return ", ".join(
-        f"{n} {label}s" if n > 1 and not label.endswith("s") else f"{n} {label}" if n > 1 else label
-        for label, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        plural(label, n)
+        for label, n in sorted(counts.items(), key=lambda item: (-item[1], item[0].casefold()))
     )
 
 
