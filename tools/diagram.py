@@ -5,8 +5,9 @@
 Draws every account (stage) with its stacks and their main resources, and the links between
 accounts that the templates themselves contain: an ARN of another account's role, secret or
 key (the pipeline's deploy roles, Argo CD's hub and spokes, the health gate, ...). Writes
-`architecture.svg` (plain SVG, no Graphviz needed) and `architecture.mmd` (Mermaid), and
-replaces the block between the diagram markers in the README.
+`architecture.svg`, laid out by Graphviz (its WebAssembly build from node_modules/, run by
+the pinned Node.js: no system Graphviz needed), `architecture.mmd` (Mermaid), and replaces
+the block between the diagram markers in the README.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ import argparse
 import html
 import math
 import re
+import shutil
+import subprocess
 import sys
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +34,7 @@ MAIN_RESOURCES = {
     "AWS::Organizations::Policy": "policy",
     "AWS::Budgets::Budget": "budget",
     "AWS::CloudTrail::Trail": "trail",
-    "AWS::GuardDuty::Detector": "GuardDuty",
+    "AWS::GuardDuty::Detector": "GuardDuty detector",
     "AWS::SecurityHub::Hub": "Security Hub",
     "AWS::Config::ConfigurationAggregator": "Config aggregator",
     "AWS::EC2::VPC": "VPC",
@@ -147,10 +151,27 @@ def read_picture(stacks: Mapping[str, StackArtifact]) -> Picture:
     return Picture({name: accounts[name] for name in ordered}, dict(links))
 
 
+def plural(label: str, n: int) -> str:
+    """`n` of a resource label, counted: "1 bucket", "2 buckets", "4 policies", "3 VPCs"."""
+    if n == 1:
+        return f"1 {label}"
+    head, _, word = label.rpartition(" ")
+    if word.isupper():  # an acronym: VPC -> VPCs, web ACL -> web ACLs, OU -> OUs
+        word += "s"
+    elif re.search(r"[^aeiou]y$", word):  # policy -> policies, repository -> repositories
+        word = word[:-1] + "ies"
+    elif re.search(r"(s|x|z|ch|sh)$", word):  # address -> addresses
+        word += "es"
+    else:
+        word += "s"
+    return f"{n} {head} {word}" if head else f"{n} {word}"
+
+
 def _summary(counts: Counter) -> str:
+    """A stack's main resources, most numerous first: "3 buckets, 1 Aurora cluster"."""
     return ", ".join(
-        f"{n} {label}s" if n > 1 and not label.endswith("s") else f"{n} {label}" if n > 1 else label
-        for label, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        plural(label, n)
+        for label, n in sorted(counts.items(), key=lambda item: (-item[1], item[0].casefold()))
     )
 
 
@@ -175,101 +196,234 @@ def to_mermaid(picture: Picture) -> str:
     return "\n".join(lines) + "\n"
 
 
-# --- SVG ------------------------------------------------------------------------------------------
+# --- SVG: Graphviz lays it out -------------------------------------------------------------------
 
-BOX_W, LINE_H, PAD, GAP, COLUMNS = 360, 18, 12, 90, 4
+ROOT = Path(__file__).resolve().parent.parent
+LAYOUT_SCRIPT = ROOT / "tools" / "graphviz_layout.mjs"
+GRAPHVIZ_PACKAGE = ROOT / "node_modules" / "@hpcc-js" / "wasm-graphviz"
+"""Graphviz compiled to WebAssembly, pinned in package.json; `npm ci` (make setup) installs it."""
+
+FONT = "DejaVu Sans"
+"""The font Graphviz sizes text for: the widest of the common sans fonts, so labels fit whichever
+of them a viewer has; the SVG asks for these, in order."""
+FONT_FAMILY = "Helvetica, Arial, 'DejaVu Sans', 'Liberation Sans', sans-serif"
+INK, PAPER, ACCOUNT_FILL, STACK_FILL, LINK = "#232f3e", "#ffffff", "#f4f7fb", "#ffffff", "#7a4f9a"
+WRAP = 38
+"""Characters per line of a stack's resources before the list wraps."""
 
 
-def _box_lines(account: Account) -> list[tuple[str, bool]]:
-    lines = [(f"{account.name}  ·  {account.account_id}  ·  {account.region}", True)]
-    for stack, counts in account.stacks.items():
-        lines.append((stack, True))
-        summary = _summary(counts) or "roles and policies"
-        for chunk in _wrap(summary, 52):
-            lines.append((f"  {chunk}", False))
-    return lines
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    words, lines, current = text.split(", "), [], ""
-    for word in words:
-        candidate = f"{current}, {word}" if current else word
+def _wrap(text: str, width: int = WRAP) -> list[str]:
+    """A comma-separated list cut into lines of at most `width` characters (between items)."""
+    lines, current = [], ""
+    for item in text.split(", "):
+        candidate = f"{current}, {item}" if current else item
         if len(candidate) > width and current:
             lines.append(current + ",")
-            current = word
+            current = item
         else:
             current = candidate
     return [*lines, current]
 
 
-def to_svg(picture: Picture) -> str:
-    boxes: dict[str, tuple[float, float, float, float]] = {}
-    content: dict[str, list[tuple[str, bool]]] = {}
-    rows: list[list[str]] = []
-    names = list(picture.accounts)
-    for start in range(0, len(names), COLUMNS):
-        rows.append(names[start : start + COLUMNS])
-    y = GAP / 2
-    for row in rows:
-        heights = []
-        for column, name in enumerate(row):
-            content[name] = _box_lines(picture.accounts[name])
-            height = PAD * 2 + LINE_H * len(content[name])
-            heights.append(height)
-            boxes[name] = (GAP / 2 + column * (BOX_W + GAP), y, BOX_W, height)
-        y += max(heights) + GAP
-    width = GAP + COLUMNS * (BOX_W + GAP) - GAP
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{y:.0f}" '
-        f'viewBox="0 0 {width:.0f} {y:.0f}" font-family="Helvetica, Arial, sans-serif" '
-        'font-size="12">',
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
-        'markerHeight="8" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" '
-        'fill="#7a4f9a"/></marker></defs>',
-        f'<rect width="{width:.0f}" height="{y:.0f}" fill="#ffffff"/>',
-    ]
-    for name, (bx, by, bw, bh) in boxes.items():
-        out.append(
-            f'<rect x="{bx:.0f}" y="{by:.0f}" width="{bw}" height="{bh}" rx="8" '
-            'fill="#f4f7fb" stroke="#232f3e" stroke-width="1.5"/>'
-        )
-        for index, (text, bold) in enumerate(content[name]):
-            weight = ' font-weight="bold"' if bold else ""
-            out.append(
-                f'<text x="{bx + PAD:.0f}" y="{by + PAD + LINE_H * (index + 0.8):.0f}"'
-                f"{weight}>{html.escape(text)}</text>"
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _html(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _stack_label(stack: str, counts: Counter, width: int | None = None) -> str:
+    summary = _summary(counts) or "roles and policies"
+    listed = "<BR/>".join(_html(line) for line in _wrap(summary))
+    return (
+        '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1"'
+        + (f' WIDTH="{width}">' if width else ">")
+        + f'<TR><TD ALIGN="LEFT"><B>{_html(stack)}</B></TD></TR>'
+        f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><FONT POINT-SIZE="10">{listed}</FONT></TD></TR>'
+        "</TABLE>>"
+    )
+
+
+def _link_label(picture: Picture, tail: str, head: str) -> str:
+    """Every kind of link between two accounts, both ways, under who links to whom; an empty
+    first column keeps the text clear of the edge, which Graphviz runs down the label's left."""
+    cells = []
+    for source, target in ((tail, head), (head, tail)):
+        kinds = sorted(picture.links.get((source, target), ()))
+        if kinds:
+            if cells:
+                cells.append('<TR><TD COLSPAN="2" HEIGHT="5"></TD></TR>')
+            cells.append(
+                f'<TR><TD WIDTH="8"></TD><TD ALIGN="LEFT"><B>{_html(f"{source} → {target}")}'
+                "</B></TD></TR>"
             )
-    for index, ((source, target), kinds) in enumerate(sorted(picture.links.items())):
-        (x1, y1), (x2, y2) = _edge(boxes[source], boxes[target])
-        bend = 40 + 12 * (index % 4)
-        mx, my = (x1 + x2) / 2, (y1 + y2) / 2
-        length = math.hypot(x2 - x1, y2 - y1) or 1
-        cx, cy = mx - (y2 - y1) / length * bend, my + (x2 - x1) / length * bend
-        out.append(
-            f'<path d="M {x1:.0f} {y1:.0f} Q {cx:.0f} {cy:.0f} {x2:.0f} {y2:.0f}" fill="none" '
-            'stroke="#7a4f9a" stroke-width="1.2" marker-end="url(#arrow)"/>'
+            cells += [f'<TR><TD></TD><TD ALIGN="LEFT">{_html(kind)}</TD></TR>' for kind in kinds]
+    return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(cells)}</TABLE>>'
+
+
+def _node_id(account: str, stack: str) -> str:
+    return f"{_id(account)}__{_id(stack)}"
+
+
+def rows(picture: Picture) -> list[list[str]]:
+    """Accounts in rows, top to bottom: the hub (the account linked to the most others) in the
+    middle, the accounts before it in promotion order (the organisation's own) above it, the
+    ones after it (the workloads) below it, each row in promotion order. Two linked accounts
+    never share a row (Graphviz draws a link within a row over a box): the later one goes a
+    row nearer the hub."""
+    degree = Counter(name for pair in picture.links for name in pair)
+    names = list(picture.accounts)
+    if not degree:
+        return [names]
+    hub = max(names, key=lambda name: (degree[name], -names.index(name)))
+    at = names.index(hub)
+
+    def apart(group: list[str]) -> list[list[str]]:
+        split: list[list[str]] = []
+        for name in group:
+            free = [
+                row
+                for row in split
+                if not any((name, o) in picture.links or (o, name) in picture.links for o in row)
+            ]
+            if free:
+                free[0].append(name)
+            else:
+                split.append([name])
+        return split
+
+    above, below = apart(names[:at]), apart(names[at + 1 :])
+    return [*above, [hub], *reversed(below)]
+
+
+def pairs(picture: Picture) -> list[tuple[str, str]]:
+    """Each pair of linked accounts once (whichever way the links go), in promotion order."""
+    order = {name: index for index, name in enumerate(picture.accounts)}
+    seen = {tuple(sorted(pair, key=order.__getitem__)) for pair in picture.links}
+    return sorted(seen, key=lambda pair: (order[pair[0]], order[pair[1]]))
+
+
+def _graph_attributes() -> list[str]:
+    return [
+        f"  graph [rankdir=TB, compound=true, newrank=true, nodesep=0.3, ranksep=0.18, "
+        f'fontname={_quote(FONT)}, fontsize=13, fontcolor="{INK}", bgcolor="{PAPER}", '
+        "pad=0.3, labeljust=l];",
+        f'  node [shape=box, style="rounded,filled", fillcolor="{STACK_FILL}", color="{INK}", '
+        f'fontname={_quote(FONT)}, fontsize=12, fontcolor="{INK}", margin="0.12,0.06"];',
+        f'  edge [color="{LINK}", fontcolor="{LINK}", fontname={_quote(FONT)}, fontsize=10, '
+        "arrowsize=0.8, penwidth=1.2];",
+    ]
+
+
+def stack_widths(picture: Picture) -> dict[str, int]:
+    """Account -> the width (points) of its widest stack label, as Graphviz sizes the text:
+    every stack of an account is drawn that wide, so that its column reads as a list."""
+    lines = ["digraph stacks {", *_graph_attributes(), "  node [shape=plain];"]
+    for account in picture.accounts.values():
+        for stack, counts in account.stacks.items():
+            node = _node_id(account.name, stack)
+            lines.append(f"  {node} [label={_stack_label(stack, counts)}];")
+    width_of = {}
+    for line in layout("\n".join([*lines, "}"]) + "\n", "plain").splitlines():
+        if line.startswith("node "):
+            _, node, _, _, width, *_ = line.split(" ", 5)
+            width_of[node] = float(width) * 72
+    return {
+        account.name: math.ceil(
+            max(width_of[_node_id(account.name, stack)] for stack in account.stacks)
         )
-        out.append(
-            f'<text x="{(mx + cx) / 2:.0f}" y="{(my + cy) / 2:.0f}" fill="#7a4f9a" '
-            f'text-anchor="middle" font-size="11">{html.escape("; ".join(sorted(kinds)))}</text>'
+        for account in picture.accounts.values()
+    }
+
+
+def to_dot(picture: Picture, widths: Mapping[str, int] | None = None) -> str:
+    """The picture as a Graphviz graph: a box (cluster) per account with a node per stack (its
+    main resources) in a column, the accounts in rows, and one edge per pair of linked accounts
+    labelled with every link between them, both ways. `widths` (from stack_widths) makes an
+    account's stacks equally wide."""
+    lines = ["digraph organisation {", *_graph_attributes()]
+    top, bottom = {}, {}
+    for account in picture.accounts.values():
+        title = (
+            '<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">'
+            f'<TR><TD ALIGN="LEFT"><B>{_html(account.name)}</B></TD></TR>'
+            f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="10">'
+            f"{_html(f'{account.account_id}  ·  {account.region}')}</FONT></TD></TR></TABLE>>"
         )
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
+        lines += [
+            f"  subgraph cluster_{_id(account.name)} {{",
+            f"    id={_quote('account-' + account.name)};",
+            f'    label={title}; style="rounded,filled"; '
+            f'fillcolor="{ACCOUNT_FILL}"; color="{INK}"; penwidth=1.5; margin=12;',
+        ]
+        width = widths[account.name] if widths else None
+        nodes = [_node_id(account.name, stack) for stack in account.stacks]
+        for node, (stack, counts) in zip(nodes, account.stacks.items(), strict=True):
+            lines.append(
+                f"    {node} [id={_quote(f'stack-{account.name}-{stack}')}, "
+                f"label={_stack_label(stack, counts, width)}];"
+            )
+        if len(nodes) > 1:  # the stacks in a column, in the model's order
+            lines.append(f"    {' -> '.join(nodes)} [style=invis, weight=100];")
+        lines.append("  }")
+        top[account.name], bottom[account.name] = nodes[0], nodes[-1]
+    row_of = {}
+    for index, row in enumerate(rows(picture)):
+        # A row's accounts side by side, their first stacks level, in promotion order.
+        firsts = [top[name] for name in row]
+        lines.append(f"  {{ rank=same; {'; '.join(firsts)}; }}")
+        if len(firsts) > 1:
+            lines.append(f"  {' -> '.join(firsts)} [style=invis];")
+        row_of.update(dict.fromkeys(row, index))
+    for first, second in pairs(picture):
+        # Graphviz ranks an edge's tail above its head: the pair's upper account is the tail
+        # (and names the edge: link-<upper>-<lower>), the arrowheads say which way the links
+        # go. The edge runs from the upper account's last stack to the lower one's first,
+        # clipped to their boxes.
+        tail, head = (second, first) if row_of[first] > row_of[second] else (first, second)
+        forward, backward = (tail, head) in picture.links, (head, tail) in picture.links
+        direction = "both" if forward and backward else "forward" if forward else "back"
+        lines.append(
+            f"  {bottom[tail]} -> {top[head]} [id={_quote(f'link-{tail}-{head}')}, "
+            f"ltail=cluster_{_id(tail)}, lhead=cluster_{_id(head)}, dir={direction}, "
+            f"label={_link_label(picture, tail, head)}];"
+        )
+    lines.append("}")
+    return "\n".join(lines) + "\n"
 
 
-def _edge(a: tuple, b: tuple) -> tuple[tuple[float, float], tuple[float, float]]:
-    """Points on the borders of boxes a and b facing each other."""
+def _node() -> str:
+    """The pinned Node.js (the venv's, next to this Python), else the first on PATH."""
+    beside = Path(sys.executable).parent / "node"
+    found = str(beside) if beside.exists() else shutil.which("node")
+    if found is None:
+        raise RuntimeError("no Node.js to run Graphviz: run `make setup` (the venv brings Node 24)")
+    return found
 
-    def border(box, toward):
-        x, y, w, h = box
-        cx, cy = x + w / 2, y + h / 2
-        dx, dy = toward[0] - cx, toward[1] - cy
-        scale = min((w / 2) / abs(dx) if dx else math.inf, (h / 2) / abs(dy) if dy else math.inf)
-        return cx + dx * scale, cy + dy * scale
 
-    centre_a = (a[0] + a[2] / 2, a[1] + a[3] / 2)
-    centre_b = (b[0] + b[2] / 2, b[1] + b[3] / 2)
-    return border(a, centre_b), border(b, centre_a)
+def layout(dot: str, output: str = "svg") -> str:
+    """A DOT graph laid out by Graphviz's dot (WebAssembly, run by Node.js), as SVG or another
+    of its output formats."""
+    if not GRAPHVIZ_PACKAGE.is_dir():
+        raise RuntimeError(f"no Graphviz at {GRAPHVIZ_PACKAGE}: run `make setup` (npm ci)")
+    run = subprocess.run(
+        [_node(), str(LAYOUT_SCRIPT), output, "dot"],
+        input=dot,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=ROOT,
+        check=False,
+    )
+    if run.returncode != 0:
+        raise RuntimeError(f"Graphviz failed: {run.stderr.strip()}")
+    return run.stdout
+
+
+def to_svg(picture: Picture) -> str:
+    svg = layout(to_dot(picture, stack_widths(picture)))
+    return svg.replace(f'font-family="{FONT}"', f'font-family="{FONT_FAMILY}"')
 
 
 # --- README ---------------------------------------------------------------------------------------
@@ -287,16 +441,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     mermaid = to_mermaid(picture)
     (args.out / "architecture.mmd").write_text(mermaid, encoding="utf-8")
-    (args.out / "architecture.svg").write_text(to_svg(picture), encoding="utf-8")
+    started = time.perf_counter()
+    try:
+        svg = to_svg(picture)
+    except RuntimeError as error:
+        print(f"{args.out / 'architecture.svg'}: {error}", file=sys.stderr)
+        return 1
+    took = time.perf_counter() - started
+    (args.out / "architecture.svg").write_text(svg, encoding="utf-8")
     written = [args.out / "architecture.svg", args.out / "architecture.mmd"]
     if args.readme is not None:
-        svg = (args.out / "architecture.svg").as_posix()
-        block = f"![The organisation]({svg})\n\n```mermaid\n{mermaid}```"
+        image = (args.out / "architecture.svg").as_posix()
+        block = f"![The organisation]({image})\n\n```mermaid\n{mermaid}```"
         if not replace_block(args.readme, "diagram", block):
             print(f"{args.readme}: no diagram markers ({START} ... {END})", file=sys.stderr)
             return 1
         written.append(args.readme)
-    print("wrote " + ", ".join(str(p) for p in written))
+    print("wrote " + ", ".join(str(p) for p in written) + f" (Graphviz layout {took:.2f} s)")
     return 0
 
 
