@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from types import UnionType
-from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
+from typing import Any, TypeVar, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -24,6 +23,7 @@ from config.model import (
     Registry,
 )
 from config.rules import PartialConfig, Problem, check, warnings
+from config.unions import discriminator, member_for, tags, union_members, unwrap
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -169,7 +169,7 @@ def _problem_from_pydantic(error: Mapping[str, Any]) -> Problem:
     kind, value = error["type"], error.get("input")
     if kind in ("union_tag_invalid", "union_tag_not_found") and where.union:
         # The loc ends at the union; the problem is its discriminator (`role`, `engine`).
-        field = _tag_field(where.union)
+        field = discriminator(where.union)
         if kind == "union_tag_not_found":
             return Problem(f"{path}.{field}", _MESSAGES["missing"])
         found = value.get(field) if isinstance(value, Mapping) else error["ctx"]["tag"]
@@ -198,8 +198,8 @@ def _problem_from_pydantic(error: Mapping[str, Any]) -> Problem:
 def _not_for_this(
     where: _Location, key: str, holders: tuple[type[BaseModel], ...], path: str, value: Any
 ) -> Problem:
-    field = _tag_field(where.union)
-    holding = ", ".join(tag for m in holders for tag in _tags(m, field))
+    field = discriminator(where.union)
+    holding = _join([str(tag) for m in holders for tag in tags(m, field)], "and")
     template = _NOT_FOR_THIS.get((field, key), "not allowed for {chosen} ({holding} only)")
     message = template.format(chosen=_chosen(where), holding=holding)
     if isinstance(value, Mapping | list):
@@ -246,11 +246,11 @@ def _locate(loc: tuple[str | int, ...]) -> _Location:
     tag: str | None = None
     context: tuple[tuple[type[BaseModel], ...], str | None] = ((), None)
     for part in loc:
-        node = _unwrap(node)
-        members = _union_members(node)
+        node = unwrap(node)
+        members = union_members(node)
         if members:
             union, tag = members, str(part)
-            node = next((m for m in members if part in _tags(m, _tag_field(members))), None)
+            node = member_for(members, part)
             continue
         path.append(part)
         if isinstance(node, type) and issubclass(node, BaseModel):
@@ -261,58 +261,24 @@ def _locate(loc: tuple[str | int, ...]) -> _Location:
             context = ((), None)
             args = get_args(node)
             node = args[-1] if get_origin(node) is dict else args[0] if args else None
-    ending = _union_members(_unwrap(node))
+    ending = union_members(unwrap(node))
     if ending:
         context = (ending, None)
     return _Location(tuple(path), *context)
 
 
-def _unwrap(annotation: Any) -> Any:
-    """The type inside `Annotated[...]` and `... | None`."""
-    while True:
-        if get_origin(annotation) is Annotated:
-            annotation = get_args(annotation)[0]
-        elif get_origin(annotation) in (Union, UnionType) and type(None) in get_args(annotation):
-            rest = [a for a in get_args(annotation) if a is not type(None)]
-            annotation = rest[0] if len(rest) == 1 else Union[tuple(rest)]  # noqa: UP007
-        else:
-            return annotation
-
-
-def _union_members(annotation: Any) -> tuple[type[BaseModel], ...]:
-    """The models of a discriminated union (no other unions are used), else ()."""
-    if get_origin(annotation) not in (Union, UnionType):
-        return ()
-    members = tuple(_unwrap(a) for a in get_args(annotation))
-    if all(isinstance(m, type) and issubclass(m, BaseModel) for m in members):
-        return members
-    return ()
-
-
-def _tag_field(members: tuple[type[BaseModel], ...]) -> str:
-    """The discriminator: the key every member has as a Literal (`role`, `engine`)."""
-    return next(
-        name
-        for name in members[0].model_fields
-        if all(
-            name in m.model_fields and get_origin(m.model_fields[name].annotation) is Literal
-            for m in members
-        )
-    )
-
-
-def _tags(member: type[BaseModel], field: str) -> tuple[Any, ...]:
-    return get_args(member.model_fields[field].annotation)
-
-
 def _either(members: tuple[type[BaseModel], ...]) -> str:
     """Every tag of a union as pydantic words a Literal's values: 'a', 'b' or 'c'."""
-    field = _tag_field(members)
-    tags = [repr(tag) for m in members for tag in _tags(m, field)]
-    return ", ".join(tags[:-1]) + f" or {tags[-1]}" if len(tags) > 1 else tags[0]
+    field = discriminator(members)
+    return _join([repr(tag) for m in members for tag in tags(m, field)], "or")
+
+
+def _join(values: list[str], word: str) -> str:
+    """The values in words: a, b and c (or a, b or c)."""
+    return ", ".join(values[:-1]) + f" {word} {values[-1]}" if len(values) > 1 else values[0]
 
 
 def _chosen(where: _Location) -> str:
     """What chose the model: "a dev account", "engine rds"."""
-    field = _tag_field(where.union)
+    field = discriminator(where.union)
     return f"a {where.tag} account" if field == "role" else f"{field} {where.tag}"
