@@ -30,7 +30,7 @@ def describe_properties(schema: dict[str, Any], cls: type) -> None:
     docs = attribute_docstrings(cls)
     for name, prop in schema.get("properties", {}).items():
         if name in docs:
-            prop["description"] = docs[name]
+            prop["description"] = " ".join(docs[name].split())
 
 
 @cache

@@ -388,9 +388,9 @@ class Cluster(_Frozen):
     workload account the cluster its applications run on."""
 
     kubernetes_version: Annotated[str, StringConstraints(pattern=r"^1\.\d{2}$")]
-    """A version Amazon EKS still creates and a kubectl layer is packaged for (see the
-    README's "EKS versions"); quote it ("1.35"). A version in extended support is accepted
-    with a warning: it costs more per cluster hour."""
+    """A version Amazon EKS still creates and a kubectl layer is packaged for; quote it
+    ("1.35"). A version in extended support is accepted with a warning: it costs more per
+    cluster hour. `config/eks_calendar.py` holds each version's support dates."""
     endpoint_public_access_cidrs: Annotated[
         tuple[str, ...], AfterValidator(_check_public_cidrs)
     ] = ()
@@ -647,14 +647,14 @@ class Data(_Frozen):
     postgres: Postgres | None = None
     """A PostgreSQL database; its `engine` decides which keys it takes."""
     caches: dict[ResourceName, Cache] = Field(default={}, max_length=10)
-    """Name -> cache, at most 10: one replication group per application; never share a cache
-    by database index."""
+    """Name (2-20 lowercase letters, digits and `-`) -> cache, at most 10: one replication
+    group per application; never share a cache by database index."""
     search: Search | None = None
     """An OpenSearch domain."""
     kafka: Kafka | None = None
     """An MSK cluster; off unless configured."""
     buckets: dict[ResourceName, DataBucket] = Field(default={}, max_length=20)
-    """Name -> S3 bucket, at most 20."""
+    """Name (2-20 lowercase letters, digits and `-`) -> S3 bucket, at most 20."""
     backup: Backup = Backup()
     """The backup vault and plan."""
     allow_data_loss: bool = False
@@ -737,7 +737,8 @@ class Edge(_Frozen):
     (`www.<domain>`): the certificate covers `<domain>` and `*.<domain>`. Default: the domain
     alone."""
     buckets: tuple[ResourceName, ...] = Field(default=("static", "media"), max_length=10)
-    """S3 origins (OAC-only buckets, retained like data); the name `alb` is reserved."""
+    """S3 origins (OAC-only buckets, retained like data), each 2-20 lowercase letters,
+    digits and `-`; the name `alb` is reserved for the load balancer."""
     behaviors: tuple[EdgeBehavior, ...] = Field(default=SEED_BEHAVIORS, max_length=25)
     """The cache behaviours, tried in order: the default table never caches user-specific
     API answers and always caches static assets and media."""
@@ -925,10 +926,11 @@ class WorkloadAccount(_WithoutSecurityServices, _AccountBase):
     cluster: Cluster | None = None
     """The workload cluster; data, the edge and CI roles that describe it need one."""
     domain: DomainName | None = None
-    """The environment's public DNS zone (e.g. dev.example.com), held by this account and
-    delegated from `dns.parent_zone` (it must be below it). ExternalDNS and cert-manager may
-    change records only inside it (their roles exist only when it is set). A workload
-    account with a domain gets the edge (CloudFront, WAF, certificates)."""
+    """The environment's public DNS zone (e.g. dev.example.com), held by this account (in
+    the EdgeGlobal stack) and delegated from `dns.parent_zone` (it must be below it).
+    ExternalDNS and cert-manager may change records only inside it (their roles exist only
+    when it is set). A workload account with a domain gets the edge (CloudFront, WAF,
+    certificates)."""
     edge: Edge | None = None
     """The CDN's behaviours and settings; needs `domain`. Default: the edge defaults
     whenever `domain` is set."""
