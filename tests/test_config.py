@@ -7,6 +7,7 @@ import copy
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -419,6 +420,19 @@ def test_pipeline_connection_must_be_a_connection_arn(sample_raw):
     (problem,) = problems_of(broken(sample_raw, ("pipeline.connection_arn", "github-token")))
     assert problem.startswith("pipeline.connection_arn: ")
     assert problem.endswith("(got 'github-token')")
+
+
+def test_the_config_package_imports_no_cdk():
+    """config is plain Python: the reference generator and the tools load it without jsii."""
+    code = (
+        "import sys, config, config.rules, tools.config_docs; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'aws_cdk', 'constructs', 'cdk_nag', 'jsii', 'stages', 'constructs_lib', 'pipelines'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
 
 
 # --- roles and engines: each has only its own keys ---------------------------------------------
