@@ -16,7 +16,7 @@ export AWS_EC2_METADATA_DISABLED := true
 export CDK_DISABLE_VERSION_CHECK := true
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: synth test snapshot setup report bootstrap bench cost diagram prices lint lock clean
+.PHONY: synth test snapshot setup report bootstrap bench cost diagram config-docs prices lint lock clean
 
 synth: setup
 	npx cdk synth --quiet
@@ -68,6 +68,11 @@ cost: synth
 # docs/architecture.md. Run from docs/ so that the copy's image link is relative to that page.
 diagram: synth
 	cd docs && PYTHONPATH=$(CURDIR) python -m tools.diagram --assembly ../cdk.out --out . --readme architecture.md
+
+# The configuration reference (docs/configuration.md) and the JSON Schema editors use
+# (config/platform.schema.json), from the docstrings in config/model.py.
+config-docs: setup
+	python -m tools.config_docs
 
 # Refresh tools/prices.json from the AWS Price List API (needs AWS credentials).
 prices: setup

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from config.model import (
+    ACCOUNT_MODELS,
     Account,
     Ci,
     Dns,
@@ -21,6 +23,7 @@ from config.model import (
     Registry,
 )
 from config.rules import PartialConfig, Problem, check, warnings
+from config.unions import discriminator, member_for, tags, union_members, unwrap
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -101,13 +104,7 @@ def _partial(config: PlatformConfig | None, raw: Mapping[str, Any], today: date)
     accounts = {}
     if isinstance(raw_accounts, Mapping):
         for name, value in raw_accounts.items():
-            # An unknown key is already reported; don't let it hide this account's other rules.
-            known = (
-                {k: v for k, v in value.items() if k in Account.model_fields}
-                if isinstance(value, Mapping)
-                else value
-            )
-            account = _valid_or_none(Account, known)
+            account = _valid_account(value)
             if account is not None:
                 accounts[str(name)] = account
     return PartialConfig(
@@ -123,6 +120,18 @@ def _partial(config: PlatformConfig | None, raw: Mapping[str, Any], today: date)
     )
 
 
+def _valid_account(value: Any) -> Account | None:
+    """The account as the model of its role sees it, or None. Keys its role does not have
+    are dropped first: they are already reported, and must not hide the account's other
+    rules."""
+    if not isinstance(value, Mapping) or not isinstance(value.get("role"), str):
+        return None
+    model = ACCOUNT_MODELS.get(value["role"])
+    if model is None:
+        return None
+    return _valid_or_none(model, {k: v for k, v in value.items() if k in model.model_fields})
+
+
 def _valid_or_none(model: type[M], value: Any) -> M | None:
     try:
         return model.model_validate(value)
@@ -130,26 +139,72 @@ def _valid_or_none(model: type[M], value: Any) -> M | None:
         return None
 
 
+# --- pydantic's errors, in the file's terms ---------------------------------------------------
+
 _MESSAGES = {
-    "extra_forbidden": "unknown key (check the spelling against the README's reference)",
+    "extra_forbidden": "unknown key (check the spelling against docs/configuration.md)",
     "missing": "required key is missing",
+    "model_type": "should be a mapping of keys to values",
+    "model_attributes_type": "should be a mapping of keys to values",
+}
+
+# Why a key that some roles (or engines) have is refused on the others, by the union's
+# discriminator and the key; `{chosen}` is "a dev account", "engine rds", ...
+_NOT_FOR_THIS = {
+    ("role", "network"): "not allowed for {chosen} (it has no VPC)",
+    ("role", "cluster"): "not allowed for {chosen} (it has no VPC)",
+    ("role", "domain"): "not allowed for {chosen} (only workload accounts hold a subzone)",
+    ("role", "edge"): "not allowed for {chosen} (workloads only)",
+    ("role", "data"): "not allowed for {chosen} (workloads only)",
+    ("role", "log_archive"): "only the security account holds the log archive, not {chosen}",
+    ("role", "audit"): "only the security account runs the audit services, not {chosen}",
+    ("engine", "readers"): "Aurora only; RDS PostgreSQL stays available through `multi_az`",
+    ("engine", "multi_az"): "RDS only; Aurora stays available through `readers` in other AZs",
 }
 
 
 def _problem_from_pydantic(error: Mapping[str, Any]) -> Problem:
-    path = ".".join(str(part) for part in error["loc"]) or "(top level)"
-    kind = error["type"]
+    where = _locate(error["loc"])
+    path = ".".join(str(part) for part in where.path) or "(top level)"
+    kind, value = error["type"], error.get("input")
+    if kind in ("union_tag_invalid", "union_tag_not_found") and where.union:
+        # The loc ends at the union; the problem is its discriminator (`role`, `engine`).
+        field = discriminator(where.union)
+        if kind == "union_tag_not_found":
+            return Problem(f"{path}.{field}", _MESSAGES["missing"])
+        found = value.get(field) if isinstance(value, Mapping) else error["ctx"]["tag"]
+        return Problem(f"{path}.{field}", f"Input should be {_either(where.union)}", found)
+    key = where.path[-1] if where.path else None
+    if where.tag is not None and isinstance(key, str):
+        # A key of a model its role or engine chose: say which roles or engines have it.
+        holders = tuple(m for m in where.union if key in m.model_fields)
+        if kind == "extra_forbidden" and holders:
+            return _not_for_this(where, key, holders, path, value)
+        if kind == "missing" and len(holders) < len(where.union):
+            return Problem(path, f"required for {_chosen(where)}")
     if kind == "missing":
         return Problem(path, _MESSAGES[kind])
     message = _MESSAGES.get(kind) or error["msg"].removeprefix("Value error, ")
     if kind in ("string_pattern_mismatch", "string_type"):
         general = (
-            ".".join(["accounts", "*", *map(str, error["loc"][2:])])
+            ".".join(["accounts", "*", *map(str, where.path[2:])])
             if path.startswith("accounts.")
             else path
         )
         message = _PATTERN_HINTS.get(general, _PATTERN_HINTS.get(path.rsplit(".", 1)[-1], message))
-    return Problem(path, message, error.get("input"))
+    return Problem(path, message, value)
+
+
+def _not_for_this(
+    where: _Location, key: str, holders: tuple[type[BaseModel], ...], path: str, value: Any
+) -> Problem:
+    field = discriminator(where.union)
+    holding = _join([str(tag) for m in holders for tag in tags(m, field)], "and")
+    template = _NOT_FOR_THIS.get((field, key), "not allowed for {chosen} ({holding} only)")
+    message = template.format(chosen=_chosen(where), holding=holding)
+    if isinstance(value, Mapping | list):
+        return Problem(path, message)  # a whole section: its contents are beside the point
+    return Problem(path, message, value)
 
 
 # Plain-language versions of the regexes in config.model, keyed by path (`accounts.*.` for any
@@ -162,3 +217,68 @@ _PATTERN_HINTS = {
     "home_region": "not a region name like eu-west-1",
     "prefix": "must be 2-12 lowercase letters or digits, starting with a letter",
 }
+
+
+# --- where an error is, in the file ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Location:
+    """An error's location as the file spells it, and the union that decided its model."""
+
+    path: tuple[str | int, ...]
+    """The keys, without the tags pydantic adds for a discriminated union: pydantic says
+    `accounts.dev.dev.network.cidr` (the second `dev` is the role), the file
+    `accounts.dev.network.cidr`."""
+    union: tuple[type[BaseModel], ...] = ()
+    """The members of the union that chose the model the last key belongs to, or of the
+    union the location ends at."""
+    tag: str | None = None
+    """The tag (the role, the engine) that chose the model; None when the location ends at
+    the union itself."""
+
+
+def _locate(loc: tuple[str | int, ...]) -> _Location:
+    """Follow an error's `loc` through the model's types, dropping union tags."""
+    node: Any = PlatformConfig
+    path: list[str | int] = []
+    union: tuple[type[BaseModel], ...] = ()
+    tag: str | None = None
+    context: tuple[tuple[type[BaseModel], ...], str | None] = ((), None)
+    for part in loc:
+        node = unwrap(node)
+        members = union_members(node)
+        if members:
+            union, tag = members, str(part)
+            node = member_for(members, part)
+            continue
+        path.append(part)
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            context = (union, tag) if node in union else ((), None)
+            field = node.model_fields.get(str(part))
+            node = field.annotation if field is not None else None
+        else:
+            context = ((), None)
+            args = get_args(node)
+            node = args[-1] if get_origin(node) is dict else args[0] if args else None
+    ending = union_members(unwrap(node))
+    if ending:
+        context = (ending, None)
+    return _Location(tuple(path), *context)
+
+
+def _either(members: tuple[type[BaseModel], ...]) -> str:
+    """Every tag of a union as pydantic words a Literal's values: 'a', 'b' or 'c'."""
+    field = discriminator(members)
+    return _join([repr(tag) for m in members for tag in tags(m, field)], "or")
+
+
+def _join(values: list[str], word: str) -> str:
+    """The values in words: a, b and c (or a, b or c)."""
+    return ", ".join(values[:-1]) + f" {word} {values[-1]}" if len(values) > 1 else values[0]
+
+
+def _chosen(where: _Location) -> str:
+    """What chose the model: "a dev account", "engine rds"."""
+    field = discriminator(where.union)
+    return f"a {where.tag} account" if field == "role" else f"{field} {where.tag}"

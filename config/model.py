@@ -1,18 +1,39 @@
 """The typed model of `platform.yaml`.
 
 Every model is frozen and rejects unknown keys, so a typo is an error, not a silently ignored
-setting. Field-level rules live here; rules that compare fields or accounts with each other
-live in `config.rules`, so that every problem in a file is reported at once.
+setting. What one model can check on its own lives here: types and ranges, the account roles
+and PostgreSQL engines as discriminated unions (a key that only one role or engine has is
+refused on the others), and comparisons between the fields of one model (model validators).
+Rules that compare accounts or sections with each other live in `config.rules`, so that every
+problem in a file is reported at once.
+
+The docstring under each field is its documentation: `make config-docs` turns them into
+docs/configuration.md and config/platform.schema.json.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping
+from fnmatch import fnmatchcase
+from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from config.docstrings import describe_properties
 from facts.aws import CLOUDWATCH_RETENTION
 from facts.endpoints import DEFAULT_INTERFACE_ENDPOINTS, INTERFACE_ENDPOINT_IDS
 
@@ -28,9 +49,6 @@ WORKLOAD_ROLES: tuple[Role, ...] = ("dev", "staging", "prod", "sandbox")
 REQUIRED_WORKLOAD_ROLES: tuple[Role, ...] = ("dev", "staging", "prod")
 """The promotion path; each needs at least one account. Sandbox is optional."""
 
-NETWORKED_ROLES: tuple[Role, ...] = ("shared-services", *WORKLOAD_ROLES)
-"""Roles whose account gets a VPC (and so must configure `network`)."""
-
 CLOUDWATCH_RETENTION_DAYS: frozenset[int] = frozenset(CLOUDWATCH_RETENTION)
 """The retention periods CloudWatch Logs accepts."""
 
@@ -42,7 +60,31 @@ _TAG_KEY_CHARS = re.compile(r"^[\w .:/=+\-@]+$")
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra=describe_properties,
+    )
+
+
+Finding = tuple[tuple[str | int, ...], str, Any]
+"""What a model validator found: where in the model (a path of keys), what, and the value."""
+
+
+def _refuse(model: BaseModel, findings: list[Finding]) -> None:
+    """Raise every finding of a model validator at once, each at its own key, so the loader
+    reports them like any other field error."""
+    if findings:
+        raise ValidationError.from_exception_data(
+            type(model).__name__,
+            [
+                InitErrorDetails(
+                    type=PydanticCustomError("inconsistent", message), loc=loc, input=value
+                )
+                for loc, message, value in findings
+            ],
+        )
 
 
 # --- field validators -----------------------------------------------------------------------
@@ -109,81 +151,151 @@ AccountId = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
 Region = Annotated[str, StringConstraints(pattern=f"^{_REGION}$")]
 AvailabilityZone = Annotated[str, StringConstraints(pattern=f"^{_REGION}[a-z]$")]
 Cidr = Annotated[str, AfterValidator(_check_cidr)]
-RetentionDays = Annotated[int, AfterValidator(_check_retention)]
+RetentionDays = Annotated[
+    int,
+    AfterValidator(_check_retention),
+    WithJsonSchema({"type": "integer", "enum": sorted(CLOUDWATCH_RETENTION_DAYS)}),
+]
+"""A CloudWatch Logs retention period in days (the schema lists the accepted values)."""
+EndpointName = Annotated[
+    str, WithJsonSchema({"type": "string", "enum": sorted(INTERFACE_ENDPOINT_IDS)})
+]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 
 
-# --- sections -------------------------------------------------------------------------------
+# --- organisation-wide sections -------------------------------------------------------------
 
 
 class Organization(_Frozen):
+    """The AWS Organization the platform is deployed to."""
+
     name: str = Field(min_length=1, max_length=64)
-    """Human-readable organisation name (descriptions, reports)."""
+    """Human-readable organisation name, used in stack descriptions and reports."""
     prefix: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{1,11}$")]
-    """2-12 lowercase letters/digits; starts every deterministic resource name."""
+    """2-12 lowercase letters or digits, starting with a letter; starts every deterministic
+    resource name (`<prefix>-<account>-<purpose>`)."""
     home_region: Region
-    """Where the organisation-wide services (and the pipeline) live."""
+    """A region name like `eu-west-1`: where the organisation-wide services (and the pipeline)
+    live. Must be in `allowed_regions`."""
     allowed_regions: Annotated[tuple[Region, ...], AfterValidator(_check_unique)] = Field(
         min_length=1
     )
-    """Every account region must be in this list; an SCP denies the others (global services
-    excepted) in every member account."""
+    """At least one region, no duplicates. Every account's region must be listed; an SCP
+    denies the others (global services excepted) in every member account. Include
+    `us-east-1` when any workload account has a `domain` (its edge's certificate and WAF
+    live there)."""
     id: Annotated[str, StringConstraints(pattern=r"^o-[a-z0-9]{10,32}$")]
-    """The AWS Organizations id (`o-...`): the log archive admits the organisation trail and
+    """The AWS Organizations id, `o-` and 10-32 lowercase letters or digits (`aws
+    organizations describe-organization`): the log archive admits the organisation trail and
     Config of this organisation only."""
     root_id: Annotated[str, StringConstraints(pattern=r"^r-[0-9a-z]{4,32}$")]
-    """The organisation root (`r-...`) the OUs are created under."""
+    """The organisation root, `r-` and 4-32 lowercase letters or digits (`aws organizations
+    list-roots`), that the OUs are created under."""
 
 
 class Budgets(_Frozen):
+    """Cost alerts: the management account holds one monthly budget per account (its
+    `monthly_budget_usd`) and e-mails when actual spend passes each threshold."""
+
     alert_emails: tuple[Email, ...] = Field(default=(), max_length=9)
-    """Addresses e-mailed by every budget alert (AWS Budgets allows 10 subscribers with SNS)."""
+    """Addresses e-mailed by every budget alert: at most 9 (AWS Budgets allows 10
+    subscribers; the SNS topic is one)."""
     thresholds_percent: Annotated[tuple[int, ...], AfterValidator(_check_unique)] = Field(
         default=(80, 100), min_length=1, max_length=5
     )
-    """Alert when actual spend passes each of these percentages of the monthly limit."""
+    """1-5 distinct percentages of the monthly limit; alert when actual spend passes each."""
+
+
+# --- an account's network -------------------------------------------------------------------
 
 
 class TransitGateway(_Frozen):
-    """This VPC's attachment to the shared-services Transit Gateway."""
+    """This VPC's attachment to the shared-services Transit Gateway: `{}` or
+    `{reach: [account, ...]}`. On shared-services it creates the hub (and attaches the
+    platform VPC); on a workload account it attaches the VPC (the hub must exist, in the same
+    region) and routes to the VPCs of `reach` and back."""
 
     reach: Annotated[tuple[str, ...], AfterValidator(_check_unique)] = ()
-    """Accounts whose VPC this one routes to (and back: routes are made on both sides).
-    Accounts not listed stay unreachable even though they share the hub."""
+    """Names of accounts whose VPC this one routes to (and back: routes are made on both
+    sides); each must be attached itself. Accounts not listed stay unreachable even though
+    they share the hub."""
 
 
 class Network(_Frozen):
+    """The account's VPC: public, private (NAT) and isolated subnets in each availability
+    zone, flow logs, and PrivateLink endpoints."""
+
     cidr: Cidr
-    """The VPC range: /16-/20, private, and not overlapping any other account's VPC."""
+    """The VPC range: a private (RFC 1918) IPv4 network from /16 to /20, without host bits.
+    It must not overlap any other account's VPC (they share a Transit Gateway)."""
     availability_zones: Annotated[tuple[AvailabilityZone, ...], AfterValidator(_check_unique)] = (
         Field(min_length=2, max_length=3)
     )
-    """2 or 3 AZ names in the account's region (AZ names are per account: check yours)."""
+    """2 or 3 distinct AZ names of the account's region (`eu-west-1a`). AZ names map to
+    different physical zones in each account: check yours if zones must line up across
+    accounts."""
     nat_gateways: Literal["per-az", "single"] = "per-az"
     """per-az: one NAT gateway per AZ (survives an AZ outage); single: one (cheap, dev/sandbox)."""
-    interface_endpoints: Annotated[tuple[str, ...], AfterValidator(_check_endpoints)] = (
+    interface_endpoints: Annotated[tuple[EndpointName, ...], AfterValidator(_check_endpoints)] = (
         DEFAULT_INTERFACE_ENDPOINTS
     )
-    """PrivateLink endpoints in the private tier, reachable on 443 from the VPC only."""
+    """Distinct PrivateLink endpoints in the private tier, reachable on 443 from the VPC
+    only."""
     flow_logs_retention_days: RetentionDays = 365
     """How long VPC flow logs (all traffic, KMS-encrypted) are kept."""
     transit_gateway: TransitGateway | None = None
     """Attach the VPC to the hub. On shared-services this creates the hub (and attaches the
-    platform VPC); on a workload account it needs the hub."""
+    platform VPC); on a workload account it needs the hub. Default: not attached."""
+
+
+# --- the security account's sections --------------------------------------------------------
 
 
 class LogArchive(_Frozen):
+    """The object-locked, KMS-encrypted bucket every trail and Config recorder of the
+    organisation delivers to. It is named `<prefix>-<account name>-log-archive-<account
+    id>-<region>` (computed by `stages/naming.py`), so other accounts find it without a
+    CloudFormation export."""
+
     object_lock_mode: Literal["COMPLIANCE", "GOVERNANCE"] = "COMPLIANCE"
-    """COMPLIANCE: nobody, root included, can delete a locked version early."""
+    """COMPLIANCE: nobody, root included, can delete a locked version early; GOVERNANCE:
+    principals with the bypass permission can."""
     object_lock_days: int = Field(default=365, ge=1, le=3650)
     """Default object-lock retention of every new object version."""
     glacier_after_days: int = Field(default=90, ge=30)
-    """Move objects to Glacier Instant Retrieval after this many days."""
+    """Move objects to Glacier Instant Retrieval after this many days; less than
+    `expire_after_days`."""
     expire_after_days: int = Field(default=2557, ge=1)
-    """Delete objects (and noncurrent versions) after this many days: 2557 is seven years."""
+    """Delete objects (and noncurrent versions) after this many days (2557 is seven years);
+    at least `object_lock_days`."""
+
+    @model_validator(mode="after")
+    def _lifecycle_in_order(self) -> Self:
+        found: list[Finding] = []
+        if self.expire_after_days < self.object_lock_days:
+            found.append(
+                (
+                    ("expire_after_days",),
+                    f"must be at least object_lock_days ({self.object_lock_days})",
+                    self.expire_after_days,
+                )
+            )
+        if self.glacier_after_days >= self.expire_after_days:
+            found.append(
+                (
+                    ("glacier_after_days",),
+                    f"must be less than expire_after_days ({self.expire_after_days})",
+                    self.glacier_after_days,
+                )
+            )
+        _refuse(self, found)
+        return self
 
 
 class Audit(_Frozen):
+    """The organisation trail and the security services (GuardDuty, Security Hub, Config,
+    IAM Access Analyzer) the security account runs as delegated administrator."""
+
     trail_data_events: Annotated[
         tuple[Literal["s3", "lambda"], ...], AfterValidator(_check_unique)
     ] = ()
@@ -192,8 +304,11 @@ class Audit(_Frozen):
     security_hub_standards: Annotated[
         tuple[Literal["aws-foundational", "cis"], ...], AfterValidator(_check_unique)
     ] = ("aws-foundational", "cis")
-    """AWS Foundational Security Best Practices v1.0.0 and CIS AWS Foundations v3.0.0."""
+    """Security Hub standards enabled: AWS Foundational Security Best Practices v1.0.0 and
+    CIS AWS Foundations v3.0.0."""
 
+
+# --- an account's cluster -------------------------------------------------------------------
 
 RoleArn = Annotated[
     str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
@@ -204,6 +319,8 @@ AmiType = Literal[
 ADDONS = ("vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver")
 """The EKS managed add-ons every cluster runs."""
 KubernetesName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
+_GRAVITON = re.compile(r"^[a-z]+\d+g[a-z]*\.")
+"""Instance types on AWS Graviton (ARM) processors: m7g.large, c6gn.xlarge, t4g.medium."""
 
 
 def _check_public_cidrs(value: tuple[str, ...]) -> tuple[str, ...]:
@@ -218,45 +335,95 @@ def _check_public_cidrs(value: tuple[str, ...]) -> tuple[str, ...]:
 
 
 class NodeGroup(_Frozen):
+    """The managed node group that runs the cluster's system pods (Karpenter adds the
+    workload capacity)."""
+
     instance_types: tuple[
         Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")], ...
     ] = Field(default=("m7g.large",), min_length=1)
-    """Instance types of the system node group (Graviton types need an ARM AMI type)."""
+    """EC2 instance types; they must match the AMI's architecture (Graviton types such as
+    m7g.large with an ARM AMI type, others with an x86 one)."""
     ami_type: AmiType = "AL2023_ARM_64_STANDARD"
     """Amazon Linux 2023 or Bottlerocket, ARM (Graviton) or x86."""
     min_size: int = Field(default=2, ge=1, le=100)
+    """Fewest nodes; at most `max_size`."""
     max_size: int = Field(default=10, ge=1, le=100)
+    """Most nodes."""
     desired_size: int | None = Field(default=None, ge=1, le=100)
-    """Default: min_size. Karpenter adds the workload capacity; this group runs the system."""
+    """Nodes at creation, between `min_size` and `max_size`. Default: `min_size`."""
     disk_size_gib: int = Field(default=50, ge=20, le=1000)
     """Encrypted gp3 root (AL2023) or data (Bottlerocket) volume."""
 
+    @model_validator(mode="after")
+    def _sizes_and_architecture_agree(self) -> Self:
+        found: list[Finding] = []
+        if self.min_size > self.max_size:
+            found.append((("min_size",), f"larger than max_size ({self.max_size})", self.min_size))
+        desired = self.desired_size
+        if desired is not None and not self.min_size <= desired <= self.max_size:
+            found.append(
+                (
+                    ("desired_size",),
+                    f"must be between min_size ({self.min_size}) and max_size ({self.max_size})",
+                    desired,
+                )
+            )
+        arm = "ARM_64" in self.ami_type
+        kind = "an ARM (Graviton)" if arm else "an x86"
+        for index, instance_type in enumerate(self.instance_types):
+            if bool(_GRAVITON.match(instance_type)) != arm:
+                found.append(
+                    (
+                        ("instance_types", index),
+                        f"does not run {kind} AMI ({self.ami_type})",
+                        instance_type,
+                    )
+                )
+        _refuse(self, found)
+        return self
+
 
 class Cluster(_Frozen):
+    """An Amazon EKS cluster in the account's VPC: on shared-services the GitOps hub, on a
+    workload account the cluster its applications run on."""
+
     kubernetes_version: Annotated[str, StringConstraints(pattern=r"^1\.\d{2}$")]
-    """A version Amazon EKS still creates (see README: EKS versions); quote it ("1.35")."""
+    """A version Amazon EKS still creates and a kubectl layer is packaged for; quote it
+    ("1.35"). A version in extended support is accepted with a warning: it costs more per
+    cluster hour. `config/eks_calendar.py` holds each version's support dates."""
     endpoint_public_access_cidrs: Annotated[
         tuple[str, ...], AfterValidator(_check_public_cidrs)
     ] = ()
-    """Empty (default): the API endpoint is private. Otherwise public only from these CIDRs."""
+    """Empty (default): the API endpoint is private. Otherwise the endpoint is public, only
+    from these CIDRs; `0.0.0.0/0` is refused."""
     admin_role_arns: Annotated[tuple[RoleArn, ...], AfterValidator(_check_unique)] = ()
-    """IAM roles granted AmazonEKSClusterAdminPolicy through access entries."""
+    """IAM role ARNs granted cluster admin (AmazonEKSClusterAdminPolicy) through access
+    entries."""
     viewer_role_arns: Annotated[tuple[RoleArn, ...], AfterValidator(_check_unique)] = ()
-    """IAM roles granted AmazonEKSViewPolicy (read-only) through access entries."""
+    """IAM role ARNs granted read-only access (AmazonEKSViewPolicy) through access entries."""
     system_nodes: NodeGroup = NodeGroup()
+    """The node group that runs the system pods."""
     fargate_namespaces: Annotated[tuple[KubernetesName, ...], AfterValidator(_check_unique)] = (
         Field(default=(), max_length=5)
     )
-    """Pods in these (at most 5) namespaces run on Fargate."""
+    """Kubernetes namespace names (at most 5) whose pods run on Fargate."""
     addon_versions: dict[Literal[ADDONS], str] = {}
-    """Pin an add-on's version (e.g. vpc-cni: v1.20.4-eksbuild.1); unpinned ones get the
-    default EKS chooses for the cluster's Kubernetes version."""
+    """Pin an EKS add-on's version by name (e.g. `vpc-cni: v1.20.4-eksbuild.1`); unpinned
+    ones get the default EKS chooses for the cluster's Kubernetes version."""
     log_retention_days: RetentionDays = 90
     """Retention of the application log group Fluent Bit writes to."""
 
 
+# --- a workload account's data --------------------------------------------------------------
+
 ResourceName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$")]
-"""A data resource's short name (a cache, a bucket): part of its deterministic AWS name."""
+"""A data resource's short name (a cache, a bucket): 2-20 of a-z, 0-9 and `-`, starting with a
+letter; part of its deterministic AWS name."""
+
+POSTGRES_MIN_MAJOR = 16
+PostgresEngine = Literal["aurora-serverless-v2", "aurora-provisioned", "rds"]
+DEFAULT_POSTGRES_ENGINE: PostgresEngine = "aurora-serverless-v2"
+InstanceClass = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]
 
 
 def _check_postgres_version(value: str) -> str:
@@ -265,85 +432,192 @@ def _check_postgres_version(value: str) -> str:
     return value
 
 
-POSTGRES_MIN_MAJOR = 16
+class _PostgresBase(_Frozen):
+    """One PostgreSQL database for the account's applications, reachable only from its
+    cluster. `engine` decides the other keys: each engine has only the keys that mean
+    something to it."""
 
-
-class Postgres(_Frozen):
-    engine: Literal["aurora-serverless-v2", "aurora-provisioned", "rds"] = "aurora-serverless-v2"
-    """Aurora PostgreSQL on Serverless v2 capacity or provisioned instances, or RDS PostgreSQL
-    (a single instance, Multi-AZ by `multi_az`)."""
+    engine: PostgresEngine
+    """aurora-serverless-v2 (default): Aurora PostgreSQL on Serverless v2 capacity;
+    aurora-provisioned: Aurora on instances of `instance_class`; rds: RDS PostgreSQL, a
+    single instance, Multi-AZ by `multi_az`."""
     version: Annotated[
         str, StringConstraints(pattern=r"^\d{2}\.\d{1,2}$"), AfterValidator(_check_postgres_version)
     ] = "16.6"
-    """Engine version, major.minor (16 or newer); quote it ("16.6")."""
-    instance_class: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")] = (
-        "r7g.large"
-    )
-    """Instance class without the `db.` prefix (provisioned Aurora and RDS)."""
-    min_capacity: float = Field(default=0.5, ge=0, le=256)
-    max_capacity: float = Field(default=8, ge=1, le=256)
-    """Serverless v2 capacity range in ACUs (0 lets an idle cluster pause)."""
-    readers: int = Field(default=0, ge=0, le=15)
-    """Aurora reader instances, spread over the AZs (prod needs at least one)."""
-    multi_az: bool = False
-    """RDS only: a synchronous standby in another AZ (prod needs it)."""
-    allocated_storage_gib: int = Field(default=100, ge=20, le=65536)
-    """RDS only: initial gp3 storage; it grows automatically up to 4x."""
+    """Engine version, major.minor, 16 or newer; quote it ("16.6")."""
     max_connections: int | None = Field(default=None, ge=10, le=262143)
     """Default: the engine's formula from instance memory."""
     log_min_duration_ms: int = Field(default=1000, ge=-1)
-    """Log every statement slower than this (-1: off); logs go to CloudWatch."""
+    """Log every statement slower than this many milliseconds (-1: off); logs go to
+    CloudWatch."""
     backup_retention_days: int = Field(default=7, ge=1, le=35)
-    """Automated backups and point-in-time recovery window."""
+    """Automated backups and point-in-time recovery window (the data stack's AWS Backup plan
+    keeps its own recovery points too)."""
     database_name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")] = "app"
+    """The database created with the cluster or instance: a lowercase letter, then up to 62
+    lowercase letters, digits or `_`."""
+
+
+class AuroraServerlessPostgres(_PostgresBase):
+    """Aurora PostgreSQL on Serverless v2 capacity: it scales between `min_capacity` and
+    `max_capacity` ACUs, readers with the writer."""
+
+    engine: Literal["aurora-serverless-v2"] = "aurora-serverless-v2"
+    min_capacity: float = Field(default=0.5, ge=0, le=256)
+    """Fewest ACUs (0 lets an idle cluster pause); at most `max_capacity`."""
+    max_capacity: float = Field(default=8, ge=1, le=256)
+    """Most ACUs."""
+    readers: int = Field(default=0, ge=0, le=15)
+    """Aurora reader instances, spread over the AZs (prod needs at least one to fail over
+    to)."""
+
+    @model_validator(mode="after")
+    def _capacity_in_order(self) -> Self:
+        if self.min_capacity > self.max_capacity:
+            _refuse(
+                self,
+                [
+                    (
+                        ("min_capacity",),
+                        f"larger than max_capacity ({self.max_capacity})",
+                        self.min_capacity,
+                    )
+                ],
+            )
+        return self
+
+
+class AuroraProvisionedPostgres(_PostgresBase):
+    """Aurora PostgreSQL on provisioned instances of `instance_class`."""
+
+    engine: Literal["aurora-provisioned"]
+    instance_class: InstanceClass = "r7g.large"
+    """Instance class of the writer and readers, without the `db.` prefix."""
+    readers: int = Field(default=0, ge=0, le=15)
+    """Aurora reader instances, spread over the AZs (prod needs at least one to fail over
+    to)."""
+
+
+class RdsPostgres(_PostgresBase):
+    """RDS PostgreSQL: one instance, with a synchronous standby in another AZ when
+    `multi_az`."""
+
+    engine: Literal["rds"]
+    instance_class: InstanceClass = "r7g.large"
+    """Instance class without the `db.` prefix."""
+    multi_az: bool = False
+    """A synchronous standby in another AZ (prod needs it)."""
+    allocated_storage_gib: int = Field(default=100, ge=20, le=65536)
+    """Initial gp3 storage; it grows automatically up to 4x."""
+
+
+def _postgres_engine(value: Any) -> Any:
+    """The engine a `postgres` section names: the default one when it names none."""
+    if isinstance(value, Mapping):
+        return value.get("engine", DEFAULT_POSTGRES_ENGINE)
+    return getattr(value, "engine", DEFAULT_POSTGRES_ENGINE)
+
+
+Postgres = Annotated[
+    Annotated[AuroraServerlessPostgres, Tag("aurora-serverless-v2")]
+    | Annotated[AuroraProvisionedPostgres, Tag("aurora-provisioned")]
+    | Annotated[RdsPostgres, Tag("rds")],
+    Discriminator(_postgres_engine),
+]
+"""A `postgres` section: the model of its `engine` (aurora-serverless-v2 when omitted)."""
+
+CACHE_VERSIONS = {"valkey": ("7.2", "8.0", "8.1"), "redis": ("7.0", "7.1")}
+"""Engine versions ElastiCache offers with TLS, RBAC and Multi-AZ."""
 
 
 class Cache(_Frozen):
+    """An ElastiCache replication group for one application (never share a cache by database
+    index): TLS, IAM-authenticated users, encrypted with a key of the data stack. Named
+    `<prefix>-<account>-<name>`, at most 40 characters."""
+
     engine: Literal["valkey", "redis"] = "valkey"
     """Valkey, or Redis OSS."""
     version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+$")] = "8.0"
-    """Valkey 7.2/8.0/8.1 or Redis OSS 7.0/7.1."""
+    """Valkey 7.2, 8.0 or 8.1; Redis OSS 7.0 or 7.1."""
     node_type: Annotated[str, StringConstraints(pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")] = (
         "cache.t4g.small"
     )
+    """ElastiCache node type of the primary and each replica."""
     replicas: int = Field(default=1, ge=0, le=5)
     """Read replicas of the primary; at least one gives automatic failover and Multi-AZ (prod
     needs it)."""
     snapshot_retention_days: int = Field(default=15, ge=1, le=35)
     """Daily snapshots kept this long (below 15 is an acknowledged NIST/HIPAA finding)."""
 
+    @model_validator(mode="after")
+    def _version_offered(self) -> Self:
+        offered = CACHE_VERSIONS[self.engine]
+        if self.version not in offered:
+            _refuse(
+                self,
+                [
+                    (
+                        ("version",),
+                        f"{self.engine} versions offered: {', '.join(offered)}",
+                        self.version,
+                    )
+                ],
+            )
+        return self
+
 
 class Search(_Frozen):
+    """An OpenSearch domain in the isolated subnets: HTTPS only, fine-grained access control
+    with an IAM admin role, encrypted, slow/application/audit logs to CloudWatch. Named
+    `<prefix>-<account>-search`, at most 28 characters."""
+
     version: Annotated[str, StringConstraints(pattern=r"^OpenSearch_\d+\.\d+$")] = "OpenSearch_2.19"
+    """Engine version, `OpenSearch_<major>.<minor>`."""
     data_node_type: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+\.[a-z0-9]+\.search$")] = (
         "r7g.large.search"
     )
+    """Instance type of the data nodes."""
     data_nodes: int = Field(default=2, ge=1, le=80)
-    """With two or more, nodes are spread over the AZs: a multiple of the AZ count used."""
+    """With two or more, nodes are spread over the AZs (zone awareness over min(3, AZs)
+    zones): use a multiple of that number. Prod needs at least 2."""
     volume_gib: int = Field(default=100, ge=10, le=16384)
     """gp3 storage per data node."""
     dedicated_masters: Literal[0, 3, 5] = 0
-    """Dedicated master nodes (prod needs 3 or 5)."""
+    """Dedicated master nodes: 0, 3 or 5 (prod needs 3 or 5)."""
     master_node_type: Annotated[
         str, StringConstraints(pattern=r"^[a-z0-9]+\.[a-z0-9]+\.search$")
     ] = "m7g.large.search"
+    """Instance type of the dedicated masters, when there are any."""
     log_retention_days: RetentionDays = 90
+    """Retention of the domain's log groups."""
 
 
 class Kafka(_Frozen):
+    """An Amazon MSK cluster: IAM-authenticated clients over TLS (port 9098) from the
+    account's cluster only, encrypted storage, broker logs to CloudWatch. Off unless
+    configured."""
+
     version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.(\d+|x)(\.kraft)?$")] = "3.8.x"
+    """Apache Kafka version as MSK names it (`3.8.x`, `3.7.x.kraft`)."""
     broker_type: Annotated[str, StringConstraints(pattern=r"^kafka\.[a-z0-9]+\.[a-z0-9]+$")] = (
         "kafka.m7g.large"
     )
+    """MSK broker instance type."""
     brokers_per_az: int = Field(default=1, ge=1, le=10)
+    """Brokers in each availability zone of the VPC."""
     volume_gib: int = Field(default=100, ge=1, le=16384)
     """EBS storage per broker."""
     log_retention_days: RetentionDays = 90
+    """Retention of the broker log group."""
 
 
 class DataBucket(_Frozen):
+    """A versioned S3 bucket with access logging, in AWS Backup. Named
+    `<prefix>-<account>-<name>-<account id>-<region>`, at most 63 characters."""
+
     encryption: Literal["kms", "s3"] = "kms"
-    """kms: a customer-managed key of the data stack; s3: S3-managed keys (SSE-S3)."""
+    """kms: a customer-managed key of the data stack; s3: S3-managed keys (SSE-S3, an
+    acknowledged finding)."""
     noncurrent_version_days: int = Field(default=90, ge=1)
     """Delete overwritten and deleted versions after this many days."""
     expire_after_days: int | None = Field(default=None, ge=1)
@@ -351,23 +625,38 @@ class DataBucket(_Frozen):
 
 
 class Backup(_Frozen):
+    """The AWS Backup vault and daily plan that protect the data stack's databases and
+    buckets (selected by tag)."""
+
     retention_days: int = Field(default=35, ge=1, le=36500)
     """How long AWS Backup keeps each daily recovery point."""
     vault_lock: bool | None = None
     """Lock the vault so no one can delete recovery points early (governance mode, minimum
-    retention `retention_days`). Default: on in prod (where it cannot be turned off)."""
+    retention `retention_days`). Default: on in prod, off elsewhere; `false` in prod is an
+    error."""
 
 
 class Data(_Frozen):
+    """The data stack: stateful services, termination-protected in staging and prod and
+    retained when deleted outside sandbox. Every service is optional; omit a key to go
+    without it. Databases, caches, search and Kafka admit only the account's cluster, so they
+    need `cluster`. Deterministic names are `<prefix>-<account>-<purpose>`; one longer than
+    its service allows (search 28, caches 40, buckets 63 with account id and region) is a
+    config error."""
+
     postgres: Postgres | None = None
+    """A PostgreSQL database; its `engine` decides which keys it takes."""
     caches: dict[ResourceName, Cache] = Field(default={}, max_length=10)
-    """One replication group per application: never share a cache by database index."""
+    """Name (2-20 lowercase letters, digits and `-`) -> cache, at most 10: one replication
+    group per application; never share a cache by database index."""
     search: Search | None = None
     """An OpenSearch domain."""
     kafka: Kafka | None = None
     """An MSK cluster; off unless configured."""
     buckets: dict[ResourceName, DataBucket] = Field(default={}, max_length=20)
+    """Name (2-20 lowercase letters, digits and `-`) -> S3 bucket, at most 20."""
     backup: Backup = Backup()
+    """The backup vault and plan."""
     allow_data_loss: bool = False
     """Sandbox only: deleting the data stack deletes its data (databases without a final
     snapshot, caches, domains, emptied buckets excepted). Anywhere else it is an error."""
@@ -377,6 +666,8 @@ class Data(_Frozen):
         """Whether there is a network service a cluster's pods connect to."""
         return bool(self.postgres or self.caches or self.search or self.kafka)
 
+
+# --- a workload account's edge --------------------------------------------------------------
 
 DomainName = Annotated[
     str, StringConstraints(pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$")
@@ -395,6 +686,8 @@ class EdgeBehavior(_Frozen):
     """One cache behaviour; CloudFront tries them in list order, then the default."""
 
     path: EdgePathPattern
+    """A CloudFront path pattern starting with `/`: `*` matches any characters, `?` exactly
+    one. Unique within `behaviors`."""
     origin: ResourceName
     """`alb` (the cluster's pods behind the internal load balancer) or a name in `buckets`."""
     cache: Literal["disabled", "optimized"]
@@ -403,13 +696,15 @@ class EdgeBehavior(_Frozen):
     forward: Literal["all", "none"] | None = None
     """What the origin sees of the viewer's request. all: every header (Host included),
     cookie and query string (AllViewer); none: nothing beyond what the cache key holds.
-    Default: all for `alb`, none for buckets (S3 rejects a forwarded Host header)."""
+    Default: all for `alb`, none for buckets (S3 rejects a forwarded Host header, so all is
+    refused for a bucket)."""
 
 
 class EdgeErrorPage(_Frozen):
     """Serve `page` instead of the origin's error `status`."""
 
     status: Literal[400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504]
+    """An error status CloudFront can replace; each status once."""
     page: Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9_\-./~@:+]{0,254}$")]
     """Path of the page; it must be served from a bucket behaviour, so that it still
     loads when the load balancer is the thing failing."""
@@ -431,14 +726,22 @@ and media always are; everything else goes to the load balancer uncached (`defau
 
 
 class Edge(_Frozen):
-    """The CDN in front of a workload account (needs `domain` and `cluster`)."""
+    """The CDN in front of a workload account: CloudFront with a WAF web ACL and a
+    certificate (both in us-east-1), an internal load balancer sending to the cluster's
+    pods, and S3 origins. Every workload account with a `domain` gets one, with these
+    defaults unless `edge` says otherwise; it needs the account's `cluster`, and
+    `organization.allowed_regions` must include us-east-1."""
 
     hostnames: tuple[DomainName, ...] = ()
-    """Names the distribution answers, each the domain or one label below it (the
-    certificate covers `<domain>` and `*.<domain>`). Default: the domain alone."""
+    """Names the distribution answers, each the domain or one label below it
+    (`www.<domain>`): the certificate covers `<domain>` and `*.<domain>`. Default: the domain
+    alone."""
     buckets: tuple[ResourceName, ...] = Field(default=("static", "media"), max_length=10)
-    """S3 origins (OAC-only buckets, retained like data)."""
+    """S3 origins (OAC-only buckets, retained like data), each 2-20 lowercase letters,
+    digits and `-`; the name `alb` is reserved for the load balancer."""
     behaviors: tuple[EdgeBehavior, ...] = Field(default=SEED_BEHAVIORS, max_length=25)
+    """The cache behaviours, tried in order: the default table never caches user-specific
+    API answers and always caches static assets and media."""
     default: EdgeBehavior = EdgeBehavior(path="/*", origin=EDGE_ORIGIN_ALB, cache="disabled")
     """What matches no behaviour (its `path` is ignored: CloudFront's default is `*`)."""
     error_pages: tuple[EdgeErrorPage, ...] = (
@@ -446,6 +749,7 @@ class Edge(_Frozen):
         EdgeErrorPage(status=503, page="/static/errors/5xx.html"),
         EdgeErrorPage(status=504, page="/static/errors/5xx.html"),
     )
+    """Pages served instead of the origin's errors."""
     price_class: Literal["100", "200", "all"] = "100"
     """CloudFront price class: 100 (North America, Europe, Israel), 200 (adds most of Asia,
     the Middle East and Africa) or all edge locations."""
@@ -457,38 +761,98 @@ class Edge(_Frozen):
     health_check_path: Annotated[str, StringConstraints(pattern=r"^/[\x21-\x7e]{0,1023}$")] = (
         "/healthz"
     )
+    """The path the target group's health check requests from the pods."""
     rate_limit: int = Field(default=2000, ge=100, le=2_000_000_000)
     """Requests per client IP in any 5 minutes before WAF blocks it."""
     log_retention_days: RetentionDays = 365
-    """WAF logs (CloudWatch, us-east-1) and access logs (S3) are kept this long."""
+    """WAF logs (CloudWatch, us-east-1) and CloudFront and load balancer access logs (S3) are
+    kept this long."""
+
+    @model_validator(mode="after")
+    def _origins_exist_and_errors_load(self) -> Self:
+        """Behaviours name origins that exist, and error pages load without the load
+        balancer."""
+        found: list[Finding] = []
+        origins = {EDGE_ORIGIN_ALB, *self.buckets}
+        if EDGE_ORIGIN_ALB in self.buckets:
+            found.append((("buckets",), "names the load balancer, not a bucket", EDGE_ORIGIN_ALB))
+        behaviours: list[tuple[tuple[str | int, ...], EdgeBehavior]] = [
+            (("behaviors", index), behaviour) for index, behaviour in enumerate(self.behaviors)
+        ]
+        seen: dict[str, str] = {}
+        for where, behaviour in [*behaviours, (("default",), self.default)]:
+            if behaviour.origin not in origins:
+                found.append(
+                    (
+                        (*where, "origin"),
+                        f"not an origin: use {EDGE_ORIGIN_ALB!r} or one of buckets "
+                        f"({', '.join(self.buckets) or 'none'})",
+                        behaviour.origin,
+                    )
+                )
+            elif behaviour.origin != EDGE_ORIGIN_ALB and behaviour.forward == "all":
+                found.append(
+                    (
+                        (*where, "forward"),
+                        "a bucket origin cannot take the viewer's headers: S3 rejects a "
+                        "forwarded Host header; use none",
+                        "all",
+                    )
+                )
+            if where == ("default",):
+                continue
+            if behaviour.path in seen:
+                found.append(
+                    (
+                        (*where, "path"),
+                        f"already the path of {seen[behaviour.path]}",
+                        behaviour.path,
+                    )
+                )
+            seen.setdefault(behaviour.path, ".".join(map(str, where)))
+        for index, page in enumerate(self.error_pages):
+            served_by = next(
+                (b for b in self.behaviors if fnmatchcase(page.page, b.path)), self.default
+            )
+            if served_by.origin == EDGE_ORIGIN_ALB or served_by.origin not in origins:
+                found.append(
+                    (
+                        ("error_pages", index, "page"),
+                        "must match a bucket behaviour: an error page served by the load "
+                        "balancer fails with it",
+                        page.page,
+                    )
+                )
+        statuses = [page.status for page in self.error_pages]
+        for index, status in enumerate(statuses):
+            if status in statuses[:index]:
+                found.append((("error_pages", index, "status"), "mapped twice", status))
+        _refuse(self, found)
+        return self
 
 
-class Account(_Frozen):
+# --- accounts, one model per role -----------------------------------------------------------
+
+
+class _AccountBase(_Frozen):
+    """One AWS account of the organisation. `role` decides which sections it may have:
+    exactly one management, one security and one shared-services account; at least one each
+    of dev, staging and prod; sandbox is optional. More than one account per workload
+    environment is allowed (for example one per team or region); each is a `WorkloadStage`
+    of its own. The account's name (2-24 lowercase letters, digits and `-`, starting with a
+    letter) becomes its stage id: `cdk deploy 'prod/*'`."""
+
     role: Role
+    """What the account is for; it decides the stage class and which sections exist."""
     id: AccountId
-    """The 12-digit AWS account id (the sample file uses placeholders)."""
+    """The 12-digit AWS account id, quoted (`"012345678901"`) so YAML keeps leading zeros;
+    unique across accounts (the sample file uses placeholders)."""
     region: Region
-    """The account's primary region; its stacks are bound to it."""
+    """The account's primary region, in `organization.allowed_regions`; its stacks are bound
+    to it."""
     monthly_budget_usd: int = Field(gt=0)
-    """Monthly cost budget; the management account alerts at `budgets.thresholds_percent`."""
-    network: Network | None = None
-    """Required for shared-services and workload accounts; not allowed elsewhere."""
-    log_archive: LogArchive | None = None
-    """Security account only; defaults apply when omitted there."""
-    audit: Audit | None = None
-    """Security account only: the organisation trail and security services; defaults apply
-    when omitted there."""
-    cluster: Cluster | None = None
-    """An EKS cluster (shared-services: the GitOps hub; workloads: the workload cluster)."""
-    domain: DomainName | None = None
-    """The environment's public DNS zone (e.g. dev.example.com), held by this account:
-    ExternalDNS and cert-manager may change records only inside it. A workload account with a
-    domain gets the edge (CloudFront, WAF, certificates)."""
-    edge: Edge | None = None
-    """Workload accounts with a `domain`: the CDN's behaviours and settings; defaults apply
-    when omitted."""
-    data: Data | None = None
-    """Workload accounts only: the stateful services of the data stack."""
+    """The management account's monthly cost budget for this account, in US dollars; it
+    alerts at `budgets.thresholds_percent`."""
 
     @property
     def is_workload(self) -> bool:
@@ -496,14 +860,109 @@ class Account(_Frozen):
 
     @property
     def edge_settings(self) -> Edge | None:
-        """The edge this account gets: a workload account with a domain has one, with the
-        defaults unless `edge` says otherwise."""
-        if not self.is_workload or self.domain is None:
+        """The edge this account gets: only a workload account with a domain has one."""
+        return None
+
+
+class _WithoutVpc:
+    """Management and security accounts have no VPC, hence no network and no cluster."""
+
+    network: ClassVar[None] = None
+    cluster: ClassVar[None] = None
+
+
+class _WithoutWorkload:
+    """Only workload accounts hold a DNS subzone, an edge and data."""
+
+    domain: ClassVar[None] = None
+    edge: ClassVar[None] = None
+    data: ClassVar[None] = None
+
+
+class _WithoutSecurityServices:
+    """Only the security account holds the log archive and runs the audit services."""
+
+    log_archive: ClassVar[None] = None
+    audit: ClassVar[None] = None
+
+
+class ManagementAccount(_WithoutVpc, _WithoutWorkload, _WithoutSecurityServices, _AccountBase):
+    """The Organizations management (payer) account: OUs, SCPs, the tag policy and every
+    account's budget. No VPC."""
+
+    role: Literal["management"]
+
+
+class SecurityAccount(_WithoutVpc, _WithoutWorkload, _AccountBase):
+    """The audit account: the log archive, the organisation trail, GuardDuty, Security Hub,
+    Config and IAM Access Analyzer. No VPC."""
+
+    role: Literal["security"]
+    log_archive: LogArchive | None = None
+    """The organisation's log archive; the defaults apply when omitted."""
+    audit: Audit | None = None
+    """The organisation trail and security services; the defaults apply when omitted."""
+
+
+class SharedServicesAccount(_WithoutWorkload, _WithoutSecurityServices, _AccountBase):
+    """Platform tooling: the network hub (Transit Gateway), the parent DNS zone, the
+    container registry, CI roles, the pipeline and the GitOps hub cluster."""
+
+    role: Literal["shared-services"]
+    network: Network
+    """The platform VPC."""
+    cluster: Cluster | None = None
+    """The GitOps hub cluster (needed by `gitops.mode: hub-and-spoke`)."""
+
+
+class WorkloadAccount(_WithoutSecurityServices, _AccountBase):
+    """An environment applications run in: network, cluster, data and edge. dev, staging,
+    prod and sandbox are the same stage fed different config; sandbox is deployed by hand,
+    never by the pipeline, and is the only place data may be destroyed on delete."""
+
+    role: Literal["dev", "staging", "prod", "sandbox"]
+    network: Network
+    """The environment's VPC."""
+    cluster: Cluster | None = None
+    """The workload cluster; data, the edge and CI roles that describe it need one."""
+    domain: DomainName | None = None
+    """The environment's public DNS zone (e.g. dev.example.com), held by this account (in
+    the EdgeGlobal stack) and delegated from `dns.parent_zone` (it must be below it).
+    ExternalDNS and cert-manager may change records only inside it (their roles exist only
+    when it is set). A workload account with a domain gets the edge (CloudFront, WAF,
+    certificates)."""
+    edge: Edge | None = None
+    """The CDN's behaviours and settings; needs `domain`. Default: the edge defaults
+    whenever `domain` is set."""
+    data: Data | None = None
+    """The stateful services of the data stack."""
+
+    @property
+    def edge_settings(self) -> Edge | None:
+        """The edge this account gets: with a domain it has one, with the defaults unless
+        `edge` says otherwise."""
+        if self.domain is None:
             return None
         return self.edge or Edge()
 
 
+Account = Annotated[
+    ManagementAccount | SecurityAccount | SharedServicesAccount | WorkloadAccount,
+    Field(discriminator="role"),
+]
+"""An account: the model of its `role`."""
+
+ACCOUNT_MODELS: Mapping[str, type[_AccountBase]] = {
+    "management": ManagementAccount,
+    "security": SecurityAccount,
+    "shared-services": SharedServicesAccount,
+    **dict.fromkeys(WORKLOAD_ROLES, WorkloadAccount),
+}
+"""Role -> the model of an account with that role."""
+
 AccountName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,23}$")]
+
+# --- delivery -------------------------------------------------------------------------------
 
 PROMOTION_RANK: dict[str, int] = {
     "management": 0,
@@ -518,17 +977,27 @@ ranks. Sandbox has no rank: the pipeline never deploys it."""
 
 
 class Wave(_Frozen):
+    """One stage of the pipeline: its accounts deploy in parallel."""
+
     name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,23}$")]
-    """The wave's stage name in CodePipeline."""
+    """The wave's stage name in CodePipeline: 2-24 lowercase letters, digits and `-`."""
     accounts: Annotated[tuple[str, ...], AfterValidator(_check_unique)] = Field(min_length=1)
-    """Accounts deployed by this wave, in parallel (they must share one promotion rank)."""
+    """Names of the accounts this wave deploys, in parallel; they must be one promotion step
+    (security and shared-services may share a wave)."""
     approval: bool = False
-    """Stop before each stack's change set executes, for a person to review and approve it."""
+    """Stop before each stack's change set executes, for a person to review and approve it
+    (a wave deploying prod must)."""
     health_check: bool = False
-    """After the wave deploys, run the health gate against each of its accounts."""
+    """After the wave deploys, run the health gate against each of its accounts (a wave
+    deploying staging or prod must)."""
 
 
 class Pipeline(_Frozen):
+    """The self-mutating CDK Pipeline, in the shared-services account; without it every
+    stage is deployed by hand. It deploys every account but sandbox: each exactly once, in
+    waves that follow the promotion order management -> security and shared-services -> dev
+    -> staging -> prod, one step per wave."""
+
     repository: Annotated[str, StringConstraints(pattern=r"^[\w.-]+/[\w.-]+$")]
     """`owner/name` of the Git repository holding this project."""
     branch: str = Field(default="main", min_length=1)
@@ -540,30 +1009,38 @@ class Pipeline(_Frozen):
             r"\d{12}:connection/[0-9a-f-]{36}$"
         ),
     ]
-    """The CodeConnections (CodeStar) connection to the Git host, made once in the console."""
+    """The CodeConnections (or CodeStar Connections) connection to the Git host, made once in
+    the console of the shared-services account."""
     notification_emails: tuple[Email, ...] = ()
-    """Who hears about failed executions and approvals waiting (the topic is Chatbot-ready)."""
+    """Who hears about failed executions and approvals waiting (subscribed to the pipeline's
+    notification topic, which is Chatbot-ready)."""
     waves: tuple[Wave, ...] = Field(min_length=1)
     """Promotion order: every account but sandbox in exactly one wave."""
     cloudformation_execution_policies: tuple[
         Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/.+$")],
         ...,
     ] = Field(default=("arn:aws:iam::aws:policy/AdministratorAccess",), min_length=1)
-    """What CloudFormation may do when the pipeline deploys (`cdk bootstrap`'s execution
-    policies). AdministratorAccess is CDK's default; a narrower policy is better."""
+    """IAM policy ARNs CloudFormation deploys with when the pipeline deploys (`cdk
+    bootstrap`'s execution policies, used by `make bootstrap`). AdministratorAccess is CDK's
+    default; a narrower policy is better."""
 
 
 class GitOps(_Frozen):
+    """Argo CD, installed by CDK on the clusters; without this section CDK installs nothing
+    inside a cluster."""
+
     mode: Literal["hub-and-spoke", "spoke-only"] = "hub-and-spoke"
-    """hub-and-spoke: Argo CD runs on the shared-services cluster and deploys to the others;
-    spoke-only: every cluster runs its own Argo CD."""
+    """hub-and-spoke: Argo CD runs on the shared-services cluster (which must exist) and
+    deploys to the others; spoke-only: every cluster runs its own Argo CD."""
     repository_url: Annotated[str, StringConstraints(pattern=r"^(https://|ssh://|git@)\S+$")]
-    """The GitOps repository Argo CD's root Application reads."""
+    """The GitOps repository Argo CD's root Application reads: an `https://`, `ssh://` or
+    `git@` URL."""
     revision: str = Field(default="main", min_length=1)
+    """The branch, tag or commit the root Application tracks."""
     path: str = Field(default="gitops/bootstrap", min_length=1)
     """Folder of the app-of-apps in the repository (this project ships one: gitops/)."""
     argocd_chart_version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")] = "9.5.4"
-    """The argo-cd Helm chart version (argo-helm), pinned."""
+    """The argo-cd Helm chart version (argo-helm), pinned: x.y.z."""
     argocd_values: dict[str, Any] = {}
     """Helm values merged over the platform's defaults (HA replicas are set for prod)."""
     register_sandbox: bool = False
@@ -574,12 +1051,14 @@ NagPack = Literal["AwsSolutions", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.3
 
 
 class Registry(_Frozen):
-    """ECR in the shared-services account; every workload account may pull."""
+    """ECR in the shared-services account; every workload account with a cluster may
+    pull."""
 
     repositories: Annotated[tuple[ResourceName, ...], AfterValidator(_check_unique)] = Field(
         min_length=1, max_length=50
     )
-    """Repository names; each becomes `<prefix>/<name>`."""
+    """1-50 distinct repository names (2-20 lowercase characters); each becomes
+    `<prefix>/<name>`."""
     keep_images: int = Field(default=100, ge=1, le=10_000)
     """Tagged images kept per repository (the oldest beyond this expire)."""
     untagged_days: int = Field(default=14, ge=1, le=365)
@@ -587,6 +1066,8 @@ class Registry(_Frozen):
 
 
 class Dns(_Frozen):
+    """The organisation's public parent zone, in the shared-services account."""
+
     parent_zone: DomainName
     """The organisation's public zone, held by shared-services. Every workload `domain` must
     be below it; each is delegated to its account automatically."""
@@ -599,29 +1080,38 @@ GitBranch = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._/-]{1,100}$"
 
 
 class CiRepository(_Frozen):
-    """A GitHub repository whose Actions workflows get a role (OIDC: no access keys)."""
+    """A GitHub repository whose Actions workflows get roles (OIDC: no access keys). It must
+    get at least one of `push`, `describe_clusters` and `decrypt_secrets`."""
 
     repository: GitHubRepository
-    """`owner/name`, as GitHub spells it."""
+    """`owner/name`, as GitHub spells it. Its roles are named `<prefix>-ci-<owner>-<name>`
+    (lowercase, other characters as `-`): at most 64 characters and unique."""
     branches: Annotated[tuple[GitBranch, ...], AfterValidator(_check_unique)] = Field(
         default=("main",), min_length=1, max_length=10
     )
-    """Only workflows running on these branches may assume the roles (no pull requests,
-    no tags, no other branches)."""
+    """Branch names, no wildcards: only workflows running on these branches may assume the
+    roles (no pull requests, no tags, no other branches)."""
     push: Annotated[tuple[ResourceName, ...], AfterValidator(_check_unique)] = ()
-    """`registry.repositories` it may push images to (a role in shared-services)."""
+    """Names from `registry.repositories` it may push images to (a role in
+    shared-services)."""
     describe_clusters: Annotated[tuple[str, ...], AfterValidator(_check_unique)] = ()
-    """Accounts whose EKS cluster it may describe (a role in each of them)."""
+    """Names of accounts with a cluster whose cluster it may describe (a role in each of
+    them)."""
     decrypt_secrets: bool = False
     """May decrypt with the CI secrets key (shared-services; e.g. SOPS files in the
     repository), never encrypt or manage it."""
 
 
 class Ci(_Frozen):
+    """Keyless roles for GitHub Actions, through the account's GitHub OIDC provider."""
+
     repositories: tuple[CiRepository, ...] = Field(min_length=1, max_length=50)
+    """The repositories that get roles (1-50)."""
 
 
 class Compliance(_Frozen):
+    """The policy gate: cdk-nag packs every template must pass before anything is written."""
+
     packs: Annotated[tuple[NagPack, ...], AfterValidator(_check_unique)] = (
         "AwsSolutions",
         "NIST.800.53.R5",
@@ -632,17 +1122,37 @@ class Compliance(_Frozen):
 
 
 class PlatformConfig(_Frozen):
+    """`config/platform.yaml` is the only file you edit. Every section is frozen and
+    **rejects unknown keys**. A wrong value stops `make synth` before any template is
+    written, with one message listing every problem, its path and the value found, e.g.:
+
+    ```
+    config/platform.yaml: 2 problems in the platform configuration:
+      - accounts.staging.id: account id already used by accounts.dev.id (got '444444444444')
+      - accounts.prod.network.nat_gateways: Input should be 'per-az' or 'single' (got 'none')
+    ```
+
+    A missing file, unreadable file or invalid YAML (with line and column) is reported the
+    same way. The app exits with status 2 and no traceback."""
+
     organization: Organization
+    """The AWS Organization."""
     tags: Annotated[dict[str, str], AfterValidator(_check_tags)] = Field(min_length=1)
-    """Cost-allocation tags on every taggable resource; `Environment` is added per account."""
+    """Cost-allocation tags on every taggable resource (at least one). Keys are 1-128
+    letters, digits, spaces and `_.:/=+-@`, without the reserved `aws:` prefix; values at
+    most 256 characters. `Environment` is not allowed here: it is set per account to the
+    account's role."""
     budgets: Budgets = Budgets()
+    """Budget alerts."""
     accounts: dict[AccountName, Account] = Field(min_length=1)
-    """Account name -> account. The name becomes the stage id (`cdk deploy 'dev/*'`)."""
+    """Account name -> account. The name (2-24 lowercase letters, digits and `-`, starting
+    with a letter) becomes the stage id (`cdk deploy 'dev/*'`)."""
     pipeline: Pipeline | None = None
     """The CDK Pipeline in the shared-services account; without it stages deploy by hand."""
     gitops: GitOps | None = None
     """Argo CD bootstrap on the clusters; without it CDK installs nothing in a cluster."""
     compliance: Compliance = Compliance()
+    """The policy gate."""
     dns: Dns | None = None
     """The public parent zone, in the shared-services account."""
     registry: Registry | None = None

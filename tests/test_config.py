@@ -7,6 +7,7 @@ import copy
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -419,6 +420,184 @@ def test_pipeline_connection_must_be_a_connection_arn(sample_raw):
     (problem,) = problems_of(broken(sample_raw, ("pipeline.connection_arn", "github-token")))
     assert problem.startswith("pipeline.connection_arn: ")
     assert problem.endswith("(got 'github-token')")
+
+
+def test_the_config_package_imports_no_cdk():
+    """config is plain Python: the reference generator and the tools load it without jsii."""
+    code = (
+        "import sys, config, config.rules, tools.config_docs; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'aws_cdk', 'constructs', 'cdk_nag', 'jsii', 'stages', 'constructs_lib', 'pipelines'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+# --- roles and engines: each has only its own keys ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        (
+            "accounts.management.domain",
+            "mgmt.example.com",
+            "accounts.management.domain: not allowed for a management account (only workload "
+            "accounts hold a subzone) (got 'mgmt.example.com')",
+        ),
+        (
+            "accounts.management.edge",
+            {"price_class": "all"},
+            "accounts.management.edge: not allowed for a management account (workloads only)",
+        ),
+        (
+            "accounts.shared-services.data",
+            {"buckets": {"reports": {}}},
+            "accounts.shared-services.data: not allowed for a shared-services account "
+            "(workloads only)",
+        ),
+        (
+            "accounts.security.cluster",
+            {"kubernetes_version": "1.35"},
+            "accounts.security.cluster: not allowed for a security account (it has no VPC)",
+        ),
+        (
+            "accounts.prod.audit",
+            {},
+            "accounts.prod.audit: only the security account runs the audit services, not a "
+            "prod account",
+        ),
+    ],
+)
+def test_a_key_the_role_does_not_have_is_refused_at_its_path(sample_raw, key, value, expected):
+    assert problems_of(broken(sample_raw, (key, value))) == [expected]
+
+
+def test_a_refused_key_does_not_hide_the_accounts_other_problems(sample_raw):
+    raw = broken(
+        sample_raw,
+        ("accounts.management.data", {}),
+        ("accounts.management.id", "444444444444"),  # dev's
+    )
+    assert problems_of(raw) == [
+        "accounts.management.data: not allowed for a management account (workloads only)",
+        "accounts.dev.id: account id already used by accounts.management.id (got '444444444444')",
+    ]
+
+
+def test_the_role_picks_what_is_required(sample_raw):
+    (problem, *transit) = problems_of(broken(sample_raw, ("accounts.shared-services.network", ...)))
+    assert problem == "accounts.shared-services.network: required for a shared-services account"
+    assert all("set its network.transit_gateway too" in p for p in transit)
+    assert problems_of(broken(sample_raw, ("accounts.dev.role", ...))) == [
+        "accounts.dev.role: required key is missing"
+    ]
+
+
+def test_an_account_must_be_a_mapping(sample_raw):
+    assert problems_of(broken(sample_raw, ("accounts.dev", "dev"))) == [
+        "accounts.dev: should be a mapping of keys to values (got 'dev')"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        (
+            "accounts.sandbox.data.postgres.readers",
+            1,
+            "accounts.sandbox.data.postgres.readers: Aurora only; RDS PostgreSQL stays "
+            "available through `multi_az` (got 1)",
+        ),
+        (
+            "accounts.dev.data.postgres.multi_az",
+            True,
+            "accounts.dev.data.postgres.multi_az: RDS only; Aurora stays available through "
+            "`readers` in other AZs (got True)",
+        ),
+        (
+            "accounts.staging.data.postgres.min_capacity",
+            2,
+            "accounts.staging.data.postgres.min_capacity: not allowed for engine "
+            "aurora-provisioned (aurora-serverless-v2 only) (got 2)",
+        ),
+        (
+            "accounts.dev.data.postgres.instance_class",
+            "r7g.large",
+            "accounts.dev.data.postgres.instance_class: not allowed for engine "
+            "aurora-serverless-v2 (aurora-provisioned and rds only) (got 'r7g.large')",
+        ),
+        (
+            "accounts.prod.data.postgres.engine",
+            "mysql",
+            "accounts.prod.data.postgres.engine: Input should be 'aurora-serverless-v2', "
+            "'aurora-provisioned' or 'rds' (got 'mysql')",
+        ),
+    ],
+)
+def test_a_key_the_engine_does_not_have_is_refused_at_its_path(sample_raw, key, value, expected):
+    assert problems_of(broken(sample_raw, (key, value))) == [expected]
+
+
+def test_postgres_without_an_engine_is_serverless(sample_raw):
+    raw = broken(sample_raw, ("accounts.dev.data.postgres", {"min_capacity": 0, "max_capacity": 2}))
+    postgres = parse_config(raw).accounts["dev"].data.postgres
+    assert (postgres.engine, postgres.min_capacity, postgres.readers) == (
+        "aurora-serverless-v2",
+        0,
+        0,
+    )
+
+
+# --- comparisons inside one section ------------------------------------------------------------
+
+
+def test_a_node_group_whose_minimum_exceeds_its_maximum_is_refused(sample_raw):
+    raw = broken(
+        sample_raw,
+        ("accounts.dev.cluster.system_nodes.min_size", 5),
+        ("accounts.dev.cluster.system_nodes.max_size", 3),
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw, source="platform.yaml")
+    assert str(caught.value) == (
+        "platform.yaml: 1 problem in the platform configuration:\n"
+        "  - accounts.dev.cluster.system_nodes.min_size: larger than max_size (3) (got 5)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("edits", "expected"),
+    [
+        (
+            [("accounts.dev.cluster.system_nodes.desired_size", 1)],
+            "accounts.dev.cluster.system_nodes.desired_size: must be between min_size (2) and "
+            "max_size (10) (got 1)",
+        ),
+        (
+            [("accounts.dev.data.postgres.min_capacity", 16)],
+            "accounts.dev.data.postgres.min_capacity: larger than max_capacity (4.0) (got 16.0)",
+        ),
+        (
+            [("accounts.security.log_archive.glacier_after_days", 3000)],
+            "accounts.security.log_archive.glacier_after_days: must be less than "
+            "expire_after_days (2557) (got 3000)",
+        ),
+        (
+            [("accounts.prod.data.caches.sessions.engine", "redis")],
+            "accounts.prod.data.caches.sessions.version: redis versions offered: 7.0, 7.1 "
+            "(got '8.0')",
+        ),
+        (
+            [("accounts.prod.edge.buckets", ["alb", "static", "media"])],
+            "accounts.prod.edge.buckets: names the load balancer, not a bucket (got 'alb')",
+        ),
+    ],
+)
+def test_fields_of_one_section_that_disagree_are_refused(sample_raw, edits, expected):
+    assert problems_of(broken(sample_raw, *edits)) == [expected]
 
 
 # --- the file ---------------------------------------------------------------------------------

@@ -374,8 +374,7 @@ def test_buckets_and_zone_are_kept_like_data(edges, edge_globals, name, kept):
                     },
                 )
             ],
-            "accounts.dev.edge.behaviors.1.path: already the path of "
-            "accounts.dev.edge.behaviors.0 (got '/a/*')",
+            "accounts.dev.edge.behaviors.1.path: already the path of behaviors.0 (got '/a/*')",
         ),
         (
             [("accounts.dev.edge", {"error_pages": [{"status": 503, "page": "/errors/503.html"}]})],

@@ -75,28 +75,18 @@ class DataStack(PlatformStack):
         self.search: PlatformSearch | None = None
         self.kafka: PlatformKafka | None = None
         if data.postgres is not None:
-            pg = data.postgres
             assert clients is not None
             self.postgres = PlatformPostgres(
                 self,
                 "Postgres",
                 identifier=data_name(config, name, "postgres"),
-                engine=pg.engine,
-                version=pg.version,
                 vpc=vpc,
                 subnets=isolated,
                 clients=clients,
-                instance_class=pg.instance_class,
-                min_capacity=pg.min_capacity,
-                max_capacity=pg.max_capacity,
-                readers=pg.readers,
-                multi_az=pg.multi_az,
-                allocated_storage_gib=pg.allocated_storage_gib,
-                max_connections=pg.max_connections,
-                log_min_duration_ms=pg.log_min_duration_ms,
-                backup_retention_days=pg.backup_retention_days,
-                database_name=pg.database_name,
                 allow_data_loss=loss,
+                # The engine and the keys its model has (each engine has only its own, e.g.
+                # min_capacity for Serverless v2): the construct's props of the same names.
+                **data.postgres.model_dump(),
             )
             self.backup.protect(self.postgres.resource)
             self._publish("postgres/endpoint", self.postgres.endpoint)

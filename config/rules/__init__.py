@@ -1,0 +1,60 @@
+"""Rules that compare accounts and sections with each other, one module per domain.
+
+Each rule is a pure function from the (possibly partial) configuration to the problems it
+finds. They run even when some accounts failed field validation, over the accounts that
+passed, so one run of the loader reports every problem in the file. What one model can check
+on its own (roles, engines, comparisons inside a section) is checked by `config.model`.
+"""
+
+from __future__ import annotations
+
+from config.rules.accounts import (
+    one_account_per_singleton_role,
+    regions_allowed,
+    unique_account_ids,
+    workload_environments_present,
+)
+from config.rules.ci import ci_role_name, ci_roles_have_targets
+from config.rules.cluster import kubernetes_version_supported, kubernetes_version_warnings
+from config.rules.data import data_sized_for_environment, data_where_it_belongs
+from config.rules.edge import edge_where_it_belongs
+from config.rules.gitops import gitops_has_clusters
+from config.rules.network import (
+    availability_zones_in_region,
+    cidrs_disjoint,
+    domains_below_the_parent_zone,
+    transit_gateway_reach,
+)
+from config.rules.pipeline import pipeline_promotes_in_order
+from config.rules.problem import PartialConfig, Problem, Rule
+
+__all__ = ["RULES", "PartialConfig", "Problem", "Rule", "check", "ci_role_name", "warnings"]
+
+RULES: tuple[Rule, ...] = (
+    unique_account_ids,
+    one_account_per_singleton_role,
+    workload_environments_present,
+    regions_allowed,
+    availability_zones_in_region,
+    cidrs_disjoint,
+    pipeline_promotes_in_order,
+    kubernetes_version_supported,
+    gitops_has_clusters,
+    data_where_it_belongs,
+    data_sized_for_environment,
+    edge_where_it_belongs,
+    ci_roles_have_targets,
+    transit_gateway_reach,
+    domains_below_the_parent_zone,
+)
+"""Every rule, in the order their problems are reported."""
+
+
+def check(config: PartialConfig) -> list[Problem]:
+    """Every problem every rule finds."""
+    return [problem for rule in RULES for problem in rule(config)]
+
+
+def warnings(config: PartialConfig) -> list[Problem]:
+    """Valid but worth a look: clusters on a version in extended support."""
+    return list(kubernetes_version_warnings(config))

@@ -1,0 +1,58 @@
+"""EKS clusters: a Kubernetes version Amazon EKS creates and a kubectl layer exists for."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+from config.eks_calendar import EKS_CALENDAR, accepted_versions
+from config.rules.problem import PartialConfig, Problem
+
+
+def _day(value: date) -> str:
+    return f"{value.day} {value:%b %Y}"
+
+
+def kubernetes_version_supported(config: PartialConfig) -> Iterator[Problem]:
+    accepted = ", ".join(accepted_versions(config.today))
+    for name, account in config.accounts.items():
+        if account.cluster is None:
+            continue
+        version = account.cluster.kubernetes_version
+        path = f"accounts.{name}.cluster.kubernetes_version"
+        release = EKS_CALENDAR.get(version)
+        if release is None:
+            yield Problem(path, f"not a version Amazon EKS offers; use one of {accepted}", version)
+        elif release.status(config.today) == "ended":
+            assert release.extended_support_ends is not None
+            yield Problem(
+                path,
+                f"Amazon EKS ended support for {version} on "
+                f"{_day(release.extended_support_ends)} and no longer creates it; use one of "
+                f"{accepted}",
+                version,
+            )
+        elif version not in accepted:
+            yield Problem(
+                path,
+                f"no kubectl layer is packaged for {version}; use one of {accepted}",
+                version,
+            )
+
+
+def kubernetes_version_warnings(config: PartialConfig) -> Iterator[Problem]:
+    """Valid but costly: clusters on a version in extended support."""
+    for name, account in config.accounts.items():
+        if account.cluster is None:
+            continue
+        version = account.cluster.kubernetes_version
+        release = EKS_CALENDAR.get(version)
+        if release is not None and release.status(config.today) == "extended":
+            assert release.standard_support_ends and release.extended_support_ends
+            yield Problem(
+                f"accounts.{name}.cluster.kubernetes_version",
+                f"{version} left standard support on {_day(release.standard_support_ends)}:"
+                " Amazon EKS charges the extended-support rate per cluster hour until "
+                f"{_day(release.extended_support_ends)}; plan the upgrade",
+                version,
+            )
