@@ -1076,7 +1076,7 @@ def test_the_table_wraps_details_under_their_column_and_counts_results():
     assert table[3][column:].startswith("no CDKToolkit stack. Run `make bootstrap`")
     assert table[4].startswith(" " * column) and table[4][column] != " "
     assert table[-1] == "1 passed, 1 pending, 1 failed"
-    assert max(len(line) - column for line in table[1:-1]) <= 100
+    assert max(len(line) - column for line in table[1:-1]) <= 80
 
 
 def test_pending_is_not_a_failure():

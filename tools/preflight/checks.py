@@ -521,7 +521,7 @@ def check_bootstrap_trust(
     return passed(
         check,
         where,
-        f"the {', '.join(BOOTSTRAP_ROLES)} roles trust {pipeline_account} (the pipeline)",
+        f"the {', '.join(BOOTSTRAP_ROLES)} roles trust {pipeline_account}, where the pipeline runs",
     )
 
 

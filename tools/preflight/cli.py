@@ -119,7 +119,12 @@ def run_checks(
         for wave in (config.pipeline.waves if config.pipeline else ())
         for name in wave.accounts
     } - {shared.id}
-    for (account_id, region), required in needs.environments().items():
+    order = {account.id: i for i, account in enumerate(config.accounts.values())}
+    environments = sorted(
+        needs.environments().items(),
+        key=lambda item: (order.get(item[0][0], len(order)), item[0][0], item[0][1] != home),
+    )
+    for (account_id, region), required in environments:
         here = where(account_id, region)
         with table.guard("CDK bootstrap", here):
             table.extend(

@@ -48,8 +48,9 @@ def pending(check: str, where: str, found: str, fix: str) -> Result:
 
 
 HEADINGS = ("CHECK", "WHERE", "RESULT", "DETAILS AND HOW TO FIX")
-DETAILS_WIDTH = 100
-"""The last column wraps at this width, continuation lines indented under it."""
+DETAILS_WIDTH = 80
+"""The last column wraps at this width (a URL is never split), continuation lines indented
+under it."""
 
 
 def render(results: Sequence[Result]) -> str:
@@ -60,7 +61,9 @@ def render(results: Sequence[Result]) -> str:
     lines = []
     for row in [HEADINGS, *rows]:
         lead = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
-        wrapped = textwrap.wrap(row[3], DETAILS_WIDTH, break_on_hyphens=False) or [""]
+        wrapped = textwrap.wrap(
+            row[3], DETAILS_WIDTH, break_long_words=False, break_on_hyphens=False
+        ) or [""]
         lines.append(f"{lead}  {wrapped[0]}".rstrip())
         lines += [" " * indent + more for more in wrapped[1:]]
     counts = {status: sum(r.status is status for r in results) for status in Status}
