@@ -135,7 +135,7 @@ def not_in_place(
     info = stacks.describe(creator.account_id, creator.region, creator.stack_name)
     state = phase(info)
     if state in ("absent", "deploying"):
-        doing = "not deployed yet" if state == "absent" or info is None else info.status
+        doing = "not deployed yet" if info is None or state == "absent" else info.status
         return pending(
             check,
             where,
