@@ -16,7 +16,7 @@ export AWS_EC2_METADATA_DISABLED := true
 export CDK_DISABLE_VERSION_CHECK := true
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: synth test snapshot setup report bootstrap bench cost diagram config-docs prices lint lock clean
+.PHONY: synth test snapshot setup report bootstrap preflight bench cost diagram config-docs prices lint lock clean
 
 synth: setup
 	npx cdk synth --quiet
@@ -57,6 +57,15 @@ report: setup
 # Print (or, with ARGS=--execute, run) `cdk bootstrap` for every account of the config.
 bootstrap: setup
 	python -m tools.bootstrap $(ARGS)
+
+# Read-only check of the real organisation against what the first deploy needs (all
+# features, trusted access, accounts, bootstrap, connection, DNS delegation, roles); one table,
+# exit 1 on any FAIL. Needs the management account's credentials; synthesizes first, because it
+# reads the assembly. ARGS: --profile NAME (AWS CLI profile), --role-name NAME (role assumed in
+# the other accounts, default OrganizationAccountAccessRole), --config FILE, --assembly DIR.
+# See docs/first-deployment.md.
+preflight: synth
+	python -m tools.preflight $(ARGS)
 
 # The monthly run-rate the templates commit to, per account (reports/cost/ and the sample's
 # table in docs/operations.md); synthesizes first.

@@ -1,4 +1,5 @@
-"""Reading a cloud assembly (cdk.out) back as plain data, for the report and cost tools."""
+"""Reading a cloud assembly (cdk.out) back as plain data, for the report, cost, diagram and
+preflight tools."""
 
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ class StackArtifact:
     account: str
     """The account it belongs to, named as its stage (a top-level stack takes the name of the
     stage in the same account, else the account id)."""
+    stack_name: str = ""
+    """The CloudFormation stack name it deploys as (`dev-Network`)."""
+    bootstrap_version: int = 0
+    """The lowest CDK bootstrap stack version its deployment needs (0: none stated)."""
 
     @cached_property
     def template(self) -> dict[str, Any]:
@@ -31,7 +36,7 @@ class StackArtifact:
 
 def read_stacks(outdir: Path) -> dict[str, StackArtifact]:
     """Every stack of the assembly (nested stage assemblies included), by display path."""
-    found: dict[str, tuple[str, str, Path]] = {}
+    found: dict[str, tuple[str, str, Path, dict[str, Any]]] = {}
     manifests = [(outdir, json.loads((outdir / "manifest.json").read_text()))]
     for artifact in manifests[0][1]["artifacts"].values():
         if artifact["type"] == "cdk:cloud-assembly":
@@ -41,10 +46,11 @@ def read_stacks(outdir: Path) -> dict[str, StackArtifact]:
         for artifact in manifest["artifacts"].values():
             if artifact["type"] == "aws:cloudformation:stack":
                 account, region = artifact["environment"].removeprefix("aws://").split("/")
-                template = directory / artifact["properties"]["templateFile"]
-                found[artifact["displayName"]] = (account, region, template)
+                properties = artifact["properties"]
+                template = directory / properties["templateFile"]
+                found[artifact["displayName"]] = (account, region, template, properties)
     stage_of_account = {
-        account: path.split("/")[0] for path, (account, _, _) in found.items() if "/" in path
+        account: path.split("/")[0] for path, (account, *_) in found.items() if "/" in path
     }
     return {
         path: StackArtifact(
@@ -53,6 +59,8 @@ def read_stacks(outdir: Path) -> dict[str, StackArtifact]:
             region=region,
             template_file=template,
             account=path.split("/")[0] if "/" in path else stage_of_account.get(account, account),
+            stack_name=properties.get("stackName", path.replace("/", "-")),
+            bootstrap_version=properties.get("requiresBootstrapStackVersion", 0),
         )
-        for path, (account, region, template) in found.items()
+        for path, (account, region, template, properties) in found.items()
     }
