@@ -16,7 +16,7 @@ export AWS_EC2_METADATA_DISABLED := true
 export CDK_DISABLE_VERSION_CHECK := true
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: synth test snapshot setup report bootstrap preflight bench cost diagram config-docs prices lint lock clean
+.PHONY: synth test snapshot setup report bootstrap preflight deploy-management bench cost diagram config-docs prices lint lock clean
 
 synth: setup
 	npx cdk synth --quiet
@@ -66,6 +66,15 @@ bootstrap: setup
 # See docs/first-deployment.md.
 preflight: synth
 	python -m tools.preflight $(ARGS)
+
+# The management account's stacks, deployed by a person with the management account's own
+# credentials (the pipeline never deploys there: docs/security.md). Every IAM or security-group
+# change waits for that person's yes. On the first rollout:
+#   make deploy-management STACKS="management/Organization management/Budgets"   (before the pipeline)
+#   make deploy-management                     (once the pipeline's security stage has run)
+STACKS ?= management/*
+deploy-management: synth
+	npx cdk deploy --app cdk.out $(STACKS) --require-approval any-change --method change-set $(ARGS)
 
 # The monthly run-rate the templates commit to, per account (reports/cost/ and the sample's
 # table in docs/operations.md); synthesizes first.

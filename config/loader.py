@@ -40,6 +40,22 @@ class ConfigError(Exception):
         super().__init__("\n".join(lines))
 
 
+class UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key that appears twice in one mapping: plain YAML keeps
+    the last one silently, so a second `dev:` under `accounts` would replace the first."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_config(path: str | Path, *, today: date | None = None) -> PlatformConfig:
     """Read, parse and validate the file at `path`; support windows are judged on `today`
     (default: the current date)."""
@@ -51,7 +67,7 @@ def load_config(path: str | Path, *, today: date | None = None) -> PlatformConfi
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(source, [Problem("(file)", f"cannot be read: {exc}")]) from None
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=UniqueKeyLoader)
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f"line {where.line + 1}, column {where.column + 1}" if where else "(file)"

@@ -269,7 +269,12 @@ def test_sandbox_is_optional_and_environments_may_repeat(sample_raw):
         **copy.deepcopy(raw["accounts"]["dev"]),
         "id": "888888888888",
         "network": {**raw["accounts"]["dev"]["network"], "cidr": "10.80.0.0/16"},
+        "domain": "dev-data.example.com",
     }
+    raw["accounts"]["dev-data"]["cluster"]["admin_role_arns"] = [
+        "arn:aws:iam::888888888888:role/PlatformAdmin"
+    ]
+    raw["accounts"]["dev-data"]["cluster"]["viewer_role_arns"] = []
     config = parse_config(raw)
     assert list(config.accounts_with_role("dev")) == ["dev", "dev-data"]
 
@@ -357,15 +362,15 @@ def test_config_without_pipeline_is_valid(sample_raw):
 def test_pipeline_waves_must_cover_every_account_but_sandbox(sample_raw):
     raw = broken(
         sample_raw,
-        ("pipeline.waves.1.accounts", ["security"]),  # shared-services dropped
-        ("pipeline.waves.2.accounts", ["dev", "sandbox", "qa"]),
+        ("pipeline.waves.1", ...),  # shared-services dropped
+        ("pipeline.waves.1.accounts", ["dev", "sandbox", "qa"]),
     )
     assert set(problems_of(raw)) == {
-        "pipeline.waves.2.accounts.1: sandbox is deployed by hand, never by the pipeline "
+        "pipeline.waves.1.accounts.1: sandbox is deployed by hand, never by the pipeline "
         "(got 'sandbox')",
-        "pipeline.waves.2.accounts.2: no account of that name in accounts (got 'qa')",
+        "pipeline.waves.1.accounts.2: no account of that name in accounts (got 'qa')",
         "pipeline.waves: accounts.shared-services is in no wave; the pipeline deploys every "
-        "account but sandbox",
+        "account but management and sandbox",
     }
 
 
@@ -378,7 +383,7 @@ def test_pipeline_waves_follow_promotion_order(sample_raw):
     )
     assert problems_of(raw) == [
         "pipeline.waves.3.accounts: deploys dev after an earlier wave deployed staging; changes "
-        "travel management, then security and shared-services, dev, staging, prod "
+        "travel security, then shared-services, dev, staging, prod "
         "(got ['dev'])",
     ]
 
@@ -657,3 +662,107 @@ def test_app_stops_on_bad_config_before_writing_templates(sample_raw, tmp_path):
     assert "accounts.prod.network.cidr: overlaps accounts.staging.network.cidr" in result.stderr
     assert "Traceback" not in result.stderr
     assert not list(Path(outdir).glob("**/*.template.json"))
+
+
+def test_swapped_account_ids_are_caught_by_what_they_name(sample_raw):
+    """Each id is unique and well-formed after a swap; the cluster's roles and the pipeline's
+    connection still name the old accounts, and that is what gives the swap away."""
+    raw = broken(
+        sample_raw,
+        ("accounts.dev.id", sample_raw["accounts"]["staging"]["id"]),
+        ("accounts.staging.id", sample_raw["accounts"]["dev"]["id"]),
+    )
+    problems = problems_of(raw)
+    assert (
+        "accounts.dev.cluster.admin_role_arns.0: a role of accounts.staging (444444444444), "
+        "another environment, but this cluster is in accounts.dev (555555555555); are two "
+        "account ids swapped? (got 'arn:aws:iam::444444444444:role/PlatformAdmin')"
+    ) in problems
+    assert {p.split(":")[0] for p in problems} == {
+        "accounts.dev.cluster.admin_role_arns.0",
+        "accounts.dev.cluster.viewer_role_arns.0",
+        "accounts.staging.cluster.admin_role_arns.0",
+        "accounts.staging.cluster.viewer_role_arns.0",
+    }
+
+
+def test_a_shared_services_id_swap_is_caught_by_the_pipeline_connection(sample_raw):
+    raw = broken(
+        sample_raw,
+        ("accounts.shared-services.id", sample_raw["accounts"]["security"]["id"]),
+        ("accounts.security.id", sample_raw["accounts"]["shared-services"]["id"]),
+    )
+    assert (
+        "pipeline.connection_arn: must be a connection of the shared-services account "
+        "(222222222222) in eu-west-1, where the pipeline runs; are account ids swapped? (got "
+        f"'{sample_raw['pipeline']['connection_arn']}')"
+    ) in problems_of(raw)
+
+
+def test_a_role_outside_the_environments_may_administer_a_cluster(sample_raw):
+    """Shared-services or an identity account outside the config is a legitimate admin."""
+    raw = broken(
+        sample_raw,
+        (
+            "accounts.prod.cluster.admin_role_arns",
+            [
+                "arn:aws:iam::333333333333:role/PlatformAdmin",
+                "arn:aws:iam::999999999999:role/BreakGlass",
+            ],
+        ),
+    )
+    assert parse_config(raw).accounts["prod"].cluster is not None
+
+
+@pytest.mark.parametrize(
+    ("domain", "message"),
+    [
+        ("dev.example.com", "already the domain of accounts.dev"),
+        ("eu.dev.example.com", "nests with accounts.dev.domain (dev.example.com)"),
+        ("example.com", "is the parent zone itself; give the account a subdomain"),
+    ],
+)
+def test_each_domain_belongs_to_one_account(sample_raw, domain, message):
+    raw = broken(
+        sample_raw,
+        ("accounts.staging.domain", domain),
+    )
+    problems = [p for p in problems_of(raw) if p.startswith("accounts.staging.domain")]
+    assert any(message in p and p.endswith(f"(got {domain!r})") for p in problems), problems
+
+
+def test_the_management_account_is_never_a_pipeline_target(sample_raw):
+    raw = broken(sample_raw, ("pipeline.waves.0.accounts", ["security", "management"]))
+    assert (
+        "pipeline.waves.0.accounts.1: the management account is deployed by hand (`make "
+        "deploy-management`, break-glass), never by the pipeline; remove it from the waves "
+        "(got 'management')"
+    ) in problems_of(raw)
+
+
+def test_the_security_account_deploys_first_and_alone(sample_raw):
+    together = broken(sample_raw, ("pipeline.waves.1", ...))
+    together["pipeline"]["waves"][0]["accounts"] = ["security", "shared-services"]
+    assert (
+        "pipeline.waves.0.accounts: the security account deploys in a wave of its own, before "
+        "every other: its log archive must exist before any account's Config delivers to it "
+        "(got ['security', 'shared-services'])"
+    ) in problems_of(together)
+    later = copy.deepcopy(sample_raw)
+    waves = later["pipeline"]["waves"]
+    waves[0], waves[1] = waves[1], waves[0]
+    assert (
+        "pipeline.waves.0.accounts: the first wave must deploy the security account: its log "
+        "archive receives every other account's Config recordings (got ['shared-services'])"
+    ) in problems_of(later)
+
+
+def test_a_key_given_twice_is_refused_with_its_line(tmp_path):
+    path = tmp_path / "twice.yaml"
+    path.write_text("accounts:\n  dev:\n    id: '1'\n  dev:\n    id: '2'\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).endswith(
+        "1 problem in the platform configuration:\n"
+        "  - line 4, column 3: invalid YAML: key 'dev' appears twice in one mapping"
+    )

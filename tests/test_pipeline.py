@@ -42,7 +42,7 @@ def test_promotion_order(stages, sample_config):
     waves = [
         w.accounts[0] if len(w.accounts) == 1 else w.name for w in sample_config.pipeline.waves
     ]
-    assert waves == ["management", "foundation", "dev", "staging", "prod"]
+    assert waves == ["security", "shared-services", "dev", "staging", "prod"]
     assert list(stages) == ["Source", "Build", "UpdatePipeline", "Assets", *waves]
 
 
@@ -76,12 +76,30 @@ def test_pipeline_mutates_itself_with_the_pinned_cli(pipeline_stack, stages):
     assert any("deploy Pipeline" in c for c in spec["phases"]["build"]["commands"])
 
 
-def test_accounts_in_one_wave_deploy_in_parallel(stages):
-    actions = by_name(stages["foundation"])
-    assert actions["security.LogArchive.Prepare"]["RunOrder"] == 1
-    assert actions["shared-services.Network.Prepare"]["RunOrder"] == 1
-    assert actions["security.LogArchive.Deploy"]["RunOrder"] == 2
-    assert actions["shared-services.Network.Deploy"]["RunOrder"] == 2
+def test_the_log_archive_deploys_before_anything_delivers_to_it(stages):
+    """Every account's Config delivery channel writes to the security account's archive, and
+    CloudFormation refuses a channel whose bucket does not exist: security deploys first, in
+    a wave of its own (the rehearsal checks the whole order)."""
+    waves = list(stages)
+    first = waves.index("security")
+    stacks = [
+        a["Configuration"]["StackName"]
+        for a in stages["security"]
+        if "Configuration" in a and "StackName" in a["Configuration"]
+    ]
+    assert stacks and all(name.startswith("security-") for name in stacks)
+    for wave in waves[first + 1 :]:
+        assert "security-" not in json.dumps(stages[wave])
+    for wave in waves[:first]:
+        assert "CloudFormation" not in json.dumps(stages[wave])
+
+
+def test_the_pipeline_never_deploys_the_management_account(stages, sample_config):
+    """A merged commit or a foothold in shared-services cannot change the organisation: the
+    management account is deployed by hand (docs/security.md)."""
+    management = sample_config.accounts["management"].id
+    assert management not in json.dumps(stages)
+    assert "management-" not in json.dumps(stages)
 
 
 @pytest.mark.parametrize("stage", ["dev", "staging", "prod"])
@@ -124,7 +142,7 @@ def test_prod_change_sets_wait_for_approval_before_they_execute(stages):
 
 
 def test_no_approval_outside_prod(stages):
-    for wave in ("management", "foundation", "dev", "staging"):
+    for wave in ("security", "shared-services", "dev", "staging"):
         assert not [a for a in stages[wave] if a["ActionTypeId"]["Category"] == "Approval"]
 
 
@@ -145,7 +163,7 @@ def test_health_gate_runs_after_the_wave_with_the_read_only_role(
 
 
 def test_no_health_gate_before_staging(stages):
-    for wave in ("management", "foundation", "dev"):
+    for wave in ("security", "shared-services", "dev"):
         assert not [a for a in stages[wave] if a["Name"].startswith("HealthCheck")]
 
 

@@ -368,7 +368,8 @@ def test_a_ready_organisation_passes_every_check(org, capsys):
         "trusted access": 6,
         "RAM sharing": 1,
         "CDK bootstrap": 12,  # every account in its region, five also in us-east-1
-        "bootstrap trust": 8,  # where the pipeline deploys (not shared-services, not sandbox)
+        # where the pipeline deploys (not shared-services, management or sandbox)
+        "bootstrap trust": 7,
         "connection": 1,
         "DNS delegation": 1,
         "service-linked role": 7,  # Spot where a cluster runs, OpenSearch in staging and prod

@@ -19,6 +19,12 @@ from config.rules.cluster import kubernetes_version_supported, kubernetes_versio
 from config.rules.data import data_sized_for_environment, data_where_it_belongs
 from config.rules.edge import edge_where_it_belongs
 from config.rules.gitops import gitops_has_clusters
+from config.rules.identity import (
+    cluster_principals_of_their_environment,
+    domains_distinct,
+    management_deployed_by_hand,
+    pipeline_connection_in_shared_services,
+)
 from config.rules.network import (
     availability_zones_in_region,
     cidrs_disjoint,
@@ -37,7 +43,10 @@ RULES: tuple[Rule, ...] = (
     regions_allowed,
     availability_zones_in_region,
     cidrs_disjoint,
+    management_deployed_by_hand,
     pipeline_promotes_in_order,
+    pipeline_connection_in_shared_services,
+    cluster_principals_of_their_environment,
     kubernetes_version_supported,
     gitops_has_clusters,
     data_where_it_belongs,
@@ -46,6 +55,7 @@ RULES: tuple[Rule, ...] = (
     ci_roles_have_targets,
     transit_gateway_reach,
     domains_below_the_parent_zone,
+    domains_distinct,
 )
 """Every rule, in the order their problems are reported."""
 

@@ -9,13 +9,17 @@ from config.rules.problem import PartialConfig, Problem
 
 
 def pipeline_promotes_in_order(config: PartialConfig) -> Iterator[Problem]:
-    """Every account but sandbox in exactly one wave; waves in promotion order, one step
-    each; prod behind an approval; staging and prod behind the health gate."""
+    """Every account but management and sandbox in exactly one wave, security first and
+    alone; waves in promotion order, one step each; prod behind an approval; staging and prod
+    behind the health gate."""
     pipeline = config.pipeline
     if pipeline is None:
         return
     promoted_by: dict[str, str] = {}
     highest_so_far: tuple[int, str] | None = None  # (rank, role) of the earlier waves
+    # Deployed (or reported: only the first offending wave is named); not judged when the
+    # security account itself failed validation.
+    security_deployed = not any(a.role == "security" for a in config.accounts.values())
     for index, wave in enumerate(pipeline.waves):
         path = f"pipeline.waves.{index}"
         roles: dict[str, str] = {}
@@ -29,6 +33,8 @@ def pipeline_promotes_in_order(config: PartialConfig) -> Iterator[Problem]:
                 yield Problem(where, f"already deployed by {promoted_by[name]}", name)
             elif account.role == "sandbox":
                 yield Problem(where, "sandbox is deployed by hand, never by the pipeline", name)
+            elif account.role == "management":
+                continue  # config.rules.identity.management_deployed_by_hand says why
             else:
                 promoted_by[name] = path
                 roles[name] = account.role
@@ -45,12 +51,27 @@ def pipeline_promotes_in_order(config: PartialConfig) -> Iterator[Problem]:
             yield Problem(
                 f"{path}.accounts",
                 f"deploys {role} after an earlier wave deployed {highest_so_far[1]}; changes "
-                "travel management, then security and shared-services, dev, staging, prod",
+                "travel security, then shared-services, dev, staging, prod",
                 list(wave.accounts),
             )
         for role in roles.values():
             if highest_so_far is None or PROMOTION_RANK[role] > highest_so_far[0]:
                 highest_so_far = (PROMOTION_RANK[role], role)
+        if "security" in roles.values() and len(roles) > 1:
+            yield Problem(
+                f"{path}.accounts",
+                "the security account deploys in a wave of its own, before every other: its "
+                "log archive must exist before any account's Config delivers to it",
+                list(wave.accounts),
+            )
+        elif roles and not security_deployed and "security" not in roles.values():
+            yield Problem(
+                f"{path}.accounts",
+                "the first wave must deploy the security account: its log archive receives "
+                "every other account's Config recordings",
+                list(wave.accounts),
+            )
+        security_deployed = security_deployed or bool(roles)
         if "prod" in roles.values() and not wave.approval:
             yield Problem(f"{path}.approval", "a wave deploying prod must require approval", False)
         if {"staging", "prod"} & set(roles.values()) and not wave.health_check:
@@ -60,8 +81,9 @@ def pipeline_promotes_in_order(config: PartialConfig) -> Iterator[Problem]:
                 False,
             )
     for name, account in config.accounts.items():
-        if account.role != "sandbox" and name not in promoted_by:
+        if account.role not in ("sandbox", "management") and name not in promoted_by:
             yield Problem(
                 "pipeline.waves",
-                f"accounts.{name} is in no wave; the pipeline deploys every account but sandbox",
+                f"accounts.{name} is in no wave; the pipeline deploys every account but "
+                "management and sandbox",
             )

@@ -22,8 +22,9 @@ PIPELINE_TEMPLATE = "Pipeline.template.json"
 class ByHand:
     """Stacks a person deploys with `cdk deploy`, outside the pipeline.
 
-    `stages`: the stages (account names) or account roles concerned; `stacks`: their stacks by
-    id, or all of them; `when`: "before-pipeline", "after:<wave>" or "after-pipeline".
+    `roles`: the account roles concerned; `stacks`: their stacks by id, or all of them;
+    `when`: "before-pipeline", "after-role:<role>" (after the pipeline stage that deploys the
+    account of that role) or "after-pipeline".
     """
 
     roles: tuple[str, ...]
@@ -31,7 +32,14 @@ class ByHand:
     stacks: tuple[str, ...] | None = None
 
 
-BY_HAND: tuple[ByHand, ...] = (ByHand(roles=("sandbox",), when="after-pipeline"),)
+BY_HAND: tuple[ByHand, ...] = (
+    # The management account is never a pipeline target (docs/security.md): its organisation
+    # and budgets go first, by hand; its Config baseline once the security account's log
+    # archive exists.
+    ByHand(roles=("management",), when="before-pipeline", stacks=("Organization", "Budgets")),
+    ByHand(roles=("management",), when="after-role:security", stacks=("Baseline",)),
+    ByHand(roles=("sandbox",), when="after-pipeline"),
+)
 """What the first rollout deploys by hand, and when (docs/first-deployment.md)."""
 
 
@@ -188,7 +196,11 @@ def plan_rollout(
                     stack.start = action["RunOrder"]
                 else:
                     stack.end = action["RunOrder"]
-            by_hand_phase(f"after:{stage['Name']}")
+            deployed_roles = {
+                roles.get(s.stage) for s in stacks.values() if s.phase == phase and s.stage
+            }
+            for role in sorted(r for r in deployed_roles if r):
+                by_hand_phase(f"after-role:{role}")
     by_hand_phase("after-pipeline")
     return plan
 
