@@ -1042,7 +1042,12 @@ class GitOps(_Frozen):
     argocd_chart_version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")] = "9.5.4"
     """The argo-cd Helm chart version (argo-helm), pinned: x.y.z."""
     argocd_values: dict[str, Any] = {}
-    """Helm values merged over the platform's defaults (HA replicas are set for prod)."""
+    """Helm values merged over the platform's defaults (the HA shape where Argo CD runs in
+    high availability)."""
+    high_availability: bool | None = None
+    """Argo CD's HA install (redis-ha and two replicas of every component) where it runs;
+    default: on the hub and on prod. HA needs at least three nodes in the cluster's
+    `system_nodes.min_size` (redis-ha's pods each need a node of their own)."""
     register_sandbox: bool = False
     """hub-and-spoke: whether the hub deploys to sandbox too; if not, sandbox runs its own."""
 
@@ -1119,6 +1124,37 @@ class Compliance(_Frozen):
         "PCI.DSS.321",
     )
     """cdk-nag packs that gate synthesis (the platform's own pack always runs)."""
+
+
+def gitops_role_of(
+    gitops: GitOps | None, account: Account
+) -> Literal["hub", "spoke", "standalone"] | None:
+    """What the account's cluster is to Argo CD: the hub, a spoke the hub deploys to, or
+    standalone (runs its own Argo CD). None without gitops or without a cluster."""
+    if gitops is None or account.cluster is None:
+        return None
+    if gitops.mode == "spoke-only":
+        return "standalone"
+    if account.role == "shared-services":
+        return "hub"
+    if account.role == "sandbox" and not gitops.register_sandbox:
+        return "standalone"
+    return "spoke"
+
+
+def argocd_high_availability_of(gitops: GitOps | None, account: Account) -> bool:
+    """Whether Argo CD, where it runs on the account's cluster (hub or standalone), is the HA
+    install: `gitops.high_availability`, else on the hub and prod; `redis-ha.enabled: false`
+    in `argocd_values` turns it off."""
+    role = gitops_role_of(gitops, account)
+    if gitops is None or role not in ("hub", "standalone"):
+        return False
+    redis_ha = gitops.argocd_values.get("redis-ha", {})
+    if isinstance(redis_ha, dict) and redis_ha.get("enabled") is False:
+        return False
+    if gitops.high_availability is not None:
+        return gitops.high_availability
+    return role == "hub" or account.role == "prod"
 
 
 class PlatformConfig(_Frozen):
@@ -1202,18 +1238,12 @@ class PlatformConfig(_Frozen):
         return frozenset(n for w in self.pipeline.waves if w.health_check for n in w.accounts)
 
     def gitops_role(self, name: str) -> Literal["hub", "spoke", "standalone"] | None:
-        """What the account's cluster is to Argo CD: the hub, a spoke the hub deploys to, or
-        standalone (runs its own Argo CD). None without gitops or without a cluster."""
-        account = self.accounts[name]
-        if self.gitops is None or account.cluster is None:
-            return None
-        if self.gitops.mode == "spoke-only":
-            return "standalone"
-        if account.role == "shared-services":
-            return "hub"
-        if account.role == "sandbox" and not self.gitops.register_sandbox:
-            return "standalone"
-        return "spoke"
+        """What the account's cluster is to Argo CD (`gitops_role_of`)."""
+        return gitops_role_of(self.gitops, self.accounts[name])
+
+    def argocd_high_availability(self, name: str) -> bool:
+        """Whether Argo CD on `name`'s cluster is the HA install (`argocd_high_availability_of`)."""
+        return argocd_high_availability_of(self.gitops, self.accounts[name])
 
     def gitops_spokes(self) -> list[str]:
         return [name for name in self.accounts if self.gitops_role(name) == "spoke"]

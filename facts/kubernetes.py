@@ -28,3 +28,10 @@ KUBECTL_LAYERS = MappingProxyType(
     }
 )
 """Kubernetes minor version -> the layer package whose kubectl matches it."""
+
+
+REDIS_HA_MIN_NODES = 3
+"""Argo CD's HA install (the argo-cd chart's `redis-ha`) runs three Redis and three HAProxy
+pods with required pod anti-affinity on the node: fewer schedulable nodes leave pods Pending
+and the Helm install times out (https://github.com/argoproj/argo-helm/tree/main/charts/argo-cd,
+"High Availability": "at least 3 worker nodes")."""

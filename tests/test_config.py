@@ -766,3 +766,24 @@ def test_a_key_given_twice_is_refused_with_its_line(tmp_path):
         "1 problem in the platform configuration:\n"
         "  - line 4, column 3: invalid YAML: key 'dev' appears twice in one mapping"
     )
+
+
+def test_argo_cd_in_high_availability_needs_three_nodes(sample_raw):
+    """redis-ha puts each of its three replicas on a node of its own: on two nodes the Helm
+    install times out and the hub's cluster stack fails."""
+    raw = broken(sample_raw, ("accounts.shared-services.cluster.system_nodes.min_size", 2))
+    assert problems_of(raw) == [
+        "accounts.shared-services.cluster.system_nodes.min_size: Argo CD runs in high "
+        "availability on this cluster, whose redis-ha needs 3 nodes (one per replica); raise "
+        "min_size to 3 or set gitops.high_availability: false (got 2)"
+    ]
+    assert parse_config(broken(raw, ("gitops.high_availability", False))) is not None
+    no_redis_ha = broken(raw, ("gitops.argocd_values", {"redis-ha": {"enabled": False}}))
+    config = parse_config(no_redis_ha)
+    assert not config.argocd_high_availability("shared-services")
+
+
+def test_argo_cd_runs_in_high_availability_on_the_hub_only_by_default(sample_config):
+    assert {
+        name for name in sample_config.accounts if sample_config.argocd_high_availability(name)
+    } == {"shared-services"}

@@ -18,7 +18,7 @@ from config.rules.ci import ci_role_name, ci_roles_have_targets
 from config.rules.cluster import kubernetes_version_supported, kubernetes_version_warnings
 from config.rules.data import data_sized_for_environment, data_where_it_belongs
 from config.rules.edge import edge_where_it_belongs
-from config.rules.gitops import gitops_has_clusters
+from config.rules.gitops import argocd_high_availability_has_nodes, gitops_has_clusters
 from config.rules.identity import (
     cluster_principals_of_their_environment,
     domains_distinct,
@@ -49,6 +49,7 @@ RULES: tuple[Rule, ...] = (
     cluster_principals_of_their_environment,
     kubernetes_version_supported,
     gitops_has_clusters,
+    argocd_high_availability_has_nodes,
     data_where_it_belongs,
     data_sized_for_environment,
     edge_where_it_belongs,

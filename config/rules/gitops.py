@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from config.model import argocd_high_availability_of
 from config.rules.problem import PartialConfig, Problem
+from facts.kubernetes import REDIS_HA_MIN_NODES
 
 
 def gitops_has_clusters(config: PartialConfig) -> Iterator[Problem]:
@@ -20,3 +22,20 @@ def gitops_has_clusters(config: PartialConfig) -> Iterator[Problem]:
         )
     if not any(a.cluster for a in config.accounts.values()):
         yield Problem("gitops", "no account has a cluster for Argo CD to run on")
+
+
+def argocd_high_availability_has_nodes(config: PartialConfig) -> Iterator[Problem]:
+    """Argo CD's HA install needs a node per redis-ha replica: refuse it on a cluster whose
+    node group may shrink below that, instead of a Helm install that times out."""
+    for name, account in config.accounts.items():
+        if account.cluster is None or not argocd_high_availability_of(config.gitops, account):
+            continue
+        nodes = account.cluster.system_nodes.min_size
+        if nodes < REDIS_HA_MIN_NODES:
+            yield Problem(
+                f"accounts.{name}.cluster.system_nodes.min_size",
+                f"Argo CD runs in high availability on this cluster, whose redis-ha needs "
+                f"{REDIS_HA_MIN_NODES} nodes (one per replica); raise min_size to "
+                f"{REDIS_HA_MIN_NODES} or set gitops.high_availability: false",
+                nodes,
+            )

@@ -114,7 +114,7 @@ class ClusterStack(PlatformStack):
             path=gitops.path,
             labels=labels,
             annotations=annotations,
-            high_availability=hub or scope.account_config.role == "prod",
+            high_availability=scope.config.argocd_high_availability(scope.node.id),
             values=gitops.argocd_values,
             hub_role_name=role_name(config, name, ARGOCD_HUB) if hub else None,
             spoke_role_arns=[role_arn(config, s, ARGOCD_SPOKE) for s in spokes],
