@@ -1112,6 +1112,11 @@ class Ci(_Frozen):
 
     repositories: tuple[CiRepository, ...] = Field(min_length=1, max_length=50)
     """The repositories that get roles (1-50)."""
+    existing_oidc_provider_accounts: Annotated[tuple[str, ...], AfterValidator(_check_unique)] = ()
+    """Accounts (by name) that already have the GitHub OIDC provider
+    (`token.actions.githubusercontent.com`): IAM allows one provider per URL in an account, so
+    creating a second fails with EntityAlreadyExists. Their CI roles trust the existing one
+    (`arn:aws:iam::<id>:oidc-provider/token.actions.githubusercontent.com`) instead."""
 
 
 class Compliance(_Frozen):

@@ -171,3 +171,33 @@ def test_only_chosen_roles_may_decrypt_ci_secrets_and_none_may_encrypt(organisat
     assert api["Action"] == "kms:Decrypt"
     assert api["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]}
     assert "DecryptSecrets" not in policy_of(stack, logical["exco-ci-example-corp-web"])
+
+
+def test_an_account_that_already_has_the_github_provider_trusts_it_instead():
+    """IAM allows one OIDC provider per URL in an account: creating a second fails with
+    EntityAlreadyExists, so config names the accounts that have one and their roles trust it."""
+    stack = new_stack()
+    provider = github_provider(stack, existing=True)
+    GitHubActionsRole(
+        stack,
+        "Role",
+        provider=provider,
+        role_name="ci",
+        repository="example-corp/web",
+        branches=["main"],
+        cluster_arns=["arn:aws:eks:eu-west-1:123456789012:cluster/exco-dev"],
+    )
+    template = stack.node.root.synth().get_stack_by_name(stack.stack_name).template
+    assert not [r for r in template["Resources"].values() if r["Type"] == "AWS::IAM::OIDCProvider"]
+    (role,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
+    (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"]["Federated"] == (
+        "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+    )
+
+
+def test_existing_providers_are_named_by_account(sample_raw):
+    raw = broken(sample_raw, ("ci.existing_oidc_provider_accounts", ["dev", "qa"]))
+    assert problems_of(raw) == [
+        "ci.existing_oidc_provider_accounts.1: no account of that name in accounts (got 'qa')"
+    ]

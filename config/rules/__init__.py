@@ -14,7 +14,7 @@ from config.rules.accounts import (
     unique_account_ids,
     workload_environments_present,
 )
-from config.rules.ci import ci_role_name, ci_roles_have_targets
+from config.rules.ci import ci_role_name, ci_roles_have_targets, existing_providers_name_accounts
 from config.rules.cluster import kubernetes_version_supported, kubernetes_version_warnings
 from config.rules.data import data_sized_for_environment, data_where_it_belongs
 from config.rules.edge import edge_where_it_belongs
@@ -54,6 +54,7 @@ RULES: tuple[Rule, ...] = (
     data_sized_for_environment,
     edge_where_it_belongs,
     ci_roles_have_targets,
+    existing_providers_name_accounts,
     transit_gateway_reach,
     domains_below_the_parent_zone,
     domains_distinct,

@@ -51,3 +51,15 @@ def ci_roles_have_targets(config: PartialConfig) -> Iterator[Problem]:
 def ci_role_name(prefix: str, repository: str) -> str:
     """`<prefix>-ci-<owner>-<name>`, lowercase, other characters as '-'."""
     return f"{prefix}-ci-" + re.sub(r"[^a-z0-9]+", "-", repository.lower()).strip("-")
+
+
+def existing_providers_name_accounts(config: PartialConfig) -> Iterator[Problem]:
+    if config.ci is None:
+        return
+    for index, name in enumerate(config.ci.existing_oidc_provider_accounts):
+        if name not in config.all_account_names:
+            yield Problem(
+                f"ci.existing_oidc_provider_accounts.{index}",
+                "no account of that name in accounts",
+                name,
+            )

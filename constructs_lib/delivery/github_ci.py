@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -25,8 +25,17 @@ PUSH_ACTIONS = (
 )
 
 
-def github_provider(scope: Construct, id_: str = "GitHubActions") -> iam.OidcProviderNative:
-    """The account's OIDC identity provider for GitHub Actions (one per account)."""
+def github_provider(
+    scope: Construct, id_: str = "GitHubActions", *, existing: bool = False
+) -> iam.IOidcProvider:
+    """The account's OIDC identity provider for GitHub Actions (one per account): created, or,
+    with `existing`, the one the account already has (IAM refuses a second provider for the
+    same URL: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_create_oidc.html)."""
+    if existing:
+        arn = Stack.of(scope).format_arn(
+            service="iam", region="", resource="oidc-provider", resource_name=GITHUB_ISSUER
+        )
+        return iam.OidcProviderNative.from_oidc_provider_arn(scope, id_, arn)
     return iam.OidcProviderNative(scope, id_, url=f"https://{GITHUB_ISSUER}", client_ids=[AUDIENCE])
 
 

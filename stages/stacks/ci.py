@@ -35,7 +35,10 @@ class CiStack(PlatformStack):
             id_,
             description=f"{config.organization.name} {account.role} CI: GitHub Actions roles",
         )
-        provider = github_provider(self)
+        ci = config.ci
+        provider = github_provider(
+            self, existing=ci is not None and name in ci.existing_oidc_provider_accounts
+        )
         pushes = account.role == "shared-services"
         secrets_key = (
             kms.Key(
