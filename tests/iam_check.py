@@ -427,6 +427,48 @@ def decide(
     return allowed
 
 
+def denied_by_scps(
+    statements: Iterable[Mapping[str, Any]],
+    action: str,
+    resource: str,
+    context: Mapping[str, str],
+) -> bool:
+    """Whether a Deny statement of the service control policies applies (the organisation
+    keeps AWS's FullAWSAccess as their allow)."""
+    return any(
+        statement["Effect"] == "Deny"
+        and _matches(statement, action, resource)
+        and conditions_hold(statement.get("Condition", {}), context)
+        for statement in statements
+    )
+
+
+def scp_denials(
+    calls: Iterable[Call],
+    statements: Sequence[Mapping[str, Any]],
+    world: World,
+    principal_arn: str,
+) -> list[str]:
+    """Each request of `calls` (by `principal_arn`) that a service control policy denies."""
+    problems: list[str] = []
+    for call in calls:
+        for request in requests(call, world):
+            context = {
+                "aws:PrincipalArn": principal_arn,
+                "aws:RequestedRegion": world.region,
+                **request.context,
+            }
+            for resource in request.resources:
+                if denied_by_scps(statements, request.action, resource, context):
+                    problem = (
+                        f"{call}: {request.action} on {resource} is denied to {principal_arn} "
+                        "by a service control policy"
+                    )
+                    if problem not in problems:
+                        problems.append(problem)
+    return problems
+
+
 def denials(
     calls: Iterable[Call], statements: Sequence[Mapping[str, Any]], world: World
 ) -> list[str]:

@@ -108,6 +108,47 @@ def world_of(stack: SynthesizedStack, sample_config, moto_org: Mapping | None) -
     )
 
 
+def service_control_policies(organisation: Organisation, account: str) -> list[dict]:
+    """The SCP statements that apply to `account`: those of the SCPs attached to its OU (the
+    management account's stack places it); none in the management account itself."""
+    stack = organisation.stacks["management"]["Organization"]
+    if account == stack.account:
+        return []
+    (setup,) = stack.of_type("Custom::OrganizationSetup").values()
+    (unit,) = (
+        p["ParentId"]["Fn::GetAtt"][0]
+        for p in setup["Properties"]["Placement"]
+        if p["AccountId"] == account
+    )
+    return [
+        statement
+        for policy in stack.of_type("AWS::Organizations::Policy").values()
+        if policy["Properties"]["Type"] == "SERVICE_CONTROL_POLICY"
+        and {"Fn::GetAtt": [unit, "Id"]} in policy["Properties"]["TargetIds"]
+        for statement in policy["Properties"]["Content"]["Statement"]
+    ]
+
+
+def caller_denials(
+    organisation: Organisation,
+    stack: SynthesizedStack,
+    role: str,
+    calls: list,
+    world: iam_check.World,
+    edit: Callable[[list], list] = lambda statements: statements,
+) -> list[str]:
+    """What the role `role` of `stack` may not do of `calls`: its own policies, then the
+    SCPs of its account (the role's generated name stands for its ARN: SCPs exempt only
+    CloudFormation's execution role by name)."""
+    statements = edit(iam_check.role_statements(stack.template, role, world))
+    principal = f"arn:aws:iam::{stack.account}:role/{role}"
+    scps = service_control_policies(organisation, stack.account)
+    return [
+        *iam_check.denials(calls, statements, world),
+        *iam_check.scp_denials(calls, scps, world, principal),
+    ]
+
+
 def handler_denials(
     organisation: Organisation,
     sample_config,
@@ -125,8 +166,7 @@ def handler_denials(
         stack, resource = resource_for(organisation, call.tag)
         world = world_of(stack, sample_config, moto_org)
         role = iam_check.function_role(stack.template, resource)
-        statements = edit(iam_check.role_statements(stack.template, role, world))
-        problems += iam_check.denials([call], statements, world)
+        problems += caller_denials(organisation, stack, role, [call], world, edit)
     return list(dict.fromkeys(problems))
 
 
@@ -234,6 +274,24 @@ def test_a_statement_naming_an_arn_for_an_action_without_resource_types_is_notic
     assert iam_check.denials([call], [{**scoped, "Resource": "*"}], world) == []
 
 
+def test_a_call_the_security_accounts_scps_deny_is_noticed(organisation, sample_config):
+    """The baseline SCP keeps guardduty:UpdateDetector for CloudFormation's execution role:
+    the security account's setup function must never need it (it used to)."""
+    stack, resource = resource_for(organisation, {"GuardDutyDetector": {}})
+    world = world_of(stack, sample_config, None)
+    role = iam_check.function_role(stack.template, resource)
+    call = aws_calls.Call("guardduty", "UpdateDetector", {"DetectorId": "d1", "Enable": True})
+    grant = {"Effect": "Allow", "Action": "guardduty:UpdateDetector", "Resource": "*"}
+    problems = caller_denials(
+        organisation, stack, role, [call], world, edit=lambda statements: [*statements, grant]
+    )
+    assert problems == [
+        f"{call}: guardduty:UpdateDetector on "
+        f"arn:aws:guardduty:eu-west-1:{stack.account}:detector/d1 is denied to "
+        f"arn:aws:iam::{stack.account}:role/{role} by a service control policy"
+    ]
+
+
 # --- the health check --------------------------------------------------------------------
 
 
@@ -286,8 +344,8 @@ def test_every_call_the_health_check_tests_make_is_allowed(
     )
     problems = []
     for tag, (stack, role) in callers.items():
-        statements = iam_check.role_statements(stack.template, role_named(stack, role), world)
-        problems += iam_check.denials([c for c in calls if c.tag == tag], statements, world)
+        mine = [c for c in calls if c.tag == tag]
+        problems += caller_denials(organisation, stack, role_named(stack, role), mine, world)
     assert problems == []
 
 

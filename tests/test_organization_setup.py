@@ -147,22 +147,10 @@ class Session:
                 self.standards[arn] = arn.replace("::standards/", ":123456789012:subscription/")
             return {}
 
-        def batch_disable_standards(StandardsSubscriptionArns: list) -> dict:
-            self._record(
-                "securityhub",
-                "BatchDisableStandards",
-                StandardsSubscriptionArns=StandardsSubscriptionArns,
-            )
-            self.standards = {
-                a: s for a, s in self.standards.items() if s not in StandardsSubscriptionArns
-            }
-            return {}
-
         client.describe_hub = describe_hub
         client.update_security_hub_configuration = update_security_hub_configuration
         client.get_enabled_standards = get_enabled_standards
         client.batch_enable_standards = batch_enable_standards
-        client.batch_disable_standards = batch_disable_standards
 
     def mutations(self) -> list[str]:
         return [
@@ -504,19 +492,24 @@ def test_a_detector_is_created_where_there_is_none(account):
     assert session.mutations() == ["CreateDetector"]
 
 
-def test_the_detector_designation_made_is_taken_and_set_not_created_again(account):
-    """Designating the delegated administrator may have turned GuardDuty on already."""
+def test_the_detector_designation_made_is_taken_as_it_is_not_created_again(account, caplog):
+    """Designating the delegated administrator may have turned GuardDuty on already; the
+    baseline SCP lets only CloudFormation's execution role change a detector."""
     existing = boto3.client("guardduty", region_name=REGION).create_detector(
         Enable=True, FindingPublishingFrequency="SIX_HOURS"
     )["DetectorId"]
     session = Session()
     status, _, _, data = run("Create", detector_properties(), session=session)
     assert (status, data) == ("SUCCESS", {"DetectorId": existing})
-    assert session.mutations() == ["UpdateDetector"]
-    assert detector(existing)["FindingPublishingFrequency"] == "FIFTEEN_MINUTES"
-    again = Session()
-    run("Update", detector_properties(), old=detector_properties(), session=again)
-    assert again.mutations() == []
+    assert session.mutations() == []
+    assert detector(existing)["FindingPublishingFrequency"] == "SIX_HOURS"
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [
+        f"GuardDuty detector {existing} is ENABLED with {sorted(FEATURES)} off; left as it is "
+        "(UpdateDetector is CloudFormation's execution role's alone)",
+        f"GuardDuty detector {existing} publishes findings every SIX_HOURS, not "
+        "FIFTEEN_MINUTES; left as it is",
+    ]
 
 
 def test_deleting_the_detector_resource_leaves_guardduty_on(account):
@@ -600,13 +593,15 @@ def test_security_hub_enabled_meanwhile_is_no_failure(account):
     assert (status, data) == ("SUCCESS", {"HubArn": hub})
 
 
-def test_a_standard_that_leaves_the_list_is_turned_off_and_delete_leaves_the_hub(account):
+def test_standards_and_the_hub_are_never_turned_off(account):
+    """The baseline SCP keeps BatchDisableStandards and DisableSecurityHub for CloudFormation's
+    execution role: a standard dropped from the list, or the deleted resource, leaves them on."""
     session = Session()
     run("Create", hub_properties(), session=session)
-    run("Update", hub_properties([FSBP]), old=hub_properties(), session=session)
-    assert list(session.standards) == [FSBP]
     before = len(session.mutations())
+    run("Update", hub_properties([FSBP]), old=hub_properties(), session=session)
     status, _, _, _ = run("Delete", hub_properties([FSBP]), session=session)
     assert status == "SUCCESS"
     assert len(session.mutations()) == before
+    assert sorted(session.standards) == sorted([FSBP, CIS])
     assert boto3.client("securityhub", region_name=REGION).describe_hub()["HubArn"]

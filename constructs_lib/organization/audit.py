@@ -111,19 +111,21 @@ class SecurityServices(Construct):
     Designating this account as a service's delegated administrator (the management
     account's stack, deployed first) may already have turned the service on here, and a
     CloudFormation resource that turns it on again fails as already existing. So GuardDuty
-    and Security Hub are custom resources that take what is there and set what differs
-    (`runtime/organization_setup/handler.py`, each behaviour with AWS's documentation):
+    and Security Hub are custom resources that take what is there and turn on what is off
+    (`runtime/organization_setup/handler.py`, each behaviour with AWS's documentation). They
+    never call what the baseline SCP keeps for CloudFormation's execution role (changing a
+    detector, turning a standard off).
 
-    - GuardDuty: the detector (`GuardDutyDetector`, created only if the account has none)
-      with `GUARDDUTY_FEATURES` and findings every 15 minutes, and the same protections
-      switched on in every member account, present and future (`GuardDutyOrganization`).
-      `detector_id` is the detector's id.
+    - GuardDuty: the detector (`GuardDutyDetector`, created with `GUARDDUTY_FEATURES` and
+      findings every 15 minutes only if the account has none; one that was there is kept as
+      it is, differences logged), and the same protections switched on in every member
+      account, present and future (`GuardDutyOrganization`). `detector_id` is its id.
     - Security Hub: designation enables it in this account
       (https://docs.aws.amazon.com/securityhub/latest/userguide/designate-orgs-admin-account.html),
       so there is no `AWS::SecurityHub::Hub`; `security_hub` makes sure it is on, with
       consolidated control findings, new controls enabled, the `standards` chosen (each
-      enabled only if it is not). The organisation configuration (new accounts enabled with
-      the default standards) depends on it.
+      enabled only if it is not; one dropped from `standards` stays on). The organisation
+      configuration (new accounts enabled with the default standards) depends on it.
     - Config: a recorder of every supported resource type (global types included) delivering
       to `bucket` under the archive's key, and an aggregator over the organisation, all regions.
     - Access Analyzer: zone of trust the organisation.
@@ -244,8 +246,8 @@ class SecurityServices(Construct):
 SECURITY_SETUP_WILDCARDS = {
     "FindOrCreateTheDetector": "ListDetectors and CreateDetector have no resource-level "
     "permissions; an account has at most one detector per Region.",
-    "DetectorSettings": "The detector's id is generated when GuardDuty is turned on (perhaps "
-    "by the delegated-administrator designation); this names the detectors of this account "
+    "ReadTheDetector": "The detector's id is generated when GuardDuty is turned on (perhaps "
+    "by the delegated-administrator designation); this reads the detectors of this account "
     "and Region, of which there is at most one.",
     "AutoEnableMembers": "GuardDuty's UpdateOrganizationConfiguration has no resource-level "
     "permissions; only the delegated administrator account can call it.",
@@ -279,8 +281,8 @@ def _security_statements(stack: Stack) -> list[iam.PolicyStatement]:
             resources=["*"],
         ),
         iam.PolicyStatement(
-            sid="DetectorSettings",
-            actions=["guardduty:GetDetector", "guardduty:UpdateDetector"],
+            sid="ReadTheDetector",
+            actions=["guardduty:GetDetector"],
             resources=[stack.format_arn(service="guardduty", resource="detector/*")],
         ),
         iam.PolicyStatement(
@@ -296,7 +298,6 @@ def _security_statements(stack: Stack) -> list[iam.PolicyStatement]:
                 "securityhub:UpdateSecurityHubConfiguration",
                 "securityhub:GetEnabledStandards",
                 "securityhub:BatchEnableStandards",
-                "securityhub:BatchDisableStandards",
             ],
             resources=[stack.format_arn(service="securityhub", resource="hub/default")],
         ),

@@ -17,8 +17,8 @@ Runs in the management account (the organisation's settings) or in the security 
   account); every other service through Organizations.
 - `Placement`: `[{"AccountId": ..., "ParentId": ...}]`: the OU each account belongs in.
 - `GuardDutyDetector`: `{"Features": [...], "FindingPublishingFrequency": ...}`: this
-  account's detector, created only if there is none (see `ensure_guardduty_detector`).
-  Answers `DetectorId`.
+  account's detector, created with those settings only if there is none (see
+  `ensure_guardduty_detector`). Answers `DetectorId`.
 - `GuardDutyOrganization`: `{"DetectorId": ..., "Features": [...]}`, in GuardDuty's delegated
   administrator account: turn GuardDuty and those protections on in every member account,
   present and future (`AutoEnable` ALL); off again (NONE) on delete.
@@ -27,13 +27,17 @@ Runs in the management account (the organisation's settings) or in the security 
   it is not (see `ensure_security_hub`). Answers `HubArn`.
 
 Every step reads the current state first and changes only what differs, so a retry, a
-re-deploy or an account already in place is a no-op. On update, administrators, placements
-and standards that left the properties are undone; on delete, administrators and placements
-are (accounts go back to the root, so CloudFormation can then delete the OUs). Trusted
-access, resource sharing and policy types are left enabled on delete: turning them off would
-silently detach every policy of that type or break every share. GuardDuty's detector and
-Security Hub are left on too: they hold the organisation's findings, and the baseline SCP
-denies turning them off to anyone but the platform's deployments.
+re-deploy or an account already in place is a no-op. On update, administrators and
+placements that left the properties are undone; on delete, all of them are (accounts go back
+to the root, so CloudFormation can then delete the OUs). Trusted access, resource sharing and
+policy types are left enabled on delete: turning them off would silently detach every policy
+of that type or break every share.
+
+In a member account (the security account) the function never calls what the baseline SCP
+denies to all but CloudFormation's execution role (guardduty:UpdateDetector,
+securityhub:BatchDisableStandards, ...; constructs_lib/organization/guardrails.py): it turns
+things on and reads, and leaves GuardDuty's detector, Security Hub and its standards on when
+the resource is deleted or a standard leaves the list. They hold the organisation's findings.
 """
 
 from __future__ import annotations
@@ -138,10 +142,6 @@ def _placement(properties: Mapping[str, Any]) -> dict[str, str]:
     return {p["AccountId"]: p["ParentId"] for p in properties.get("Placement", [])}
 
 
-def _standards(properties: Mapping[str, Any]) -> set[str]:
-    return set(properties.get("SecurityHub", {}).get("Standards", []))
-
-
 def flag(value: Any) -> bool:
     """A boolean property: CloudFormation passes every property value as a string."""
     return str(value).lower() == "true"
@@ -222,8 +222,6 @@ class OrganizationSetup:
         kept = _placement(keep)
         for account in sorted(set(_placement(properties)) - set(kept)):
             self.move(account, properties["RootId"])
-        if keep.get("SecurityHub"):  # an update: standards that left the list are turned off
-            self.disable_standards(_standards(properties) - _standards(keep))
 
     # --- steps --------------------------------------------------------------------------
 
@@ -307,8 +305,8 @@ class OrganizationSetup:
             )
 
     def ensure_guardduty_detector(self, features: Iterable[str], frequency: str) -> str:
-        """This account's GuardDuty detector with `features` on: created only if there is
-        none, and its id answered either way.
+        """This account's GuardDuty detector: created with `features` on if there is none,
+        and its id answered either way.
 
         An account has at most one detector per Region, and CreateDetector fails where one
         exists (https://docs.aws.amazon.com/goto/WebAPI/guardduty/CreateDetector), so an
@@ -318,7 +316,9 @@ class OrganizationSetup:
         (https://docs.aws.amazon.com/guardduty/latest/ug/organizations_permissions.html)
         against "Make sure to enable GuardDuty for your newly designated delegated GuardDuty
         administrator account" (https://docs.aws.amazon.com/guardduty/latest/ug/delegated-admin-designate.html).
-        Either way this finds or makes the one detector and sets what differs.
+        Either way this finds or makes the one detector. A detector that was there is left
+        as it is: the baseline SCP lets only CloudFormation's execution role call
+        UpdateDetector in a member account; settings that differ are logged as a warning.
         """
         wanted = sorted(features)
         settings = {
@@ -334,13 +334,22 @@ class OrganizationSetup:
         (detector_id,) = detectors
         current = self.guardduty.get_detector(DetectorId=detector_id)
         statuses = {f["Name"]: f["Status"] for f in current.get("Features", [])}
-        if (
-            current.get("Status") != "ENABLED"
-            or current.get("FindingPublishingFrequency") != frequency
-            or any(statuses.get(name) != "ENABLED" for name in wanted)
-        ):
-            LOG.info("updating the GuardDuty detector %s", detector_id)
-            self.guardduty.update_detector(DetectorId=detector_id, **settings)
+        off = [name for name in wanted if statuses.get(name) != "ENABLED"]
+        if current.get("Status") != "ENABLED" or off:
+            LOG.warning(
+                "GuardDuty detector %s is %s with %s off; left as it is (UpdateDetector is "
+                "CloudFormation's execution role's alone)",
+                detector_id,
+                current.get("Status"),
+                off,
+            )
+        if current.get("FindingPublishingFrequency") != frequency:
+            LOG.warning(
+                "GuardDuty detector %s publishes findings every %s, not %s; left as it is",
+                detector_id,
+                current.get("FindingPublishingFrequency"),
+                frequency,
+            )
         return detector_id
 
     def auto_enable_guardduty(self, detector_id: str, features: Iterable[str], mode: str) -> None:
@@ -397,13 +406,6 @@ class OrganizationSetup:
             )
         return hub["HubArn"]
 
-    def disable_standards(self, standards: Iterable[str]) -> None:
-        enabled = self._enabled_standards()
-        subscriptions = sorted(enabled[arn] for arn in standards if arn in enabled)
-        if subscriptions:
-            LOG.info("disabling standards %s", subscriptions)
-            self.securityhub.batch_disable_standards(StandardsSubscriptionArns=subscriptions)
-
     def move(self, account: str, parent: str) -> None:
         (current,) = self.organizations.list_parents(ChildId=account)["Parents"]
         if current["Id"] != parent:
@@ -455,11 +457,11 @@ class OrganizationSetup:
                 return None
             raise
 
-    def _enabled_standards(self) -> dict[str, str]:
-        """Standards ARN -> subscription ARN, for the standards that are on (or coming on)."""
+    def _enabled_standards(self) -> set[str]:
+        """The ARNs of the standards that are on (or coming on)."""
         pages = self.securityhub.get_paginator("get_enabled_standards").paginate()
         return {
-            s["StandardsArn"]: s["StandardsSubscriptionArn"]
+            s["StandardsArn"]
             for page in pages
             for s in page["StandardsSubscriptions"]
             if s.get("StandardsStatus") not in ("DELETING", "FAILED")
