@@ -10,7 +10,7 @@ from aws_cdk import aws_s3 as s3
 
 from constructs_lib.organization.audit import OrganizationTrail, SecurityServices
 from tests.conftest import new_stack
-from tests.helpers import one
+from tests.helpers import one, only
 from tests.test_config import broken, problems_of
 
 
@@ -88,25 +88,38 @@ def test_the_archive_admits_exactly_the_trail_and_this_organisations_config(arch
 
 
 def test_guardduty_protects_s3_and_eks(audit):
-    detector = one(audit, "AWS::GuardDuty::Detector")
-    assert detector["Enable"] is True
-    features = {f["Name"]: f["Status"] for f in detector["Features"]}
-    assert features["S3_DATA_EVENTS"] == features["EKS_AUDIT_LOGS"] == "ENABLED"
-    assert features["RUNTIME_MONITORING"] == "ENABLED"
+    """Through a custom resource that takes the detector the delegated-administrator
+    designation may have made: an AWS::GuardDuty::Detector fails where one exists."""
+    assert audit.of_type("AWS::GuardDuty::Detector") == {}
+    detector = one(audit, "Custom::GuardDutyDetector")["GuardDutyDetector"]
+    assert detector["FindingPublishingFrequency"] == "FIFTEEN_MINUTES"
+    assert {"S3_DATA_EVENTS", "EKS_AUDIT_LOGS", "RUNTIME_MONITORING"} <= set(detector["Features"])
 
 
 def test_security_hub_runs_the_configured_standards_for_the_organisation(audit):
-    standards = sorted(
-        s["Properties"]["StandardsArn"]
-        for s in audit.of_type("AWS::SecurityHub::Standard").values()
-    )
-    assert standards == [
-        "arn:aws:securityhub:eu-west-1::standards/aws-foundational-security-best-practices/v/1.0.0",
-        "arn:aws:securityhub:eu-west-1::standards/cis-aws-foundations-benchmark/v/3.0.0",
-    ]
-    organization = one(audit, "AWS::SecurityHub::OrganizationConfiguration")
-    assert organization["AutoEnable"] is True
-    assert one(audit, "AWS::SecurityHub::Hub")["EnableDefaultStandards"] is False
+    """Designating the delegated administrator enables Security Hub in it, so there is no
+    AWS::SecurityHub::Hub (it would fail as already existing), nor a Standard resource (an
+    enabled one fails the same way): a custom resource takes what is there."""
+    for kind in ("AWS::SecurityHub::Hub", "AWS::SecurityHub::Standard"):
+        assert audit.of_type(kind) == {}, kind
+    ((logical, hub),) = audit.of_type("Custom::SecurityHub").items()
+    assert hub["Properties"]["SecurityHub"] == {
+        "ControlFindingGenerator": "SECURITY_CONTROL",
+        "AutoEnableControls": True,
+        "Standards": [
+            "arn:aws:securityhub:eu-west-1::standards/aws-foundational-security-best-practices/v/1.0.0",
+            "arn:aws:securityhub:eu-west-1::standards/cis-aws-foundations-benchmark/v/3.0.0",
+        ],
+    }
+    (organization,) = audit.of_type("AWS::SecurityHub::OrganizationConfiguration").values()
+    assert organization["Properties"]["AutoEnable"] is True
+    assert organization["DependsOn"] == [logical]
+
+
+def test_the_security_accounts_setup_waits_for_its_permissions(audit):
+    ((policy, _),) = audit.of_type("AWS::IAM::Policy").items()
+    for kind in ("Custom::GuardDutyDetector", "Custom::OrganizationSetup", "Custom::SecurityHub"):
+        assert only(audit.of_type(kind))["DependsOn"] == [policy], kind
 
 
 def test_config_records_everything_and_aggregates_the_organisation(audit):
@@ -163,9 +176,9 @@ def test_audit_outside_the_security_account_is_refused(sample_raw):
 
 def test_guardduty_is_switched_on_in_every_member_account(audit):
     (resource,) = audit.of_type("Custom::OrganizationSetup").values()
-    (detector_id,) = audit.of_type("AWS::GuardDuty::Detector")
+    (detector,) = audit.of_type("Custom::GuardDutyDetector")
     assert resource["Properties"]["GuardDutyOrganization"] == {
-        "DetectorId": {"Ref": detector_id},
+        "DetectorId": {"Fn::GetAtt": [detector, "DetectorId"]},
         "Features": [
             "S3_DATA_EVENTS",
             "EKS_AUDIT_LOGS",
@@ -178,9 +191,25 @@ def test_guardduty_is_switched_on_in_every_member_account(audit):
         for p in audit.of_type("AWS::IAM::Policy").values()
         if "AutoEnableMembers" in json.dumps(p)
     )
-    (statement,) = policy["PolicyDocument"]["Statement"]
+    (statement,) = (
+        s for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == "AutoEnableMembers"
+    )
     assert statement["Action"] == "guardduty:UpdateOrganizationConfiguration"
-    assert f'"Ref": "{detector_id}"' in json.dumps(statement["Resource"])
+    # No resource-level permissions: a grant on the detector's ARN would never apply.
+    assert statement["Resource"] == "*"
+
+
+def test_config_records_as_a_role_of_its_own_stack_not_the_service_linked_role(organisation):
+    """CloudFormation does not create AWSServiceRoleForConfig; a recorder pointing at it
+    fails where it does not exist."""
+    for account, stacks in organisation.stacks.items():
+        stack = stacks["Audit"] if account == "security" else stacks["Baseline"]
+        recorder = one(stack, "AWS::Config::ConfigurationRecorder")
+        (role, attribute) = recorder["RoleARN"]["Fn::GetAtt"]
+        assert attribute == "Arn", account
+        trust = stack.resources[role]["Properties"]["AssumeRolePolicyDocument"]
+        assert trust["Statement"][0]["Principal"] == {"Service": "config.amazonaws.com"}, account
+        assert "AWSServiceRoleForConfig" not in json.dumps(stack.template), account
 
 
 def test_every_other_account_records_to_the_archive(organisation, archive):

@@ -84,9 +84,81 @@ def test_scps_are_attached_where_they_belong_and_fit_the_limits(stack):
 
 
 def test_scps_wait_for_the_policy_types_to_be_enabled(stack):
-    logical, _ = setup(stack)
-    for policy in stack.of_type("AWS::Organizations::Policy").values():
+    """The setup answers only once each policy type is ENABLED on the root (it waits out
+    PENDING_ENABLE: tests/test_organization_setup.py); every policy, and so every
+    attachment, is created after it."""
+    logical, resource = setup(stack)
+    policies = stack.of_type("AWS::Organizations::Policy").values()
+    for policy in policies:
         assert logical in policy["DependsOn"]
+    assert {props(p)["Type"] for p in policies} <= set(props(resource)["PolicyTypes"])
+
+
+def setup_policy(stack) -> tuple[str, dict[str, dict]]:
+    """The setup function's policy: logical id, statements by Sid."""
+    ((logical, policy),) = (
+        (k, p)
+        for k, p in stack.of_type("AWS::IAM::Policy").items()
+        if "EnablePolicyTypes" in json.dumps(p)
+    )
+    return logical, {s["Sid"]: s for s in props(policy)["PolicyDocument"]["Statement"]}
+
+
+def test_the_setup_runs_only_once_its_permissions_exist(stack):
+    """CloudFormation would otherwise create the separate policy in parallel with the
+    custom resource, whose function could then run without it."""
+    policy, _ = setup_policy(stack)
+    _, resource = setup(stack)
+    assert resource["DependsOn"] == [policy]
+
+
+def test_resource_sharing_with_the_organisation_is_enabled_through_ram(stack):
+    """The network hub shares its Transit Gateway with the organisation: that needs RAM's
+    EnableSharingWithAwsOrganization, which also creates RAM's service-linked role."""
+    _, resource = setup(stack)
+    assert props(resource)["ResourceSharing"] is True
+    _, by_sid = setup_policy(stack)
+    assert by_sid["ResourceSharing"]["Action"] == "ram:EnableSharingWithAwsOrganization"
+    role = (
+        "arn:aws:iam::111111111111:role/aws-service-role/ram.amazonaws.com/"
+        "AWSServiceRoleForResourceAccessManager"
+    )
+    slr = by_sid["CreateServiceLinkedRoles"]
+    assert role in slr["Resource"]
+    assert "ram.amazonaws.com" in slr["Condition"]["StringEquals"]["iam:AWSServiceName"]
+    trusted = by_sid["TrustedAccess"]["Condition"]["StringEquals"]
+    assert "ram.amazonaws.com" in trusted["organizations:ServicePrincipal"]
+
+
+def test_guardduty_designation_has_the_organizations_reads_guardduty_documents(stack):
+    _, by_sid = setup_policy(stack)
+    assert {
+        "organizations:DescribeAccount",
+        "organizations:DescribeOrganizationalUnit",
+        "organizations:DescribeOrganization",
+        "organizations:ListAccounts",
+        "organizations:ListDelegatedAdministrators",
+        "organizations:ListAWSServiceAccessForOrganization",
+    } <= set(by_sid["ReadTheOrganization"]["Action"])
+    assert "guardduty.amazonaws.com" in json.dumps(by_sid["TrustedAccess"]["Condition"])
+
+
+def test_get_role_is_limited_by_role_arns_not_by_a_condition_it_never_meets(stack):
+    """iam:AWSServiceName is in CreateServiceLinkedRole's request only: under that
+    condition, GetRole was never allowed."""
+    _, by_sid = setup_policy(stack)
+    (get_role,) = (s for s in by_sid.values() if "iam:GetRole" in json.dumps(s["Action"]))
+    assert "Condition" not in get_role
+    assert get_role["Action"] == "iam:GetRole"
+    assert sorted(get_role["Resource"]) == [
+        "arn:aws:iam::111111111111:role/aws-service-role/cloudtrail.amazonaws.com/"
+        "AWSServiceRoleForCloudTrail",
+        "arn:aws:iam::111111111111:role/aws-service-role/guardduty.amazonaws.com/"
+        "AWSServiceRoleForAmazonGuardDuty",
+        "arn:aws:iam::111111111111:role/aws-service-role/ram.amazonaws.com/"
+        "AWSServiceRoleForResourceAccessManager",
+    ]
+    assert by_sid["CreateServiceLinkedRoles"]["Resource"] == get_role["Resource"]
 
 
 def statements(policy: dict) -> dict[str, dict]:
@@ -173,12 +245,7 @@ def test_the_setup_function_may_touch_only_this_organisation(stack, sample_confi
     org = sample_config.organization
     (function,) = stack.of_type("AWS::Lambda::Function").values()
     assert props(function)["Runtime"] == "python3.14"
-    (policy,) = (
-        p
-        for p in stack.of_type("AWS::IAM::Policy").values()
-        if "EnablePolicyTypes" in json.dumps(p)
-    )
-    by_sid = {s["Sid"]: s for s in props(policy)["PolicyDocument"]["Statement"]}
+    _, by_sid = setup_policy(stack)
     root = json.dumps(by_sid["EnablePolicyTypes"]["Resource"])
     assert f"root/{org.id}/{org.root_id}" in root
     moves = json.dumps(by_sid["PlaceAccounts"]["Resource"])

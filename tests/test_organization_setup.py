@@ -1,5 +1,10 @@
-"""The OrganizationSetup custom-resource handler against moto's AWS Organizations: create,
-update, delete, already-registered, and the answer CloudFormation always gets."""
+"""The OrganizationSetup custom-resource handler against moto: create, update, delete,
+already-registered, policy types that take time, RAM sharing, GuardDuty's detector, Security
+Hub, and the answer CloudFormation always gets.
+
+Every call the handler makes is recorded (`tests.aws_calls`); tests/test_handler_permissions.py
+runs these tests again and checks each call against the function's policy in the template.
+"""
 
 from __future__ import annotations
 
@@ -14,54 +19,145 @@ from moto.guardduty.models import guardduty_backends
 from moto.organizations.models import FakeDelegatedAdministrator
 
 from runtime.organization_setup import handler as setup
+from tests import aws_calls
 
 REGION = "eu-west-1"
 ANALYZER = "access-analyzer.amazonaws.com"
 CONFIG = "config.amazonaws.com"
+FSBP = "arn:aws:securityhub:eu-west-1::standards/aws-foundational-security-best-practices/v/1.0.0"
+CIS = "arn:aws:securityhub:eu-west-1::standards/cis-aws-foundations-benchmark/v/3.0.0"
 
 
 class Session:
-    """boto3 clients on moto, plus the two calls moto lacks, done the way AWS does them:
-    CloudTrail's delegated-admin registration is an Organizations registration for
-    cloudtrail.amazonaws.com; GuardDuty's disable removes the admin account."""
+    """boto3 clients on moto, each call recorded; where moto lacks a call or one of its
+    effects, a narrow double does what AWS documents (through clients that are not recorded):
+
+    - CloudTrail's delegated-admin registration is an Organizations registration for
+      cloudtrail.amazonaws.com; GuardDuty's disable removes the admin account.
+    - RAM's EnableSharingWithAwsOrganization is moto's own call, plus what moto leaves out:
+      trusted access for ram.amazonaws.com and RAM's service-linked role.
+    - Security Hub's configuration and standards calls (moto has none) keep their state in
+      `hub_settings` and `standards`.
+    """
 
     def __init__(self) -> None:
         self.session = boto3.Session(region_name=REGION)
-        self.calls: list[str] = []
-        self.session.events.register("before-call.*.*", self._record)
+        self.backdoor = boto3.Session(region_name=REGION)
+        self.calls: list[aws_calls.Call] = []
+        self.hub_settings: dict[str, Any] = {}
+        self.standards: dict[str, str] = {}
 
-    def _record(self, model: Any, **_: Any) -> None:
-        self.calls.append(model.name)
+    def _record(self, service: str, operation: str, **params: Any) -> None:
+        aws_calls.record(service, operation, **params)
+        self.calls.append(aws_calls.Call(service, operation, params))
 
     def client(self, name: str) -> Any:
         client = self.session.client(name)
-        organizations = self.session.client("organizations")
+        client.meta.events.register(
+            "before-parameter-build",
+            lambda params, model, **_: self.calls.append(
+                aws_calls.Call(name, model.name, dict(params))
+            ),
+        )
+        aws_calls.watch(client)
         if name == "cloudtrail":
-            client.register_organization_delegated_admin = lambda MemberAccountId: (
-                self.calls.append("RegisterOrganizationDelegatedAdmin"),
+            organizations = self.backdoor.client("organizations")
+
+            def register(MemberAccountId: str) -> None:
+                self._record(
+                    name, "RegisterOrganizationDelegatedAdmin", MemberAccountId=MemberAccountId
+                )
                 organizations.register_delegated_administrator(
                     AccountId=MemberAccountId, ServicePrincipal=setup.CLOUDTRAIL
-                ),
-            )
-            client.deregister_organization_delegated_admin = lambda DelegatedAdminAccountId: (
-                self.calls.append("DeregisterOrganizationDelegatedAdmin"),
+                )
+
+            def deregister(DelegatedAdminAccountId: str) -> None:
+                self._record(
+                    name,
+                    "DeregisterOrganizationDelegatedAdmin",
+                    DelegatedAdminAccountId=DelegatedAdminAccountId,
+                )
                 organizations.deregister_delegated_administrator(
                     AccountId=DelegatedAdminAccountId, ServicePrincipal=setup.CLOUDTRAIL
-                ),
-            )
+                )
+
+            client.register_organization_delegated_admin = register
+            client.deregister_organization_delegated_admin = deregister
         if name == "guardduty":
 
             def disable(AdminAccountId: str) -> None:
-                self.calls.append("DisableOrganizationAdminAccount")
+                self._record(name, "DisableOrganizationAdminAccount", AdminAccountId=AdminAccountId)
                 guardduty_backends[DEFAULT_ACCOUNT_ID][REGION].admin_account_ids.remove(
                     AdminAccountId
                 )
 
             client.disable_organization_admin_account = disable
+        if name == "ram":
+            enable = client.enable_sharing_with_aws_organization
+
+            def share() -> dict:
+                answer = enable()
+                self.backdoor.client("organizations").enable_aws_service_access(
+                    ServicePrincipal=setup.RAM
+                )
+                self.backdoor.client("iam").create_role(
+                    RoleName="AWSServiceRoleForResourceAccessManager",
+                    Path=setup.RAM_ROLE_PATH,
+                    AssumeRolePolicyDocument="{}",
+                )
+                return answer
+
+            client.enable_sharing_with_aws_organization = share
+        if name == "securityhub":
+            self._double_security_hub(client)
         return client
 
+    def _double_security_hub(self, client: Any) -> None:
+        describe = client.describe_hub
+
+        def describe_hub() -> dict:
+            return {**describe(), **self.hub_settings}
+
+        def update_security_hub_configuration(**settings: Any) -> dict:
+            self._record("securityhub", "UpdateSecurityHubConfiguration", **settings)
+            self.hub_settings.update(settings)
+            return {}
+
+        def get_enabled_standards(**params: Any) -> dict:
+            self._record("securityhub", "GetEnabledStandards", **params)
+            return {
+                "StandardsSubscriptions": [
+                    {
+                        "StandardsArn": arn,
+                        "StandardsSubscriptionArn": subscription,
+                        "StandardsStatus": "READY",
+                    }
+                    for arn, subscription in self.standards.items()
+                ]
+            }
+
+        def batch_enable_standards(StandardsSubscriptionRequests: list) -> dict:
+            self._record(
+                "securityhub",
+                "BatchEnableStandards",
+                StandardsSubscriptionRequests=StandardsSubscriptionRequests,
+            )
+            for request in StandardsSubscriptionRequests:
+                arn = request["StandardsArn"]
+                self.standards[arn] = arn.replace("::standards/", ":123456789012:subscription/")
+            return {}
+
+        client.describe_hub = describe_hub
+        client.update_security_hub_configuration = update_security_hub_configuration
+        client.get_enabled_standards = get_enabled_standards
+        client.batch_enable_standards = batch_enable_standards
+
     def mutations(self) -> list[str]:
-        return [c for c in self.calls if not c.startswith(("List", "Describe", "Get"))]
+        return [
+            c.operation
+            for c in self.calls
+            if not c.operation.startswith(("List", "Describe", "Get"))
+        ]
 
 
 @pytest.fixture
@@ -97,11 +193,19 @@ def org(monkeypatch):
         }
 
 
-def properties(org, *, admins=None, placement=None) -> dict:
+@pytest.fixture
+def account():
+    """One account of its own (the security account's view: no organisation needed)."""
+    with mock_aws():
+        yield
+
+
+def properties(org, *, admins=None, placement=None, sharing=True) -> dict:
     return {
         "RootId": org["root"],
         "PolicyTypes": ["SERVICE_CONTROL_POLICY", "TAG_POLICY"],
         "ServiceAccess": [ANALYZER, CONFIG, setup.CLOUDTRAIL, setup.GUARDDUTY],
+        "ResourceSharing": "true" if sharing else "false",
         "DelegatedAdministrators": [
             {"ServicePrincipal": s, "AccountId": org["security"]}
             for s in (admins or [ANALYZER, CONFIG, setup.CLOUDTRAIL, setup.GUARDDUTY])
@@ -115,8 +219,9 @@ def properties(org, *, admins=None, placement=None) -> dict:
     }
 
 
-def run(kind: str, props: dict, old: dict | None = None, session: Session | None = None):
-    answers: list[tuple[str, str, str]] = []
+def run(kind: str, props: dict, old: dict | None = None, session: Any = None):
+    """Invoke the handler as CloudFormation does; its one answer."""
+    answers: list[tuple[str, str, str, dict]] = []
     event = {
         "RequestType": kind,
         "ResourceProperties": props,
@@ -125,17 +230,15 @@ def run(kind: str, props: dict, old: dict | None = None, session: Session | None
         "LogicalResourceId": "Setup",
         "ResponseURL": "https://example.invalid/response",
         **({"OldResourceProperties": old} if old else {}),
-        **(
-            {"PhysicalResourceId": f"organization-setup-{props['RootId']}"}
-            if kind != "Create"
-            else {}
-        ),
+        **({"PhysicalResourceId": setup.physical_id_of(props)} if kind != "Create" else {}),
     }
     setup.handler(
         event,
         None,
         session=session or Session(),
-        respond=lambda e, status, physical, reason: answers.append((status, physical, reason)),
+        respond=lambda e, status, physical, reason, data: answers.append(
+            (status, physical, reason, data)
+        ),
     )
     (answer,) = answers
     return answer
@@ -153,7 +256,7 @@ def parent(org, account: str) -> str:
 
 
 def test_create_enables_policy_types_access_admins_and_places_accounts(org):
-    status, physical, _ = run("Create", properties(org))
+    status, physical, _, _ = run("Create", properties(org))
     assert (status, physical) == ("SUCCESS", f"organization-setup-{org['root']}")
     (root,) = org["client"].list_roots()["Roots"]
     assert {t["Type"] for t in root["PolicyTypes"] if t["Status"] == "ENABLED"} >= {
@@ -171,7 +274,7 @@ def test_create_enables_policy_types_access_admins_and_places_accounts(org):
 def test_already_registered_and_placed_changes_nothing(org):
     run("Create", properties(org))
     again = Session()
-    status, _, _ = run("Update", properties(org), old=properties(org), session=again)
+    status, _, _, _ = run("Update", properties(org), old=properties(org), session=again)
     assert status == "SUCCESS"
     assert again.mutations() == []
 
@@ -184,7 +287,7 @@ def test_update_undoes_what_left_the_properties_and_applies_what_came(org):
         admins=[CONFIG],
         placement=[{"AccountId": org["security"], "ParentId": org["Security"]}],
     )
-    status, _, _ = run("Update", new, old=old)
+    status, _, _, _ = run("Update", new, old=old)
     assert status == "SUCCESS"
     assert admins(org, ANALYZER) == set()
     assert admins(org, setup.GUARDDUTY) == set()
@@ -195,7 +298,7 @@ def test_update_undoes_what_left_the_properties_and_applies_what_came(org):
 
 def test_delete_deregisters_and_returns_accounts_to_the_root_but_keeps_policy_types(org):
     run("Create", properties(org))
-    status, _, _ = run("Delete", properties(org))
+    status, _, _, _ = run("Delete", properties(org))
     assert status == "SUCCESS"
     for service in (ANALYZER, CONFIG, setup.CLOUDTRAIL, setup.GUARDDUTY):
         assert admins(org, service) == set(), service
@@ -205,9 +308,101 @@ def test_delete_deregisters_and_returns_accounts_to_the_root_but_keeps_policy_ty
 
 
 def test_a_failure_is_answered_with_its_reason(org):
-    status, _, reason = run("Create", {**properties(org), "RootId": "r-nope"})
+    status, _, reason, _ = run("Create", {**properties(org), "RootId": "r-nope"})
     assert status == "FAILED"
     assert reason == "ValueError: RootId 'r-nope' is not this organisation's root"
+
+
+def pending_first(session: Session, polls: int) -> list[str]:
+    """Make ListRoots report each policy type PENDING_ENABLE for its first `polls` answers
+    after EnablePolicyType (moto enables at once; AWS takes a while). The returned list logs
+    what the handler saw."""
+    seen: list[str] = []
+    client = session.client("organizations")
+    list_roots = client.list_roots
+    enable = client.enable_policy_type
+    pending: dict[str, int] = {}
+
+    def enable_policy_type(**kwargs: Any) -> dict:
+        pending[kwargs["PolicyType"]] = polls
+        return enable(**kwargs)
+
+    def roots() -> dict:
+        answer = list_roots()
+        for root in answer["Roots"]:
+            for policy_type in root.get("PolicyTypes", []):
+                if pending.get(policy_type["Type"], 0) > 0:
+                    pending[policy_type["Type"]] -= 1
+                    policy_type["Status"] = "PENDING_ENABLE"
+                seen.append(f"{policy_type['Type']}={policy_type['Status']}")
+        return answer
+
+    client.enable_policy_type = enable_policy_type
+    client.list_roots = roots
+    other = session.client
+    session.client = lambda name: client if name == "organizations" else other(name)
+    return seen
+
+
+def test_policy_types_are_waited_for_until_enabled(org, monkeypatch):
+    """AttachPolicy needs the type ENABLED, not PENDING_ENABLE: the resource answers only
+    then, so the SCPs that depend on it are created after."""
+    slept: list[float] = []
+    monkeypatch.setattr(setup, "sleep", slept.append)
+    session = Session()
+    seen = pending_first(session, polls=2)
+    props = {"RootId": org["root"], "PolicyTypes": ["SERVICE_CONTROL_POLICY", "TAG_POLICY"]}
+    status, _, _, _ = run("Create", props, session=session)
+    assert status == "SUCCESS"
+    assert seen[-2:] == ["SERVICE_CONTROL_POLICY=ENABLED", "TAG_POLICY=ENABLED"]
+    assert "SERVICE_CONTROL_POLICY=PENDING_ENABLE" in seen
+    assert slept == [setup.POLL_SECONDS] * 2
+
+
+def test_a_policy_type_that_never_enables_fails_after_the_bounded_wait(org, monkeypatch):
+    clock = iter(range(0, 10_000, setup.POLL_SECONDS))
+    monkeypatch.setattr(setup, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(setup, "sleep", lambda seconds: None)
+    session = Session()
+    pending_first(session, polls=10_000)
+    props = {"RootId": org["root"], "PolicyTypes": ["SERVICE_CONTROL_POLICY"]}
+    status, _, reason, _ = run("Create", props, session=session)
+    assert status == "FAILED"
+    assert reason == (
+        f"TimeoutError: policy types ['SERVICE_CONTROL_POLICY'] of root {org['root']} are "
+        f"still not ENABLED after {setup.POLICY_TYPE_WAIT_SECONDS} s"
+    )
+
+
+def trusted(org) -> set[str]:
+    access = org["client"].list_aws_service_access_for_organization()["EnabledServicePrincipals"]
+    return {s["ServicePrincipal"] for s in access}
+
+
+def test_resource_sharing_is_enabled_through_ram_once(org):
+    first = Session()
+    run("Create", properties(org), session=first)
+    assert "EnableSharingWithAwsOrganization" in first.mutations()
+    assert setup.RAM in trusted(org)
+    # Not through Organizations: that would leave RAM's service-linked role out.
+    assert not [c for c in first.calls if c.params.get("ServicePrincipal") == setup.RAM]
+    again = Session()
+    run("Update", properties(org), old=properties(org), session=again)
+    assert "EnableSharingWithAwsOrganization" not in again.mutations()
+
+
+def test_trusted_access_for_ram_without_its_role_is_repaired_through_ram(org):
+    org["client"].enable_aws_service_access(ServicePrincipal=setup.RAM)  # the wrong way
+    session = Session()
+    run("Create", properties(org), session=session)
+    assert "EnableSharingWithAwsOrganization" in session.mutations()
+
+
+def test_no_resource_sharing_unless_asked(org):
+    session = Session()
+    run("Create", properties(org, sharing=False), session=session)
+    assert "EnableSharingWithAwsOrganization" not in session.mutations()
+    assert setup.RAM not in trusted(org)
 
 
 def test_the_answer_is_put_to_cloudformations_url(monkeypatch):
@@ -233,7 +428,7 @@ def test_the_answer_is_put_to_cloudformations_url(monkeypatch):
         "LogicalResourceId": "l",
         "ResponseURL": "https://cloudformation.invalid/x",
     }
-    setup.send_response(event, "SUCCESS", "id", "done")
+    setup.send_response(event, "SUCCESS", "id", "done", {"DetectorId": "d1"})
     assert (sent["method"], sent["url"]) == ("PUT", "https://cloudformation.invalid/x")
     assert json.loads(sent["body"]) == {
         "Status": "SUCCESS",
@@ -242,6 +437,7 @@ def test_the_answer_is_put_to_cloudformations_url(monkeypatch):
         "StackId": "s",
         "RequestId": "r",
         "LogicalResourceId": "l",
+        "Data": {"DetectorId": "d1"},
     }
 
 
@@ -250,7 +446,7 @@ def test_guardduty_members_are_enabled_and_disabled_with_the_resource():
     botocore's Stubber checks the exact calls)."""
     from botocore.stub import Stubber
 
-    client = boto3.client("guardduty", region_name=REGION)
+    client = aws_calls.watch(boto3.client("guardduty", region_name=REGION))
     stubber = Stubber(client)
     features = ["S3_DATA_EVENTS", "EKS_AUDIT_LOGS"]
     for mode in ("ALL", "NONE"):
@@ -270,20 +466,142 @@ def test_guardduty_members_are_enabled_and_disabled_with_the_resource():
 
     props = {"GuardDutyOrganization": {"DetectorId": "d1", "Features": features}}
     with stubber:
-        answers = []
-        for kind in ("Create", "Delete"):
-            setup.handler(
-                {
-                    "RequestType": kind,
-                    "ResourceProperties": props,
-                    "StackId": "s",
-                    "RequestId": "r",
-                    "LogicalResourceId": "l",
-                    "ResponseURL": "https://example.invalid",
-                },
-                None,
-                session=GuardDutyOnly(),
-                respond=lambda e, status, physical, reason: answers.append((status, physical)),
-            )
+        answers = [run(kind, props, session=GuardDutyOnly()) for kind in ("Create", "Delete")]
         stubber.assert_no_pending_responses()
-    assert answers == [("SUCCESS", "organization-setup-guardduty")] * 2
+    assert [a[:2] for a in answers] == [("SUCCESS", "organization-setup-guardduty")] * 2
+
+
+FEATURES = ["S3_DATA_EVENTS", "EKS_AUDIT_LOGS", "EBS_MALWARE_PROTECTION", "RUNTIME_MONITORING"]
+
+
+def detector_properties(frequency: str = "FIFTEEN_MINUTES") -> dict:
+    return {"GuardDutyDetector": {"Features": FEATURES, "FindingPublishingFrequency": frequency}}
+
+
+def detector(detector_id: str) -> dict:
+    return boto3.client("guardduty", region_name=REGION).get_detector(DetectorId=detector_id)
+
+
+def test_a_detector_is_created_where_there_is_none(account):
+    session = Session()
+    status, physical, _, data = run("Create", detector_properties(), session=session)
+    assert (status, physical) == ("SUCCESS", "guardduty-detector")
+    found = detector(data["DetectorId"])
+    assert found["FindingPublishingFrequency"] == "FIFTEEN_MINUTES"
+    assert {f["Name"]: f["Status"] for f in found["Features"]} == dict.fromkeys(FEATURES, "ENABLED")
+    assert session.mutations() == ["CreateDetector"]
+
+
+def test_the_detector_designation_made_is_taken_as_it_is_not_created_again(account, caplog):
+    """Designating the delegated administrator may have turned GuardDuty on already; the
+    baseline SCP lets only CloudFormation's execution role change a detector."""
+    existing = boto3.client("guardduty", region_name=REGION).create_detector(
+        Enable=True, FindingPublishingFrequency="SIX_HOURS"
+    )["DetectorId"]
+    session = Session()
+    status, _, _, data = run("Create", detector_properties(), session=session)
+    assert (status, data) == ("SUCCESS", {"DetectorId": existing})
+    assert session.mutations() == []
+    assert detector(existing)["FindingPublishingFrequency"] == "SIX_HOURS"
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [
+        f"GuardDuty detector {existing} is ENABLED with {sorted(FEATURES)} off; left as it is "
+        "(UpdateDetector is CloudFormation's execution role's alone)",
+        f"GuardDuty detector {existing} publishes findings every SIX_HOURS, not "
+        "FIFTEEN_MINUTES; left as it is",
+    ]
+
+
+def test_deleting_the_detector_resource_leaves_guardduty_on(account):
+    _, _, _, data = run("Create", detector_properties())
+    session = Session()
+    status, _, _, _ = run("Delete", detector_properties(), session=session)
+    assert status == "SUCCESS"
+    assert session.mutations() == []
+    assert detector(data["DetectorId"])["Status"] == "ENABLED"
+
+
+def hub_properties(standards=(FSBP, CIS)) -> dict:
+    return {
+        "SecurityHub": {
+            "ControlFindingGenerator": "SECURITY_CONTROL",
+            "AutoEnableControls": "true",
+            "Standards": list(standards),
+        }
+    }
+
+
+def test_security_hub_enabled_by_the_designation_is_taken_as_it_is(account):
+    boto3.client("securityhub", region_name=REGION).enable_security_hub()  # the designation
+    session = Session()
+    session.standards[FSBP] = "fsbp-subscription"  # a default standard it turned on
+    status, physical, _, data = run("Create", hub_properties(), session=session)
+    assert (status, physical) == ("SUCCESS", "security-hub")
+    assert data == {"HubArn": f"arn:aws:securityhub:{REGION}:{DEFAULT_ACCOUNT_ID}:hub/default"}
+    assert session.mutations() == ["BatchEnableStandards"]  # no EnableSecurityHub
+    assert [c.params for c in session.calls if c.operation == "BatchEnableStandards"] == [
+        {"StandardsSubscriptionRequests": [{"StandardsArn": CIS}]}
+    ]
+
+
+def test_security_hub_is_enabled_where_it_is_off_and_its_settings_set(account):
+    session = Session()
+    session.hub_settings["ControlFindingGenerator"] = "STANDARD_CONTROL"
+    status, _, _, _ = run("Create", hub_properties(), session=session)
+    assert status == "SUCCESS"
+    assert session.mutations() == [
+        "EnableSecurityHub",
+        "UpdateSecurityHubConfiguration",
+        "BatchEnableStandards",
+    ]
+    assert sorted(session.standards) == sorted([FSBP, CIS])
+
+
+def test_security_hub_enabled_meanwhile_is_no_failure(account):
+    """EnableSecurityHub on an enabled hub is a ResourceConflictException."""
+    from botocore.stub import Stubber
+
+    client = aws_calls.watch(boto3.client("securityhub", region_name=REGION))
+    hub = f"arn:aws:securityhub:{REGION}:{DEFAULT_ACCOUNT_ID}:hub/default"
+    settings = {"ControlFindingGenerator": "SECURITY_CONTROL", "AutoEnableControls": True}
+    with Stubber(client) as stubber:
+        stubber.add_client_error("describe_hub", "InvalidAccessException", http_status_code=401)
+        stubber.add_client_error(
+            "enable_security_hub", "ResourceConflictException", http_status_code=409
+        )
+        stubber.add_response("describe_hub", {"HubArn": hub, **settings})
+        stubber.add_response(
+            "get_enabled_standards",
+            {
+                "StandardsSubscriptions": [
+                    {
+                        "StandardsSubscriptionArn": f"{hub}-fsbp",
+                        "StandardsArn": FSBP,
+                        "StandardsInput": {},
+                        "StandardsStatus": "READY",
+                    }
+                ]
+            },
+        )
+
+        class HubOnly:
+            def client(self, name: str) -> Any:
+                return client
+
+        status, _, _, data = run("Create", hub_properties([FSBP]), session=HubOnly())
+        stubber.assert_no_pending_responses()
+    assert (status, data) == ("SUCCESS", {"HubArn": hub})
+
+
+def test_standards_and_the_hub_are_never_turned_off(account):
+    """The baseline SCP keeps BatchDisableStandards and DisableSecurityHub for CloudFormation's
+    execution role: a standard dropped from the list, or the deleted resource, leaves them on."""
+    session = Session()
+    run("Create", hub_properties(), session=session)
+    before = len(session.mutations())
+    run("Update", hub_properties([FSBP]), old=hub_properties(), session=session)
+    status, _, _, _ = run("Delete", hub_properties([FSBP]), session=session)
+    assert status == "SUCCESS"
+    assert len(session.mutations()) == before
+    assert sorted(session.standards) == sorted([FSBP, CIS])
+    assert boto3.client("securityhub", region_name=REGION).describe_hub()["HubArn"]

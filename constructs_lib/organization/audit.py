@@ -11,14 +11,13 @@ from aws_cdk import CustomResource, Stack
 from aws_cdk import aws_accessanalyzer as accessanalyzer
 from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_config as config
-from aws_cdk import aws_guardduty as guardduty
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_securityhub as securityhub
 from constructs import Construct
 
-from constructs_lib.organization.structure import SetupFunction
+from constructs_lib.organization.structure import SetupFunction, service_linked_role_arn
 from policies.acknowledgements import acknowledge_control
 from policies.wildcards import acknowledge_aws_managed_policies
 
@@ -109,14 +108,30 @@ class SecurityServices(Construct):
     """GuardDuty, Security Hub, AWS Config (recorder and organisation aggregator) and an
     organisation-wide IAM Access Analyzer, in the delegated administrator account.
 
-    - GuardDuty: a detector with `GUARDDUTY_FEATURES`, findings every 15 minutes, and the
-      same detector and protections switched on in every member account, present and future
-      (the `OrganizationSetup` custom resource: CloudFormation has no resource for it).
-    - Security Hub: the hub, the `standards` chosen, consolidated control findings, new
-      organisation accounts enabled automatically with the default standards.
+    Designating this account as a service's delegated administrator (the management
+    account's stack, deployed first) may already have turned the service on here, and a
+    CloudFormation resource that turns it on again fails as already existing. So GuardDuty
+    and Security Hub are custom resources that take what is there and turn on what is off
+    (`runtime/organization_setup/handler.py`, each behaviour with AWS's documentation). They
+    never call what the baseline SCP keeps for CloudFormation's execution role (changing a
+    detector, turning a standard off).
+
+    - GuardDuty: the detector (`GuardDutyDetector`, created with `GUARDDUTY_FEATURES` and
+      findings every 15 minutes only if the account has none; one that was there is kept as
+      it is, differences logged), and the same protections switched on in every member
+      account, present and future (`GuardDutyOrganization`). `detector_id` is its id.
+    - Security Hub: designation enables it in this account
+      (https://docs.aws.amazon.com/securityhub/latest/userguide/designate-orgs-admin-account.html),
+      so there is no `AWS::SecurityHub::Hub`; `security_hub` makes sure it is on, with
+      consolidated control findings, new controls enabled, the `standards` chosen (each
+      enabled only if it is not; one dropped from `standards` stays on). The organisation
+      configuration (new accounts enabled with the default standards) depends on it.
     - Config: a recorder of every supported resource type (global types included) delivering
       to `bucket` under the archive's key, and an aggregator over the organisation, all regions.
     - Access Analyzer: zone of trust the organisation.
+
+    GuardDuty's detector and Security Hub stay on when the stack is deleted: they hold the
+    organisation's findings.
     """
 
     def __init__(
@@ -134,64 +149,57 @@ class SecurityServices(Construct):
         unknown = set(standards) - set(STANDARDS)
         if unknown:
             raise ValueError(f"standards: unknown {sorted(unknown)}; known: {sorted(STANDARDS)}")
-        self.detector = guardduty.CfnDetector(
-            self,
-            "GuardDuty",
-            enable=True,
-            finding_publishing_frequency="FIFTEEN_MINUTES",
-            features=[
-                guardduty.CfnDetector.CFNFeatureConfigurationProperty(
-                    name=feature, status="ENABLED"
-                )
-                for feature in GUARDDUTY_FEATURES
-            ],
-        )
-        guardduty_setup = SetupFunction(
+        setup = SetupFunction(
             self,
             "GuardDutySetup",
-            description="GuardDuty and its protections in every member account",
-            statements=[
-                iam.PolicyStatement(
-                    sid="AutoEnableMembers",
-                    actions=["guardduty:UpdateOrganizationConfiguration"],
-                    resources=[
-                        stack.format_arn(
-                            service="guardduty",
-                            resource="detector",
-                            resource_name=self.detector.ref,
-                        )
-                    ],
-                )
-            ],
-            wildcard_reasons={},
+            description="GuardDuty's detector and member accounts, Security Hub in this account",
+            statements=_security_statements(stack),
+            wildcard_reasons=SECURITY_SETUP_WILDCARDS,
         )
-        CustomResource(
+        self.detector = CustomResource(
+            self,
+            "GuardDutyDetector",
+            service_token=setup.function.function_arn,
+            resource_type="Custom::GuardDutyDetector",
+            properties={
+                "GuardDutyDetector": {
+                    "Features": list(GUARDDUTY_FEATURES),
+                    "FindingPublishingFrequency": "FIFTEEN_MINUTES",
+                }
+            },
+        )
+        self.detector_id = self.detector.get_att_string("DetectorId")
+        members = CustomResource(
             self,
             "GuardDutyOrganization",
-            service_token=guardduty_setup.function.function_arn,
+            service_token=setup.function.function_arn,
             resource_type="Custom::OrganizationSetup",
             properties={
                 "GuardDutyOrganization": {
-                    "DetectorId": self.detector.ref,
+                    "DetectorId": self.detector_id,
                     "Features": list(GUARDDUTY_FEATURES),
                 }
             },
         )
-        hub = securityhub.CfnHub(
+        self.security_hub = CustomResource(
             self,
-            "SecurityHub",
-            enable_default_standards=False,
-            control_finding_generator="SECURITY_CONTROL",
-            auto_enable_controls=True,
+            "SecurityHubAccount",
+            service_token=setup.function.function_arn,
+            resource_type="Custom::SecurityHub",
+            properties={
+                "SecurityHub": {
+                    "ControlFindingGenerator": "SECURITY_CONTROL",
+                    "AutoEnableControls": True,
+                    "Standards": [
+                        f"arn:{stack.partition}:securityhub:{stack.region}::standards/"
+                        f"{STANDARDS[name]}"
+                        for name in standards
+                    ],
+                }
+            },
         )
-        for name in standards:
-            standard = securityhub.CfnStandard(
-                self,
-                f"Standard-{name}",
-                standards_arn=f"arn:{stack.partition}:securityhub:{stack.region}::standards/"
-                f"{STANDARDS[name]}",
-            )
-            standard.add_resource_dependency(hub)
+        for resource in (self.detector, members, self.security_hub):
+            resource.node.add_dependency(setup.policy)  # its permissions exist first
         organization = securityhub.CfnOrganizationConfiguration(
             self,
             "SecurityHubOrganization",
@@ -199,7 +207,7 @@ class SecurityServices(Construct):
             auto_enable_standards="DEFAULT",
             configuration_type="LOCAL",
         )
-        organization.add_resource_dependency(hub)
+        organization.node.add_dependency(self.security_hub)
         ConfigRecorder(
             self,
             "Config",
@@ -235,6 +243,73 @@ class SecurityServices(Construct):
         )
 
 
+SECURITY_SETUP_WILDCARDS = {
+    "FindOrCreateTheDetector": "ListDetectors and CreateDetector have no resource-level "
+    "permissions; an account has at most one detector per Region.",
+    "ReadTheDetector": "The detector's id is generated when GuardDuty is turned on (perhaps "
+    "by the delegated-administrator designation); this reads the detectors of this account "
+    "and Region, of which there is at most one.",
+    "AutoEnableMembers": "GuardDuty's UpdateOrganizationConfiguration has no resource-level "
+    "permissions; only the delegated administrator account can call it.",
+}
+"""Why each wildcard of the security account's setup function is the narrowest form."""
+
+SECURITY_SERVICE_LINKED_ROLES = {
+    "guardduty.amazonaws.com": "AWSServiceRoleForAmazonGuardDuty",
+    "malware-protection.guardduty.amazonaws.com": (
+        "AWSServiceRoleForAmazonGuardDutyMalwareProtection"
+    ),
+    "securityhub.amazonaws.com": "AWSServiceRoleForSecurityHub",
+}
+"""The service-linked roles turning GuardDuty (with EBS malware protection) and Security Hub
+on creates, with the caller's permission (AWS's own AmazonGuardDutyFullAccess grants the first
+two: https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonGuardDutyFullAccess.html;
+https://docs.aws.amazon.com/securityhub/latest/userguide/using-service-linked-roles.html)."""
+
+
+def _security_statements(stack: Stack) -> list[iam.PolicyStatement]:
+    """The security account's setup function: GuardDuty's detector and member accounts,
+    Security Hub with its settings and standards."""
+    roles = {
+        service: service_linked_role_arn(stack, service, name)
+        for service, name in SECURITY_SERVICE_LINKED_ROLES.items()
+    }
+    return [
+        iam.PolicyStatement(
+            sid="FindOrCreateTheDetector",
+            actions=["guardduty:ListDetectors", "guardduty:CreateDetector"],
+            resources=["*"],
+        ),
+        iam.PolicyStatement(
+            sid="ReadTheDetector",
+            actions=["guardduty:GetDetector"],
+            resources=[stack.format_arn(service="guardduty", resource="detector/*")],
+        ),
+        iam.PolicyStatement(
+            sid="AutoEnableMembers",
+            actions=["guardduty:UpdateOrganizationConfiguration"],
+            resources=["*"],
+        ),
+        iam.PolicyStatement(
+            sid="SecurityHub",
+            actions=[
+                "securityhub:DescribeHub",
+                "securityhub:EnableSecurityHub",
+                "securityhub:UpdateSecurityHubConfiguration",
+                "securityhub:GetEnabledStandards",
+                "securityhub:BatchEnableStandards",
+            ],
+            resources=[stack.format_arn(service="securityhub", resource="hub/default")],
+        ),
+        iam.PolicyStatement(
+            sid="CreateServiceLinkedRoles",
+            actions=["iam:CreateServiceLinkedRole"],
+            resources=sorted(roles.values()),
+            conditions={"StringEquals": {"iam:AWSServiceName": sorted(roles)}},
+        ),
+    ]
+
+
 class ConfigRecorder(Construct):
     """AWS Config in one account: a recorder of every supported resource type (global types
     included) delivering daily snapshots and changes to the organisation's archive.
@@ -242,6 +317,16 @@ class ConfigRecorder(Construct):
     `kms_key_arn` names the archive's key where it is known (the security account); elsewhere
     the bucket's default encryption applies the same key, which admits this organisation's
     Config. Security Hub's controls read these recordings in every account.
+
+    The recorder runs as its own IAM role (AWS's `AWS_ConfigRole` policy), not as Config's
+    service-linked role AWSServiceRoleForConfig: CloudFormation does not create that role,
+    and Config creates it only through PutServiceLinkedConfigurationRecorder
+    (https://docs.aws.amazon.com/config/latest/APIReference/API_PutServiceLinkedConfigurationRecorder.html),
+    not for a recorder given a role ARN; an `AWS::IAM::ServiceLinkedRole` fails where the role
+    already exists. A role of the stack exists before the recorder, in every account. Where
+    the role cannot write to the archive in another account, Config delivers as its service
+    principal, which the archive's bucket and key policies admit
+    (https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html).
     """
 
     def __init__(

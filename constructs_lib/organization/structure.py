@@ -45,7 +45,13 @@ class OrganizationGuardrails(Construct):
       `delegated_administrators` (service principal -> account id): Security Hub's through
       CloudFormation, every other one through the `OrganizationSetup` custom resource (a
       Python function, boto3 only, idempotent; see `runtime/organization_setup/handler.py`), which
-      also enables the SCP and tag policy types on the root before the policies are created.
+      also enables the SCP and tag policy types on the root and waits until they are ENABLED
+      before any policy is created or attached (each policy depends on it).
+    - With `resource_sharing` (the default), RAM sharing with the organisation, which a share
+      naming the organisation (the Transit Gateway's) needs; RAM's own API does it, once, from
+      this account (see `OrganizationSetup.enable_resource_sharing`).
+    - The custom resource depends on its function's policy, so CloudFormation never invokes
+      the function before its permissions exist.
 
     Exposes `units` (name -> CfnOrganizationalUnit) and `setup` (the custom resource).
     """
@@ -62,12 +68,15 @@ class OrganizationGuardrails(Construct):
         tag_policy: Mapping[str, Any],
         service_access: Sequence[str],
         delegated_administrators: Mapping[str, str],
+        resource_sharing: bool = True,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
     ) -> None:
         """
         :param organization_id: `o-...`; scopes the function's permissions.
         :param root_id: `r-...`, the root the OUs hang from.
         :param units: OU name -> the account ids that belong in it.
+        :param resource_sharing: enable RAM sharing with the organisation (left enabled if
+            this later turns False or the stack is deleted: turning it off breaks every share).
         """
         super().__init__(scope, id_)
         for policy in policies:
@@ -91,20 +100,27 @@ class OrganizationGuardrails(Construct):
             "Function",
             description="Organizations steps CloudFormation has no resource for",
             statements=_setup_statements(
-                Stack.of(self), organization_id, root_id, units, delegated_administrators
+                Stack.of(self),
+                organization_id,
+                root_id,
+                units,
+                delegated_administrators,
+                trusted_services=[*service_access, *([RAM] if resource_sharing else [])],
+                resource_sharing=resource_sharing,
             ),
             wildcard_reasons=SETUP_WILDCARDS,
             log_retention=log_retention,
-        ).function
+        )
         self.setup = CustomResource(
             self,
             "Setup",
-            service_token=function.function_arn,
+            service_token=function.function.function_arn,
             resource_type="Custom::OrganizationSetup",
             properties={
                 "RootId": root_id,
                 "PolicyTypes": ["SERVICE_CONTROL_POLICY", "TAG_POLICY"],
                 "ServiceAccess": list(service_access),
+                "ResourceSharing": resource_sharing,
                 "DelegatedAdministrators": [
                     {"ServicePrincipal": service, "AccountId": account}
                     for service, account in sorted(delegated_administrators.items())
@@ -117,6 +133,7 @@ class OrganizationGuardrails(Construct):
                 ],
             },
         )
+        self.setup.node.add_dependency(function.policy)  # its permissions exist first
         for policy in policies:
             scp = organizations.CfnPolicy(
                 self,
@@ -146,19 +163,36 @@ class OrganizationGuardrails(Construct):
 
 
 SETUP_WILDCARDS = {
-    "ReadTheOrganization": "List and Describe calls of Organizations and GuardDuty have no "
-    "resource-level permissions; they read, never change.",
-    "TrustedAccess": "EnableAWSServiceAccess has no resource type; the function enables only "
-    "the service principals in its properties.",
+    "ReadTheOrganization": "Read-only calls. The List calls and DescribeOrganization have no "
+    "resource-level permissions; DescribeAccount and DescribeOrganizationalUnit are made by "
+    "GuardDuty on the accounts and OUs it chooses, and GuardDuty documents them on '*'.",
+    "TrustedAccess": "EnableAWSServiceAccess has no resource type; the condition limits it to "
+    "the service principals this organisation gives trusted access to.",
+    "ResourceSharing": "RAM's EnableSharingWithAwsOrganization has no resource type; it only "
+    "works from the management account, where this function runs.",
     "ServiceAdministrators": "GuardDuty's and CloudTrail's delegated-admin calls have no "
     "resource-level permissions; the organisation's management account is the only place "
     "they work.",
-    "ServiceLinkedRoles": "Limited by condition to the GuardDuty and CloudTrail service-linked "
-    "roles their registration creates.",
+    "FindServiceLinkedRoles": "iam:ListRoles has no resource-level permissions; the function "
+    "lists only the path of RAM's service-linked role, to read whether it exists.",
     "PlaceAccounts": "OU ids are generated when CloudFormation creates them; the grant covers "
     "this organisation's OUs, its root and the named accounts only.",
 }
 """Why each wildcard of the management-account function's policy is the narrowest form."""
+
+RAM = "ram.amazonaws.com"
+SERVICE_LINKED_ROLES = {
+    "guardduty.amazonaws.com": "AWSServiceRoleForAmazonGuardDuty",
+    "cloudtrail.amazonaws.com": "AWSServiceRoleForCloudTrail",
+    RAM: "AWSServiceRoleForResourceAccessManager",
+}
+"""The service-linked roles the management account's steps create (through the service that
+owns each): GuardDuty's and CloudTrail's delegated-admin registrations, RAM's sharing."""
+
+
+def service_linked_role_arn(stack: Stack, service: str, name: str) -> str:
+    """A service-linked role's ARN: IAM keeps it under `aws-service-role/<service>/`."""
+    return f"arn:{stack.partition}:iam::{stack.account}:role/aws-service-role/{service}/{name}"
 
 
 def _setup_statements(
@@ -167,14 +201,41 @@ def _setup_statements(
     root_id: str,
     units: Mapping[str, Sequence[str]],
     admins: Mapping[str, str],
+    *,
+    trusted_services: Sequence[str],
+    resource_sharing: bool,
 ) -> list[iam.PolicyStatement]:
+    """The management-account function's permissions: what it calls itself, and what the
+    services it calls do with its permissions (a forward access session).
+
+    - GuardDuty's EnableOrganizationAdminAccount needs the Organizations calls AWS documents
+      for it (https://docs.aws.amazon.com/guardduty/latest/ug/organizations_permissions.html).
+    - CloudTrail's RegisterOrganizationDelegatedAdmin needs RegisterDelegatedAdministrator,
+      iam:CreateServiceLinkedRole and iam:GetRole
+      (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-delegated-administrator-permissions.html).
+    - RAM's EnableSharingWithAwsOrganization enables trusted access for ram.amazonaws.com and
+      creates RAM's service-linked role
+      (https://docs.aws.amazon.com/goto/WebAPI/ram/EnableSharingWithAwsOrganization).
+
+    iam:AWSServiceName is a condition key of iam:CreateServiceLinkedRole only
+    (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html):
+    a request for iam:GetRole never carries it, so GetRole is limited by the roles' ARNs.
+    """
     arn = f"arn:{stack.partition}:organizations::{stack.account}"
     accounts = sorted({*admins.values(), *(a for members in units.values() for a in members)})
-    return [
+    roles = {
+        service: service_linked_role_arn(stack, service, name)
+        for service, name in SERVICE_LINKED_ROLES.items()
+        if service in admins or (service == RAM and resource_sharing)
+    }
+    statements = [
         iam.PolicyStatement(
             sid="ReadTheOrganization",
             actions=[
                 "organizations:DescribeOrganization",
+                "organizations:DescribeAccount",
+                "organizations:DescribeOrganizationalUnit",
+                "organizations:ListAccounts",
                 "organizations:ListRoots",
                 "organizations:ListParents",
                 "organizations:ListAWSServiceAccessForOrganization",
@@ -189,7 +250,14 @@ def _setup_statements(
             resources=[f"{arn}:root/{organization_id}/{root_id}"],
         ),
         iam.PolicyStatement(
-            sid="TrustedAccess", actions=["organizations:EnableAWSServiceAccess"], resources=["*"]
+            sid="TrustedAccess",
+            actions=["organizations:EnableAWSServiceAccess"],
+            resources=["*"],
+            conditions={
+                "StringEquals": {
+                    "organizations:ServicePrincipal": sorted({*trusted_services, *admins})
+                }
+            },
         ),
         iam.PolicyStatement(
             sid="DelegatedAdministrators",
@@ -212,16 +280,6 @@ def _setup_statements(
             resources=["*"],
         ),
         iam.PolicyStatement(
-            sid="ServiceLinkedRoles",
-            actions=["iam:CreateServiceLinkedRole", "iam:GetRole"],
-            resources=["*"],
-            conditions={
-                "StringEquals": {
-                    "iam:AWSServiceName": ["guardduty.amazonaws.com", "cloudtrail.amazonaws.com"]
-                }
-            },
-        ),
-        iam.PolicyStatement(
             sid="PlaceAccounts",
             actions=["organizations:MoveAccount"],
             resources=[
@@ -231,13 +289,40 @@ def _setup_statements(
             ],
         ),
     ]
+    if resource_sharing:
+        statements += [
+            iam.PolicyStatement(
+                sid="ResourceSharing",
+                actions=["ram:EnableSharingWithAwsOrganization"],
+                resources=["*"],
+            ),
+            iam.PolicyStatement(
+                sid="FindServiceLinkedRoles", actions=["iam:ListRoles"], resources=["*"]
+            ),
+        ]
+    if roles:
+        statements += [
+            iam.PolicyStatement(
+                sid="CreateServiceLinkedRoles",
+                actions=["iam:CreateServiceLinkedRole"],
+                resources=sorted(roles.values()),
+                conditions={"StringEquals": {"iam:AWSServiceName": sorted(roles)}},
+            ),
+            iam.PolicyStatement(
+                sid="ReadServiceLinkedRoles",
+                actions=["iam:GetRole"],
+                resources=sorted(roles.values()),
+            ),
+        ]
+    return statements
 
 
 class SetupFunction(Construct):
     """The `organization_setup` handler as a Lambda function (Python 3.14, ARM, five-minute
     timeout, KMS-encrypted logs kept `log_retention`) with exactly `statements`; each
     wildcard is acknowledged by the reason `wildcard_reasons` gives its statement's Sid.
-    Exposes `function`."""
+    Exposes `function` and `policy` (what a custom resource of the function must depend on:
+    CloudFormation may otherwise invoke the function before its permissions exist)."""
 
     def __init__(
         self,
@@ -270,7 +355,7 @@ class SetupFunction(Construct):
             memory_size=256,
             log_group=log_group,
         )
-        policy = iam.Policy(
+        self.policy = policy = iam.Policy(
             self, "Permissions", roles=[self.function.role], statements=list(statements)
         )
         acknowledge_wildcards(policy, wildcard_reasons)

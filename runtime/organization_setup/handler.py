@@ -1,23 +1,43 @@
-"""Custom resource: the AWS Organizations steps CloudFormation has no resource for.
+"""Custom resource: the AWS steps CloudFormation has no resource (or no tolerant one) for.
 
-Runs in the management account. Properties (all lists, all optional):
+Runs in the management account (the organisation's settings) or in the security account
+(GuardDuty's detector and organisation settings, Security Hub). Properties (all optional):
 
 - `RootId`: the organisation's root (`r-...`), required with `PolicyTypes` or `Placement`.
-- `PolicyTypes`: policy types to enable on the root (SERVICE_CONTROL_POLICY, TAG_POLICY).
+- `PolicyTypes`: policy types to enable on the root (SERVICE_CONTROL_POLICY, TAG_POLICY), and
+  wait for: EnablePolicyType is asynchronous, and a policy of a type can be attached only
+  once the type is ENABLED on the root, not while it is PENDING_ENABLE
+  (https://docs.aws.amazon.com/organizations/latest/APIReference/API_PolicyTypeSummary.html);
+  the step polls ListRoots, as AWS recommends, for at most `POLICY_TYPE_WAIT_SECONDS`.
 - `ServiceAccess`: service principals given trusted access to the organisation.
+- `ResourceSharing`: `true`: resource sharing with the organisation through RAM
+  (see `OrganizationSetup.enable_resource_sharing`).
 - `DelegatedAdministrators`: `[{"ServicePrincipal": ..., "AccountId": ...}]`. GuardDuty and
   CloudTrail are registered through their own APIs (which also create what they need in the
   account); every other service through Organizations.
 - `Placement`: `[{"AccountId": ..., "ParentId": ...}]`: the OU each account belongs in.
+- `GuardDutyDetector`: `{"Features": [...], "FindingPublishingFrequency": ...}`: this
+  account's detector, created with those settings only if there is none (see
+  `ensure_guardduty_detector`). Answers `DetectorId`.
 - `GuardDutyOrganization`: `{"DetectorId": ..., "Features": [...]}`, in GuardDuty's delegated
   administrator account: turn GuardDuty and those protections on in every member account,
   present and future (`AutoEnable` ALL); off again (NONE) on delete.
+- `SecurityHub`: `{"ControlFindingGenerator": ..., "AutoEnableControls": ..., "Standards":
+  [...]}`: Security Hub in this account with those settings and standards, enabled only if
+  it is not (see `ensure_security_hub`). Answers `HubArn`.
 
 Every step reads the current state first and changes only what differs, so a retry, a
-re-deploy or an account already in place is a no-op. On update, administrators and placements
-that left the properties are undone; on delete, all of them are (accounts go back to the
-root, so CloudFormation can then delete the OUs). Trusted access and policy types are left
-enabled on delete: turning them off would silently detach every policy of that type.
+re-deploy or an account already in place is a no-op. On update, administrators and
+placements that left the properties are undone; on delete, all of them are (accounts go back
+to the root, so CloudFormation can then delete the OUs). Trusted access, resource sharing and
+policy types are left enabled on delete: turning them off would silently detach every policy
+of that type or break every share.
+
+In a member account (the security account) the function never calls what the baseline SCP
+denies to all but CloudFormation's execution role (guardduty:UpdateDetector,
+securityhub:BatchDisableStandards, ...; constructs_lib/organization/guardrails.py): it turns
+things on and reads, and leaves GuardDuty's detector, Security Hub and its standards on when
+the resource is deleted or a standard leaves the list. They hold the organisation's findings.
 """
 
 from __future__ import annotations
@@ -26,6 +46,8 @@ import json
 import logging
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
+from functools import cached_property
+from time import monotonic, sleep
 from typing import Any
 
 import boto3
@@ -35,13 +57,23 @@ LOG.setLevel(logging.INFO)
 
 GUARDDUTY = "guardduty.amazonaws.com"
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
+RAM = "ram.amazonaws.com"
+RAM_ROLE_PATH = "/aws-service-role/ram.amazonaws.com/"
+"""Where RAM's service-linked role (AWSServiceRoleForResourceAccessManager) lives."""
+
+POLICY_TYPE_WAIT_SECONDS = 180
+"""How long to wait for a policy type to become ENABLED (the function may run 300 s)."""
+POLL_SECONDS = 5
 
 Event = Mapping[str, Any]
-Respond = Callable[[Event, str, str, str], None]
+Respond = Callable[[Event, str, str, str, Mapping[str, str]], None]
 
 
-def send_response(event: Event, status: str, physical_id: str, reason: str) -> None:
-    """PUT the result to CloudFormation's pre-signed URL (the cfn-response protocol)."""
+def send_response(
+    event: Event, status: str, physical_id: str, reason: str, data: Mapping[str, str]
+) -> None:
+    """PUT the result to CloudFormation's pre-signed URL (the cfn-response protocol); `data`
+    becomes the resource's attributes (`Fn::GetAtt`)."""
     body = json.dumps(
         {
             "Status": status,
@@ -50,6 +82,7 @@ def send_response(event: Event, status: str, physical_id: str, reason: str) -> N
             "StackId": event["StackId"],
             "RequestId": event["RequestId"],
             "LogicalResourceId": event["LogicalResourceId"],
+            "Data": dict(data),
         }
     ).encode()
     request = urllib.request.Request(
@@ -62,15 +95,25 @@ def send_response(event: Event, status: str, physical_id: str, reason: str) -> N
         LOG.info("CloudFormation answered %s", response.status)
 
 
+def physical_id_of(properties: Mapping[str, Any]) -> str:
+    """One physical id per kind of resource: it never changes, so no update replaces one."""
+    if properties.get("RootId"):
+        return f"organization-setup-{properties['RootId']}"
+    if "GuardDutyDetector" in properties:
+        return "guardduty-detector"
+    if "SecurityHub" in properties:
+        return "security-hub"
+    return "organization-setup-guardduty"
+
+
 def handler(
     event: Event, context: Any, *, session: Any = None, respond: Respond = send_response
 ) -> None:
     """Apply the request and always answer CloudFormation (a silent failure would leave the
     stack waiting for an hour)."""
     properties = event["ResourceProperties"]
-    physical_id = event.get("PhysicalResourceId") or (
-        f"organization-setup-{properties.get('RootId') or 'guardduty'}"
-    )
+    physical_id = event.get("PhysicalResourceId") or physical_id_of(properties)
+    data: dict[str, str] = {}
     try:
         setup = OrganizationSetup(session or boto3.Session())
         kind = event["RequestType"]
@@ -78,14 +121,14 @@ def handler(
         if kind == "Delete":
             setup.undo(properties, keep={})
         else:
-            setup.apply(properties)
+            data = setup.apply(properties)
             if kind == "Update":
                 setup.undo(old, keep=properties)
     except Exception as error:  # answer with the reason instead of timing out
         LOG.exception("%s failed", event.get("RequestType"))
-        respond(event, "FAILED", physical_id, f"{type(error).__name__}: {error}")
+        respond(event, "FAILED", physical_id, f"{type(error).__name__}: {error}", {})
         return
-    respond(event, "SUCCESS", physical_id, "done")
+    respond(event, "SUCCESS", physical_id, "done", data)
 
 
 def _admins(properties: Mapping[str, Any]) -> set[tuple[str, str]]:
@@ -99,26 +142,75 @@ def _placement(properties: Mapping[str, Any]) -> dict[str, str]:
     return {p["AccountId"]: p["ParentId"] for p in properties.get("Placement", [])}
 
 
+def flag(value: Any) -> bool:
+    """A boolean property: CloudFormation passes every property value as a string."""
+    return str(value).lower() == "true"
+
+
+def _error_code(error: Exception) -> str:
+    return getattr(error, "response", {}).get("Error", {}).get("Code", "")
+
+
 class OrganizationSetup:
-    """Idempotent Organizations, GuardDuty and CloudTrail calls."""
+    """Idempotent Organizations, RAM, GuardDuty, CloudTrail and Security Hub calls. Each
+    client is made when a step first needs it."""
 
     def __init__(self, session: Any) -> None:
-        self.organizations = session.client("organizations")
-        self.guardduty = session.client("guardduty")
-        self.cloudtrail = session.client("cloudtrail")
+        self.session = session
 
-    def apply(self, properties: Mapping[str, Any]) -> None:
+    @cached_property
+    def organizations(self) -> Any:
+        return self.session.client("organizations")
+
+    @cached_property
+    def guardduty(self) -> Any:
+        return self.session.client("guardduty")
+
+    @cached_property
+    def cloudtrail(self) -> Any:
+        return self.session.client("cloudtrail")
+
+    @cached_property
+    def ram(self) -> Any:
+        return self.session.client("ram")
+
+    @cached_property
+    def iam(self) -> Any:
+        return self.session.client("iam")
+
+    @cached_property
+    def securityhub(self) -> Any:
+        return self.session.client("securityhub")
+
+    def apply(self, properties: Mapping[str, Any]) -> dict[str, str]:
+        """Apply `properties`; answer what the resource exposes."""
+        data: dict[str, str] = {}
         if properties.get("PolicyTypes"):
             self.enable_policy_types(properties["RootId"], properties["PolicyTypes"])
         if properties.get("ServiceAccess"):
             self.enable_service_access(properties["ServiceAccess"])
+        if flag(properties.get("ResourceSharing")):
+            self.enable_resource_sharing()
         for service, account in sorted(_admins(properties)):
             self.register_admin(service, account)
         for account, parent in sorted(_placement(properties).items()):
             self.move(account, parent)
+        detector = properties.get("GuardDutyDetector")
+        if detector:
+            data["DetectorId"] = self.ensure_guardduty_detector(
+                detector["Features"], detector["FindingPublishingFrequency"]
+            )
         guardduty = properties.get("GuardDutyOrganization")
         if guardduty:
             self.auto_enable_guardduty(guardduty["DetectorId"], guardduty["Features"], "ALL")
+        hub = properties.get("SecurityHub")
+        if hub:
+            data["HubArn"] = self.ensure_security_hub(
+                hub["ControlFindingGenerator"],
+                flag(hub["AutoEnableControls"]),
+                hub.get("Standards", []),
+            )
+        return data
 
     def undo(self, properties: Mapping[str, Any], *, keep: Mapping[str, Any]) -> None:
         """Undo what `properties` set and `keep` does not."""
@@ -134,28 +226,57 @@ class OrganizationSetup:
     # --- steps --------------------------------------------------------------------------
 
     def enable_policy_types(self, root_id: str, policy_types: Iterable[str]) -> None:
-        roots = {r["Id"]: r for r in self.organizations.list_roots()["Roots"]}
-        root = roots.get(root_id)
-        if root is None:
-            raise ValueError(f"RootId {root_id!r} is not this organisation's root")
-        enabled = {t["Type"] for t in root.get("PolicyTypes", []) if t["Status"] == "ENABLED"}
-        for policy_type in policy_types:
-            if policy_type not in enabled:
-                LOG.info("enabling policy type %s", policy_type)
+        """Enable each type that is neither ENABLED nor PENDING_ENABLE, then wait until
+        every one of them is ENABLED (a bounded wait: a timeout fails the deployment)."""
+        wanted = list(policy_types)
+        statuses = self._policy_types(root_id)
+        requested = [t for t in wanted if statuses.get(t) not in ("ENABLED", "PENDING_ENABLE")]
+        for policy_type in requested:
+            LOG.info("enabling policy type %s", policy_type)
+            try:
                 self.organizations.enable_policy_type(RootId=root_id, PolicyType=policy_type)
+            except self.organizations.exceptions.PolicyTypeAlreadyEnabledException:
+                LOG.info("policy type %s was enabled meanwhile", policy_type)
+        if requested:
+            statuses = self._policy_types(root_id)
+        deadline = monotonic() + POLICY_TYPE_WAIT_SECONDS
+        while True:
+            pending = sorted(t for t in wanted if statuses.get(t) != "ENABLED")
+            if not pending:
+                return
+            if monotonic() >= deadline:
+                raise TimeoutError(
+                    f"policy types {pending} of root {root_id} are still not ENABLED after "
+                    f"{POLICY_TYPE_WAIT_SECONDS} s"
+                )
+            sleep(POLL_SECONDS)
+            statuses = self._policy_types(root_id)
 
     def enable_service_access(self, principals: Iterable[str]) -> None:
-        enabled = {
-            s["ServicePrincipal"]
-            for page in self.organizations.get_paginator(
-                "list_aws_service_access_for_organization"
-            ).paginate()
-            for s in page["EnabledServicePrincipals"]
-        }
+        enabled = self._trusted_access()
         for principal in principals:
             if principal not in enabled:
                 LOG.info("enabling trusted access for %s", principal)
                 self.organizations.enable_aws_service_access(ServicePrincipal=principal)
+
+    def enable_resource_sharing(self) -> None:
+        """Resource sharing with the organisation (the Transit Gateway's share names the
+        organisation), once, from the management account.
+
+        RAM's EnableSharingWithAwsOrganization enables trusted access for ram.amazonaws.com
+        *and* creates RAM's service-linked role AWSServiceRoleForResourceAccessManager
+        (https://docs.aws.amazon.com/goto/WebAPI/ram/EnableSharingWithAwsOrganization);
+        enabling trusted access through Organizations instead leaves the role out, and
+        sharing with the organisation does not work
+        (https://docs.aws.amazon.com/ram/latest/userguide/getting-started-sharing.html). So
+        both are read, and RAM's call is made unless both are there. The role is looked up by
+        its path (ListRoles), not by name (GetRole): a read that needs no guess at the ARN
+        IAM authorises for a role that does not exist yet.
+        """
+        if RAM in self._trusted_access() and self._roles_under(RAM_ROLE_PATH):
+            return
+        LOG.info("enabling resource sharing with the organisation")
+        self.ram.enable_sharing_with_aws_organization()
 
     def register_admin(self, service: str, account: str) -> None:
         if account in self._admins_of(service):
@@ -183,6 +304,54 @@ class OrganizationSetup:
                 AccountId=account, ServicePrincipal=service
             )
 
+    def ensure_guardduty_detector(self, features: Iterable[str], frequency: str) -> str:
+        """This account's GuardDuty detector: created with `features` on if there is none,
+        and its id answered either way.
+
+        An account has at most one detector per Region, and CreateDetector fails where one
+        exists (https://docs.aws.amazon.com/goto/WebAPI/guardduty/CreateDetector), so an
+        `AWS::GuardDuty::Detector` fails wherever GuardDuty was already turned on. GuardDuty's
+        documentation disagrees about whether designating the delegated administrator does
+        that: "It also enables GuardDuty for the delegated GuardDuty administrator account"
+        (https://docs.aws.amazon.com/guardduty/latest/ug/organizations_permissions.html)
+        against "Make sure to enable GuardDuty for your newly designated delegated GuardDuty
+        administrator account" (https://docs.aws.amazon.com/guardduty/latest/ug/delegated-admin-designate.html).
+        Either way this finds or makes the one detector. A detector that was there is left
+        as it is: the baseline SCP lets only CloudFormation's execution role call
+        UpdateDetector in a member account; settings that differ are logged as a warning.
+        """
+        wanted = sorted(features)
+        settings = {
+            "Enable": True,
+            "FindingPublishingFrequency": frequency,
+            "Features": [{"Name": name, "Status": "ENABLED"} for name in wanted],
+        }
+        pages = self.guardduty.get_paginator("list_detectors").paginate()
+        detectors = [d for page in pages for d in page["DetectorIds"]]
+        if not detectors:
+            LOG.info("creating the GuardDuty detector")
+            return self.guardduty.create_detector(**settings)["DetectorId"]
+        (detector_id,) = detectors
+        current = self.guardduty.get_detector(DetectorId=detector_id)
+        statuses = {f["Name"]: f["Status"] for f in current.get("Features", [])}
+        off = [name for name in wanted if statuses.get(name) != "ENABLED"]
+        if current.get("Status") != "ENABLED" or off:
+            LOG.warning(
+                "GuardDuty detector %s is %s with %s off; left as it is (UpdateDetector is "
+                "CloudFormation's execution role's alone)",
+                detector_id,
+                current.get("Status"),
+                off,
+            )
+        if current.get("FindingPublishingFrequency") != frequency:
+            LOG.warning(
+                "GuardDuty detector %s publishes findings every %s, not %s; left as it is",
+                detector_id,
+                current.get("FindingPublishingFrequency"),
+                frequency,
+            )
+        return detector_id
+
     def auto_enable_guardduty(self, detector_id: str, features: Iterable[str], mode: str) -> None:
         """GuardDuty (and `features`) in every member account: a set, so idempotent."""
         LOG.info("GuardDuty organisation auto-enable: %s", mode)
@@ -191,6 +360,51 @@ class OrganizationSetup:
             AutoEnableOrganizationMembers=mode,
             Features=[{"Name": feature, "AutoEnable": mode} for feature in features],
         )
+
+    def ensure_security_hub(
+        self, generator: str, auto_enable_controls: bool, standards: Iterable[str]
+    ) -> str:
+        """Security Hub in this account with these settings and `standards`; its hub ARN.
+
+        Designating the delegated administrator already enables Security Hub there: "It also
+        enables Security Hub CSPM in the current AWS Region for the delegated administrator
+        account" (https://docs.aws.amazon.com/securityhub/latest/userguide/designate-orgs-admin-account.html),
+        so an `AWS::SecurityHub::Hub` in that account fails as already existing (enabling an
+        enabled hub is a ResourceConflictException). This reads the hub and enables it only
+        where it is off (a ResourceConflictException then means it came on meanwhile), sets
+        the settings that differ, and enables only the standards that are not on: a standard
+        already enabled (by default, when Security Hub is enabled with its default standards:
+        https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_EnableSecurityHub.html)
+        makes `AWS::SecurityHub::Standard` fail the same way.
+        """
+        hub = self._hub()
+        if hub is None:
+            LOG.info("enabling Security Hub")
+            try:
+                self.securityhub.enable_security_hub(
+                    EnableDefaultStandards=False, ControlFindingGenerator=generator
+                )
+            except self.securityhub.exceptions.ResourceConflictException:
+                LOG.info("Security Hub was enabled meanwhile")
+            hub = self._hub()
+            if hub is None:
+                raise RuntimeError("Security Hub is still not enabled after EnableSecurityHub")
+        if (
+            hub.get("ControlFindingGenerator") != generator
+            or hub.get("AutoEnableControls") != auto_enable_controls
+        ):
+            LOG.info("updating Security Hub's configuration")
+            self.securityhub.update_security_hub_configuration(
+                ControlFindingGenerator=generator, AutoEnableControls=auto_enable_controls
+            )
+        enabled = self._enabled_standards()
+        missing = [arn for arn in standards if arn not in enabled]
+        if missing:
+            LOG.info("enabling standards %s", missing)
+            self.securityhub.batch_enable_standards(
+                StandardsSubscriptionRequests=[{"StandardsArn": arn} for arn in missing]
+            )
+        return hub["HubArn"]
 
     def move(self, account: str, parent: str) -> None:
         (current,) = self.organizations.list_parents(ChildId=account)["Parents"]
@@ -202,6 +416,27 @@ class OrganizationSetup:
 
     # --- reads --------------------------------------------------------------------------
 
+    def _policy_types(self, root_id: str) -> dict[str, str]:
+        """The root's policy types by status (ENABLED, PENDING_ENABLE, PENDING_DISABLE)."""
+        roots = {r["Id"]: r for r in self.organizations.list_roots()["Roots"]}
+        root = roots.get(root_id)
+        if root is None:
+            raise ValueError(f"RootId {root_id!r} is not this organisation's root")
+        return {t["Type"]: t["Status"] for t in root.get("PolicyTypes", [])}
+
+    def _trusted_access(self) -> set[str]:
+        return {
+            s["ServicePrincipal"]
+            for page in self.organizations.get_paginator(
+                "list_aws_service_access_for_organization"
+            ).paginate()
+            for s in page["EnabledServicePrincipals"]
+        }
+
+    def _roles_under(self, path: str) -> list[str]:
+        pages = self.iam.get_paginator("list_roles").paginate(PathPrefix=path)
+        return [role["RoleName"] for page in pages for role in page["Roles"]]
+
     def _admins_of(self, service: str) -> set[str]:
         """Accounts registered for `service` (CloudTrail's registrations show in
         Organizations like any other service's)."""
@@ -212,3 +447,22 @@ class OrganizationSetup:
             ServicePrincipal=service
         )
         return {a["Id"] for page in pages for a in page["DelegatedAdministrators"]}
+
+    def _hub(self) -> Mapping[str, Any] | None:
+        """This account's hub, or None where Security Hub is not enabled."""
+        try:
+            return self.securityhub.describe_hub()
+        except Exception as error:
+            if _error_code(error) == "InvalidAccessException":  # "not subscribed"
+                return None
+            raise
+
+    def _enabled_standards(self) -> set[str]:
+        """The ARNs of the standards that are on (or coming on)."""
+        pages = self.securityhub.get_paginator("get_enabled_standards").paginate()
+        return {
+            s["StandardsArn"]
+            for page in pages
+            for s in page["StandardsSubscriptions"]
+            if s.get("StandardsStatus") not in ("DELETING", "FAILED")
+        }
