@@ -93,7 +93,7 @@ def test_an_organisation_setting_made_earlier_passes() -> None:
     setup = {
         "Setup": {
             "Type": "Custom::OrganizationSetup",
-            "Properties": {"EnableSharingWithAwsOrganization": "true"},
+            "Properties": {"ResourceSharing": True},
         }
     }
     share = {

@@ -90,7 +90,7 @@ def custom_resource_offers(stack: PlannedStack, props: dict[str, Any]) -> set[Ke
         found.add(("delegated-admin", admin["ServicePrincipal"], admin["AccountId"]))
     for policy_type in props.get("PolicyTypes", []) or []:
         found.add(("policy-type", policy_type))
-    if str(props.get("EnableSharingWithAwsOrganization", "")).lower() == "true":
+    if str(props.get("ResourceSharing", "")).lower() == "true":
         found.add(("ram-sharing",))
     for call in (props.get("Create"), props.get("Update")):
         text = literal(call)
