@@ -40,6 +40,8 @@ class Problem:
     stack: str
     need: str
     producer: str
+    what: str = ""
+    """The need alone (`describe(key)`), or the resource that collides, for tools and tests."""
 
     def __str__(self) -> str:
         return f"{self.stack}: {self.need}: {self.producer}"
@@ -92,8 +94,10 @@ def unmet(
         return None  # made in the same stack: CloudFormation orders it by reference
     if producers:
         later = ", ".join(f"{p.path} ({p.phase_name})" for p in producers)
-        return Problem(path, where, f"produced only by {later}, which does not deploy earlier")
-    return Problem(path, where, "nothing produces it and no prerequisite covers it")
+        return Problem(
+            path, where, f"produced only by {later}, which does not deploy earlier", describe(key)
+        )
+    return Problem(path, where, "nothing produces it and no prerequisite covers it", describe(key))
 
 
 def implicit_collisions(
@@ -111,7 +115,8 @@ def implicit_collisions(
                     Problem(
                         path,
                         f"{logical_id} ({behaviour.resource_type})",
-                        f"designating this account the {behaviour.service} administrator "
+                        what=logical_id,
+                        producer=f"designating this account the {behaviour.service} administrator "
                         f"({', '.join(designated)}) "
                         + ("creates one" if behaviour.certain else "may create one")
                         + f", so creating it fails with 'already exists' ({behaviour.doc})",
