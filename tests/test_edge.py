@@ -14,7 +14,8 @@ from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_s3 as s3
 
 from config.model import EDGE_ORIGIN_ALB, Edge
-from constructs_lib.edge.cdn import EdgeBehavior, EdgeProtection, PlatformEdge
+from constructs_lib.edge.distribution import EdgeBehavior, PlatformEdge
+from constructs_lib.edge.protection import EdgeProtection
 from tests.conftest import new_stack
 from tests.test_config import broken, problems_of
 from tests.test_gitops import registration, rendered

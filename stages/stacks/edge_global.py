@@ -9,7 +9,7 @@ from aws_cdk import aws_route53 as route53
 
 from config.model import Edge
 from constructs_lib.data.safety import removal_policy
-from constructs_lib.edge.cdn import EdgeProtection
+from constructs_lib.edge.protection import EdgeProtection
 from facts.aws import EDGE_REGION
 from policies.acknowledgements import acknowledge_control
 from stages.naming import dns_delegation_role_arn, edge_name
