@@ -30,9 +30,9 @@ HEALTH_CHECK_INSTALL = (
 
 
 ARTIFACT_RETENTION = Duration.days(90)
+"""Artifacts (and their access logs) older than this are deleted; Git is the source."""
 ARTIFACT_KEY_TAG = ("platform.io/pipeline-artifacts", "true")
 """Marks the pipeline's artifact keys (one per region); its role may use no other key."""
-"""Artifacts (and their access logs) older than this are deleted; Git is the source."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,22 @@ class PipelineStack(Stack):
         self.artifact_bucket = artifact_bucket(
             self, key=self.artifact_key, access_logs_id="ArtifactsAccessLogs"
         )
-        self.pipeline = pipelines.CodePipeline(
+        self.pipeline = self._pipeline(cli_version, replication)
+        self.health_check_role = self._health_check_role(health_check_role_name, waves)
+        for wave in waves:
+            self._add_wave(wave)
+        self.pipeline.build_pipeline()
+        self._only_artifact_keys()
+        self.topic = self._notifications(notification_emails)
+        self._acknowledge_codepipeline_sources()
+        self._acknowledge_generated_grants(replication)
+
+    def _pipeline(
+        self, cli_version: str, replication: Sequence[ReplicationBucketStack]
+    ) -> pipelines.CodePipeline:
+        """The CDK Pipeline: synth runs the README's two commands, self-mutation on, one
+        artifact bucket per region."""
+        return pipelines.CodePipeline(
             self,
             "Pipeline",
             synth=pipelines.ShellStep(
@@ -136,10 +151,14 @@ class PipelineStack(Stack):
                 timeout=Duration.minutes(30),
             ),
         )
-        self.health_check_role = iam.Role(
+
+    def _health_check_role(self, role_name: str, waves: Sequence[PromotionWave]) -> iam.Role:
+        """The role health-gate steps run as: it may assume each gated environment's read-only
+        role and nothing else."""
+        role = iam.Role(
             self,
             "HealthCheckRole",
-            role_name=health_check_role_name,
+            role_name=role_name,
             description="Runs the health gate: may only assume the environments' read roles",
             assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"),
         )
@@ -151,15 +170,15 @@ class PipelineStack(Stack):
                 self,
                 "HealthCheckPolicy",
                 description="Assume the read-only health-check role of each gated environment",
-                roles=[self.health_check_role],
+                roles=[role],
                 statements=[iam.PolicyStatement(actions=["sts:AssumeRole"], resources=targets)],
             )
-        for wave in waves:
-            self._add_wave(wave)
-        self.pipeline.build_pipeline()
+        return role
+
+    def _only_artifact_keys(self) -> None:
+        """CDK can name a key in another region only by alias, which IAM cannot, so its grant
+        on those keys reads "*": deny every key that is not tagged as ours."""
         Tags.of(self.artifact_key).add(*ARTIFACT_KEY_TAG)
-        # CDK can name a key in another region only by alias, which IAM cannot, so its
-        # grant on those keys reads "*": deny every key that is not tagged as ours.
         self.pipeline.pipeline.role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="OnlyArtifactKeys",
@@ -169,8 +188,10 @@ class PipelineStack(Stack):
                 conditions={"StringNotEquals": {f"aws:ResourceTag/{ARTIFACT_KEY_TAG[0]}": "true"}},
             )
         )
-        self.topic = self._notifications(notification_emails)
-        self._acknowledge_codepipeline_sources()
+
+    def _acknowledge_generated_grants(self, replication: Sequence[ReplicationBucketStack]) -> None:
+        """The wildcards CDK Pipelines writes into its roles' default policies, shape by
+        reviewed shape (see `pipelines.generated_grants`)."""
         acknowledge_generated_grants(
             self,
             reviewed_shapes(
