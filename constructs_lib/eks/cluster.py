@@ -16,7 +16,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from constructs_lib.eks import addon_policies
 from constructs_lib.eks.kubectl_layers import kubectl_layer
@@ -97,7 +97,8 @@ class PlatformCluster(Construct):
       only when `dns_zone_name` is given.
 
     Exposes `cluster`, `node_security_group`, `pod_roles` (add-on -> role),
-    `karpenter_node_role`, `interruption_queue` and `application_log_group`.
+    `karpenter_node_role`, `interruption_queue`, `application_log_group` and
+    `raw_resource_scopes` (see `constructs_lib.shared.tagging`).
     """
 
     def __init__(
@@ -227,6 +228,10 @@ class PlatformCluster(Construct):
                     self, "KubectlLayer", kubernetes_version=kubernetes_version
                 )
             ),
+        )
+        # aws_eks_v2 orders kubectl resources after a raw SSM parameter it adds to the cluster.
+        self.raw_resource_scopes: tuple[IConstruct, ...] = (
+            self.cluster.node.find_child("KubectlReadyBarrier"),
         )
 
     def _system_nodes(

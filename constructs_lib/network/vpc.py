@@ -11,7 +11,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from constructs_lib.shared.encryption import log_group_key
 from facts.endpoints import DEFAULT_INTERFACE_ENDPOINTS, INTERFACE_ENDPOINT_IDS
@@ -43,7 +43,8 @@ class PlatformNetwork(Construct):
     - Flow logs of all traffic to a KMS-encrypted log group; the default security group has
       no rules.
 
-    Exposes `vpc`, the subnet selections per tier and `endpoint_security_group`.
+    Exposes `vpc`, the subnet selections per tier, `endpoint_security_group` and
+    `raw_resource_scopes` (see `constructs_lib.shared.tagging`).
     """
 
     def __init__(
@@ -107,6 +108,11 @@ class PlatformNetwork(Construct):
                     service=ec2.GatewayVpcEndpointAwsService.DYNAMODB
                 ),
             },
+        )
+        # restrict_default_security_group makes CDK add a provider that empties the default
+        # group: a raw role and function, once per stack.
+        self.raw_resource_scopes: tuple[IConstruct, ...] = (
+            Stack.of(self).node.find_child("Custom::VpcRestrictDefaultSGCustomResourceProvider"),
         )
         self.public_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC)
         self.private_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)

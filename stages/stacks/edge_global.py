@@ -61,6 +61,10 @@ class EdgeGlobalStack(PlatformStack):
                 ),
                 removal_policy=removal_policy(allow_data_loss=allow_data_loss),
             )
+            # The record's provider (a raw role and function) is a singleton of the stack.
+            self.raw_resource_scopes.append(
+                self.node.find_child("Custom::CrossAccountZoneDelegationCustomResourceProvider")
+            )
             for policy in delegation.node.find_all():
                 if isinstance(policy, iam.CfnPolicy):
                     acknowledge_control(
