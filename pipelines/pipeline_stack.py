@@ -207,7 +207,11 @@ class PipelineStack(Stack):
     def _acknowledge_codepipeline_sources(self) -> None:
         """HIPAA/PCI CodeBuildProjectSourceRepoUrl looks for OAuth on a repository URL; these
         projects have none: CodePipeline hands them the source it fetched through the
-        CodeConnections connection (an OAuth app), so no credential is in any project."""
+        CodeConnections connection (an OAuth app), so no credential is in any project.
+
+        The projects exist only once `build_pipeline` has run; one `find_all` lists them (an
+        aspect would cost a call back into Python per construct of the stack, see
+        `acknowledge_generated_grants`)."""
         for project in self.node.find_all():
             if not isinstance(project, codebuild.CfnProject):
                 continue
