@@ -75,7 +75,22 @@ class PlatformNetwork(Construct):
         """
         super().__init__(scope, id_)
         network = _validate(cidr, availability_zones, nat_strategy, interface_endpoints)
+        self._vpc(cidr, network.prefixlen, availability_zones, nat_strategy)
+        self.public_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC)
+        self.private_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
+        self.isolated_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+        self._tag_subnets_for_load_balancers()
+        self._interface_endpoints(network, interface_endpoints)
+        self._flow_logs(flow_logs_retention, flow_logs_key, flow_logs_removal_policy)
 
+    def _vpc(
+        self,
+        cidr: str,
+        prefixlen: int,
+        availability_zones: Sequence[str],
+        nat_strategy: NatStrategy,
+    ) -> None:
+        """The VPC, its three tiers, gateway endpoints and emptied default security group."""
         self.vpc = ec2.Vpc(
             self,
             "Vpc",
@@ -87,18 +102,18 @@ class PlatformNetwork(Construct):
                 ec2.SubnetConfiguration(
                     name=PRIVATE,
                     subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS,
-                    cidr_mask=network.prefixlen + _PRIVATE_EXTRA_BITS,
+                    cidr_mask=prefixlen + _PRIVATE_EXTRA_BITS,
                 ),
                 ec2.SubnetConfiguration(
                     name=PUBLIC,
                     subnet_type=ec2.SubnetType.PUBLIC,
-                    cidr_mask=network.prefixlen + _SMALL_TIER_EXTRA_BITS,
+                    cidr_mask=prefixlen + _SMALL_TIER_EXTRA_BITS,
                     map_public_ip_on_launch=False,
                 ),
                 ec2.SubnetConfiguration(
                     name=ISOLATED,
                     subnet_type=ec2.SubnetType.PRIVATE_ISOLATED,
-                    cidr_mask=network.prefixlen + _SMALL_TIER_EXTRA_BITS,
+                    cidr_mask=prefixlen + _SMALL_TIER_EXTRA_BITS,
                 ),
             ],
             restrict_default_security_group=True,
@@ -114,15 +129,19 @@ class PlatformNetwork(Construct):
         self.raw_resource_scopes: tuple[IConstruct, ...] = (
             Stack.of(self).node.find_child("Custom::VpcRestrictDefaultSGCustomResourceProvider"),
         )
-        self.public_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC)
-        self.private_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
-        self.isolated_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+
+    def _tag_subnets_for_load_balancers(self) -> None:
+        """The tags the AWS Load Balancer Controller picks subnets by; public subnets' default
+        routes to the internet gateway are acknowledged."""
         for subnet in self.vpc.public_subnets:
             Tags.of(subnet).add("kubernetes.io/role/elb", "1")
             _acknowledge_public_route(subnet)
         for subnet in self.vpc.private_subnets:
             Tags.of(subnet).add("kubernetes.io/role/internal-elb", "1")
 
+    def _interface_endpoints(self, network: ipaddress.IPv4Network, services: Sequence[str]) -> None:
+        """The interface endpoints in the private tier, behind a group admitting 443 from
+        the VPC only."""
         self.endpoint_security_group = ec2.SecurityGroup(
             self,
             "EndpointSecurityGroup",
@@ -135,7 +154,7 @@ class PlatformNetwork(Construct):
         self.endpoint_security_group.add_ingress_rule(
             ec2.Peer.ipv4(str(network)), ec2.Port.tcp(443), "HTTPS from the VPC"
         )
-        for service in interface_endpoints:
+        for service in services:
             self.vpc.add_interface_endpoint(
                 INTERFACE_ENDPOINT_IDS[service],
                 service=ec2.InterfaceVpcEndpointAwsService(service),
@@ -145,15 +164,23 @@ class PlatformNetwork(Construct):
                 open=False,
             )
 
-        self.flow_logs_key = flow_logs_key or log_group_key(
+    def _flow_logs(
+        self,
+        retention: logs.RetentionDays,
+        key: kms.IKey | None,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        """Flow logs of all traffic to an encrypted log group, through a role that may write
+        to that group only."""
+        self.flow_logs_key = key or log_group_key(
             self, "FlowLogsKey", description="Encrypts the VPC flow-log group"
         )
         self.flow_log_group = logs.LogGroup(
             self,
             "FlowLogGroup",
             encryption_key=self.flow_logs_key,
-            retention=flow_logs_retention,
-            removal_policy=flow_logs_removal_policy,
+            retention=retention,
+            removal_policy=removal_policy,
         )
         self.flow_log_role = _flow_log_role(self, self.flow_log_group)
         self.vpc.add_flow_log(
