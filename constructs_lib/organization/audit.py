@@ -130,10 +130,27 @@ class SecurityServices(Construct):
         standards: Sequence[str] = ("aws-foundational", "cis"),
     ) -> None:
         super().__init__(scope, id_)
-        stack = Stack.of(self)
         unknown = set(standards) - set(STANDARDS)
         if unknown:
             raise ValueError(f"standards: unknown {sorted(unknown)}; known: {sorted(STANDARDS)}")
+        stack = Stack.of(self)
+        self._guardduty(stack)
+        self._security_hub(stack, standards)
+        ConfigRecorder(
+            self,
+            "Config",
+            name_prefix=name_prefix,
+            bucket_name=bucket.bucket_name,
+            kms_key_arn=key.key_arn,
+        )
+        self._config_aggregator(name_prefix)
+        accessanalyzer.CfnAnalyzer(
+            self, "AccessAnalyzer", type="ORGANIZATION", analyzer_name=f"{name_prefix}-organization"
+        )
+
+    def _guardduty(self, stack: Stack) -> None:
+        """The detector (`detector`), and the same detector and protections switched on in
+        every member account through the `OrganizationSetup` custom resource."""
         self.detector = guardduty.CfnDetector(
             self,
             "GuardDuty",
@@ -177,6 +194,10 @@ class SecurityServices(Construct):
                 }
             },
         )
+
+    def _security_hub(self, stack: Stack, standards: Sequence[str]) -> None:
+        """The hub with consolidated control findings, the chosen standards, and new
+        organisation accounts enabled with the default standards."""
         hub = securityhub.CfnHub(
             self,
             "SecurityHub",
@@ -200,13 +221,9 @@ class SecurityServices(Construct):
             configuration_type="LOCAL",
         )
         organization.add_resource_dependency(hub)
-        ConfigRecorder(
-            self,
-            "Config",
-            name_prefix=name_prefix,
-            bucket_name=bucket.bucket_name,
-            kms_key_arn=key.key_arn,
-        )
+
+    def _config_aggregator(self, name_prefix: str) -> None:
+        """AWS Config's aggregator over the organisation, all regions, with its role."""
         aggregator_role = iam.Role(
             self,
             "AggregatorRole",
@@ -229,9 +246,6 @@ class SecurityServices(Construct):
             organization_aggregation_source=config.CfnConfigurationAggregator.OrganizationAggregationSourceProperty(
                 role_arn=aggregator_role.role_arn, all_aws_regions=True
             ),
-        )
-        accessanalyzer.CfnAnalyzer(
-            self, "AccessAnalyzer", type="ORGANIZATION", analyzer_name=f"{name_prefix}-organization"
         )
 
 
