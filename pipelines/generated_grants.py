@@ -100,7 +100,11 @@ def acknowledge_generated_grants(
     scope: IConstruct, shapes: Iterable[ReviewedShape], *, inline_reason: str
 ) -> None:
     """Acknowledge, policy by policy under `scope`, the wildcards of reviewed statements and
-    NIST's no-inline-policy finding (CDK Pipelines owns these default policies)."""
+    NIST's no-inline-policy finding (CDK Pipelines owns these default policies).
+
+    A `find_all` (one call into Node for the whole list), not an aspect: an aspect written in
+    Python is called back from Node for every construct it visits, about 0.5 ms of CPU each,
+    and the pipeline stack has some 230 constructs, most of them no policy."""
     shapes = tuple(shapes)
     for construct in scope.node.find_all():
         if not isinstance(construct, iam.CfnPolicy):

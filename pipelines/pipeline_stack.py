@@ -34,9 +34,9 @@ HEALTH_CHECK_INSTALL = (
 
 
 ARTIFACT_RETENTION = Duration.days(90)
+"""Artifacts (and their access logs) older than this are deleted; Git is the source."""
 ARTIFACT_KEY_TAG = ("platform.io/pipeline-artifacts", "true")
 """Marks the pipeline's artifact keys (one per region); its role may use no other key."""
-"""Artifacts (and their access logs) older than this are deleted; Git is the source."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,22 @@ class PipelineStack(Stack):
         self.artifact_bucket = artifact_bucket(
             self, key=self.artifact_key, access_logs_id="ArtifactsAccessLogs"
         )
-        self.pipeline = pipelines.CodePipeline(
+        self.pipeline = self._pipeline(cli_version, replication)
+        self.health_check_role = self._health_check_role(health_check_role_name, waves)
+        for wave in waves:
+            self._add_wave(wave)
+        self.pipeline.build_pipeline()
+        self._only_artifact_keys()
+        self.topic = self._notifications(notification_emails)
+        self._acknowledge_codepipeline_sources()
+        self._acknowledge_generated_grants(replication)
+
+    def _pipeline(
+        self, cli_version: str, replication: Sequence[ReplicationBucketStack]
+    ) -> pipelines.CodePipeline:
+        """The CDK Pipeline: synth runs the README's two commands, self-mutation on, one
+        artifact bucket per region."""
+        return pipelines.CodePipeline(
             self,
             "Pipeline",
             synth=pipelines.ShellStep(
@@ -143,10 +158,14 @@ class PipelineStack(Stack):
                 timeout=Duration.minutes(30),
             ),
         )
-        self.health_check_role = iam.Role(
+
+    def _health_check_role(self, role_name: str, waves: Sequence[PromotionWave]) -> iam.Role:
+        """The role health-gate steps run as: it may assume each gated environment's read-only
+        role and nothing else."""
+        role = iam.Role(
             self,
             "HealthCheckRole",
-            role_name=health_check_role_name,
+            role_name=role_name,
             description="Runs the health gate: may only assume the environments' read roles",
             assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"),
         )
@@ -158,15 +177,15 @@ class PipelineStack(Stack):
                 self,
                 "HealthCheckPolicy",
                 description="Assume the read-only health-check role of each gated environment",
-                roles=[self.health_check_role],
+                roles=[role],
                 statements=[iam.PolicyStatement(actions=["sts:AssumeRole"], resources=targets)],
             )
-        for wave in waves:
-            self._add_wave(wave)
-        self.pipeline.build_pipeline()
+        return role
+
+    def _only_artifact_keys(self) -> None:
+        """CDK can name a key in another region only by alias, which IAM cannot, so its grant
+        on those keys reads "*": deny every key that is not tagged as ours."""
         Tags.of(self.artifact_key).add(*ARTIFACT_KEY_TAG)
-        # CDK can name a key in another region only by alias, which IAM cannot, so its
-        # grant on those keys reads "*": deny every key that is not tagged as ours.
         self.pipeline.pipeline.role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="OnlyArtifactKeys",
@@ -176,8 +195,10 @@ class PipelineStack(Stack):
                 conditions={"StringNotEquals": {f"aws:ResourceTag/{ARTIFACT_KEY_TAG[0]}": "true"}},
             )
         )
-        self.topic = self._notifications(notification_emails)
-        self._acknowledge_codepipeline_sources()
+
+    def _acknowledge_generated_grants(self, replication: Sequence[ReplicationBucketStack]) -> None:
+        """The wildcards CDK Pipelines writes into its roles' default policies, shape by
+        reviewed shape (see `pipelines.generated_grants`)."""
         acknowledge_generated_grants(
             self,
             reviewed_shapes(
@@ -193,7 +214,11 @@ class PipelineStack(Stack):
     def _acknowledge_codepipeline_sources(self) -> None:
         """HIPAA/PCI CodeBuildProjectSourceRepoUrl looks for OAuth on a repository URL; these
         projects have none: CodePipeline hands them the source it fetched through the
-        CodeConnections connection (an OAuth app), so no credential is in any project."""
+        CodeConnections connection (an OAuth app), so no credential is in any project.
+
+        The projects exist only once `build_pipeline` has run; one `find_all` lists them (an
+        aspect would cost a call back into Python per construct of the stack, see
+        `acknowledge_generated_grants`)."""
         for project in self.node.find_all():
             if not isinstance(project, codebuild.CfnProject):
                 continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from aws_cdk import App, Stack, Tags
+from aws_cdk import App, Tags
 
 from config import PlatformConfig
 from pipelines.promotion import build_pipeline
@@ -45,10 +45,11 @@ def build_platform(
     if config.pipeline is not None:
         build_pipeline(app, config, stages, cli_version=cdk_cli_version)
         _, shared = config.account_with_role("shared-services")
-        # The pipeline's stacks (and its artifact buckets in other regions) are top-level.
-        for stack in (child for child in app.node.children if isinstance(child, Stack)):
-            for key, value in {**config.tags, "Environment": shared.role}.items():
-                Tags.of(stack).add(key, value)
+        # The pipeline's stacks (and its artifact buckets in other regions) are top-level:
+        # tags added to the app reach them, and stop at every stage (aspects do not cross a
+        # Stage; each stage tags itself for its own account).
+        for key, value in {**config.tags, "Environment": shared.role}.items():
+            Tags.of(app).add(key, value)
     apply_policy_gate(
         app,
         packs=config.compliance.packs,

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from aws_cdk import Environment, Stack
+from constructs import IConstruct
 
 if TYPE_CHECKING:
     from stages.platform_stage import PlatformStage
@@ -47,6 +48,9 @@ class PlatformStack(Stack):
             cross_region_references=cross_region_references or None,
         )
         self._availability_zones = list(availability_zones)
+        self.raw_resource_scopes: list[IConstruct] = []
+        """Scopes holding the raw CfnResources this stack's constructs make CDK build, which
+        `Tags.of` cannot reach; the stage tags them (`constructs_lib.shared.tagging`)."""
 
     @property
     def availability_zones(self) -> list[str]:

@@ -15,7 +15,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match
 
 from config.model import EDGE_ORIGIN_ALB, Edge
-from constructs_lib.edge.cdn import EdgeBehavior, EdgeProtection, PlatformEdge
+from constructs_lib.edge.distribution import EdgeBehavior, PlatformEdge
+from constructs_lib.edge.protection import EdgeProtection
 from tests.conftest import new_stack
 from tests.helpers import only, props
 from tests.test_config import broken, problems_of

@@ -116,7 +116,7 @@ def test_acknowledged_findings_are_the_reviewed_ones(organisation):
         "AwsSolutions::AwsSolutions-OS3",  # VPC domain: IP conditions do not apply
         "AwsSolutions::AwsSolutions-OS4",  # no dedicated masters outside prod
         "AwsSolutions::AwsSolutions-OS7",  # one data node (one AZ) outside prod
-        # the edge (constructs_lib/edge/cdn.py)
+        # the edge (constructs_lib/edge/distribution.py)
         "NIST.800.53.R5::NIST.800.53.R5-ALBWAFEnabled",  # WAF is on CloudFront, the only way in
         "NIST.800.53.R5::NIST.800.53.R5-ELBDeletionProtectionEnabled",  # dev and sandbox only
         "AwsSolutions::AwsSolutions-CFR1",  # no country allow-list configured

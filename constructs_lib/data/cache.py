@@ -62,14 +62,7 @@ class PlatformCache(Construct):
         :param allow_data_loss: sandbox's opt-in: no final snapshot.
         """
         super().__init__(scope, id_)
-        if not 0 <= replicas <= MAX_REPLICAS:
-            raise ValueError(f"replicas: 0 to {MAX_REPLICAS}; got {replicas}")
-        if not 1 <= snapshot_retention_days <= MAX_SNAPSHOT_DAYS:
-            raise ValueError(
-                f"snapshot_retention_days: 1 to {MAX_SNAPSHOT_DAYS}; got {snapshot_retention_days}"
-            )
-        if len(name) > MAX_NAME:
-            raise ValueError(f"name: at most {MAX_NAME} characters; got {name!r}")
+        _validate(name, replicas, snapshot_retention_days)
         self.key = data_key(
             self,
             "Key",
@@ -86,6 +79,35 @@ class PlatformCache(Construct):
             description=f"Cache {name}: isolated subnets",
             subnet_ids=list(subnet_ids),
         )
+        user_group = self._users(name, engine)
+        log_group = service_log_group(
+            self,
+            "Logs",
+            log_group_name=f"/aws/elasticache/{name}",
+            key=log_group_key(self, "LogsKey", description=f"Encrypts cache {name}'s logs"),
+            retention=log_retention,
+            allow_data_loss=allow_data_loss,
+        )
+        self.resource = self._replication_group(
+            name=name,
+            engine=engine,
+            version=version,
+            node_type=node_type,
+            replicas=replicas,
+            snapshot_retention_days=snapshot_retention_days,
+            subnet_group=subnet_group,
+            user_group=user_group,
+            log_group=log_group,
+        )
+        self.resource.apply_removal_policy(
+            removal_policy(allow_data_loss=allow_data_loss, snapshot=True)
+        )
+        self.endpoint = self.resource.attr_primary_end_point_address
+        _acknowledge(self.resource, snapshot_retention_days, highly_available=replicas > 0)
+
+    def _users(self, name: str, engine: str) -> elasticache.CfnUserGroup:
+        """The user group: `default` switched off, `<name>-app` (`user_id`) authenticating
+        with IAM."""
         default_user = elasticache.CfnUser(
             self,
             "DefaultUser",
@@ -114,16 +136,25 @@ class PlatformCache(Construct):
         )
         user_group.add_resource_dependency(default_user)
         user_group.add_resource_dependency(app_user)
-        log_group = service_log_group(
-            self,
-            "Logs",
-            log_group_name=f"/aws/elasticache/{name}",
-            key=log_group_key(self, "LogsKey", description=f"Encrypts cache {name}'s logs"),
-            retention=log_retention,
-            allow_data_loss=allow_data_loss,
-        )
+        return user_group
+
+    def _replication_group(
+        self,
+        *,
+        name: str,
+        engine: str,
+        version: str,
+        node_type: str,
+        replicas: int,
+        snapshot_retention_days: int,
+        subnet_group: elasticache.CfnSubnetGroup,
+        user_group: elasticache.CfnUserGroup,
+        log_group: logs.ILogGroup,
+    ) -> elasticache.CfnReplicationGroup:
+        """One shard with `replicas` replicas (failover and Multi-AZ with any), TLS required,
+        encrypted with `key`, daily snapshots, slow and engine logs to `log_group`."""
         highly_available = replicas > 0
-        self.resource = elasticache.CfnReplicationGroup(
+        group = elasticache.CfnReplicationGroup(
             self,
             "ReplicationGroup",
             replication_group_id=name,
@@ -161,30 +192,47 @@ class PlatformCache(Construct):
                 for log_type in ("slow-log", "engine-log")
             ],
         )
-        self.resource.add_resource_dependency(subnet_group)
-        self.resource.add_resource_dependency(user_group)
-        self.resource.node.add_dependency(log_group)
-        self.resource.apply_removal_policy(
-            removal_policy(allow_data_loss=allow_data_loss, snapshot=True)
+        group.add_resource_dependency(subnet_group)
+        group.add_resource_dependency(user_group)
+        group.node.add_dependency(log_group)
+        return group
+
+
+def _acknowledge(
+    resource: elasticache.CfnReplicationGroup,
+    snapshot_retention_days: int,
+    *,
+    highly_available: bool,
+) -> None:
+    """Findings the IAM-authenticated users and this environment's trade-offs explain."""
+    findings = {
+        "AwsSolutions::AwsSolutions-AEC6": (
+            "Clients authenticate as RBAC users with IAM (the default user is off); "
+            "cdk-nag recognises only the older AUTH token, which ElastiCache does not "
+            "allow together with a user group."
         )
-        self.endpoint = self.resource.attr_primary_end_point_address
-        findings = {
-            "AwsSolutions::AwsSolutions-AEC6": (
-                "Clients authenticate as RBAC users with IAM (the default user is off); "
-                "cdk-nag recognises only the older AUTH token, which ElastiCache does not "
-                "allow together with a user group."
-            )
-        }
-        if snapshot_retention_days < NIST_SNAPSHOT_DAYS:
-            findings |= controls(
-                "ElastiCacheRedisClusterAutomaticBackup",
-                f"Snapshots kept {snapshot_retention_days} days, this environment's configured "
-                "trade-off: a cache holds data an application can rebuild.",
-                packs=("NIST.800.53.R5", "HIPAA.Security"),
-            )
-        if not highly_available:
-            findings["AwsSolutions::AwsSolutions-AEC4"] = (
-                "No replica is this environment's configured trade-off (dev and sandbox); "
-                "config rejects prod without one."
-            )
-        acknowledge_all(self.resource, findings)
+    }
+    if snapshot_retention_days < NIST_SNAPSHOT_DAYS:
+        findings |= controls(
+            "ElastiCacheRedisClusterAutomaticBackup",
+            f"Snapshots kept {snapshot_retention_days} days, this environment's configured "
+            "trade-off: a cache holds data an application can rebuild.",
+            packs=("NIST.800.53.R5", "HIPAA.Security"),
+        )
+    if not highly_available:
+        findings["AwsSolutions::AwsSolutions-AEC4"] = (
+            "No replica is this environment's configured trade-off (dev and sandbox); "
+            "config rejects prod without one."
+        )
+    acknowledge_all(resource, findings)
+
+
+def _validate(name: str, replicas: int, snapshot_retention_days: int) -> None:
+    if not 0 <= replicas <= MAX_REPLICAS:
+        raise ValueError(f"replicas: 0 to {MAX_REPLICAS}; got {replicas}")
+    if not 1 <= snapshot_retention_days <= MAX_SNAPSHOT_DAYS:
+        raise ValueError(
+            f"snapshot_retention_days: 1 to {MAX_SNAPSHOT_DAYS}; got {snapshot_retention_days}"
+        )
+    if len(name) > MAX_NAME:
+        raise ValueError(f"name: at most {MAX_NAME} characters; got {name!r}")

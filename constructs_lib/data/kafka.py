@@ -73,12 +73,37 @@ class PlatformKafka(Construct):
             retention=log_retention,
             allow_data_loss=allow_data_loss,
         )
-        self.resource = msk.CfnCluster(
+        self.resource = self._cluster(
+            name=name,
+            version=version,
+            broker_type=broker_type,
+            brokers=brokers_per_az * len(subnet_ids),
+            volume_gib=volume_gib,
+            subnet_ids=subnet_ids,
+            log_group=log_group,
+        )
+        self.resource.node.add_dependency(log_group)
+        self.resource.apply_removal_policy(removal_policy(allow_data_loss=allow_data_loss))
+
+    def _cluster(
+        self,
+        *,
+        name: str,
+        version: str,
+        broker_type: str,
+        brokers: int,
+        volume_gib: int,
+        subnet_ids: Sequence[str],
+        log_group: logs.ILogGroup,
+    ) -> msk.CfnCluster:
+        """The brokers: no public access, IAM over TLS only, TLS between brokers, storage
+        encrypted with `key`, logs to `log_group`, per-broker monitoring."""
+        return msk.CfnCluster(
             self,
             "Cluster",
             cluster_name=name,
             kafka_version=version,
-            number_of_broker_nodes=brokers_per_az * len(subnet_ids),
+            number_of_broker_nodes=brokers,
             broker_node_group_info=msk.CfnCluster.BrokerNodeGroupInfoProperty(
                 instance_type=broker_type,
                 client_subnets=list(subnet_ids),
@@ -111,5 +136,3 @@ class PlatformKafka(Construct):
                 )
             ),
         )
-        self.resource.node.add_dependency(log_group)
-        self.resource.apply_removal_policy(removal_policy(allow_data_loss=allow_data_loss))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from aws_cdk import Duration
+from aws_cdk import CfnResource, Duration
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -86,7 +86,6 @@ class PlatformPostgres(Construct):
         super().__init__(scope, id_)
         _validate(engine, version, readers, multi_az, min_capacity, max_capacity)
         aurora = engine != "rds"
-        major = version.split(".")[0]
         self.key = data_key(
             self,
             "Key",
@@ -97,15 +96,64 @@ class PlatformPostgres(Construct):
         self.security_group = clients_only(
             self, vpc=vpc, clients=clients, port=PORT, what=f"PostgreSQL {identifier}"
         )
-        engine_ = (
-            rds.DatabaseClusterEngine.aurora_postgres(
-                version=rds.AuroraPostgresEngineVersion.of(version, major)
-            )
-            if aurora
-            else rds.DatabaseInstanceEngine.postgres(
-                version=rds.PostgresEngineVersion.of(version, major)
-            )
+        engine_ = _engine(aurora, version)
+        parameter_group = self._parameter_group(
+            engine_, identifier, log_min_duration_ms, max_connections
         )
+        log_groups = self._log_groups(identifier, aurora, log_retention, allow_data_loss)
+        common = self._common_props(
+            identifier,
+            vpc=vpc,
+            subnets=subnets,
+            parameter_group=parameter_group,
+            aurora=aurora,
+            allow_data_loss=allow_data_loss,
+        )
+        if aurora:
+            self.resource: Construct = self._aurora(
+                identifier,
+                engine_,
+                engine,
+                instance_class,
+                readers,
+                min_capacity,
+                max_capacity,
+                backup_retention_days,
+                database_name,
+                common,
+            )
+        else:
+            self.resource = self._instance(
+                identifier,
+                engine_,
+                instance_class,
+                multi_az,
+                allocated_storage_gib,
+                backup_retention_days,
+                database_name,
+                allow_data_loss,
+                common,
+            )
+        self.resource.node.add_dependency(*log_groups)
+        cfn = self.resource.node.default_child
+        # RDS makes and rotates the master secret; encrypt it with this database's key.
+        cfn.add_property_override("MasterUserSecret.KmsKeyId", self.key.key_arn)
+        self.secret_arn = cfn.get_att("MasterUserSecret.SecretArn").to_string()
+        self.endpoint = (
+            self.resource.cluster_endpoint.hostname
+            if aurora
+            else self.resource.db_instance_endpoint_address
+        )
+        _acknowledge(cfn, aurora=aurora, multi_az=multi_az, allow_data_loss=allow_data_loss)
+
+    def _parameter_group(
+        self,
+        engine: rds.IEngine,
+        identifier: str,
+        log_min_duration_ms: int,
+        max_connections: int | None,
+    ) -> rds.ParameterGroup:
+        """TLS only, slow statements and DDL logged with connections, pg_stat_statements."""
         parameters = {
             "rds.force_ssl": "1",
             "log_min_duration_statement": str(log_min_duration_ms),
@@ -116,31 +164,53 @@ class PlatformPostgres(Construct):
         }
         if max_connections is not None:
             parameters["max_connections"] = str(max_connections)
-        parameter_group = rds.ParameterGroup(
+        return rds.ParameterGroup(
             self,
             "Parameters",
-            engine=engine_,
+            engine=engine,
             description=f"PostgreSQL {identifier}: TLS only, query logging",
             parameters=parameters,
         )
-        # RDS exports into these groups, made here so they are encrypted and expire (CDK's
-        # own `cloudwatch_logs_retention` would add a Lambda to set retention afterwards).
+
+    def _log_groups(
+        self,
+        identifier: str,
+        aurora: bool,
+        retention: logs.RetentionDays,
+        allow_data_loss: bool,
+    ) -> list[logs.LogGroup]:
+        """The groups RDS exports into, made here so they are encrypted and expire (CDK's own
+        `cloudwatch_logs_retention` would add a Lambda to set retention afterwards)."""
         kind = "cluster" if aurora else "instance"
-        exports = ["postgresql"] if aurora else ["postgresql", "upgrade"]
         logs_key = log_group_key(
             self, "LogsKey", description=f"Encrypts PostgreSQL {identifier}'s logs"
         )
-        log_groups = [
+        return [
             service_log_group(
                 self,
                 f"{export.capitalize()}Logs",
                 log_group_name=f"/aws/rds/{kind}/{identifier}/{export}",
                 key=logs_key,
-                retention=log_retention,
+                retention=retention,
                 allow_data_loss=allow_data_loss,
             )
-            for export in exports
+            for export in _exports(aurora)
         ]
+
+    def _common_props(
+        self,
+        identifier: str,
+        *,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        parameter_group: rds.IParameterGroup,
+        aurora: bool,
+        allow_data_loss: bool,
+    ) -> dict[str, Any]:
+        """What a cluster and an instance share: the network, storage, Performance Insights
+        and the RDS-managed master secret under `key`, IAM database authentication, enhanced
+        monitoring with its own role, log exports, deletion protection and the removal
+        policy."""
         monitoring_role = iam.Role(
             self,
             "MonitoringRole",
@@ -157,7 +227,7 @@ class PlatformPostgres(Construct):
             "AWS's own policy for the enhanced-monitoring agent: it may only write the "
             "RDSOSMetrics log group, and AWS maintains it as the agent changes.",
         )
-        common = {
+        return {
             "vpc": vpc,
             "vpc_subnets": subnets,
             "security_groups": [self.security_group],
@@ -172,81 +242,41 @@ class PlatformPostgres(Construct):
             "performance_insight_encryption_key": self.key,
             "monitoring_interval": Duration.seconds(ENHANCED_MONITORING_SECONDS),
             "monitoring_role": monitoring_role,
-            "cloudwatch_logs_exports": exports,
+            "cloudwatch_logs_exports": list(_exports(aurora)),
             "auto_minor_version_upgrade": True,
             "copy_tags_to_snapshot": True,
             "deletion_protection": not allow_data_loss,
             "removal_policy": removal_policy(allow_data_loss=allow_data_loss, snapshot=True),
         }
-        if aurora:
-            self.resource: Construct = self._aurora(
-                identifier,
-                engine_,
-                engine,
-                instance_class,
-                readers,
-                min_capacity,
-                max_capacity,
-                backup_retention_days,
-                database_name,
-                common,
-            )
-        else:
-            self.resource = rds.DatabaseInstance(
-                self,
-                "Instance",
-                engine=engine_,
-                instance_identifier=identifier,
-                instance_type=ec2.InstanceType(instance_class),
-                multi_az=multi_az,
-                allocated_storage=allocated_storage_gib,
-                max_allocated_storage=allocated_storage_gib * 4,
-                storage_type=rds.StorageType.GP3,
-                publicly_accessible=False,
-                backup_retention=Duration.days(backup_retention_days),
-                delete_automated_backups=allow_data_loss,
-                database_name=database_name,
-                **common,
-            )
-        self.resource.node.add_dependency(*log_groups)
-        cfn = self.resource.node.default_child
-        # RDS makes and rotates the master secret; encrypt it with this database's key.
-        cfn.add_property_override("MasterUserSecret.KmsKeyId", self.key.key_arn)
-        self.secret_arn = cfn.get_att("MasterUserSecret.SecretArn").to_string()
-        self.endpoint = (
-            self.resource.cluster_endpoint.hostname
-            if aurora
-            else self.resource.db_instance_endpoint_address
+
+    def _instance(
+        self,
+        identifier: str,
+        engine: rds.IInstanceEngine,
+        instance_class: str,
+        multi_az: bool,
+        allocated_storage_gib: int,
+        backup_retention_days: int,
+        database_name: str,
+        allow_data_loss: bool,
+        common: dict,
+    ) -> rds.DatabaseInstance:
+        return rds.DatabaseInstance(
+            self,
+            "Instance",
+            engine=engine,
+            instance_identifier=identifier,
+            instance_type=ec2.InstanceType(instance_class),
+            multi_az=multi_az,
+            allocated_storage=allocated_storage_gib,
+            max_allocated_storage=allocated_storage_gib * 4,
+            storage_type=rds.StorageType.GP3,
+            publicly_accessible=False,
+            backup_retention=Duration.days(backup_retention_days),
+            delete_automated_backups=allow_data_loss,
+            database_name=database_name,
+            **common,
         )
-        if not aurora:  # cdk-nag checks the port of instances, not of Aurora clusters
-            acknowledge(
-                cfn,
-                "AwsSolutions::AwsSolutions-RDS11",
-                "Applications and drivers expect PostgreSQL on 5432; the port is reachable "
-                "only from the cluster's security group inside isolated subnets, so a "
-                "non-standard port would add no protection.",
-            )
-        if not aurora and not multi_az:
-            single_az = (
-                "A single-AZ instance is this environment's configured trade-off; config "
-                "rejects prod without multi_az."
-            )
-            acknowledge(cfn, "AwsSolutions::AwsSolutions-RDS3", single_az)
-            acknowledge_control(
-                cfn, "RDSMultiAZSupport", single_az, packs=("NIST.800.53.R5", "HIPAA.Security")
-            )
-        if allow_data_loss:
-            opted_in = (
-                "Sandbox's data-loss opt-in (config: data.allow_data_loss, refused outside "
-                "sandbox): the database is meant to go with `cdk destroy`."
-            )
-            acknowledge(cfn, "AwsSolutions::AwsSolutions-RDS10", opted_in)
-            acknowledge_control(
-                cfn,
-                "RDSInstanceDeletionProtectionEnabled",
-                opted_in,
-                packs=("NIST.800.53.R5", "HIPAA.Security"),
-            )
 
     def _aurora(
         self,
@@ -287,6 +317,53 @@ class PlatformPostgres(Construct):
             backup=rds.BackupProps(retention=Duration.days(backup_retention_days)),
             default_database_name=database_name,
             **common,
+        )
+
+
+def _engine(aurora: bool, version: str) -> rds.IEngine:
+    major = version.split(".")[0]
+    if aurora:
+        return rds.DatabaseClusterEngine.aurora_postgres(
+            version=rds.AuroraPostgresEngineVersion.of(version, major)
+        )
+    return rds.DatabaseInstanceEngine.postgres(version=rds.PostgresEngineVersion.of(version, major))
+
+
+def _exports(aurora: bool) -> tuple[str, ...]:
+    """The logs RDS exports to CloudWatch."""
+    return ("postgresql",) if aurora else ("postgresql", "upgrade")
+
+
+def _acknowledge(cfn: CfnResource, *, aurora: bool, multi_az: bool, allow_data_loss: bool) -> None:
+    """Findings this environment's configured trade-offs explain."""
+    if not aurora:  # cdk-nag checks the port of instances, not of Aurora clusters
+        acknowledge(
+            cfn,
+            "AwsSolutions::AwsSolutions-RDS11",
+            "Applications and drivers expect PostgreSQL on 5432; the port is reachable "
+            "only from the cluster's security group inside isolated subnets, so a "
+            "non-standard port would add no protection.",
+        )
+    if not aurora and not multi_az:
+        single_az = (
+            "A single-AZ instance is this environment's configured trade-off; config "
+            "rejects prod without multi_az."
+        )
+        acknowledge(cfn, "AwsSolutions::AwsSolutions-RDS3", single_az)
+        acknowledge_control(
+            cfn, "RDSMultiAZSupport", single_az, packs=("NIST.800.53.R5", "HIPAA.Security")
+        )
+    if allow_data_loss:
+        opted_in = (
+            "Sandbox's data-loss opt-in (config: data.allow_data_loss, refused outside "
+            "sandbox): the database is meant to go with `cdk destroy`."
+        )
+        acknowledge(cfn, "AwsSolutions::AwsSolutions-RDS10", opted_in)
+        acknowledge_control(
+            cfn,
+            "RDSInstanceDeletionProtectionEnabled",
+            opted_in,
+            packs=("NIST.800.53.R5", "HIPAA.Security"),
         )
 
 

@@ -3,6 +3,15 @@
 Every data construct asks here instead of choosing a removal policy itself, so the rule is in
 one place: data is kept (retained, or snapshotted where the service can) unless the account
 opted in to losing it, which config allows for sandbox only.
+
+The policy goes to each resource through CDK's own per-resource mechanism (an L2's
+`removal_policy` prop, or `apply_removal_policy`), not through `RemovalPolicies.of(scope)`:
+that aspect picks resources by type only, and every scope holding data also holds resources
+of the same types that are retained even in an opted-in sandbox (each service's log-group
+key, the data stack's access-log bucket). Applied to the sandbox's data stack, it would
+delete the PostgreSQL logs key the templates retain today. And an L2's prop also sets what
+the L2 derives from it (an RDS cluster's instances and subnet group follow the cluster's
+policy), which an aspect changing the cluster's policy afterwards would leave behind.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aws_cdk import Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -62,16 +64,8 @@ class PlatformSearch(Construct):
         :param allow_data_loss: sandbox's opt-in: deleted with the stack.
         """
         super().__init__(scope, id_)
-        stack = Stack.of(self)
         zones = min(availability_zone_count, data_nodes)
-        if dedicated_masters not in (0, 3, 5):
-            raise ValueError(f"dedicated_masters: 0, 3 or 5; got {dedicated_masters}")
-        if data_nodes < 1 or (zones > 1 and data_nodes % zones):
-            raise ValueError(
-                f"data_nodes: at least 1 and a multiple of the {zones} zones used; got {data_nodes}"
-            )
-        if not 3 <= len(name) <= MAX_NAME:
-            raise ValueError(f"name: 3 to {MAX_NAME} characters; got {name!r}")
+        _validate(name, zones, data_nodes, dedicated_masters)
         self.key = data_key(
             self,
             "Key",
@@ -88,35 +82,48 @@ class PlatformSearch(Construct):
             assumed_by=iam.AccountRootPrincipal(),
             description=f"Fine-grained access control master user of OpenSearch {name}",
         )
-        logs_key = log_group_key(self, "LogsKey", description=f"Encrypts OpenSearch {name}'s logs")
-        log_groups = {
-            log_type: service_log_group(
-                self,
-                f"{log_type.title().replace('-', '')}Logs",
-                log_group_name=f"/aws/opensearch/{name}/{log_type}",
-                key=logs_key,
-                retention=log_retention,
-                allow_data_loss=allow_data_loss,
-            )
-            for log_type in LOG_TYPES
-        }
-        logs_policy = logs.ResourcePolicy(
-            self,
-            "LogsPolicy",
-            resource_policy_name=f"opensearch-{name}",
-            policy_statements=[
-                iam.PolicyStatement(
-                    principals=[iam.ServicePrincipal("es.amazonaws.com")],
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                    resources=[f"{group.log_group_arn}" for group in log_groups.values()],
-                    conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
-                )
-            ],
+        log_groups = self._log_groups(name, log_retention, allow_data_loss)
+        logs_policy = self._logs_policy(name, log_groups)
+        self.domain = self._domain(
+            name=name,
+            version=version,
+            vpc=vpc,
+            subnets=subnets,
+            zones=zones,
+            data_node_type=data_node_type,
+            data_nodes=data_nodes,
+            volume_gib=volume_gib,
+            dedicated_masters=dedicated_masters,
+            master_node_type=master_node_type,
+            log_groups=log_groups,
+            allow_data_loss=allow_data_loss,
         )
+        self.domain.node.add_dependency(logs_policy)
+        self._access_policy(name)
+        self.endpoint = self.domain.domain_endpoint
+        _acknowledge(self.domain, dedicated_masters=dedicated_masters, zones=zones)
+
+    def _domain(
+        self,
+        *,
+        name: str,
+        version: str,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        zones: int,
+        data_node_type: str,
+        data_nodes: int,
+        volume_gib: int,
+        dedicated_masters: int,
+        master_node_type: str,
+        log_groups: Mapping[str, logs.ILogGroup],
+        allow_data_loss: bool,
+    ) -> opensearch.Domain:
+        """The domain in one isolated subnet of each of the first `zones` AZs."""
         selected = vpc.select_subnets(
             subnet_type=subnets.subnet_type, availability_zones=vpc.availability_zones[:zones]
         )
-        self.domain = opensearch.Domain(
+        return opensearch.Domain(
             self,
             "Domain",
             domain_name=name,
@@ -144,24 +151,54 @@ class PlatformSearch(Construct):
             fine_grained_access_control=opensearch.AdvancedSecurityOptions(
                 master_user_arn=self.admin_role.role_arn
             ),
-            logging=opensearch.LoggingOptions(
-                slow_search_log_enabled=True,
-                slow_search_log_group=log_groups["slow-search"],
-                slow_index_log_enabled=True,
-                slow_index_log_group=log_groups["slow-index"],
-                app_log_enabled=True,
-                app_log_group=log_groups["application"],
-                audit_log_enabled=True,
-                audit_log_group=log_groups["audit"],
-            ),
+            logging=_logging(log_groups),
             suppress_logs_resource_policy=True,
             enable_auto_software_update=True,
             off_peak_window_enabled=True,
             removal_policy=removal_policy(allow_data_loss=allow_data_loss),
         )
-        self.domain.node.add_dependency(logs_policy)
-        # Set on the resource itself: the L2's `access_policies` applies them afterwards
-        # through a custom-resource Lambda, which this policy (a fixed ARN) does not need.
+
+    def _log_groups(
+        self, name: str, retention: logs.RetentionDays, allow_data_loss: bool
+    ) -> dict[str, logs.LogGroup]:
+        """Log type -> its group, every one encrypted with one logs key."""
+        logs_key = log_group_key(self, "LogsKey", description=f"Encrypts OpenSearch {name}'s logs")
+        return {
+            log_type: service_log_group(
+                self,
+                f"{log_type.title().replace('-', '')}Logs",
+                log_group_name=f"/aws/opensearch/{name}/{log_type}",
+                key=logs_key,
+                retention=retention,
+                allow_data_loss=allow_data_loss,
+            )
+            for log_type in LOG_TYPES
+        }
+
+    def _logs_policy(
+        self, name: str, log_groups: Mapping[str, logs.ILogGroup]
+    ) -> logs.ResourcePolicy:
+        """The resource policy letting OpenSearch write exactly these groups (written here, so
+        the L2 adds no custom resource for it)."""
+        return logs.ResourcePolicy(
+            self,
+            "LogsPolicy",
+            resource_policy_name=f"opensearch-{name}",
+            policy_statements=[
+                iam.PolicyStatement(
+                    principals=[iam.ServicePrincipal("es.amazonaws.com")],
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[f"{group.log_group_arn}" for group in log_groups.values()],
+                    conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
+                )
+            ],
+        )
+
+    def _access_policy(self, name: str) -> None:
+        """This account's principals may call the domain; fine-grained access control decides
+        what each may do. Set on the resource itself: the L2's `access_policies` applies them
+        afterwards through a custom-resource Lambda, which this policy (a fixed ARN) does not
+        need."""
         self.domain.node.default_child.access_policies = iam.PolicyDocument(
             statements=[
                 iam.PolicyStatement(
@@ -169,29 +206,58 @@ class PlatformSearch(Construct):
                     principals=[iam.AccountRootPrincipal()],
                     actions=["es:ESHttp*"],
                     resources=[
-                        stack.format_arn(service="es", resource="domain", resource_name=f"{name}/*")
+                        Stack.of(self).format_arn(
+                            service="es", resource="domain", resource_name=f"{name}/*"
+                        )
                     ],
                 )
             ]
         ).to_json()
-        self.endpoint = self.domain.domain_endpoint
+
+
+def _logging(log_groups: Mapping[str, logs.ILogGroup]) -> opensearch.LoggingOptions:
+    return opensearch.LoggingOptions(
+        slow_search_log_enabled=True,
+        slow_search_log_group=log_groups["slow-search"],
+        slow_index_log_enabled=True,
+        slow_index_log_group=log_groups["slow-index"],
+        app_log_enabled=True,
+        app_log_group=log_groups["application"],
+        audit_log_enabled=True,
+        audit_log_group=log_groups["audit"],
+    )
+
+
+def _acknowledge(domain: opensearch.Domain, *, dedicated_masters: int, zones: int) -> None:
+    """Findings a VPC domain and this environment's trade-offs explain."""
+    acknowledge(
+        domain,
+        "AwsSolutions::AwsSolutions-OS3",
+        "A VPC domain: only the cluster's security group reaches it, and OpenSearch "
+        "ignores source-IP conditions for VPC access, so an IP allow-list cannot apply.",
+    )
+    if not dedicated_masters:
         acknowledge(
-            self.domain,
-            "AwsSolutions::AwsSolutions-OS3",
-            "A VPC domain: only the cluster's security group reaches it, and OpenSearch "
-            "ignores source-IP conditions for VPC access, so an IP allow-list cannot apply.",
+            domain,
+            "AwsSolutions::AwsSolutions-OS4",
+            "No dedicated masters is this environment's configured trade-off (outside "
+            "prod); config rejects prod without 3 or 5.",
         )
-        if not dedicated_masters:
-            acknowledge(
-                self.domain,
-                "AwsSolutions::AwsSolutions-OS4",
-                "No dedicated masters is this environment's configured trade-off (outside "
-                "prod); config rejects prod without 3 or 5.",
-            )
-        if zones < 2:
-            acknowledge(
-                self.domain,
-                "AwsSolutions::AwsSolutions-OS7",
-                "A single data node (one AZ) is this environment's configured trade-off; "
-                "config rejects prod with fewer than two.",
-            )
+    if zones < 2:
+        acknowledge(
+            domain,
+            "AwsSolutions::AwsSolutions-OS7",
+            "A single data node (one AZ) is this environment's configured trade-off; "
+            "config rejects prod with fewer than two.",
+        )
+
+
+def _validate(name: str, zones: int, data_nodes: int, dedicated_masters: int) -> None:
+    if dedicated_masters not in (0, 3, 5):
+        raise ValueError(f"dedicated_masters: 0, 3 or 5; got {dedicated_masters}")
+    if data_nodes < 1 or (zones > 1 and data_nodes % zones):
+        raise ValueError(
+            f"data_nodes: at least 1 and a multiple of the {zones} zones used; got {data_nodes}"
+        )
+    if not 3 <= len(name) <= MAX_NAME:
+        raise ValueError(f"name: 3 to {MAX_NAME} characters; got {name!r}")

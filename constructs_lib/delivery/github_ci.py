@@ -76,44 +76,9 @@ class GitHubActionsRole(Construct):
             role_name=role_name,
             description=f"GitHub Actions of {repository} on {', '.join(branches)}",
             max_session_duration=Duration.hours(1),
-            assumed_by=iam.WebIdentityPrincipal(
-                provider.oidc_provider_arn,
-                conditions={
-                    "StringEquals": {
-                        f"{GITHUB_ISSUER}:aud": AUDIENCE,
-                        f"{GITHUB_ISSUER}:sub": [
-                            f"repo:{repository}:ref:refs/heads/{branch}" for branch in branches
-                        ],
-                    }
-                },
-            ),
+            assumed_by=_workflows_of(provider, repository, branches),
         )
-        statements = []
-        if push_repositories:
-            statements += [
-                iam.PolicyStatement(
-                    sid="EcrLogin",
-                    actions=["ecr:GetAuthorizationToken"],
-                    resources=["*"],
-                ),
-                iam.PolicyStatement(
-                    sid="EcrPush",
-                    actions=list(PUSH_ACTIONS),
-                    resources=[r.repository_arn for r in push_repositories],
-                ),
-            ]
-        if cluster_arns:
-            statements.append(
-                iam.PolicyStatement(
-                    sid="EksDescribe", actions=["eks:DescribeCluster"], resources=list(cluster_arns)
-                )
-            )
-        if secrets_key is not None:
-            statements.append(
-                iam.PolicyStatement(
-                    sid="DecryptSecrets", actions=["kms:Decrypt"], resources=[secrets_key.key_arn]
-                )
-            )
+        statements = _statements(push_repositories, cluster_arns, secrets_key)
         if not statements:
             raise ValueError(f"{repository}: the role would grant nothing")
         policy = iam.ManagedPolicy(
@@ -131,3 +96,56 @@ class GitHubActionsRole(Construct):
                     "pushing is limited to the named repositories."
                 },
             )
+
+
+def _workflows_of(
+    provider: iam.IOidcProvider, repository: str, branches: Sequence[str]
+) -> iam.IPrincipal:
+    """GitHub's OIDC tokens for this audience, from workflows of `repository` on `branches`."""
+    return iam.WebIdentityPrincipal(
+        provider.oidc_provider_arn,
+        conditions={
+            "StringEquals": {
+                f"{GITHUB_ISSUER}:aud": AUDIENCE,
+                f"{GITHUB_ISSUER}:sub": [
+                    f"repo:{repository}:ref:refs/heads/{branch}" for branch in branches
+                ],
+            }
+        },
+    )
+
+
+def _statements(
+    push_repositories: Sequence[ecr.IRepository],
+    cluster_arns: Sequence[str],
+    secrets_key: kms.IKey | None,
+) -> list[iam.PolicyStatement]:
+    """Push to the repositories (with the login that needs "*"), describe the clusters,
+    decrypt with the key: only what was asked for."""
+    statements = []
+    if push_repositories:
+        statements += [
+            iam.PolicyStatement(
+                sid="EcrLogin",
+                actions=["ecr:GetAuthorizationToken"],
+                resources=["*"],
+            ),
+            iam.PolicyStatement(
+                sid="EcrPush",
+                actions=list(PUSH_ACTIONS),
+                resources=[r.repository_arn for r in push_repositories],
+            ),
+        ]
+    if cluster_arns:
+        statements.append(
+            iam.PolicyStatement(
+                sid="EksDescribe", actions=["eks:DescribeCluster"], resources=list(cluster_arns)
+            )
+        )
+    if secrets_key is not None:
+        statements.append(
+            iam.PolicyStatement(
+                sid="DecryptSecrets", actions=["kms:Decrypt"], resources=[secrets_key.key_arn]
+            )
+        )
+    return statements

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
@@ -16,7 +16,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from constructs_lib.eks import addon_policies
 from constructs_lib.eks.kubectl_layers import kubectl_layer
@@ -28,6 +28,9 @@ from policies.wildcards import (
     aws_managed_policy_finding,
     wildcard_findings,
 )
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_lambda as lambda_
 
 
 class ServiceAccount(NamedTuple):
@@ -94,7 +97,8 @@ class PlatformCluster(Construct):
       only when `dns_zone_name` is given.
 
     Exposes `cluster`, `node_security_group`, `pod_roles` (add-on -> role),
-    `karpenter_node_role`, `interruption_queue` and `application_log_group`.
+    `karpenter_node_role`, `interruption_queue`, `application_log_group` and
+    `raw_resource_scopes` (see `constructs_lib.shared.tagging`).
     """
 
     def __init__(
@@ -147,7 +151,48 @@ class PlatformCluster(Construct):
             node_ami_type,
         )
         stack = Stack.of(self)
+        self._control_plane(
+            cluster_name=cluster_name,
+            kubernetes_version=kubernetes_version,
+            vpc=vpc,
+            subnets=subnets,
+            endpoint_public_access_cidrs=endpoint_public_access_cidrs,
+        )
+        self._grant_people(admin_role_arns, "AmazonEKSClusterAdminPolicy", "Admin")
+        self._grant_people(viewer_role_arns, "AmazonEKSViewPolicy", "Viewer")
+        self._system_nodes(
+            subnets=subnets,
+            instance_types=node_instance_types,
+            ami_type=node_ami_type,
+            min_size=node_min_size,
+            max_size=node_max_size,
+            desired_size=node_desired_size,
+            disk_size_gib=node_disk_size_gib,
+        )
+        self._fargate(vpc=vpc, subnets=subnets, namespaces=fargate_namespaces)
+        self.node_security_group = self.cluster.cluster_security_group
+        self._karpenter(cluster_name=cluster_name, account=stack.account)
+        self._application_logs(cluster_name=cluster_name, retention=application_log_retention)
+        self._pod_identities(
+            cluster_name=cluster_name,
+            vpc_id=vpc.vpc_id,
+            secrets_prefix=secrets_prefix,
+            dns_zone_name=dns_zone_name,
+        )
+        self._addons(addon_versions)
+        self._outputs(stack)
+        self._acknowledge_cdk_internals(stack)
 
+    def _control_plane(
+        self,
+        *,
+        cluster_name: str,
+        kubernetes_version: str,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        endpoint_public_access_cidrs: Sequence[str],
+    ) -> None:
+        """The cluster, its secrets key and the control plane's security group."""
         self.secrets_key = _key(self, "SecretsKey", "Envelope-encrypts Kubernetes secrets")
         control_plane = ec2.SecurityGroup(
             self,
@@ -184,13 +229,25 @@ class PlatformCluster(Construct):
                 )
             ),
         )
-        cluster_arn = self.cluster.cluster_arn
-        self._grant_people(admin_role_arns, "AmazonEKSClusterAdminPolicy", "Admin")
-        self._grant_people(viewer_role_arns, "AmazonEKSViewPolicy", "Viewer")
+        # aws_eks_v2 orders kubectl resources after a raw SSM parameter it adds to the cluster.
+        self.raw_resource_scopes: tuple[IConstruct, ...] = (
+            self.cluster.node.find_child("KubectlReadyBarrier"),
+        )
 
-        # --- system nodes ------------------------------------------------------------------
+    def _system_nodes(
+        self,
+        *,
+        subnets: ec2.SubnetSelection,
+        instance_types: Sequence[str],
+        ami_type: str,
+        min_size: int,
+        max_size: int,
+        desired_size: int | None,
+        disk_size_gib: int,
+    ) -> None:
+        """The system managed node group and its IMDSv2-only, encrypted launch template."""
         self.node_role = _node_role(self, "SystemNodeRole", "EKS system node group")
-        bottlerocket = node_ami_type.startswith("BOTTLEROCKET")
+        bottlerocket = ami_type.startswith("BOTTLEROCKET")
         launch_template = ec2.LaunchTemplate(
             self,
             "SystemNodeLaunchTemplate",
@@ -202,7 +259,7 @@ class PlatformCluster(Construct):
                     # Bottlerocket keeps containers on its data volume, AL2023 on the root.
                     device_name="/dev/xvdb" if bottlerocket else "/dev/xvda",
                     volume=ec2.BlockDeviceVolume.ebs(
-                        node_disk_size_gib,
+                        disk_size_gib,
                         encrypted=True,
                         volume_type=ec2.EbsDeviceVolumeType.GP3,
                         delete_on_termination=True,
@@ -216,29 +273,41 @@ class PlatformCluster(Construct):
             cluster=self.cluster,
             node_role=self.node_role,
             subnets=subnets,
-            instance_types=[ec2.InstanceType(t) for t in node_instance_types],
-            ami_type=getattr(eks.NodegroupAmiType, node_ami_type.upper()),
-            min_size=node_min_size,
-            max_size=node_max_size,
-            desired_size=node_desired_size or node_min_size,
+            instance_types=[ec2.InstanceType(t) for t in instance_types],
+            ami_type=getattr(eks.NodegroupAmiType, ami_type.upper()),
+            min_size=min_size,
+            max_size=max_size,
+            desired_size=desired_size or min_size,
             launch_template_spec=eks.LaunchTemplateSpec(
                 id=launch_template.launch_template_id or "",
                 version=launch_template.latest_version_number,
             ),
             labels={"platform.io/node-role": "system"},
         )
-        if fargate_namespaces:
-            eks.FargateProfile(
-                self,
-                "Fargate",
-                cluster=self.cluster,
-                selectors=[eks.Selector(namespace=n) for n in fargate_namespaces],
-                vpc=vpc,
-                subnet_selection=subnets,
-            )
-        self.node_security_group = self.cluster.cluster_security_group
 
-        # --- Karpenter, AWS side ---------------------------------------------------------------
+    def _fargate(
+        self, *, vpc: ec2.IVpc, subnets: ec2.SubnetSelection, namespaces: Sequence[str]
+    ) -> None:
+        """A Fargate profile for `namespaces`, if any."""
+        if not namespaces:
+            return
+        profile = eks.FargateProfile(
+            self,
+            "Fargate",
+            cluster=self.cluster,
+            selectors=[eks.Selector(namespace=n) for n in namespaces],
+            vpc=vpc,
+            subnet_selection=subnets,
+        )
+        acknowledge_aws_managed_policies(
+            profile.pod_execution_role.node.default_child,
+            "AmazonEKSFargatePodExecutionRolePolicy is AWS's minimum for Fargate to pull "
+            "images and write logs for the cluster's pods.",
+        )
+
+    def _karpenter(self, *, cluster_name: str, account: str) -> None:
+        """Karpenter's AWS side: its node role and access entry, and the interruption queue
+        (with a key EventBridge may use) fed by `KARPENTER_INTERRUPTION_EVENTS`."""
         self.karpenter_node_role = _node_role(self, "KarpenterNodeRole", "Karpenter nodes")
         eks.AccessEntry(
             self,
@@ -257,7 +326,7 @@ class PlatformCluster(Construct):
                 principals=[iam.ServicePrincipal("events.amazonaws.com")],
                 actions=["kms:GenerateDataKey", "kms:Decrypt"],
                 resources=["*"],
-                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+                conditions={"StringEquals": {"aws:SourceAccount": account}},
             )
         )
         self.interruption_queue = sqs.Queue(
@@ -283,7 +352,8 @@ class PlatformCluster(Construct):
                 targets=[targets.SqsQueue(self.interruption_queue)],
             )
 
-        # --- logs and pod identities -------------------------------------------------------------
+    def _application_logs(self, *, cluster_name: str, retention: logs.RetentionDays) -> None:
+        """Fluent Bit's encrypted, retained log group for the pods' output."""
         self.application_log_group = logs.LogGroup(
             self,
             "ApplicationLogs",
@@ -291,12 +361,24 @@ class PlatformCluster(Construct):
             encryption_key=log_group_key(
                 self, "ApplicationLogsKey", description="Encrypts the cluster's application logs"
             ),
-            retention=application_log_retention,
+            retention=retention,
             removal_policy=RemovalPolicy.RETAIN,
         )
+
+    def _pod_identities(
+        self,
+        *,
+        cluster_name: str,
+        vpc_id: str,
+        secrets_prefix: str,
+        dns_zone_name: str | None,
+    ) -> None:
+        """A Pod Identity role per add-on of `POD_IDENTITIES` (`pod_roles`): the ones Argo CD
+        installs with their own policies, vpc-cni and the EBS driver with AWS's."""
+        cluster_arn = self.cluster.cluster_arn
         grants = {
             "aws-load-balancer-controller": addon_policies.load_balancer_controller(
-                self, cluster_name=cluster_name, vpc_id=vpc.vpc_id
+                self, cluster_name=cluster_name, vpc_id=vpc_id
             ),
             "external-secrets": addon_policies.external_secrets(
                 self, secrets_prefix=secrets_prefix
@@ -345,9 +427,6 @@ class PlatformCluster(Construct):
                 "add-on it is written for; it is attached to that add-on's pod role only.",
                 create_association=False,  # the managed add-on binds it
             ).role
-        self._addons(addon_versions)
-        self._outputs(stack)
-        self._acknowledge_cdk_internals(stack)
 
     def _grant_people(self, role_arns: Sequence[str], policy: str, prefix: str) -> None:
         for arn in role_arns:
@@ -410,97 +489,100 @@ class PlatformCluster(Construct):
             CfnOutput(self, output_id, value=value, description=description)
 
     def _acknowledge_cdk_internals(self, stack: Stack) -> None:
-        """Findings on what aws_eks_v2 builds for us and offers no option to change."""
+        """Findings on what aws_eks_v2 builds for us and offers no option to change: the
+        cluster role, and the kubectl handler and provider framework functions."""
         acknowledge_aws_managed_policies(
             self.cluster.role.node.default_child,
             "AmazonEKSClusterPolicy is the AWS-maintained policy the EKS control plane needs; "
             "EKS changes it with new features, which a copy would not track.",
         )
-        for profile in [c for c in self.node.children if isinstance(c, eks.FargateProfile)]:
-            acknowledge_aws_managed_policies(
-                profile.pod_execution_role.node.default_child,
-                "AmazonEKSFargatePodExecutionRolePolicy is AWS's minimum for Fargate to pull "
-                "images and write logs for the cluster's pods.",
-            )
         provider = self.cluster.node.find_child("KubectlProvider")
         handler = provider.node.find_child("Handler")
         on_event = provider.node.find_child("Provider").node.find_child("framework-onEvent")
         handler_arn = f"<{stack.get_logical_id(handler.node.default_child)}.Arn>:*"
-        for function, what, own_findings, policy_findings in (
-            (
-                handler,
-                "kubectl handler",
+        _acknowledge_provider_function(
+            handler,
+            "kubectl handler",
+            own_findings={
+                "AwsSolutions::AwsSolutions-L1": (
+                    "CDK pins the kubectl handler's runtime to match the kubectl layer it "
+                    "ships; upgrading aws-cdk-lib moves both together."
+                )
+            },
+        )
+        _acknowledge_provider_function(
+            on_event,
+            "provider framework",
+            policy_findings=wildcard_findings(
                 {
-                    "AwsSolutions::AwsSolutions-L1": (
-                        "CDK pins the kubectl handler's runtime to match the kubectl layer it "
-                        "ships; upgrading aws-cdk-lib moves both together."
+                    f"Resource::{handler_arn}": (
+                        "The provider framework may invoke any version of this cluster's "
+                        "kubectl handler (the ':*' suffix is Lambda's version qualifier), "
+                        "and nothing else."
                     )
-                },
-                {},
+                }
             ),
-            (
-                on_event,
-                "provider framework",
-                {},
-                wildcard_findings(
-                    {
-                        f"Resource::{handler_arn}": (
-                            "The provider framework may invoke any version of this cluster's "
-                            "kubectl handler (the ':*' suffix is Lambda's version qualifier), "
-                            "and nothing else."
-                        )
-                    }
-                ),
+        )
+
+
+def _acknowledge_provider_function(
+    function: lambda_.Function,
+    what: str,
+    *,
+    own_findings: Mapping[str, str] = MappingProxyType({}),
+    policy_findings: Mapping[str, str] = MappingProxyType({}),
+) -> None:
+    """Findings on one of CDK's kubectl Lambda functions: its role's AWS-managed policies, its
+    unkeyed log group, its generated default policy (plus `policy_findings`) and the function
+    itself (plus `own_findings`)."""
+    acknowledge_aws_managed_policies(
+        function.role.node.default_child,
+        f"CDK's {what} for this cluster runs in the VPC and needs the AWS-maintained "
+        "basic and VPC-access execution policies (and ECR read for its image).",
+    )
+    unkeyed = (
+        f"CDK creates the {what}'s log group with no key option; it holds deploy-time "
+        "kubectl output (Argo CD's install), encrypted at rest by CloudWatch's own key."
+    )
+    acknowledge_all(
+        function.node.find_child("LogGroup"),
+        {
+            **controls("CloudWatchLogGroupEncrypted", unkeyed),
+            "Platform::CustomerManagedKeys": unkeyed,
+        },
+    )
+    acknowledge_all(
+        function.role.node.find_child("DefaultPolicy").node.default_child,
+        {
+            **controls(
+                "IAMNoInlinePolicy",
+                f"CDK generates the {what}'s grants on this cluster as the role's "
+                "default policy; they change with the cluster construct, so a managed "
+                "copy would drift.",
             ),
-        ):
-            acknowledge_aws_managed_policies(
-                function.role.node.default_child,
-                f"CDK's {what} for this cluster runs in the VPC and needs the AWS-maintained "
-                "basic and VPC-access execution policies (and ECR read for its image).",
-            )
-            unkeyed = (
-                f"CDK creates the {what}'s log group with no key option; it holds deploy-time "
-                "kubectl output (Argo CD's install), encrypted at rest by CloudWatch's own key."
-            )
-            acknowledge_all(
-                function.node.find_child("LogGroup"),
-                {
-                    **controls("CloudWatchLogGroupEncrypted", unkeyed),
-                    "Platform::CustomerManagedKeys": unkeyed,
-                },
-            )
-            acknowledge_all(
-                function.role.node.find_child("DefaultPolicy").node.default_child,
-                {
-                    **controls(
-                        "IAMNoInlinePolicy",
-                        f"CDK generates the {what}'s grants on this cluster as the role's "
-                        "default policy; they change with the cluster construct, so a managed "
-                        "copy would drift.",
-                    ),
-                    **policy_findings,
-                },
-            )
-            acknowledge_all(
-                function,
-                {
-                    **controls(
-                        "LambdaConcurrency",
-                        f"The {what} is invoked only by CloudFormation during a deploy of this "
-                        "stack, one request per resource; a reservation would only idle "
-                        "capacity.",
-                        packs=("NIST.800.53.R5", "HIPAA.Security"),
-                    ),
-                    **controls(
-                        "LambdaDLQ",
-                        f"The {what} is invoked synchronously by CloudFormation's "
-                        "custom-resource protocol, which records every failure in the stack "
-                        "events; nothing is queued to lose.",
-                        packs=("NIST.800.53.R5", "HIPAA.Security"),
-                    ),
-                    **own_findings,
-                },
-            )
+            **policy_findings,
+        },
+    )
+    acknowledge_all(
+        function,
+        {
+            **controls(
+                "LambdaConcurrency",
+                f"The {what} is invoked only by CloudFormation during a deploy of this "
+                "stack, one request per resource; a reservation would only idle "
+                "capacity.",
+                packs=("NIST.800.53.R5", "HIPAA.Security"),
+            ),
+            **controls(
+                "LambdaDLQ",
+                f"The {what} is invoked synchronously by CloudFormation's "
+                "custom-resource protocol, which records every failure in the stack "
+                "events; nothing is queued to lose.",
+                packs=("NIST.800.53.R5", "HIPAA.Security"),
+            ),
+            **own_findings,
+        },
+    )
 
 
 def _construct_id(addon: str) -> str:

@@ -227,9 +227,35 @@ class SpokeRegistration(Construct):
         annotations: Mapping[str, str],
     ) -> None:
         super().__init__(scope, id_)
-        stack = Stack.of(self)
         hub_account = hub_role_arn.split(":")[4]
         only_the_hub_role = {"ArnEquals": {"aws:PrincipalArn": hub_role_arn}}
+        self._role(role_name, hub_account, only_the_hub_role, cluster)
+        key = self._key(hub_account, only_the_hub_role)
+        self._secret(
+            secret_name,
+            key=key,
+            hub_account=hub_account,
+            only_the_hub_role=only_the_hub_role,
+            fields={
+                "name": cluster.cluster_name,
+                "server": cluster.cluster_endpoint,
+                "caData": cluster.cluster_certificate_authority_data,
+                "region": Stack.of(self).region,
+                "environment": environment,
+                "roleArn": self.role.role_arn,
+                **registration_fields(labels, annotations),
+            },
+        )
+
+    def _role(
+        self,
+        role_name: str,
+        hub_account: str,
+        only_the_hub_role: Mapping[str, Any],
+        cluster: eks.Cluster,
+    ) -> None:
+        """The role (`role`) only the hub's role may assume (and tag sessions of), with a
+        cluster-admin access entry."""
         hub = iam.AccountPrincipal(hub_account).with_conditions(only_the_hub_role)
         self.role = iam.Role(
             self,
@@ -250,6 +276,9 @@ class SpokeRegistration(Construct):
                 )
             ],
         )
+
+    def _key(self, hub_account: str, only_the_hub_role: Mapping[str, Any]) -> kms.Key:
+        """The registration's key: the hub's role decrypts, through Secrets Manager only."""
         key = kms.Key(
             self,
             "RegistrationKey",
@@ -265,20 +294,24 @@ class SpokeRegistration(Construct):
                 conditions={
                     **only_the_hub_role,
                     "StringEquals": {
-                        "kms:ViaService": f"secretsmanager.{stack.region}.amazonaws.com"
+                        "kms:ViaService": f"secretsmanager.{Stack.of(self).region}.amazonaws.com"
                     },
                 },
             )
         )
-        fields = {
-            "name": cluster.cluster_name,
-            "server": cluster.cluster_endpoint,
-            "caData": cluster.cluster_certificate_authority_data,
-            "region": stack.region,
-            "environment": environment,
-            "roleArn": self.role.role_arn,
-            **registration_fields(labels, annotations),
-        }
+        return key
+
+    def _secret(
+        self,
+        secret_name: str,
+        *,
+        key: kms.IKey,
+        hub_account: str,
+        only_the_hub_role: Mapping[str, Any],
+        fields: Mapping[str, Any],
+    ) -> None:
+        """The registration secret (`secret`): `fields` as JSON, readable from outside this
+        account by the hub's role only."""
         self.secret = secretsmanager.Secret(
             self,
             "Registration",

@@ -11,7 +11,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from constructs_lib.shared.encryption import log_group_key
 from facts.endpoints import DEFAULT_INTERFACE_ENDPOINTS, INTERFACE_ENDPOINT_IDS
@@ -43,7 +43,8 @@ class PlatformNetwork(Construct):
     - Flow logs of all traffic to a KMS-encrypted log group; the default security group has
       no rules.
 
-    Exposes `vpc`, the subnet selections per tier and `endpoint_security_group`.
+    Exposes `vpc`, the subnet selections per tier, `endpoint_security_group` and
+    `raw_resource_scopes` (see `constructs_lib.shared.tagging`).
     """
 
     def __init__(
@@ -74,7 +75,22 @@ class PlatformNetwork(Construct):
         """
         super().__init__(scope, id_)
         network = _validate(cidr, availability_zones, nat_strategy, interface_endpoints)
+        self._vpc(cidr, network.prefixlen, availability_zones, nat_strategy)
+        self.public_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC)
+        self.private_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
+        self.isolated_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+        self._tag_subnets_for_load_balancers()
+        self._interface_endpoints(network, interface_endpoints)
+        self._flow_logs(flow_logs_retention, flow_logs_key, flow_logs_removal_policy)
 
+    def _vpc(
+        self,
+        cidr: str,
+        prefixlen: int,
+        availability_zones: Sequence[str],
+        nat_strategy: NatStrategy,
+    ) -> None:
+        """The VPC, its three tiers, gateway endpoints and emptied default security group."""
         self.vpc = ec2.Vpc(
             self,
             "Vpc",
@@ -86,18 +102,18 @@ class PlatformNetwork(Construct):
                 ec2.SubnetConfiguration(
                     name=PRIVATE,
                     subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS,
-                    cidr_mask=network.prefixlen + _PRIVATE_EXTRA_BITS,
+                    cidr_mask=prefixlen + _PRIVATE_EXTRA_BITS,
                 ),
                 ec2.SubnetConfiguration(
                     name=PUBLIC,
                     subnet_type=ec2.SubnetType.PUBLIC,
-                    cidr_mask=network.prefixlen + _SMALL_TIER_EXTRA_BITS,
+                    cidr_mask=prefixlen + _SMALL_TIER_EXTRA_BITS,
                     map_public_ip_on_launch=False,
                 ),
                 ec2.SubnetConfiguration(
                     name=ISOLATED,
                     subnet_type=ec2.SubnetType.PRIVATE_ISOLATED,
-                    cidr_mask=network.prefixlen + _SMALL_TIER_EXTRA_BITS,
+                    cidr_mask=prefixlen + _SMALL_TIER_EXTRA_BITS,
                 ),
             ],
             restrict_default_security_group=True,
@@ -108,15 +124,24 @@ class PlatformNetwork(Construct):
                 ),
             },
         )
-        self.public_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC)
-        self.private_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
-        self.isolated_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+        # restrict_default_security_group makes CDK add a provider that empties the default
+        # group: a raw role and function, once per stack.
+        self.raw_resource_scopes: tuple[IConstruct, ...] = (
+            Stack.of(self).node.find_child("Custom::VpcRestrictDefaultSGCustomResourceProvider"),
+        )
+
+    def _tag_subnets_for_load_balancers(self) -> None:
+        """The tags the AWS Load Balancer Controller picks subnets by; public subnets' default
+        routes to the internet gateway are acknowledged."""
         for subnet in self.vpc.public_subnets:
             Tags.of(subnet).add("kubernetes.io/role/elb", "1")
             _acknowledge_public_route(subnet)
         for subnet in self.vpc.private_subnets:
             Tags.of(subnet).add("kubernetes.io/role/internal-elb", "1")
 
+    def _interface_endpoints(self, network: ipaddress.IPv4Network, services: Sequence[str]) -> None:
+        """The interface endpoints in the private tier, behind a group admitting 443 from
+        the VPC only."""
         self.endpoint_security_group = ec2.SecurityGroup(
             self,
             "EndpointSecurityGroup",
@@ -129,7 +154,7 @@ class PlatformNetwork(Construct):
         self.endpoint_security_group.add_ingress_rule(
             ec2.Peer.ipv4(str(network)), ec2.Port.tcp(443), "HTTPS from the VPC"
         )
-        for service in interface_endpoints:
+        for service in services:
             self.vpc.add_interface_endpoint(
                 INTERFACE_ENDPOINT_IDS[service],
                 service=ec2.InterfaceVpcEndpointAwsService(service),
@@ -139,15 +164,23 @@ class PlatformNetwork(Construct):
                 open=False,
             )
 
-        self.flow_logs_key = flow_logs_key or log_group_key(
+    def _flow_logs(
+        self,
+        retention: logs.RetentionDays,
+        key: kms.IKey | None,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        """Flow logs of all traffic to an encrypted log group, through a role that may write
+        to that group only."""
+        self.flow_logs_key = key or log_group_key(
             self, "FlowLogsKey", description="Encrypts the VPC flow-log group"
         )
         self.flow_log_group = logs.LogGroup(
             self,
             "FlowLogGroup",
             encryption_key=self.flow_logs_key,
-            retention=flow_logs_retention,
-            removal_policy=flow_logs_removal_policy,
+            retention=retention,
+            removal_policy=removal_policy,
         )
         self.flow_log_role = _flow_log_role(self, self.flow_log_group)
         self.vpc.add_flow_log(

@@ -52,66 +52,9 @@ class BudgetAlerts(Construct):
             tenth subscriber); default none, only the topic.
         """
         super().__init__(scope, id_)
-        if not account_budgets:
-            raise ValueError("account_budgets: at least one budget is required; got none")
-        if len(alert_emails) > MAX_SUBSCRIBERS - 1:
-            raise ValueError(
-                f"alert_emails: at most {MAX_SUBSCRIBERS - 1} addresses; got {len(alert_emails)}"
-            )
-        bad = [p for p in thresholds_percent if not 0 < p <= 1000]
-        if bad or not thresholds_percent:
-            raise ValueError(
-                f"thresholds_percent: need values in 1..1000; got {thresholds_percent!r}"
-            )
-
-        account = Stack.of(self).account
-        self.key = kms.Key(
-            self, "TopicKey", description="Encrypts budget alerts", enable_key_rotation=True
-        )
-        budgets_service = iam.ServicePrincipal("budgets.amazonaws.com")
-        only_this_account = {"StringEquals": {"aws:SourceAccount": account}}
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowBudgetsToEncryptAlerts",
-                principals=[budgets_service],
-                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
-                resources=["*"],
-                conditions=only_this_account,
-            )
-        )
-        self.topic = sns.Topic(
-            self, "Topic", display_name="Budget alerts", master_key=self.key, enforce_ssl=True
-        )
-        publish = self.topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowBudgetsToPublish",
-                principals=[budgets_service],
-                actions=["sns:Publish"],
-                resources=[self.topic.topic_arn],
-                conditions=only_this_account,
-            )
-        )
-
-        subscribers = [
-            budgets.CfnBudget.SubscriberProperty(
-                subscription_type="SNS", address=self.topic.topic_arn
-            )
-        ] + [
-            budgets.CfnBudget.SubscriberProperty(subscription_type="EMAIL", address=email)
-            for email in alert_emails
-        ]
-        notifications = [
-            budgets.CfnBudget.NotificationWithSubscribersProperty(
-                notification=budgets.CfnBudget.NotificationProperty(
-                    notification_type="ACTUAL",
-                    comparison_operator="GREATER_THAN",
-                    threshold=threshold,
-                    threshold_type="PERCENTAGE",
-                ),
-                subscribers=subscribers,
-            )
-            for threshold in thresholds_percent
-        ]
+        _validate(account_budgets, thresholds_percent, alert_emails)
+        publish = self._topic(Stack.of(self).account)
+        notifications = _notifications(self.topic.topic_arn, thresholds_percent, alert_emails)
         self.budgets = {}
         for entry in account_budgets:
             budget = budgets.CfnBudget(
@@ -132,3 +75,73 @@ class BudgetAlerts(Construct):
             if publish.policy_dependable is not None:
                 budget.node.add_dependency(publish.policy_dependable)
             self.budgets[entry.construct_id] = budget
+
+    def _topic(self, account: str) -> iam.AddToResourcePolicyResult:
+        """The alert topic (`topic`) and its key (`key`), both usable by AWS Budgets for this
+        account only; returns the topic-policy statement budgets must wait for."""
+        self.key = kms.Key(
+            self, "TopicKey", description="Encrypts budget alerts", enable_key_rotation=True
+        )
+        budgets_service = iam.ServicePrincipal("budgets.amazonaws.com")
+        only_this_account = {"StringEquals": {"aws:SourceAccount": account}}
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowBudgetsToEncryptAlerts",
+                principals=[budgets_service],
+                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+                resources=["*"],
+                conditions=only_this_account,
+            )
+        )
+        self.topic = sns.Topic(
+            self, "Topic", display_name="Budget alerts", master_key=self.key, enforce_ssl=True
+        )
+        return self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowBudgetsToPublish",
+                principals=[budgets_service],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions=only_this_account,
+            )
+        )
+
+
+def _notifications(
+    topic_arn: str, thresholds_percent: Sequence[int], alert_emails: Sequence[str]
+) -> list[budgets.CfnBudget.NotificationWithSubscribersProperty]:
+    """One notification per threshold of actual spend, to the topic and every address."""
+    subscribers = [
+        budgets.CfnBudget.SubscriberProperty(subscription_type="SNS", address=topic_arn)
+    ] + [
+        budgets.CfnBudget.SubscriberProperty(subscription_type="EMAIL", address=email)
+        for email in alert_emails
+    ]
+    return [
+        budgets.CfnBudget.NotificationWithSubscribersProperty(
+            notification=budgets.CfnBudget.NotificationProperty(
+                notification_type="ACTUAL",
+                comparison_operator="GREATER_THAN",
+                threshold=threshold,
+                threshold_type="PERCENTAGE",
+            ),
+            subscribers=subscribers,
+        )
+        for threshold in thresholds_percent
+    ]
+
+
+def _validate(
+    account_budgets: Sequence[AccountBudget],
+    thresholds_percent: Sequence[int],
+    alert_emails: Sequence[str],
+) -> None:
+    if not account_budgets:
+        raise ValueError("account_budgets: at least one budget is required; got none")
+    if len(alert_emails) > MAX_SUBSCRIBERS - 1:
+        raise ValueError(
+            f"alert_emails: at most {MAX_SUBSCRIBERS - 1} addresses; got {len(alert_emails)}"
+        )
+    bad = [p for p in thresholds_percent if not 0 < p <= 1000]
+    if bad or not thresholds_percent:
+        raise ValueError(f"thresholds_percent: need values in 1..1000; got {thresholds_percent!r}")

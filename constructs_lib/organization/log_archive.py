@@ -62,26 +62,10 @@ class LogArchive(Construct):
             years. Must not be shorter than the object-lock retention.
         """
         super().__init__(scope, id_)
-        lock_days = object_lock_retention.to_days()
-        if expire_after.to_days() < lock_days:
-            raise ValueError(
-                f"expire_after: must be at least object_lock_retention ({lock_days} days); "
-                f"got {expire_after.to_days()} days"
-            )
-        if glacier_transition_after.to_days() >= expire_after.to_days():
-            raise ValueError(
-                "glacier_transition_after: must be shorter than expire_after; "
-                f"got {glacier_transition_after.to_days()} days"
-            )
-        lock = (
-            s3.ObjectLockRetention.compliance(object_lock_retention)
-            if object_lock_mode == "COMPLIANCE"
-            else s3.ObjectLockRetention.governance(object_lock_retention)
-        )
+        _validate(object_lock_retention, glacier_transition_after, expire_after)
         self.access_logs_bucket = AccessLogsBucket(
             self, "AccessLogsBucket", bucket_name=access_logs_bucket_name, expire_after=expire_after
         )
-
         self.key = kms.Key(
             self,
             "Key",
@@ -89,6 +73,27 @@ class LogArchive(Construct):
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
+        self._bucket(
+            bucket_name,
+            lock=(
+                s3.ObjectLockRetention.compliance(object_lock_retention)
+                if object_lock_mode == "COMPLIANCE"
+                else s3.ObjectLockRetention.governance(object_lock_retention)
+            ),
+            glacier_transition_after=glacier_transition_after,
+            expire_after=expire_after,
+        )
+
+    def _bucket(
+        self,
+        bucket_name: str,
+        *,
+        lock: s3.ObjectLockRetention,
+        glacier_transition_after: Duration,
+        expire_after: Duration,
+    ) -> None:
+        """The archive bucket (`bucket`): object-locked, encrypted with `key`, moving to
+        Glacier Instant Retrieval, then expiring; access-logged; retained."""
         self.bucket = s3.Bucket(
             self,
             "Bucket",
@@ -192,4 +197,20 @@ class LogArchive(Construct):
                 resources=["*"],
                 conditions=org,
             )
+        )
+
+
+def _validate(
+    object_lock_retention: Duration, glacier_transition_after: Duration, expire_after: Duration
+) -> None:
+    lock_days = object_lock_retention.to_days()
+    if expire_after.to_days() < lock_days:
+        raise ValueError(
+            f"expire_after: must be at least object_lock_retention ({lock_days} days); "
+            f"got {expire_after.to_days()} days"
+        )
+    if glacier_transition_after.to_days() >= expire_after.to_days():
+        raise ValueError(
+            "glacier_transition_after: must be shorter than expire_after; "
+            f"got {glacier_transition_after.to_days()} days"
         )

@@ -79,22 +79,43 @@ class OrganizationGuardrails(Construct):
             this later turns False or the stack is deleted: turning it off breaks every share).
         """
         super().__init__(scope, id_)
-        for policy in policies:
-            size = guardrails.size(policy.document)
-            if size > guardrails.SCP_MAX_CHARACTERS:
-                raise ValueError(
-                    f"policies: {policy.name!r} is {size} characters; SCPs are limited to "
-                    f"{guardrails.SCP_MAX_CHARACTERS}"
-                )
-            unknown = set(policy.units) - set(units)
-            if unknown:
-                raise ValueError(f"policies: {policy.name!r} targets unknown OUs {sorted(unknown)}")
+        _validate(policies, units)
         self.units = {
             name: organizations.CfnOrganizationalUnit(
                 self, f"Unit-{name}", name=name, parent_id=root_id
             )
             for name in units
         }
+        self._setup(
+            organization_id=organization_id,
+            root_id=root_id,
+            units=units,
+            service_access=service_access,
+            delegated_administrators=delegated_administrators,
+            resource_sharing=resource_sharing,
+            log_retention=log_retention,
+        )
+        self._policies(policies, root_id=root_id, tag_policy=tag_policy)
+        if SECURITY_HUB in delegated_administrators:
+            admin = securityhub.CfnDelegatedAdmin(
+                self, "SecurityHubAdmin", admin_account_id=delegated_administrators[SECURITY_HUB]
+            )
+            admin.node.add_dependency(self.setup)
+
+    def _setup(
+        self,
+        *,
+        organization_id: str,
+        root_id: str,
+        units: Mapping[str, Sequence[str]],
+        service_access: Sequence[str],
+        delegated_administrators: Mapping[str, str],
+        resource_sharing: bool,
+        log_retention: logs.RetentionDays,
+    ) -> None:
+        """The `OrganizationSetup` function and custom resource (`setup`): policy types,
+        trusted access, RAM sharing, delegated administrators (Security Hub's aside), account
+        placement; it runs only once its function's policy exists."""
         function = SetupFunction(
             self,
             "Function",
@@ -134,6 +155,16 @@ class OrganizationGuardrails(Construct):
             },
         )
         self.setup.node.add_dependency(function.policy)  # its permissions exist first
+
+    def _policies(
+        self,
+        policies: Sequence[ServiceControlPolicy],
+        *,
+        root_id: str,
+        tag_policy: Mapping[str, Any],
+    ) -> None:
+        """The SCPs on their OUs and the tag policy on the root, after the setup has enabled
+        their policy types."""
         for policy in policies:
             scp = organizations.CfnPolicy(
                 self,
@@ -155,11 +186,19 @@ class OrganizationGuardrails(Construct):
             target_ids=[root_id],
         )
         tags.node.add_dependency(self.setup)
-        if SECURITY_HUB in delegated_administrators:
-            admin = securityhub.CfnDelegatedAdmin(
-                self, "SecurityHubAdmin", admin_account_id=delegated_administrators[SECURITY_HUB]
+
+
+def _validate(policies: Sequence[ServiceControlPolicy], units: Mapping[str, Sequence[str]]) -> None:
+    for policy in policies:
+        size = guardrails.size(policy.document)
+        if size > guardrails.SCP_MAX_CHARACTERS:
+            raise ValueError(
+                f"policies: {policy.name!r} is {size} characters; SCPs are limited to "
+                f"{guardrails.SCP_MAX_CHARACTERS}"
             )
-            admin.node.add_dependency(self.setup)
+        unknown = set(policy.units) - set(units)
+        if unknown:
+            raise ValueError(f"policies: {policy.name!r} targets unknown OUs {sorted(unknown)}")
 
 
 SETUP_WILDCARDS = {

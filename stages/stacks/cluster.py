@@ -72,6 +72,7 @@ class ClusterStack(PlatformStack):
             dns_zone_name=account.domain,
             application_log_retention=RETENTION_DAYS[cluster.log_retention_days],
         )
+        self.raw_resource_scopes.extend(self.cluster.raw_resource_scopes)
         ssm.StringParameter(
             self,
             "SecurityGroupParameter",

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from aws_cdk import Duration
 
+from config.model import Backup as BackupConfig
+from config.model import Cache as CacheConfig
 from config.model import Data
+from config.model import DataBucket as BucketConfig
+from config.model import Kafka as KafkaConfig
+from config.model import Postgres as PostgresConfig
+from config.model import Search as SearchConfig
 from constructs_lib.data.backup import DataBackup
 from constructs_lib.data.bucket import DataBucket
 from constructs_lib.data.cache import PlatformCache
@@ -54,133 +61,151 @@ class DataStack(PlatformStack):
             availability_zones=network.vpc.availability_zones,
         )
         self.config, self.account_name = config, name
-        loss = data.allow_data_loss
-        vpc, isolated = network.vpc, network.isolated_subnets
-        isolated_ids = vpc.select_subnets(subnet_type=isolated.subnet_type).subnet_ids
-        clients = cluster_security_group(self, config, name) if data.needs_clients else None
-        vault_lock = (
-            data.backup.vault_lock
-            if data.backup.vault_lock is not None
-            else scope.account_config.role == "prod"
-        )
-        self.backup = DataBackup(
+        self.allow_data_loss = data.allow_data_loss
+        self._network = network
+        self._isolated_ids = network.vpc.select_subnets(
+            subnet_type=network.isolated_subnets.subnet_type
+        ).subnet_ids
+        self._clients = cluster_security_group(self, config, name) if data.needs_clients else None
+        self.backup = self._backup(data.backup, prod=scope.account_config.role == "prod")
+        self.postgres = self._postgres(data.postgres) if data.postgres is not None else None
+        self.caches = {
+            cache_name: self._cache(cache_name, cache) for cache_name, cache in data.caches.items()
+        }
+        self.search = self._search(data.search) if data.search is not None else None
+        self.kafka = self._kafka(data.kafka) if data.kafka is not None else None
+        self.buckets = self._buckets(data.buckets) if data.buckets else {}
+
+    def _backup(self, backup: BackupConfig, *, prod: bool) -> DataBackup:
+        """The vault and daily plan; the vault is locked in prod unless config says."""
+        return DataBackup(
             self,
             "Backup",
-            name=data_name(config, name, "data"),
-            retention_days=data.backup.retention_days,
-            vault_lock=vault_lock,
-            allow_data_loss=loss,
+            name=data_name(self.config, self.account_name, "data"),
+            retention_days=backup.retention_days,
+            vault_lock=backup.vault_lock if backup.vault_lock is not None else prod,
+            allow_data_loss=self.allow_data_loss,
         )
-        self.postgres: PlatformPostgres | None = None
-        self.search: PlatformSearch | None = None
-        self.kafka: PlatformKafka | None = None
-        if data.postgres is not None:
-            assert clients is not None
-            self.postgres = PlatformPostgres(
+
+    def _postgres(self, pg: PostgresConfig) -> PlatformPostgres:
+        """The database, in the backup plan, its endpoint and master secret published."""
+        assert self._clients is not None
+        postgres = PlatformPostgres(
+            self,
+            "Postgres",
+            identifier=data_name(self.config, self.account_name, "postgres"),
+            vpc=self._network.vpc,
+            subnets=self._network.isolated_subnets,
+            clients=self._clients,
+            allow_data_loss=self.allow_data_loss,
+            # The engine and the keys its model has (each engine has only its own, e.g.
+            # min_capacity for Serverless v2): the construct's props of the same names.
+            **pg.model_dump(),
+        )
+        self.backup.protect(postgres.resource)
+        self._publish("postgres/endpoint", postgres.endpoint)
+        self._publish("postgres/master-secret-arn", postgres.secret_arn)
+        return postgres
+
+    def _cache(self, cache_name: str, cache: CacheConfig) -> PlatformCache:
+        """One application's cache, its endpoint and user published."""
+        assert self._clients is not None
+        built = PlatformCache(
+            self,
+            f"Cache-{cache_name}",
+            name=data_name(self.config, self.account_name, cache_name),
+            engine=cache.engine,
+            version=cache.version,
+            node_type=cache.node_type,
+            replicas=cache.replicas,
+            snapshot_retention_days=cache.snapshot_retention_days,
+            vpc=self._network.vpc,
+            subnet_ids=self._isolated_ids,
+            clients=self._clients,
+            allow_data_loss=self.allow_data_loss,
+        )
+        self._publish(f"caches/{cache_name}/endpoint", built.endpoint)
+        self._publish(f"caches/{cache_name}/user", built.user_id)
+        return built
+
+    def _search(self, search: SearchConfig) -> PlatformSearch:
+        """The OpenSearch domain, its endpoint and admin role published."""
+        assert self._clients is not None
+        built = PlatformSearch(
+            self,
+            "Search",
+            name=data_name(self.config, self.account_name, "search"),
+            version=search.version,
+            vpc=self._network.vpc,
+            subnets=self._network.isolated_subnets,
+            availability_zone_count=len(self._network.vpc.availability_zones),
+            clients=self._clients,
+            data_node_type=search.data_node_type,
+            data_nodes=search.data_nodes,
+            volume_gib=search.volume_gib,
+            dedicated_masters=search.dedicated_masters,
+            master_node_type=search.master_node_type,
+            log_retention=RETENTION_DAYS[search.log_retention_days],
+            allow_data_loss=self.allow_data_loss,
+        )
+        self._publish("search/endpoint", built.endpoint)
+        self._publish("search/admin-role-arn", built.admin_role.role_arn)
+        return built
+
+    def _kafka(self, kafka: KafkaConfig) -> PlatformKafka:
+        """The MSK cluster, its ARN published."""
+        assert self._clients is not None
+        built = PlatformKafka(
+            self,
+            "Kafka",
+            name=data_name(self.config, self.account_name, "kafka"),
+            version=kafka.version,
+            broker_type=kafka.broker_type,
+            brokers_per_az=kafka.brokers_per_az,
+            volume_gib=kafka.volume_gib,
+            vpc=self._network.vpc,
+            subnet_ids=self._isolated_ids,
+            clients=self._clients,
+            log_retention=RETENTION_DAYS[kafka.log_retention_days],
+            allow_data_loss=self.allow_data_loss,
+        )
+        self._publish("kafka/cluster-arn", built.resource.ref)
+        return built
+
+    def _buckets(self, buckets: Mapping[str, BucketConfig]) -> dict[str, DataBucket]:
+        """The application buckets, with one access-log bucket and (if any bucket uses KMS)
+        one key for all of them, each in the backup plan."""
+        access_logs = AccessLogsBucket(
+            self,
+            "AccessLogs",
+            bucket_name=data_bucket_name(self.config, self.account_name, "data-access-logs"),
+            expire_after=Duration.days(ACCESS_LOGS_DAYS),
+        )
+        key = (
+            data_key(
                 self,
-                "Postgres",
-                identifier=data_name(config, name, "postgres"),
-                vpc=vpc,
-                subnets=isolated,
-                clients=clients,
-                allow_data_loss=loss,
-                # The engine and the keys its model has (each engine has only its own, e.g.
-                # min_capacity for Serverless v2): the construct's props of the same names.
-                **data.postgres.model_dump(),
+                "BucketsKey",
+                description="Encrypts the data stack's buckets",
+                allow_data_loss=self.allow_data_loss,
             )
-            self.backup.protect(self.postgres.resource)
-            self._publish("postgres/endpoint", self.postgres.endpoint)
-            self._publish("postgres/master-secret-arn", self.postgres.secret_arn)
-        self.caches: dict[str, PlatformCache] = {}
-        for cache_name, cache in data.caches.items():
-            assert clients is not None
-            self.caches[cache_name] = built = PlatformCache(
+            if any(b.encryption == "kms" for b in buckets.values())
+            else None
+        )
+        built: dict[str, DataBucket] = {}
+        for bucket_name, bucket in buckets.items():
+            built[bucket_name] = DataBucket(
                 self,
-                f"Cache-{cache_name}",
-                name=data_name(config, name, cache_name),
-                engine=cache.engine,
-                version=cache.version,
-                node_type=cache.node_type,
-                replicas=cache.replicas,
-                snapshot_retention_days=cache.snapshot_retention_days,
-                vpc=vpc,
-                subnet_ids=isolated_ids,
-                clients=clients,
-                allow_data_loss=loss,
+                f"Bucket-{bucket_name}",
+                bucket_name=data_bucket_name(self.config, self.account_name, bucket_name),
+                access_logs=access_logs,
+                encryption=bucket.encryption,
+                key=key,
+                noncurrent_version_days=bucket.noncurrent_version_days,
+                expire_after_days=bucket.expire_after_days,
+                allow_data_loss=self.allow_data_loss,
             )
-            self._publish(f"caches/{cache_name}/endpoint", built.endpoint)
-            self._publish(f"caches/{cache_name}/user", built.user_id)
-        if data.search is not None:
-            search = data.search
-            assert clients is not None
-            self.search = PlatformSearch(
-                self,
-                "Search",
-                name=data_name(config, name, "search"),
-                version=search.version,
-                vpc=vpc,
-                subnets=isolated,
-                availability_zone_count=len(vpc.availability_zones),
-                clients=clients,
-                data_node_type=search.data_node_type,
-                data_nodes=search.data_nodes,
-                volume_gib=search.volume_gib,
-                dedicated_masters=search.dedicated_masters,
-                master_node_type=search.master_node_type,
-                log_retention=RETENTION_DAYS[search.log_retention_days],
-                allow_data_loss=loss,
-            )
-            self._publish("search/endpoint", self.search.endpoint)
-            self._publish("search/admin-role-arn", self.search.admin_role.role_arn)
-        if data.kafka is not None:
-            kafka = data.kafka
-            assert clients is not None
-            self.kafka = PlatformKafka(
-                self,
-                "Kafka",
-                name=data_name(config, name, "kafka"),
-                version=kafka.version,
-                broker_type=kafka.broker_type,
-                brokers_per_az=kafka.brokers_per_az,
-                volume_gib=kafka.volume_gib,
-                vpc=vpc,
-                subnet_ids=isolated_ids,
-                clients=clients,
-                log_retention=RETENTION_DAYS[kafka.log_retention_days],
-                allow_data_loss=loss,
-            )
-            self._publish("kafka/cluster-arn", self.kafka.resource.ref)
-        self.buckets: dict[str, DataBucket] = {}
-        if data.buckets:
-            access_logs = AccessLogsBucket(
-                self,
-                "AccessLogs",
-                bucket_name=data_bucket_name(config, name, "data-access-logs"),
-                expire_after=Duration.days(ACCESS_LOGS_DAYS),
-            )
-            key = (
-                data_key(
-                    self,
-                    "BucketsKey",
-                    description="Encrypts the data stack's buckets",
-                    allow_data_loss=loss,
-                )
-                if any(b.encryption == "kms" for b in data.buckets.values())
-                else None
-            )
-            for bucket_name, bucket in data.buckets.items():
-                self.buckets[bucket_name] = built = DataBucket(
-                    self,
-                    f"Bucket-{bucket_name}",
-                    bucket_name=data_bucket_name(config, name, bucket_name),
-                    access_logs=access_logs,
-                    encryption=bucket.encryption,
-                    key=key,
-                    noncurrent_version_days=bucket.noncurrent_version_days,
-                    expire_after_days=bucket.expire_after_days,
-                    allow_data_loss=loss,
-                )
-                self.backup.protect(built)
+            self.backup.protect(built[bucket_name])
+        return built
 
     def _publish(self, path: str, value: str) -> None:
         publish(self, self.config, self.account_name, f"data/{path}", value)

@@ -10,7 +10,7 @@ from aws_cdk import aws_cloudfront as cloudfront
 
 from config.model import EDGE_ORIGIN_ALB, Edge
 from config.model import EdgeBehavior as BehaviorConfig
-from constructs_lib.edge.cdn import EdgeBehavior, EdgeErrorPage, PlatformEdge
+from constructs_lib.edge.distribution import EdgeBehavior, EdgeErrorPage, PlatformEdge
 from constructs_lib.network.vpc import PlatformNetwork
 from constructs_lib.shared.access_logs import AccessLogsBucket
 from stages.naming import (

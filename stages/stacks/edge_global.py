@@ -9,7 +9,7 @@ from aws_cdk import aws_route53 as route53
 
 from config.model import Edge
 from constructs_lib.data.safety import removal_policy
-from constructs_lib.edge.cdn import EdgeProtection
+from constructs_lib.edge.protection import EdgeProtection
 from facts.aws import EDGE_REGION
 from policies.acknowledgements import acknowledge_control
 from stages.naming import dns_delegation_role_arn, edge_name
@@ -60,6 +60,10 @@ class EdgeGlobalStack(PlatformStack):
                     self, "DelegationRole", dns_delegation_role_arn(config, name), mutable=False
                 ),
                 removal_policy=removal_policy(allow_data_loss=allow_data_loss),
+            )
+            # The record's provider (a raw role and function) is a singleton of the stack.
+            self.raw_resource_scopes.append(
+                self.node.find_child("Custom::CrossAccountZoneDelegationCustomResourceProvider")
             )
             for policy in delegation.node.find_all():
                 if isinstance(policy, iam.CfnPolicy):

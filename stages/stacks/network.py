@@ -33,3 +33,4 @@ class NetworkStack(PlatformStack):
             interface_endpoints=network.interface_endpoints,
             flow_logs_retention=RETENTION_DAYS[network.flow_logs_retention_days],
         )
+        self.raw_resource_scopes.extend(self.network.raw_resource_scopes)

@@ -1,10 +1,6 @@
-"""The edge: CloudFront in front of a workload cluster, and what protects it from us-east-1.
-
-`EdgeProtection` (a stack in us-east-1: CloudFront accepts viewer certificates and WAF web ACLs
-from there only) holds the certificate and the web ACL. `PlatformEdge` (a stack in the
-account's region, next to the VPC) holds the internal load balancer, the S3 origins and the
-distribution that ties them together.
-"""
+"""PlatformEdge: CloudFront in front of a workload cluster, in the account's region next to
+the VPC: the internal load balancer, the S3 origins and the distribution that ties them
+together (what protects it is `constructs_lib.edge.protection`, in us-east-1)."""
 
 from __future__ import annotations
 
@@ -12,150 +8,25 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_route53_targets as route53_targets
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from constructs_lib.data.bucket import DataBucket
-from constructs_lib.shared.encryption import log_group_key
-from facts.aws import EDGE_REGION, TARGET_GROUP_NAME_MAX
+from facts.aws import TARGET_GROUP_NAME_MAX
 from policies.acknowledgements import acknowledge, acknowledge_all, controls
 
-WAF_LOG_GROUP_PREFIX = "aws-waf-logs-"
-"""WAF logs only to log groups whose name starts with this."""
-MANAGED_RULE_GROUPS = (
-    "AWSManagedRulesCommonRuleSet",
-    "AWSManagedRulesKnownBadInputsRuleSet",
-    "AWSManagedRulesAmazonIpReputationList",
-)
-"""AWS managed rule groups every web ACL runs, in priority order (the rate rule runs first)."""
 SECURITY_HEADERS_HSTS = Duration.days(730)
-LOG_RETENTION = Duration.days(365)
 """Strict-Transport-Security max-age: two years, the preload list's minimum."""
-
-
-class EdgeProtection(Construct):
-    """The viewer certificate and the web ACL of one distribution; build it in us-east-1.
-
-    - The certificate covers `domain_name` and `*.domain_name`, validated by DNS records in
-      `zone` that ACM creates and keeps (renewal needs no one).
-    - The web ACL (scope CLOUDFRONT) blocks a client IP above `rate_limit` requests in five
-      minutes, then runs the AWS managed rule groups in `MANAGED_RULE_GROUPS`. Every request is
-      logged to a KMS-encrypted CloudWatch log group, with the Authorization and Cookie
-      headers redacted.
-
-    Exposes `certificate` and `web_acl_arn`.
-    """
-
-    def __init__(
-        self,
-        scope: Construct,
-        id_: str,
-        *,
-        zone: route53.IHostedZone,
-        domain_name: str,
-        web_acl_name: str,
-        rate_limit: int,
-        log_retention: logs.RetentionDays,
-    ) -> None:
-        """
-        :param web_acl_name: also names the metrics and, prefixed by `aws-waf-logs-`, the log
-            group.
-        :param rate_limit: requests per client IP in any five minutes; at least 100.
-        """
-        super().__init__(scope, id_)
-        region = Stack.of(self).region
-        if region != EDGE_REGION:
-            raise ValueError(
-                f"scope: CloudFront takes certificates and web ACLs from {EDGE_REGION} only; "
-                f"this stack is in {region!r}"
-            )
-        if rate_limit < 100:
-            raise ValueError(f"rate_limit: WAF counts at least 100 requests; got {rate_limit}")
-        self.certificate = acm.Certificate(
-            self,
-            "Certificate",
-            domain_name=domain_name,
-            subject_alternative_names=[f"*.{domain_name}"],
-            validation=acm.CertificateValidation.from_dns(zone),
-        )
-        rules = [_rate_rule(rate_limit, web_acl_name)] + [
-            _managed_rule(group, priority, web_acl_name)
-            for priority, group in enumerate(MANAGED_RULE_GROUPS, start=1)
-        ]
-        self.web_acl = wafv2.CfnWebACL(
-            self,
-            "WebAcl",
-            name=web_acl_name,
-            scope="CLOUDFRONT",
-            description=f"Protects the {domain_name} distribution",
-            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-            visibility_config=_visibility(web_acl_name),
-            rules=rules,
-        )
-        self.web_acl_arn = self.web_acl.attr_arn
-        key = log_group_key(self, "LogKey", description=f"Encrypts WAF logs of {domain_name}")
-        self.log_group = logs.LogGroup(
-            self,
-            "Logs",
-            log_group_name=WAF_LOG_GROUP_PREFIX + web_acl_name,
-            encryption_key=key,
-            retention=log_retention,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        wafv2.CfnLoggingConfiguration(
-            self,
-            "Logging",
-            resource_arn=self.web_acl.attr_arn,
-            log_destination_configs=[self.log_group.log_group_arn],
-            redacted_fields=[
-                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": header})
-                for header in ("authorization", "cookie")
-            ],
-        )
-
-
-def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
-    return wafv2.CfnWebACL.VisibilityConfigProperty(
-        cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
-    )
-
-
-def _rate_rule(limit: int, acl_name: str) -> wafv2.CfnWebACL.RuleProperty:
-    return wafv2.CfnWebACL.RuleProperty(
-        name="RateLimitPerIp",
-        priority=0,
-        action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-        statement=wafv2.CfnWebACL.StatementProperty(
-            rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                aggregate_key_type="IP", limit=limit, evaluation_window_sec=300
-            )
-        ),
-        visibility_config=_visibility(f"{acl_name}-rate"),
-    )
-
-
-def _managed_rule(group: str, priority: int, acl_name: str) -> wafv2.CfnWebACL.RuleProperty:
-    return wafv2.CfnWebACL.RuleProperty(
-        name=group,
-        priority=priority,
-        override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-        statement=wafv2.CfnWebACL.StatementProperty(
-            managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                vendor_name="AWS", name=group
-            )
-        ),
-        visibility_config=_visibility(f"{acl_name}-{group}"),
-    )
+LOG_RETENTION = Duration.days(365)
+"""How long CloudFront's standard logs are kept by default."""
 
 
 OriginKind = Literal["alb", "bucket"]
@@ -250,25 +121,50 @@ class PlatformEdge(Construct):
             (once empty); default retained.
         """
         super().__init__(scope, id_)
-        if not hostnames:
-            raise ValueError("hostnames: the distribution needs at least one; got none")
-        if len(target_group_name) > TARGET_GROUP_NAME_MAX:
-            raise ValueError(
-                f"target_group_name: at most {TARGET_GROUP_NAME_MAX} characters; "
-                f"got {target_group_name!r}"
-            )
-        known = {self.ALB, *buckets}
-        for behavior in (*behaviors, default_behavior):
-            if behavior.origin not in known:
-                raise ValueError(
-                    f"behaviors: origin {behavior.origin!r} of {behavior.path!r} is neither "
-                    f"{self.ALB!r} nor a bucket ({', '.join(buckets) or 'none'})"
-                )
-            if behavior.origin != self.ALB and behavior.forward_all:
-                raise ValueError(
-                    f"behaviors: {behavior.path!r} forwards the viewer's Host header to "
-                    f"bucket {behavior.origin!r}, which S3 rejects"
-                )
+        _validate(hostnames, target_group_name, buckets, behaviors, default_behavior)
+        self._security_group(vpc=vpc, subnets=subnets, targets=targets, target_port=target_port)
+        self._load_balancer(
+            vpc=vpc,
+            subnets=subnets,
+            access_logs=access_logs,
+            target_group_name=target_group_name,
+            target_port=target_port,
+            health_check_path=health_check_path,
+            origin_certificate=origin_certificate,
+            deletion_protection=deletion_protection,
+        )
+        self.buckets = {
+            name: self._bucket(name, bucket_name, access_logs, allow_data_loss)
+            for name, bucket_name in buckets.items()
+        }
+        resolved = self._origins(origin_domain_name, target_group_name)
+        headers = self._security_headers()
+        self._log_bucket(access_logs, log_retention)
+        self._distribution(
+            hostnames=hostnames,
+            viewer_certificate=viewer_certificate,
+            web_acl_arn=web_acl_arn,
+            behaviors=behaviors,
+            default_behavior=default_behavior,
+            resolved=resolved,
+            headers=headers,
+            error_pages=error_pages,
+            price_class=price_class,
+            countries=countries,
+        )
+        self._acknowledge(deletion_protection=deletion_protection, countries=countries)
+        self._aliases(zone, hostnames)
+
+    def _security_group(
+        self,
+        *,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        targets: ec2.ISecurityGroup,
+        target_port: int,
+    ) -> None:
+        """The load balancer's group (443 from the subnets CloudFront's VPC origin uses, out
+        to `targets` only) and the matching rule on `targets`."""
         self.security_group = ec2.SecurityGroup(
             self,
             "SecurityGroup",
@@ -295,6 +191,20 @@ class PlatformEdge(Construct):
             to_port=target_port,
             description="From the edge load balancer",
         )
+
+    def _load_balancer(
+        self,
+        *,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        access_logs: s3.IBucket,
+        target_group_name: str,
+        target_port: int,
+        health_check_path: str,
+        origin_certificate: acm.ICertificate,
+        deletion_protection: bool,
+    ) -> None:
+        """The internal load balancer, its empty IP target group and its HTTPS listener."""
         self.load_balancer = elbv2.ApplicationLoadBalancer(
             self,
             "LoadBalancer",
@@ -326,38 +236,49 @@ class PlatformEdge(Construct):
             default_target_groups=[self.target_group],
             open=False,
         )
-        self.buckets = {
-            name: DataBucket(
-                self,
-                f"Bucket-{name}",
-                bucket_name=bucket_name,
-                access_logs=access_logs,
-                encryption="s3",
-                noncurrent_version_days=30,
-                allow_data_loss=allow_data_loss,
-                replication_reason="Versioning keeps every overwritten or deleted object; "
-                "cross-region replication is a disaster-recovery choice left to the "
-                "application.",
-                sse_s3_reason="Content of this bucket is served to anonymous viewers through "
-                "CloudFront: SSE-S3 protects it at rest, and a customer-managed key would add "
-                "a KMS call to every cache miss without keeping anything confidential.",
-            )
-            for name, bucket_name in buckets.items()
-        }
-        resolved = {
+
+    def _bucket(
+        self, name: str, bucket_name: str, access_logs: s3.IBucket, allow_data_loss: bool
+    ) -> DataBucket:
+        """The bucket behind origin `name`: SSE-S3, since its content is public by design."""
+        return DataBucket(
+            self,
+            f"Bucket-{name}",
+            bucket_name=bucket_name,
+            access_logs=access_logs,
+            encryption="s3",
+            noncurrent_version_days=30,
+            allow_data_loss=allow_data_loss,
+            replication_reason="Versioning keeps every overwritten or deleted object; "
+            "cross-region replication is a disaster-recovery choice left to the "
+            "application.",
+            sse_s3_reason="Content of this bucket is served to anonymous viewers through "
+            "CloudFront: SSE-S3 protects it at rest, and a customer-managed key would add "
+            "a KMS call to every cache miss without keeping anything confidential.",
+        )
+
+    def _origins(
+        self, origin_domain_name: str, vpc_origin_name: str
+    ) -> dict[str, cloudfront.IOrigin]:
+        """Origin name -> origin: the load balancer through a VPC origin (HTTPS only), each
+        bucket through Origin Access Control."""
+        return {
             self.ALB: origins.VpcOrigin.with_application_load_balancer(
                 self.load_balancer,
                 domain_name=origin_domain_name,
                 protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
                 origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
-                vpc_origin_name=target_group_name,
+                vpc_origin_name=vpc_origin_name,
             ),
             **{
                 name: origins.S3BucketOrigin.with_origin_access_control(bucket)
                 for name, bucket in self.buckets.items()
             },
         }
-        headers = cloudfront.ResponseHeadersPolicy(
+
+    def _security_headers(self) -> cloudfront.ResponseHeadersPolicy:
+        """The response-headers policy every behaviour uses."""
+        return cloudfront.ResponseHeadersPolicy(
             self,
             "SecurityHeaders",
             comment="HSTS, nosniff, DENY framing, strict-origin-when-cross-origin referrer",
@@ -378,28 +299,9 @@ class PlatformEdge(Construct):
             ),
         )
 
-        def options(behavior: EdgeBehavior) -> cloudfront.BehaviorOptions:
-            alb = behavior.origin == self.ALB
-            return cloudfront.BehaviorOptions(
-                origin=resolved[behavior.origin],
-                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-                allowed_methods=(
-                    cloudfront.AllowedMethods.ALLOW_ALL
-                    if alb
-                    else cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS
-                ),
-                cache_policy=(
-                    cloudfront.CachePolicy.CACHING_OPTIMIZED
-                    if behavior.cached
-                    else cloudfront.CachePolicy.CACHING_DISABLED
-                ),
-                origin_request_policy=(
-                    cloudfront.OriginRequestPolicy.ALL_VIEWER if behavior.forward_all else None
-                ),
-                response_headers_policy=headers,
-                compress=True,
-            )
-
+    def _log_bucket(self, access_logs: s3.IBucket, log_retention: Duration) -> None:
+        """The bucket of CloudFront's standard logs (`log_bucket`), expiring after
+        `log_retention`, retained."""
         self.log_bucket = s3.Bucket(
             self,
             "Logs",
@@ -421,10 +323,26 @@ class PlatformEdge(Construct):
             ],
             removal_policy=RemovalPolicy.RETAIN,
         )
+
+    def _distribution(
+        self,
+        *,
+        hostnames: Sequence[str],
+        viewer_certificate: acm.ICertificate,
+        web_acl_arn: str,
+        behaviors: Sequence[EdgeBehavior],
+        default_behavior: EdgeBehavior,
+        resolved: Mapping[str, cloudfront.IOrigin],
+        headers: cloudfront.IResponseHeadersPolicy,
+        error_pages: Sequence[EdgeErrorPage],
+        price_class: cloudfront.PriceClass,
+        countries: Sequence[str],
+    ) -> None:
+        """The distribution: behaviours in the order given, standard logs to `log_bucket`."""
         self.distribution = cloudfront.Distribution(
             self,
             "Distribution",
-            comment=f"{hostnames[0]}: load balancer and {len(buckets)} bucket origin(s)",
+            comment=f"{hostnames[0]}: load balancer and {len(self.buckets)} bucket origin(s)",
             domain_names=list(hostnames),
             certificate=viewer_certificate,
             minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
@@ -432,8 +350,8 @@ class PlatformEdge(Construct):
             enable_ipv6=True,
             price_class=price_class,
             web_acl_id=web_acl_arn,
-            default_behavior=options(default_behavior),
-            additional_behaviors={b.path: options(b) for b in behaviors},
+            default_behavior=_options(default_behavior, resolved, headers),
+            additional_behaviors={b.path: _options(b, resolved, headers) for b in behaviors},
             geo_restriction=cloudfront.GeoRestriction.allowlist(*countries) if countries else None,
             error_responses=[
                 cloudfront.ErrorResponse(
@@ -448,7 +366,9 @@ class PlatformEdge(Construct):
             log_bucket=self.log_bucket,
             log_file_prefix="cloudfront/",
         )
-        self._acknowledge(deletion_protection=deletion_protection, countries=countries)
+
+    def _aliases(self, zone: route53.IHostedZone, hostnames: Sequence[str]) -> None:
+        """A and AAAA alias records for every hostname."""
         target = route53.RecordTarget.from_alias(
             route53_targets.CloudFrontTarget(self.distribution)
         )
@@ -496,3 +416,60 @@ class PlatformEdge(Construct):
                 ),
             },
         )
+
+
+def _options(
+    behavior: EdgeBehavior,
+    resolved: Mapping[str, cloudfront.IOrigin],
+    headers: cloudfront.IResponseHeadersPolicy,
+) -> cloudfront.BehaviorOptions:
+    """One behaviour: load-balancer behaviours allow every method, bucket behaviours GET,
+    HEAD and OPTIONS; cached with CachingOptimized or not at all."""
+    alb = behavior.origin == PlatformEdge.ALB
+    return cloudfront.BehaviorOptions(
+        origin=resolved[behavior.origin],
+        viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        allowed_methods=(
+            cloudfront.AllowedMethods.ALLOW_ALL
+            if alb
+            else cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS
+        ),
+        cache_policy=(
+            cloudfront.CachePolicy.CACHING_OPTIMIZED
+            if behavior.cached
+            else cloudfront.CachePolicy.CACHING_DISABLED
+        ),
+        origin_request_policy=(
+            cloudfront.OriginRequestPolicy.ALL_VIEWER if behavior.forward_all else None
+        ),
+        response_headers_policy=headers,
+        compress=True,
+    )
+
+
+def _validate(
+    hostnames: Sequence[str],
+    target_group_name: str,
+    buckets: Mapping[str, str],
+    behaviors: Sequence[EdgeBehavior],
+    default_behavior: EdgeBehavior,
+) -> None:
+    if not hostnames:
+        raise ValueError("hostnames: the distribution needs at least one; got none")
+    if len(target_group_name) > TARGET_GROUP_NAME_MAX:
+        raise ValueError(
+            f"target_group_name: at most {TARGET_GROUP_NAME_MAX} characters; "
+            f"got {target_group_name!r}"
+        )
+    known = {PlatformEdge.ALB, *buckets}
+    for behavior in (*behaviors, default_behavior):
+        if behavior.origin not in known:
+            raise ValueError(
+                f"behaviors: origin {behavior.origin!r} of {behavior.path!r} is neither "
+                f"{PlatformEdge.ALB!r} nor a bucket ({', '.join(buckets) or 'none'})"
+            )
+        if behavior.origin != PlatformEdge.ALB and behavior.forward_all:
+            raise ValueError(
+                f"behaviors: {behavior.path!r} forwards the viewer's Host header to "
+                f"bucket {behavior.origin!r}, which S3 rejects"
+            )
