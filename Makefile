@@ -20,6 +20,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 
 synth: setup
 	npx cdk synth --quiet
+	python -m tools.rehearsal --assembly cdk.out --quiet
 	@echo "Cloud assembly written to cdk.out/ (one assembly-<account> folder per stage)."
 
 # Both cores: each xdist worker synthesizes the organisation once and shares it with its tests.

@@ -590,6 +590,10 @@ class Search(_Frozen):
     """Instance type of the dedicated masters, when there are any."""
     log_retention_days: RetentionDays = 90
     """Retention of the domain's log groups."""
+    create_service_linked_role: bool = True
+    """Create `AWSServiceRoleForAmazonOpenSearchService`, which a domain in a VPC needs and
+    CloudFormation does not create; false where the account already has it (IAM refuses a
+    second one). `make preflight` says which."""
 
 
 class Kafka(_Frozen):

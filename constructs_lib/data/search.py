@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Stack
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -53,6 +53,7 @@ class PlatformSearch(Construct):
         master_node_type: str = "m7g.large.search",
         log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
         allow_data_loss: bool = False,
+        create_service_linked_role: bool = True,
     ) -> None:
         """
         :param name: the domain name (3-28 characters, deterministic).
@@ -62,6 +63,11 @@ class PlatformSearch(Construct):
         :param clients: the only security group admitted on 443 (the cluster's).
         :param dedicated_masters: 0, 3 or 5.
         :param allow_data_loss: sandbox's opt-in: deleted with the stack.
+        :param create_service_linked_role: create `AWSServiceRoleForAmazonOpenSearchService`,
+            which a domain in a VPC needs and CloudFormation does not create
+            (https://docs.aws.amazon.com/opensearch-service/latest/developerguide/slr.html);
+            False where the account already has it (a second one fails). Retained: other
+            domains of the account may use it.
         """
         super().__init__(scope, id_)
         zones = min(availability_zone_count, data_nodes)
@@ -99,6 +105,15 @@ class PlatformSearch(Construct):
             allow_data_loss=allow_data_loss,
         )
         self.domain.node.add_dependency(logs_policy)
+        if create_service_linked_role:
+            role = iam.CfnServiceLinkedRole(
+                self,
+                "ServiceLinkedRole",
+                aws_service_name="opensearchservice.amazonaws.com",
+                description="OpenSearch Service's access to the VPC, for domains in it",
+            )
+            role.apply_removal_policy(RemovalPolicy.RETAIN)
+            self.domain.node.add_dependency(role)
         self._access_policy(name)
         self.endpoint = self.domain.domain_endpoint
         _acknowledge(self.domain, dedicated_masters=dedicated_masters, zones=zones)

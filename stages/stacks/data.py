@@ -147,6 +147,7 @@ class DataStack(PlatformStack):
             master_node_type=search.master_node_type,
             log_retention=RETENTION_DAYS[search.log_retention_days],
             allow_data_loss=self.allow_data_loss,
+            create_service_linked_role=search.create_service_linked_role,
         )
         self._publish("search/endpoint", built.endpoint)
         self._publish("search/admin-role-arn", built.admin_role.role_arn)

@@ -91,13 +91,32 @@ def unmet(
     if any(p.before(stack) for p in producers):
         return None
     if not producers and path in provided.get(key, ()):
-        return None  # made in the same stack: CloudFormation orders it by reference
+        if key[0] != "service-linked-role" or waits_for_role(stack.template, need, key[2]):
+            return None  # made in the same stack, and CloudFormation orders them
+        return Problem(
+            path,
+            where,
+            "made in the same stack, but nothing makes CloudFormation create it first: add a "
+            "dependency",
+            describe(key),
+        )
     if producers:
         later = ", ".join(f"{p.path} ({p.phase_name})" for p in producers)
         return Problem(
             path, where, f"produced only by {later}, which does not deploy earlier", describe(key)
         )
     return Problem(path, where, "nothing produces it and no prerequisite covers it", describe(key))
+
+
+def waits_for_role(template: dict, need: Need, service: str) -> bool:
+    """Whether the resource of `need` depends on the stack's service-linked role of
+    `service` (no reference ties them: only DependsOn orders them)."""
+    resources = template.get("Resources", {})
+    return any(
+        resources[parent]["Type"] == "AWS::IAM::ServiceLinkedRole"
+        and resources[parent].get("Properties", {}).get("AWSServiceName") == service
+        for parent in depends_on(template).get(need.resource, set())
+    )
 
 
 def implicit_collisions(
@@ -148,6 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--assembly", type=Path, default=Path("cdk.out"))
     parser.add_argument("--config", type=Path, default=Path("config/platform.yaml"))
+    parser.add_argument("--quiet", action="store_true", help="print problems only")
     args = parser.parse_args(argv)
     from config import load_config
 
@@ -156,13 +176,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         read_assembly(args.assembly),
         roles={name: account.role for name, account in config.accounts.items()},
     )
-    for index, phase in enumerate(plan.phases):
+    for index, phase in enumerate(plan.phases if not args.quiet else ()):
         stacks = [s.path for s in plan.ordered() if s.phase == index]
         print(f"{index + 1}. {phase}: {', '.join(stacks)}")
     problems = rehearse_plan(plan)
     for problem in problems:
         print(f"FAIL {problem}", file=sys.stderr)
-    print(f"{len(problems)} problem(s)" if problems else "The rollout order holds.")
+    print(
+        f"Deploy rehearsal: {len(problems)} problem(s)"
+        if problems
+        else f"Deploy rehearsal: the first rollout's order holds ({len(plan.ordered())} steps)."
+    )
     return 1 if problems else 0
 
 
