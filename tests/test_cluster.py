@@ -68,11 +68,15 @@ def test_control_plane_is_private_logged_encrypted_and_api_authenticated(cluster
     assert clusters["dev"].resources[key.as_string()]["Properties"]["EnableKeyRotation"] is True
 
 
-def test_control_plane_security_group_is_minimal(clusters):
+def test_control_plane_security_group_is_minimal(clusters, sample_config):
+    """Outbound to the VPC only; inbound only the Kubernetes API from the GitOps hub's VPC
+    (dev is a spoke), over the Transit Gateway."""
     cluster = one(clusters["dev"], "AWS::EKS::Cluster")
     (group_ref,) = cluster["ResourcesVpcConfig"]["SecurityGroupIds"]
     group = clusters["dev"].resources[group_ref["Fn::GetAtt"][0]]["Properties"]
-    assert "SecurityGroupIngress" not in group
+    (ingress,) = group["SecurityGroupIngress"]
+    assert ingress["CidrIp"] == sample_config.accounts["shared-services"].network.cidr
+    assert (ingress["IpProtocol"], ingress["FromPort"], ingress["ToPort"]) == ("tcp", 443, 443)
     (egress,) = group["SecurityGroupEgress"]
     assert egress["IpProtocol"] == "-1"
     assert "CidrBlock" in egress["CidrIp"]["Fn::GetStackOutput"]["OutputName"]  # the VPC's

@@ -14,7 +14,7 @@ from config import ConfigError, parse_config
 from constructs_lib.eks import gitops_bridge
 from constructs_lib.eks.cluster import POD_IDENTITIES
 from tests.conftest import ROOT
-from tests.test_config import broken
+from tests.test_config import broken, problems_of
 
 GITOPS = ROOT / "gitops"
 HUB_ROLE = "arn:aws:iam::333333333333:role/exco-shared-services-argocd-hub"
@@ -257,7 +257,13 @@ def test_modes_decide_where_argo_cd_runs(sample_raw):
     }
     spoke_only = parse_config(broken(sample_raw, ("gitops.mode", "spoke-only")))
     assert {spoke_only.gitops_role(n) for n in spoke_only.accounts} - {None} == {"standalone"}
-    with_sandbox = parse_config(broken(sample_raw, ("gitops.register_sandbox", True)))
+    with_sandbox = parse_config(
+        broken(
+            sample_raw,
+            ("gitops.register_sandbox", True),
+            ("accounts.sandbox.network.transit_gateway", {"reach": ["shared-services"]}),
+        )
+    )
     assert with_sandbox.gitops_spokes() == ["dev", "staging", "prod", "sandbox"]
 
 
@@ -267,4 +273,57 @@ def test_hub_and_spoke_needs_a_hub_cluster(sample_raw):
     assert [str(p) for p in caught.value.problems] == [
         "gitops.mode: hub-and-spoke needs a cluster in the shared-services account (the hub) "
         "(got 'hub-and-spoke')"
+    ]
+
+
+@pytest.mark.parametrize("spoke", ["dev", "staging", "prod"])
+def test_the_hub_reaches_each_spokes_private_endpoint(organisation, sample_config, spoke):
+    """Argo CD on the hub calls the spoke's Kubernetes API: the spoke's control-plane security
+    group admits the hub's VPC on 443, the spoke routes the hub's CIDR to the Transit Gateway,
+    and the hub routes the spoke's CIDR back."""
+    hub_cidr = sample_config.accounts["shared-services"].network.cidr
+    spoke_cidr = sample_config.accounts[spoke].network.cidr
+    cluster = organisation.stacks[spoke]["Cluster"]
+    cluster_sgs = {
+        sg["Fn::GetAtt"][0]
+        for c in cluster.of_type("AWS::EKS::Cluster").values()
+        for sg in c["Properties"]["ResourcesVpcConfig"]["SecurityGroupIds"]
+    }
+    admitted = [
+        rule
+        for logical_id, group in cluster.of_type("AWS::EC2::SecurityGroup").items()
+        if logical_id in cluster_sgs
+        for rule in group["Properties"].get("SecurityGroupIngress", [])
+    ]
+    assert {"CidrIp": hub_cidr, "FromPort": 443, "ToPort": 443, "IpProtocol": "tcp"} in [
+        {k: r[k] for k in ("CidrIp", "FromPort", "ToPort", "IpProtocol") if k in r}
+        for r in admitted
+    ]
+    spoke_routes = {
+        r["Properties"]["DestinationCidrBlock"]
+        for r in organisation.stacks[spoke]["Network"].of_type("AWS::EC2::Route").values()
+        if "TransitGatewayId" in r["Properties"]
+    }
+    hub_routes = {
+        r["Properties"]["DestinationCidrBlock"]
+        for r in organisation.stacks["shared-services"]["NetworkHub"]
+        .of_type("AWS::EC2::Route")
+        .values()
+        if "TransitGatewayId" in r["Properties"]
+    }
+    assert hub_cidr in spoke_routes
+    assert spoke_cidr in hub_routes
+
+
+def test_the_hub_admits_nothing_new_on_clusters_it_does_not_deploy(organisation):
+    """Sandbox runs its own Argo CD: its endpoint admits no other VPC."""
+    group_rules = json.dumps(organisation.stacks["sandbox"]["Cluster"].template)
+    assert "Kubernetes API from" not in group_rules
+
+
+def test_a_spoke_the_hub_cannot_route_to_is_refused(sample_raw):
+    raw = broken(sample_raw, ("accounts.staging.network.transit_gateway", ...))
+    assert problems_of(raw) == [
+        "accounts.staging.network.transit_gateway: the hub's Argo CD deploys to this cluster "
+        "through its private endpoint: attach the VPC with reach [shared-services] (got None)"
     ]

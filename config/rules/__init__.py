@@ -18,7 +18,11 @@ from config.rules.ci import ci_role_name, ci_roles_have_targets, existing_provid
 from config.rules.cluster import kubernetes_version_supported, kubernetes_version_warnings
 from config.rules.data import data_sized_for_environment, data_where_it_belongs
 from config.rules.edge import edge_where_it_belongs
-from config.rules.gitops import argocd_high_availability_has_nodes, gitops_has_clusters
+from config.rules.gitops import (
+    argocd_high_availability_has_nodes,
+    gitops_has_clusters,
+    spokes_reach_the_hub,
+)
 from config.rules.identity import (
     cluster_principals_of_their_environment,
     domains_distinct,
@@ -50,6 +54,7 @@ RULES: tuple[Rule, ...] = (
     kubernetes_version_supported,
     gitops_has_clusters,
     argocd_high_availability_has_nodes,
+    spokes_reach_the_hub,
     data_where_it_belongs,
     data_sized_for_environment,
     edge_where_it_belongs,

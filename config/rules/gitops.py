@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from config.model import argocd_high_availability_of
+from config.model import argocd_high_availability_of, gitops_role_of
 from config.rules.problem import PartialConfig, Problem
 from facts.kubernetes import REDIS_HA_MIN_NODES
 
@@ -38,4 +38,27 @@ def argocd_high_availability_has_nodes(config: PartialConfig) -> Iterator[Proble
                 f"{REDIS_HA_MIN_NODES} nodes (one per replica); raise min_size to "
                 f"{REDIS_HA_MIN_NODES} or set gitops.high_availability: false",
                 nodes,
+            )
+
+
+def spokes_reach_the_hub(config: PartialConfig) -> Iterator[Problem]:
+    """The hub's Argo CD calls each spoke's private API endpoint over the Transit Gateway:
+    a spoke must be attached and routed to shared-services."""
+    gitops = config.gitops
+    if gitops is None or gitops.mode != "hub-and-spoke":
+        return
+    hubs = [n for n, a in config.accounts.items() if a.role == "shared-services"]
+    if not hubs:
+        return
+    for name, account in config.accounts.items():
+        if gitops_role_of(gitops, account) != "spoke":
+            continue
+        attachment = account.network.transit_gateway if account.network else None
+        if attachment is None or hubs[0] not in attachment.reach:
+            yield Problem(
+                f"accounts.{name}.network.transit_gateway",
+                "the hub's Argo CD deploys to this cluster through its private endpoint: "
+                f"attach the VPC with reach [{hubs[0]}]"
+                + (" (or set gitops.register_sandbox: false)" if account.role == "sandbox" else ""),
+                None if attachment is None else list(attachment.reach),
             )

@@ -112,6 +112,7 @@ class PlatformCluster(Construct):
         subnets: ec2.SubnetSelection,
         secrets_prefix: str,
         endpoint_public_access_cidrs: Sequence[str] = (),
+        endpoint_private_access_cidrs: Sequence[str] = (),
         admin_role_arns: Sequence[str] = (),
         viewer_role_arns: Sequence[str] = (),
         node_instance_types: Sequence[str] = ("m7g.large",),
@@ -131,6 +132,9 @@ class PlatformCluster(Construct):
         :param subnets: where nodes, pods and the API endpoint's interfaces go (private tier).
         :param secrets_prefix: External Secrets may read secrets under this path only.
         :param endpoint_public_access_cidrs: default none: the endpoint is private.
+        :param endpoint_private_access_cidrs: networks outside the VPC (over the Transit
+            Gateway) admitted to the private endpoint on 443, e.g. the GitOps hub's VPC;
+            default none.
         :param admin_role_arns: roles given AmazonEKSClusterAdminPolicy; default none.
         :param viewer_role_arns: roles given AmazonEKSViewPolicy; default none.
         :param node_ami_type: an EKS AMI type (AL2023_* or BOTTLEROCKET_*); default Graviton AL2023.
@@ -157,6 +161,7 @@ class PlatformCluster(Construct):
             vpc=vpc,
             subnets=subnets,
             endpoint_public_access_cidrs=endpoint_public_access_cidrs,
+            endpoint_private_access_cidrs=endpoint_private_access_cidrs,
         )
         self._grant_people(admin_role_arns, "AmazonEKSClusterAdminPolicy", "Admin")
         self._grant_people(viewer_role_arns, "AmazonEKSViewPolicy", "Viewer")
@@ -191,6 +196,7 @@ class PlatformCluster(Construct):
         vpc: ec2.IVpc,
         subnets: ec2.SubnetSelection,
         endpoint_public_access_cidrs: Sequence[str],
+        endpoint_private_access_cidrs: Sequence[str],
     ) -> None:
         """The cluster, its secrets key and the control plane's security group."""
         self.secrets_key = _key(self, "SecretsKey", "Envelope-encrypts Kubernetes secrets")
@@ -205,6 +211,10 @@ class PlatformCluster(Construct):
         control_plane.add_egress_rule(
             ec2.Peer.ipv4(vpc.vpc_cidr_block), ec2.Port.all_traffic(), "Nodes, pods, webhooks"
         )
+        for cidr in endpoint_private_access_cidrs:
+            control_plane.add_ingress_rule(
+                ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), f"Kubernetes API from {cidr}"
+            )
         self.cluster = eks.Cluster(
             self,
             "Cluster",

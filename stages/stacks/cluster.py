@@ -59,6 +59,7 @@ class ClusterStack(PlatformStack):
             subnets=network.private_subnets,
             secrets_prefix=secrets_prefix(scope.config, scope.node.id),
             endpoint_public_access_cidrs=cluster.endpoint_public_access_cidrs,
+            endpoint_private_access_cidrs=hub_cidrs(scope),
             admin_role_arns=cluster.admin_role_arns,
             viewer_role_arns=cluster.viewer_role_arns,
             node_instance_types=nodes.instance_types,
@@ -124,6 +125,16 @@ class ClusterStack(PlatformStack):
                 self.cluster.pod_roles["external-secrets"].role_arn if hub else None
             ),
         )
+
+
+def hub_cidrs(scope: PlatformStage) -> list[str]:
+    """A spoke's private endpoint admits the hub's VPC, whence Argo CD deploys to it over the
+    Transit Gateway (config.rules.gitops.spokes_reach_the_hub checks the route exists)."""
+    config = scope.config
+    if config.gitops_role(scope.node.id) != "spoke":
+        return []
+    hub = config.accounts[shared_services(config)].network
+    return [hub.cidr] if hub is not None else []
 
 
 def bridge_metadata(
