@@ -14,13 +14,19 @@ class NetworkedStage(PlatformStage):
 
     def build(self) -> None:
         assert self.account_config.network is not None  # guaranteed by config.rules
-        self.network_stack = NetworkStack(self, "Network", network=self.account_config.network)
+        self.network_stack = NetworkStack(
+            self,
+            "Network",
+            network=self.account_config.network,
+            with_clients=self.account_config.cluster is not None,
+        )
         self.cluster_stack = (
             ClusterStack(
                 self,
                 "Cluster",
                 cluster=self.account_config.cluster,
                 network=self.network_stack.network,
+                clients=self.network_stack.workload_clients,
             )
             if self.account_config.cluster is not None
             else None

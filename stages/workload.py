@@ -15,14 +15,14 @@ class WorkloadStage(NetworkedStage):
     def build(self) -> None:
         super().build()
         data = self.account_config.data
+        clients = self.network_stack.workload_clients
+        # Data and edge admit the network stack's workload-clients group, which the cluster's
+        # nodes carry: neither waits for the cluster (network, then cluster ‖ data ‖ edge).
         self.data_stack = (
-            DataStack(self, "Data", data=data, network=self.network_stack.network)
+            DataStack(self, "Data", data=data, network=self.network_stack.network, clients=clients)
             if data is not None
             else None
         )
-        if self.data_stack is not None and self.cluster_stack is not None:
-            # The cluster stack writes the security-group parameter the data stack reads.
-            self.data_stack.add_stack_dependency(self.cluster_stack)
         self.edge_global_stack: EdgeGlobalStack | None = None
         self.edge_stack: EdgeStack | None = None
         edge, domain = self.account_config.edge_settings, self.account_config.domain
@@ -38,10 +38,8 @@ class WorkloadStage(NetworkedStage):
                 network=self.network_stack.network,
                 protection=self.edge_global_stack,
                 allow_data_loss=self.allows_data_loss,
+                targets=clients,  # config.rules: an edge needs the account's cluster
             )
-            if self.cluster_stack is not None:
-                # The cluster stack writes the security-group parameter the edge stack reads.
-                self.edge_stack.add_stack_dependency(self.cluster_stack)
 
     @property
     def allows_data_loss(self) -> bool:

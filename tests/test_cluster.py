@@ -382,3 +382,16 @@ def test_invalid_props_name_the_prop_and_value(props, message):
                 **props,
             },
         )
+
+
+def test_nodes_carry_the_workload_clients_group_and_keep_the_cluster_group(clusters):
+    """The data services and the edge admit the network stack's workload-clients group; a
+    launch template naming groups must also name the cluster group, which EKS then no longer
+    adds itself."""
+    template = clusters["prod"]
+    (launch_template,) = template.of_type("AWS::EC2::LaunchTemplate").values()
+    groups = launch_template["Properties"]["LaunchTemplateData"]["SecurityGroupIds"]
+    rendered = json.dumps(groups)
+    assert "ClusterSecurityGroupId" in rendered
+    assert "WorkloadClients" in rendered and '"StackName": "prod-Network"' in rendered
+    assert len(groups) == 2

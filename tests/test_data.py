@@ -219,20 +219,38 @@ def ingress(template, port: int) -> list[dict[str, Any]]:
     return rules
 
 
+def workload_clients(organisation, account: str) -> str:
+    """The logical id of the network stack's workload-clients group (the nodes carry it)."""
+    network = organisation.stacks[account]["Network"]
+    (logical_id,) = [
+        k
+        for k, g in network.of_type("AWS::EC2::SecurityGroup").items()
+        if g["Properties"]["GroupDescription"].startswith("Carried by the cluster nodes")
+    ]
+    return logical_id
+
+
 @pytest.mark.parametrize("port", [5432, 6379, 443])
-def test_only_the_cluster_security_group_gets_in(organisation, port):
+def test_only_the_workload_clients_group_gets_in(organisation, port):
+    """From the network stack, read when the data stack deploys: the data stack does not wait
+    for the cluster, and replacing the cluster leaves it untouched."""
     template = data(organisation, "prod")
-    parameter = next(
-        name
-        for name, p in template.template["Parameters"].items()
-        if p["Type"] == "AWS::SSM::Parameter::Value<String>"
-        and p["Default"] == "/exco/prod/cluster/security-group-id"
-    )
+    clients = workload_clients(organisation, "prod")
     rules = ingress(template, port)
     assert rules
     for rule in rules:
-        assert rule["SourceSecurityGroupId"] == {"Ref": parameter}
-        assert "CidrIp" not in rule
+        source = rule["SourceSecurityGroupId"]["Fn::GetStackOutput"]
+        assert source["StackName"] == "prod-Network"
+        assert clients in source["OutputName"] and "CidrIp" not in rule
+
+
+def test_data_and_edge_deploy_beside_the_cluster_not_after_it(organisation):
+    """Two levels per environment: network, then cluster, data and edge side by side."""
+    for account in ("dev", "staging", "prod"):
+        for stack in ("Data", "Edge"):
+            text = json.dumps(organisation.stacks[account][stack].template)
+            assert f"{account}-Cluster" not in text, (account, stack)
+            assert "/cluster/security-group-id" not in text, (account, stack)
 
 
 def test_the_cluster_stack_publishes_its_security_group(organisation):

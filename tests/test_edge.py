@@ -197,7 +197,8 @@ def test_the_load_balancer_admits_only_its_subnets_and_sends_only_to_the_pods(ed
     (to_pods,) = stack.of_type("AWS::EC2::SecurityGroupIngress").values()
     pods = props(to_pods)["GroupId"]
     assert pods == props(egress)["DestinationSecurityGroupId"]
-    assert "SsmParameterValue" in json.dumps(pods)  # the cluster stack's parameter
+    assert pods["Fn::GetStackOutput"]["StackName"] == "prod-Network"  # the workload clients
+    assert "WorkloadClients" in pods["Fn::GetStackOutput"]["OutputName"]
 
 
 def test_buckets_admit_only_this_distribution_through_oac(edges):

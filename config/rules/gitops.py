@@ -54,6 +54,11 @@ def spokes_reach_the_hub(config: PartialConfig) -> Iterator[Problem]:
         if gitops_role_of(gitops, account) != "spoke":
             continue
         attachment = account.network.transit_gateway if account.network else None
+        attached = {
+            n for n, a in config.accounts.items() if a.network and a.network.transit_gateway
+        }
+        if attachment is not None and not set(attachment.reach) <= attached:
+            continue  # config.rules.network.transit_gateway_reach names the bad entry
         if attachment is None or hubs[0] not in attachment.reach:
             yield Problem(
                 f"accounts.{name}.network.transit_gateway",

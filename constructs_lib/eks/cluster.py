@@ -113,6 +113,7 @@ class PlatformCluster(Construct):
         secrets_prefix: str,
         endpoint_public_access_cidrs: Sequence[str] = (),
         endpoint_private_access_cidrs: Sequence[str] = (),
+        node_security_groups: Sequence[ec2.ISecurityGroup] = (),
         admin_role_arns: Sequence[str] = (),
         viewer_role_arns: Sequence[str] = (),
         node_instance_types: Sequence[str] = ("m7g.large",),
@@ -135,6 +136,9 @@ class PlatformCluster(Construct):
         :param endpoint_private_access_cidrs: networks outside the VPC (over the Transit
             Gateway) admitted to the private endpoint on 443, e.g. the GitOps hub's VPC;
             default none.
+        :param node_security_groups: groups the system nodes carry besides the cluster
+            security group (which stays on them), e.g. the one data services admit; default
+            none.
         :param admin_role_arns: roles given AmazonEKSClusterAdminPolicy; default none.
         :param viewer_role_arns: roles given AmazonEKSViewPolicy; default none.
         :param node_ami_type: an EKS AMI type (AL2023_* or BOTTLEROCKET_*); default Graviton AL2023.
@@ -173,6 +177,7 @@ class PlatformCluster(Construct):
             max_size=node_max_size,
             desired_size=node_desired_size,
             disk_size_gib=node_disk_size_gib,
+            security_groups=node_security_groups,
         )
         self._fargate(vpc=vpc, subnets=subnets, namespaces=fargate_namespaces)
         self.node_security_group = self.cluster.cluster_security_group
@@ -254,13 +259,19 @@ class PlatformCluster(Construct):
         max_size: int,
         desired_size: int | None,
         disk_size_gib: int,
+        security_groups: Sequence[ec2.ISecurityGroup],
     ) -> None:
-        """The system managed node group and its IMDSv2-only, encrypted launch template."""
+        """The system managed node group and its IMDSv2-only, encrypted launch template.
+
+        With extra `security_groups`, the template lists them and the cluster security group:
+        EKS adds the cluster group itself only to a template that names no group
+        (https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html)."""
         self.node_role = _node_role(self, "SystemNodeRole", "EKS system node group")
         bottlerocket = ami_type.startswith("BOTTLEROCKET")
         launch_template = ec2.LaunchTemplate(
             self,
             "SystemNodeLaunchTemplate",
+            security_group=self.cluster.cluster_security_group if security_groups else None,
             require_imdsv2=True,
             http_tokens=ec2.LaunchTemplateHttpTokens.REQUIRED,
             http_put_response_hop_limit=1,
@@ -277,6 +288,8 @@ class PlatformCluster(Construct):
                 )
             ],
         )
+        for group in security_groups:
+            launch_template.add_security_group(group)
         self.system_nodes = eks.Nodegroup(
             self,
             "SystemNodes",

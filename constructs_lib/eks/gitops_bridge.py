@@ -28,6 +28,7 @@ ANNOTATIONS = (
     "environment",
     "aws_cluster_name",
     "aws_vpc_id",
+    "workload_clients_security_group_id",
     "aws_load_balancer_controller_role_arn",
     "cert_manager_role_arn",
     "external_dns_role_arn",

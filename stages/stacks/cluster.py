@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ssm as ssm
 
 from config.model import Cluster
@@ -40,9 +41,19 @@ class ClusterStack(PlatformStack):
     """The account's EKS cluster, apart from the network (which outlives it) and from data."""
 
     def __init__(
-        self, scope: PlatformStage, id_: str, *, cluster: Cluster, network: PlatformNetwork
+        self,
+        scope: PlatformStage,
+        id_: str,
+        *,
+        cluster: Cluster,
+        network: PlatformNetwork,
+        clients: ec2.ISecurityGroup | None = None,
     ) -> None:
+        """
+        :param clients: the network stack's workload-clients group, which the nodes carry.
+        """
         account = scope.account_config
+        self.clients = clients
         super().__init__(
             scope,
             id_,
@@ -60,6 +71,7 @@ class ClusterStack(PlatformStack):
             secrets_prefix=secrets_prefix(scope.config, scope.node.id),
             endpoint_public_access_cidrs=cluster.endpoint_public_access_cidrs,
             endpoint_private_access_cidrs=hub_cidrs(scope),
+            node_security_groups=[clients] if clients is not None else [],
             admin_role_arns=cluster.admin_role_arns,
             viewer_role_arns=cluster.viewer_role_arns,
             node_instance_types=nodes.instance_types,
@@ -90,7 +102,9 @@ class ClusterStack(PlatformStack):
         config, name = scope.config, scope.node.id
         gitops = config.gitops
         assert gitops is not None
-        labels, annotations = bridge_metadata(scope, self.cluster, network, self.gitops_role)
+        labels, annotations = bridge_metadata(
+            scope, self.cluster, network, self.gitops_role, self.clients
+        )
         if self.gitops_role == "spoke":
             SpokeRegistration(
                 self.cluster,
@@ -138,7 +152,11 @@ def hub_cidrs(scope: PlatformStage) -> list[str]:
 
 
 def bridge_metadata(
-    scope: PlatformStage, cluster: PlatformCluster, network: PlatformNetwork, role: str
+    scope: PlatformStage,
+    cluster: PlatformCluster,
+    network: PlatformNetwork,
+    role: str,
+    clients: ec2.ISecurityGroup | None = None,
 ) -> tuple[dict[str, str], dict[str, str]]:
     """The facts this cluster hands to Argo CD (keys: constructs_lib.eks.gitops_bridge)."""
     config, name, account = scope.config, scope.node.id, scope.account_config
@@ -169,6 +187,10 @@ def bridge_metadata(
         for addon, key in gitops_bridge.ADDON_ROLE_ANNOTATIONS.items()
         if addon in cluster.pod_roles
     }
+    if clients is not None:
+        # What Karpenter's node class and Fargate pods' SecurityGroupPolicy attach, so pods
+        # on them reach the data services and the edge like the system nodes' pods.
+        annotations["workload_clients_security_group_id"] = clients.security_group_id
     if account.domain:
         annotations["external_dns_domain"] = account.domain
     if account.edge_settings is not None:

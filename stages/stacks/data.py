@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from aws_cdk import Duration
+from aws_cdk import aws_ec2 as ec2
 
 from config.model import Backup as BackupConfig
 from config.model import Cache as CacheConfig
@@ -27,7 +28,7 @@ from stages.naming import (
     data_bucket_name,
     data_name,
 )
-from stages.parameters import cluster_security_group, publish
+from stages.parameters import publish
 from stages.platform_stack import PlatformStack
 from stages.retention import RETENTION_DAYS
 
@@ -42,16 +43,26 @@ class DataStack(PlatformStack):
     """The account's stateful services, apart from the cluster (which can be rebuilt) and the
     network (which outlives both).
 
-    Every service admits only the cluster security group, read from the SSM parameter the
-    cluster stack writes (a parameter, not an export, so the cluster can be replaced without
-    touching this stack). Every endpoint is published under `/<prefix>/<account>/data/...`
-    for applications and External Secrets to read. Nothing here is deleted with the stack
-    unless `data.allow_data_loss` (sandbox only).
+    Every service admits only the account's workload-clients security group, which the
+    network stack owns and the cluster's nodes carry: this stack does not wait for the
+    cluster, and a replaced cluster leaves it untouched. Every endpoint is published under
+    `/<prefix>/<account>/data/...` for applications and External Secrets to read. Nothing
+    here is deleted with the stack unless `data.allow_data_loss` (sandbox only).
     """
 
     def __init__(
-        self, scope: PlatformStage, id_: str, *, data: Data, network: PlatformNetwork
+        self,
+        scope: PlatformStage,
+        id_: str,
+        *,
+        data: Data,
+        network: PlatformNetwork,
+        clients: ec2.ISecurityGroup | None,
     ) -> None:
+        """
+        :param clients: the network stack's workload-clients group (the account's cluster
+            nodes carry it); required when `data` has a network service.
+        """
         config, name = scope.config, scope.node.id
         super().__init__(
             scope,
@@ -66,7 +77,9 @@ class DataStack(PlatformStack):
         self._isolated_ids = network.vpc.select_subnets(
             subnet_type=network.isolated_subnets.subnet_type
         ).subnet_ids
-        self._clients = cluster_security_group(self, config, name) if data.needs_clients else None
+        if data.needs_clients and clients is None:
+            raise ValueError("clients: a data service needs the workload-clients group")
+        self._clients = clients if data.needs_clients else None
         self.backup = self._backup(data.backup, prod=scope.account_config.role == "prod")
         self.postgres = self._postgres(data.postgres) if data.postgres is not None else None
         self.caches = {

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from aws_cdk import Duration
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_ec2 as ec2
 
 from config.model import EDGE_ORIGIN_ALB, Edge
 from config.model import EdgeBehavior as BehaviorConfig
@@ -17,7 +18,7 @@ from stages.naming import (
     data_bucket_name,
     edge_name,
 )
-from stages.parameters import cluster_security_group, publish
+from stages.parameters import publish
 from stages.platform_stack import PlatformStack
 from stages.stacks.edge_global import EdgeGlobalStack
 
@@ -52,7 +53,12 @@ class EdgeStack(PlatformStack):
         network: PlatformNetwork,
         protection: EdgeGlobalStack,
         allow_data_loss: bool,
+        targets: ec2.ISecurityGroup,
     ) -> None:
+        """
+        :param targets: the network stack's workload-clients group, which the cluster's nodes
+            (and the pods on them) carry: the load balancer sends to it.
+        """
         config, name = scope.config, scope.node.id
         super().__init__(
             scope,
@@ -63,7 +69,7 @@ class EdgeStack(PlatformStack):
             cross_region_references=True,
         )
         self.config, self.account_name = config, name
-        pods = cluster_security_group(self, config, name)
+        pods = targets
         retention = Duration.days(edge.log_retention_days)
         access_logs = AccessLogsBucket(self, "AccessLogs", expire_after=retention)
         zone = protection.zone

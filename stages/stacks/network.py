@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from aws_cdk import aws_ec2 as ec2
+
 from config.model import Network
 from constructs_lib.network.vpc import PlatformNetwork
 from stages.platform_stack import PlatformStack
@@ -16,7 +18,13 @@ if TYPE_CHECKING:
 class NetworkStack(PlatformStack):
     """The account's VPC. Apart from everything else because it outlives most changes."""
 
-    def __init__(self, scope: PlatformStage, id_: str, *, network: Network) -> None:
+    def __init__(
+        self, scope: PlatformStage, id_: str, *, network: Network, with_clients: bool = False
+    ) -> None:
+        """
+        :param with_clients: the account has a cluster: make `workload_clients`, the security
+            group its nodes carry and its data services and edge admit.
+        """
         super().__init__(
             scope,
             id_,
@@ -34,3 +42,17 @@ class NetworkStack(PlatformStack):
             flow_logs_retention=RETENTION_DAYS[network.flow_logs_retention_days],
         )
         self.raw_resource_scopes.extend(self.network.raw_resource_scopes)
+        # Owned here, not by the cluster, so the data and edge stacks that admit it need not
+        # wait for EKS, and a replaced cluster leaves them untouched.
+        self.workload_clients: ec2.SecurityGroup | None = (
+            ec2.SecurityGroup(
+                self,
+                "WorkloadClients",
+                vpc=self.network.vpc,
+                description="Carried by the cluster nodes and the pods on them: the data "
+                "services and the edge load balancer admit it",
+                allow_all_outbound=False,
+            )
+            if with_clients
+            else None
+        )
