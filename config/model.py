@@ -17,7 +17,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from fnmatch import fnmatchcase
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self, get_args
 
 from pydantic import (
     AfterValidator,
@@ -80,7 +80,11 @@ def _refuse(model: BaseModel, findings: list[Finding]) -> None:
             type(model).__name__,
             [
                 InitErrorDetails(
-                    type=PydanticCustomError("inconsistent", message), loc=loc, input=value
+                    # The template is a literal (pydantic's guard against formatting text it
+                    # did not write); the finding comes in as context, unformatted.
+                    type=PydanticCustomError("inconsistent", "{message}", {"message": message}),
+                    loc=loc,
+                    input=value,
                 )
                 for loc, message, value in findings
             ],
@@ -316,7 +320,9 @@ RoleArn = Annotated[
 AmiType = Literal[
     "AL2023_ARM_64_STANDARD", "AL2023_x86_64_STANDARD", "BOTTLEROCKET_ARM_64", "BOTTLEROCKET_x86_64"
 ]
-ADDONS = ("vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver")
+Addon = Literal["vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver"]
+"""The name of an EKS managed add-on every cluster runs."""
+ADDONS: tuple[Addon, ...] = get_args(Addon)
 """The EKS managed add-ons every cluster runs."""
 KubernetesName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
 _GRAVITON = re.compile(r"^[a-z]+\d+g[a-z]*\.")
@@ -407,7 +413,7 @@ class Cluster(_Frozen):
         Field(default=(), max_length=5)
     )
     """Kubernetes namespace names (at most 5) whose pods run on Fargate."""
-    addon_versions: dict[Literal[ADDONS], str] = {}
+    addon_versions: dict[Addon, str] = {}
     """Pin an EKS add-on's version by name (e.g. `vpc-cni: v1.20.4-eksbuild.1`); unpinned
     ones get the default EKS chooses for the cluster's Kubernetes version."""
     log_retention_days: RetentionDays = 90
@@ -946,13 +952,12 @@ class WorkloadAccount(_WithoutSecurityServices, _AccountBase):
         return self.edge or Edge()
 
 
-Account = Annotated[
-    ManagementAccount | SecurityAccount | SharedServicesAccount | WorkloadAccount,
-    Field(discriminator="role"),
-]
+AccountModel = ManagementAccount | SecurityAccount | SharedServicesAccount | WorkloadAccount
+"""The model of one role's accounts."""
+Account = Annotated[AccountModel, Field(discriminator="role")]
 """An account: the model of its `role`."""
 
-ACCOUNT_MODELS: Mapping[str, type[_AccountBase]] = {
+ACCOUNT_MODELS: Mapping[str, type[AccountModel]] = {
     "management": ManagementAccount,
     "security": SecurityAccount,
     "shared-services": SharedServicesAccount,
