@@ -1234,6 +1234,15 @@ class PlatformConfig(_Frozen):
             return []
         return sorted({*attached[name].reach} | {n for n, t in attached.items() if name in t.reach})
 
+    def transit_route_cidrs(self, name: str) -> list[str]:
+        """The VPC CIDRs of `transit_routes(name)`, in that order."""
+        cidrs = []
+        for routed in self.transit_routes(name):
+            network = self.accounts[routed].network
+            assert network is not None, f"{routed} is attached to the hub, so it has a VPC"
+            cidrs.append(network.cidr)
+        return cidrs
+
     def image_repository(self, name: str) -> str:
         """The ECR name of registry repository `name`."""
         return f"{self.organization.prefix}/{name}"
