@@ -1136,9 +1136,11 @@ class Compliance(_Frozen):
     """cdk-nag packs that gate synthesis (the platform's own pack always runs)."""
 
 
-def gitops_role_of(
-    gitops: GitOps | None, account: Account
-) -> Literal["hub", "spoke", "standalone"] | None:
+GitOpsRole = Literal["hub", "spoke", "standalone"]
+"""What a cluster is to Argo CD (`gitops_role_of`)."""
+
+
+def gitops_role_of(gitops: GitOps | None, account: Account) -> GitOpsRole | None:
     """What the account's cluster is to Argo CD: the hub, a spoke the hub deploys to, or
     standalone (runs its own Argo CD). None without gitops or without a cluster."""
     if gitops is None or account.cluster is None:
@@ -1256,7 +1258,7 @@ class PlatformConfig(_Frozen):
             return frozenset()
         return frozenset(n for w in self.pipeline.waves if w.health_check for n in w.accounts)
 
-    def gitops_role(self, name: str) -> Literal["hub", "spoke", "standalone"] | None:
+    def gitops_role(self, name: str) -> GitOpsRole | None:
         """What the account's cluster is to Argo CD (`gitops_role_of`)."""
         return gitops_role_of(self.gitops, self.accounts[name])
 
