@@ -345,7 +345,7 @@ def write_reports(assembly: Assembly, lint: Sequence[LintResult], out: Path) -> 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--assembly", default="cdk.out", type=Path)
     parser.add_argument("--out", default="reports/compliance", type=Path)
     parser.add_argument("--no-lint", action="store_true", help="skip cfn-lint")

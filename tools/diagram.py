@@ -434,7 +434,7 @@ START, END = "<!-- diagram:start (make diagram) -->", "<!-- diagram:end -->"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--assembly", type=Path, default=Path("cdk.out"))
     parser.add_argument("--out", type=Path, default=Path("docs"))
     parser.add_argument("--readme", type=Path, default=None)

@@ -140,7 +140,7 @@ def rehearse(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--assembly", type=Path, default=Path("cdk.out"))
     parser.add_argument("--config", type=Path, default=Path("config/platform.yaml"))
     args = parser.parse_args(argv)
