@@ -359,7 +359,11 @@ def _type(annotation: Any, metadata: Sequence[Any], anchors: dict[Node, Section]
         if len(rest) == 1:
             return _type(rest[0], constraints, anchors)
         return " or ".join(_type(a, (), anchors) for a in rest)
-    enums = [c.json_schema["enum"] for c in constraints if isinstance(c, WithJsonSchema)]
+    enums = [
+        c.json_schema["enum"]
+        for c in constraints
+        if isinstance(c, WithJsonSchema) and c.json_schema is not None
+    ]
     if enums:
         return _either([f"`{_yaml_flow(value)}`" for value in enums[0]])
     if origin is Literal:
