@@ -16,7 +16,7 @@ export AWS_EC2_METADATA_DISABLED := true
 export CDK_DISABLE_VERSION_CHECK := true
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: synth test snapshot setup report bootstrap preflight deploy-management bench cost diagram config-docs prices lint lock clean
+.PHONY: synth test snapshot setup report bootstrap preflight deploy-management bench cost diagram config-docs prices lint typecheck lock clean
 
 synth: setup
 	npx cdk synth --quiet
@@ -102,9 +102,17 @@ prices: setup
 bench: setup
 	python -m tools.bench $(ARGS)
 
+# pyright (package.json's pin) over the project's code, as pyrightconfig.json says: basic mode,
+# without reportArgumentType in the code that calls the CDK (the config says why).
+TYPECHECK := npx pyright --warnings
+
 lint: setup
 	ruff check .
 	ruff format --check .
+	$(TYPECHECK)
+
+typecheck: setup
+	$(TYPECHECK)
 
 # Re-resolve requirements.lock from the pins in pyproject.toml (run after editing them).
 lock:

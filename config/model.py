@@ -17,7 +17,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from fnmatch import fnmatchcase
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self, get_args
 
 from pydantic import (
     AfterValidator,
@@ -80,7 +80,11 @@ def _refuse(model: BaseModel, findings: list[Finding]) -> None:
             type(model).__name__,
             [
                 InitErrorDetails(
-                    type=PydanticCustomError("inconsistent", message), loc=loc, input=value
+                    # The template is a literal (pydantic's guard against formatting text it
+                    # did not write); the finding comes in as context, unformatted.
+                    type=PydanticCustomError("inconsistent", "{message}", {"message": message}),
+                    loc=loc,
+                    input=value,
                 )
                 for loc, message, value in findings
             ],
@@ -316,7 +320,9 @@ RoleArn = Annotated[
 AmiType = Literal[
     "AL2023_ARM_64_STANDARD", "AL2023_x86_64_STANDARD", "BOTTLEROCKET_ARM_64", "BOTTLEROCKET_x86_64"
 ]
-ADDONS = ("vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver")
+Addon = Literal["vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver"]
+"""The name of an EKS managed add-on every cluster runs."""
+ADDONS: tuple[Addon, ...] = get_args(Addon)
 """The EKS managed add-ons every cluster runs."""
 KubernetesName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
 _GRAVITON = re.compile(r"^[a-z]+\d+g[a-z]*\.")
@@ -407,7 +413,7 @@ class Cluster(_Frozen):
         Field(default=(), max_length=5)
     )
     """Kubernetes namespace names (at most 5) whose pods run on Fargate."""
-    addon_versions: dict[Literal[ADDONS], str] = {}
+    addon_versions: dict[Addon, str] = {}
     """Pin an EKS add-on's version by name (e.g. `vpc-cni: v1.20.4-eksbuild.1`); unpinned
     ones get the default EKS chooses for the cluster's Kubernetes version."""
     log_retention_days: RetentionDays = 90
@@ -950,13 +956,12 @@ class WorkloadAccount(_WithoutSecurityServices, _AccountBase):
         return self.edge or Edge()
 
 
-Account = Annotated[
-    ManagementAccount | SecurityAccount | SharedServicesAccount | WorkloadAccount,
-    Field(discriminator="role"),
-]
+AccountModel = ManagementAccount | SecurityAccount | SharedServicesAccount | WorkloadAccount
+"""The model of one role's accounts."""
+Account = Annotated[AccountModel, Field(discriminator="role")]
 """An account: the model of its `role`."""
 
-ACCOUNT_MODELS: Mapping[str, type[_AccountBase]] = {
+ACCOUNT_MODELS: Mapping[str, type[AccountModel]] = {
     "management": ManagementAccount,
     "security": SecurityAccount,
     "shared-services": SharedServicesAccount,
@@ -1135,9 +1140,11 @@ class Compliance(_Frozen):
     """cdk-nag packs that gate synthesis (the platform's own pack always runs)."""
 
 
-def gitops_role_of(
-    gitops: GitOps | None, account: Account
-) -> Literal["hub", "spoke", "standalone"] | None:
+GitOpsRole = Literal["hub", "spoke", "standalone"]
+"""What a cluster is to Argo CD (`gitops_role_of`)."""
+
+
+def gitops_role_of(gitops: GitOps | None, account: Account) -> GitOpsRole | None:
     """What the account's cluster is to Argo CD: the hub, a spoke the hub deploys to, or
     standalone (runs its own Argo CD). None without gitops or without a cluster."""
     if gitops is None or account.cluster is None:
@@ -1233,6 +1240,15 @@ class PlatformConfig(_Frozen):
             return []
         return sorted({*attached[name].reach} | {n for n, t in attached.items() if name in t.reach})
 
+    def transit_route_cidrs(self, name: str) -> list[str]:
+        """The VPC CIDRs of `transit_routes(name)`, in that order."""
+        cidrs = []
+        for routed in self.transit_routes(name):
+            network = self.accounts[routed].network
+            assert network is not None, f"{routed} is attached to the hub, so it has a VPC"
+            cidrs.append(network.cidr)
+        return cidrs
+
     def image_repository(self, name: str) -> str:
         """The ECR name of registry repository `name`."""
         return f"{self.organization.prefix}/{name}"
@@ -1246,7 +1262,7 @@ class PlatformConfig(_Frozen):
             return frozenset()
         return frozenset(n for w in self.pipeline.waves if w.health_check for n in w.accounts)
 
-    def gitops_role(self, name: str) -> Literal["hub", "spoke", "standalone"] | None:
+    def gitops_role(self, name: str) -> GitOpsRole | None:
         """What the account's cluster is to Argo CD (`gitops_role_of`)."""
         return gitops_role_of(self.gitops, self.accounts[name])
 

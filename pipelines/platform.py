@@ -38,7 +38,7 @@ def build_platform(
     account's stacks; the pipeline's waves deploy those same stages (sandbox in none).
     `cdk_cli_version` is the CLI the pipeline's self-mutation uses (package.json's pin).
     """
-    stages = {
+    stages: dict[str, PlatformStage] = {
         name: STAGE_FOR_ROLE[account.role](app, name, config=config)
         for name, account in config.accounts.items()
     }

@@ -43,6 +43,8 @@ def acknowledge_wildcards(
 ) -> None:
     """Acknowledge the wildcards of each statement whose Sid has a reason in `reasons`."""
     cfn = policy.node.default_child
+    if not isinstance(cfn, iam.CfnPolicy | iam.CfnManagedPolicy):
+        raise TypeError(f"{policy.node.path}: expected an L1 IAM policy, found {cfn!r}")
     acknowledged: dict[str, str] = {}
     for statement in statements(cfn):
         reason = reasons.get(statement.get("Sid", ""))

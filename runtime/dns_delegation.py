@@ -67,7 +67,7 @@ def check(route53, zone: str, resolve: Resolver = public_name_servers) -> list[s
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--zone", required=True, help="the parent zone, e.g. example.com")
     args = parser.parse_args(argv)
     problems = check(boto3.client("route53"), args.zone)

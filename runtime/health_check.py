@@ -101,7 +101,7 @@ def assume(role_arn: str, region: str) -> boto3.Session:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--role-arn", required=True, help="the environment's health-check role")
     parser.add_argument("--region", required=True, help="the environment's region")
     args = parser.parse_args(argv)

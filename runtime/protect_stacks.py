@@ -50,7 +50,7 @@ def assumed_session(role_arn: str, region: str) -> boto3.Session:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--role-arn", required=True, help="the target account's deploy role")
     parser.add_argument("--region", required=True)
     parser.add_argument("--stack", action="append", required=True, dest="stacks")

@@ -39,7 +39,7 @@ class NetworkedStage(PlatformStage):
         """The workload VPC's attachment, in its network stack; the hub's id comes from the
         hub stack's output, read with the hub's reader role (no export crosses accounts)."""
         config, hub = self.config, shared_services(self.config)
-        routes = [config.accounts[n].network.cidr for n in config.transit_routes(self.node.id)]
+        routes = config.transit_route_cidrs(self.node.id)
         TransitGatewayAttachment(
             self.network_stack,
             "TransitGatewayAttachment",

@@ -23,8 +23,10 @@ class SharedServicesStage(NetworkedStage):
         self.dns_stack = (
             DnsStack(self, "Dns", dns=self.config.dns) if self.config.dns is not None else None
         )
+        network = self.account_config.network
+        assert network is not None  # NetworkedStage.build has checked it
         self.network_hub_stack = (
             NetworkHubStack(self, NETWORK_HUB_STACK, network=self.network_stack.network)
-            if self.account_config.network.transit_gateway is not None
+            if network.transit_gateway is not None
             else None
         )

@@ -217,7 +217,7 @@ def slope(small: Result, large: Result, figure: str) -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="rounds")
     parser.add_argument("--extra", type=int, nargs="*", default=[10, 30])
     parser.add_argument("--shape", choices=SHAPES, default="full")

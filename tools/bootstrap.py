@@ -76,7 +76,7 @@ def main(
     *,
     run: Callable[[list[str]], int] = lambda command: subprocess.call(command),
 ) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--config", default=DEFAULT_CONFIG, help="the platform config file")
     parser.add_argument("--execute", action="store_true", help="run the commands (default: print)")
     parser.add_argument(

@@ -109,7 +109,10 @@ def nag_rules() -> dict[str, tuple[str, ...]]:
     package = resources.files("cdk_nag") / "_jsii"
     (tgz,) = [p for p in package.iterdir() if p.name.endswith(".tgz")]
     with tarfile.open(fileobj=tgz.open("rb")) as archive:
-        text = archive.extractfile("package/RULES.md").read().decode()
+        rules = archive.extractfile("package/RULES.md")
+        if rules is None:
+            raise ValueError(f"{tgz.name}: package/RULES.md is not a regular file")
+        text = rules.read().decode()
     return {
         prefix: tuple(sorted(set(re.findall(rf"\b({re.escape(prefix)}-[A-Za-z0-9]+)\b", text))))
         for prefix in NAG_PREFIXES
@@ -345,7 +348,7 @@ def write_reports(assembly: Assembly, lint: Sequence[LintResult], out: Path) -> 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--assembly", default="cdk.out", type=Path)
     parser.add_argument("--out", default="reports/compliance", type=Path)
     parser.add_argument("--no-lint", action="store_true", help="skip cfn-lint")

@@ -359,7 +359,11 @@ def _type(annotation: Any, metadata: Sequence[Any], anchors: dict[Node, Section]
         if len(rest) == 1:
             return _type(rest[0], constraints, anchors)
         return " or ".join(_type(a, (), anchors) for a in rest)
-    enums = [c.json_schema["enum"] for c in constraints if isinstance(c, WithJsonSchema)]
+    enums = [
+        c.json_schema["enum"]
+        for c in constraints
+        if isinstance(c, WithJsonSchema) and c.json_schema is not None
+    ]
     if enums:
         return _either([f"`{_yaml_flow(value)}`" for value in enums[0]])
     if origin is Literal:
@@ -484,7 +488,7 @@ def generated() -> dict[Path, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--root", type=Path, default=ROOT, help="the project to write into")
     args = parser.parse_args(argv)
     files = generated()

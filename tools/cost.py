@@ -447,7 +447,7 @@ def diff_markdown(before: Estimate, after: Estimate) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--assembly", type=Path, default=Path("cdk.out"))
     parser.add_argument("--out", type=Path, default=Path("reports/cost"))
     parser.add_argument("--compare", type=Path, help="another cdk.out to compare against")

@@ -302,7 +302,7 @@ def rows(picture: Picture) -> list[list[str]]:
 def pairs(picture: Picture) -> list[tuple[str, str]]:
     """Each pair of linked accounts once (whichever way the links go), in promotion order."""
     order = {name: index for index, name in enumerate(picture.accounts)}
-    seen = {tuple(sorted(pair, key=order.__getitem__)) for pair in picture.links}
+    seen = {(a, b) if order[a] <= order[b] else (b, a) for a, b in picture.links}
     return sorted(seen, key=lambda pair: (order[pair[0]], order[pair[1]]))
 
 
@@ -434,7 +434,7 @@ START, END = "<!-- diagram:start (make diagram) -->", "<!-- diagram:end -->"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--assembly", type=Path, default=Path("cdk.out"))
     parser.add_argument("--out", type=Path, default=Path("docs"))
     parser.add_argument("--readme", type=Path, default=None)

@@ -99,7 +99,7 @@ def refresh(table: dict[str, Any], client: Any, *, today: date) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--prices", type=Path, default=PRICES)
     args = parser.parse_args(argv)
     import boto3  # only here: nothing else in the project calls AWS

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from policies.platform.rule import Rule, RuleContext, tags_of
+from policies.platform.rule import Resource, Rule, RuleContext, tags_of
 
 TAGGABLE_TYPES_FILE = Path(__file__).with_name("taggable_types.txt")
 
@@ -17,7 +17,7 @@ def taggable_types() -> frozenset[str]:
     return frozenset(TAGGABLE_TYPES_FILE.read_text().split())
 
 
-def _check(resource_type: str, resource: dict, context: RuleContext) -> str | None:
+def _check(resource_type: str, resource: Resource, context: RuleContext) -> str | None:
     if resource_type not in taggable_types():
         return None
     keys = tags_of(resource)

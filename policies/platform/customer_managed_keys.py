@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from policies.platform.rule import Rule, RuleContext, is_aurora_instance
+from policies.platform.rule import Resource, Rule, RuleContext, is_aurora_instance
 
 
 def _path(properties: dict[str, Any], *keys: str) -> Any:
@@ -44,7 +44,7 @@ KEY_OF: dict[str, Callable[[dict[str, Any]], bool]] = {
 """Stateful type -> whether its properties name a KMS key for encryption at rest."""
 
 
-def _check(resource_type: str, resource: dict, context: RuleContext) -> str | None:
+def _check(resource_type: str, resource: Resource, context: RuleContext) -> str | None:
     has_key = KEY_OF.get(resource_type)
     if has_key is None or has_key(resource.get("Properties", {})):
         return None

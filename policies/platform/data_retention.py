@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policies.platform.rule import Rule, RuleContext, is_aurora_instance
+from policies.platform.rule import Resource, Rule, RuleContext, is_aurora_instance
 
 STATEFUL_TYPES = frozenset(
     {
@@ -26,7 +26,7 @@ STATEFUL_TYPES = frozenset(
 KEEPS_DATA = {"Retain", "RetainExceptOnCreate", "Snapshot"}
 
 
-def _check(resource_type: str, resource: dict, context: RuleContext) -> str | None:
+def _check(resource_type: str, resource: Resource, context: RuleContext) -> str | None:
     if resource_type not in STATEFUL_TYPES or context.data_may_be_destroyed:
         return None
     if is_aurora_instance(resource_type, resource):

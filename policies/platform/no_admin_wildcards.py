@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policies.platform.rule import Rule, RuleContext
+from policies.platform.rule import Resource, Rule, RuleContext
 
 POLICY_TYPES = {
     "AWS::IAM::Policy": ("PolicyDocument",),
@@ -23,7 +23,7 @@ def _statements(resource_type: str, properties: dict) -> list[dict]:
     return [s for d in documents for s in _as_list(d.get("Statement"))]
 
 
-def _check(resource_type: str, resource: dict, context: RuleContext) -> str | None:
+def _check(resource_type: str, resource: Resource, context: RuleContext) -> str | None:
     if resource_type not in POLICY_TYPES:
         return None
     for statement in _statements(resource_type, resource.get("Properties", {})):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policies.platform.rule import Rule, RuleContext, tags_of
+from policies.platform.rule import Resource, Rule, RuleContext, tags_of
 
 ANYWHERE = {"0.0.0.0/0", "::/0"}
 PUBLIC_LOAD_BALANCER_TAG = "platform.io/public-load-balancer"
@@ -17,7 +17,7 @@ def _rules(resource_type: str, properties: dict) -> list[dict]:
     return []
 
 
-def _check(resource_type: str, resource: dict, context: RuleContext) -> str | None:
+def _check(resource_type: str, resource: Resource, context: RuleContext) -> str | None:
     properties = resource.get("Properties", {})
     public_lb = tags_of(resource).get(PUBLIC_LOAD_BALANCER_TAG) == "true"
     for rule in _rules(resource_type, properties):

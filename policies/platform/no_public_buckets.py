@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from policies.platform.rule import Rule, RuleContext
+from policies.platform.rule import Resource, Rule, RuleContext
 
 BLOCK_ALL = ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
 
 
-def _check(resource_type: str, resource: dict, context: RuleContext) -> str | None:
+def _check(resource_type: str, resource: Resource, context: RuleContext) -> str | None:
     if resource_type != "AWS::S3::Bucket":
         return None
     block = resource.get("Properties", {}).get("PublicAccessBlockConfiguration", {})

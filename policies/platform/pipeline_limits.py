@@ -9,14 +9,14 @@ during review (a workload account with an edge brings about 14 actions).
 
 from __future__ import annotations
 
-from policies.platform.rule import Rule, RuleContext
+from policies.platform.rule import Resource, Rule, RuleContext
 from policies.platform.stack_limits import THRESHOLD
 
 ACTIONS_PER_STAGE = 50
 """CodePipeline's maximum number of actions in one stage (a fixed quota)."""
 
 
-def _check(resource_type: str, resource: dict, context: RuleContext) -> str | None:
+def _check(resource_type: str, resource: Resource, context: RuleContext) -> str | None:
     if resource_type != "AWS::CodePipeline::Pipeline":
         return None
     crowded = [

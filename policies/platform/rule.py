@@ -6,6 +6,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+Resource = Mapping[str, Any]
+"""A resource's entry in a CloudFormation template (`Type`, `Properties`, ...)."""
+
 
 @dataclass(frozen=True)
 class RuleContext:
@@ -20,19 +23,19 @@ class Rule:
     id: str
     """The rule name in findings and acknowledgements: `Platform::<id>`."""
     description: str
-    check: Callable[[str, Mapping[str, Any], RuleContext], str | None]
+    check: Callable[[str, Resource, RuleContext], str | None]
     """(resource type, the resource's template entry, context) -> what is wrong, or None."""
 
 
-def tags_of(resource: Mapping[str, Any]) -> dict[str, Any]:
+def tags_of(resource: Resource) -> dict[str, Any]:
     """A resource's tags as a dict, whichever of CloudFormation's two shapes it uses."""
     tags = resource.get("Properties", {}).get("Tags", [])
     if isinstance(tags, dict):
         return dict(tags)
-    return {t.get("Key"): t.get("Value") for t in tags if isinstance(t, dict)}
+    return {t["Key"]: t.get("Value") for t in tags if isinstance(t, dict) and "Key" in t}
 
 
-def is_aurora_instance(resource_type: str, resource: Mapping[str, Any]) -> bool:
+def is_aurora_instance(resource_type: str, resource: Resource) -> bool:
     """An instance of an Aurora cluster: compute only; storage, its encryption and its
     snapshots belong to the cluster."""
     return resource_type == "AWS::RDS::DBInstance" and "DBClusterIdentifier" in resource.get(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ssm as ssm
 
-from config.model import Cluster
+from config.model import Cluster, GitOpsRole
 from constructs_lib.eks import gitops_bridge
 from constructs_lib.eks.cluster import PlatformCluster
 from constructs_lib.eks.gitops import ArgoCdBootstrap, SpokeRegistration
@@ -96,16 +96,14 @@ class ClusterStack(PlatformStack):
         )
         self.gitops_role = scope.config.gitops_role(scope.node.id)
         if self.gitops_role is not None:
-            self._gitops(scope, network)
+            self._gitops(scope, network, self.gitops_role)
 
-    def _gitops(self, scope: PlatformStage, network: PlatformNetwork) -> None:
+    def _gitops(self, scope: PlatformStage, network: PlatformNetwork, role: GitOpsRole) -> None:
         config, name = scope.config, scope.node.id
         gitops = config.gitops
         assert gitops is not None
-        labels, annotations = bridge_metadata(
-            scope, self.cluster, network, self.gitops_role, self.clients
-        )
-        if self.gitops_role == "spoke":
+        labels, annotations = bridge_metadata(scope, self.cluster, network, role, self.clients)
+        if role == "spoke":
             SpokeRegistration(
                 self.cluster,
                 "GitOpsRegistration",
@@ -118,7 +116,7 @@ class ClusterStack(PlatformStack):
                 annotations=annotations,
             )
             return
-        hub = self.gitops_role == "hub"
+        hub = role == "hub"
         spokes = config.gitops_spokes() if hub else []
         ArgoCdBootstrap(
             self.cluster,

@@ -41,6 +41,6 @@ class NetworkHubStack(PlatformStack):
             vpc=network.vpc,
             subnets=network.private_subnets,
             transit_gateway_id=hub.transit_gateway_id,
-            routes=[config.accounts[n].network.cidr for n in config.transit_routes(name)],
+            routes=config.transit_route_cidrs(name),
             name=resource_name(org.prefix, name, "platform"),
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -18,6 +18,14 @@ SESSION_NAME = "platform-preflight"
 
 class AccessError(Exception):
     """An account cannot be reached. `str()` says which role and why."""
+
+
+class Credentials(TypedDict, total=False):
+    """An assumed role's credentials as boto3 takes them; empty: the base session's."""
+
+    aws_access_key_id: str
+    aws_secret_access_key: str
+    aws_session_token: str
 
 
 class Accounts:
@@ -34,7 +42,7 @@ class Accounts:
         self.current = identity["Account"]
         self.caller = identity["Arn"]
         self.partition = identity["Arn"].split(":")[1]
-        self._credentials: dict[str, dict[str, str] | AccessError] = {self.current: {}}
+        self._credentials: dict[str, Credentials | AccessError] = {self.current: {}}
         self._clients: dict[tuple[str, str, str | None], Any] = {}
 
     def role_arn(self, account_id: str) -> str:
@@ -46,7 +54,7 @@ class Accounts:
             return f"the current credentials ({self.caller})"
         return f"role {self.role_name}"
 
-    def reach(self, account_id: str) -> dict[str, str]:
+    def reach(self, account_id: str) -> Credentials:
         """The credentials for `account_id` ({}: the base session's); AccessError if its
         role cannot be assumed."""
         if account_id not in self._credentials:
@@ -63,7 +71,7 @@ class Accounts:
             self._clients[key] = self.base.client(service, region_name=region, **credentials)
         return self._clients[key]
 
-    def _assume(self, account_id: str) -> dict[str, str] | AccessError:
+    def _assume(self, account_id: str) -> Credentials | AccessError:
         arn = self.role_arn(account_id)
         try:
             credentials = self.sts.assume_role(RoleArn=arn, RoleSessionName=SESSION_NAME)[

@@ -502,13 +502,13 @@ def check_bootstrap_trust(
     """The bootstrap roles the pipeline assumes trust the pipeline's account."""
     check = "bootstrap trust"
     names = [f"cdk-{qualifier}-{kind}-role-{account_id}-{region}" for kind in BOOTSTRAP_ROLES]
-    roles = {name: _role(iam, name) for name in names}
-    missing = [name for name, role in roles.items() if role is None]
+    found = {name: role for name in names if (role := _role(iam, name)) is not None}
+    missing = [name for name in names if name not in found]
     if missing:
         return failed(check, where, f"no role {', '.join(missing)}", BOOTSTRAP_FIX)
     untrusting = [
         name
-        for name, role in roles.items()
+        for name, role in found.items()
         if pipeline_account not in trusted_accounts(role["AssumeRolePolicyDocument"])
     ]
     if untrusting:

@@ -164,7 +164,7 @@ def rehearse(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--assembly", type=Path, default=Path("cdk.out"))
     parser.add_argument("--config", type=Path, default=Path("config/platform.yaml"))
     parser.add_argument("--quiet", action="store_true", help="print problems only")
