@@ -136,12 +136,13 @@ class PlatformPostgres(Construct):
             )
         self.resource.node.add_dependency(*log_groups)
         cfn = self.resource.node.default_child
+        assert isinstance(cfn, (rds.CfnDBCluster, rds.CfnDBInstance))
         # RDS makes and rotates the master secret; encrypt it with this database's key.
         cfn.add_property_override("MasterUserSecret.KmsKeyId", self.key.key_arn)
         self.secret_arn = cfn.get_att("MasterUserSecret.SecretArn").to_string()
         self.endpoint = (
             self.resource.cluster_endpoint.hostname
-            if aurora
+            if isinstance(self.resource, rds.DatabaseCluster)
             else self.resource.db_instance_endpoint_address
         )
         _acknowledge(cfn, aurora=aurora, multi_az=multi_az, allow_data_loss=allow_data_loss)

@@ -214,7 +214,9 @@ class PlatformSearch(Construct):
         what each may do. Set on the resource itself: the L2's `access_policies` applies them
         afterwards through a custom-resource Lambda, which this policy (a fixed ARN) does not
         need."""
-        self.domain.node.default_child.access_policies = iam.PolicyDocument(
+        cfn = self.domain.node.default_child
+        assert isinstance(cfn, opensearch.CfnDomain)
+        cfn.access_policies = iam.PolicyDocument(
             statements=[
                 iam.PolicyStatement(
                     sid="ThisAccountsPrincipalsFineGrainedAccessDecides",

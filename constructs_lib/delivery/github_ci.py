@@ -100,7 +100,7 @@ class GitHubActionsRole(Construct):
 
 def _workflows_of(
     provider: iam.IOidcProvider, repository: str, branches: Sequence[str]
-) -> iam.IPrincipal:
+) -> iam.WebIdentityPrincipal:
     """GitHub's OIDC tokens for this audience, from workflows of `repository` on `branches`."""
     return iam.WebIdentityPrincipal(
         provider.oidc_provider_arn,

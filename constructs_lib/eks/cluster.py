@@ -558,8 +558,10 @@ def _acknowledge_provider_function(
     """Findings on one of CDK's kubectl Lambda functions: its role's AWS-managed policies, its
     unkeyed log group, its generated default policy (plus `policy_findings`) and the function
     itself (plus `own_findings`)."""
+    role = function.role
+    assert role is not None  # CDK's provider functions always get one
     acknowledge_aws_managed_policies(
-        function.role.node.default_child,
+        role.node.default_child,
         f"CDK's {what} for this cluster runs in the VPC and needs the AWS-maintained "
         "basic and VPC-access execution policies (and ECR read for its image).",
     )
@@ -575,7 +577,7 @@ def _acknowledge_provider_function(
         },
     )
     acknowledge_all(
-        function.role.node.find_child("DefaultPolicy").node.default_child,
+        role.node.find_child("DefaultPolicy").node.default_child,
         {
             **controls(
                 "IAMNoInlinePolicy",

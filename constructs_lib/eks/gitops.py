@@ -145,6 +145,7 @@ class ArgoCdBootstrap(Construct):
             assumed_by=pods_of(self, cluster.cluster_arn),
         )
         if registration_reader_arn:
+            assert role.assume_role_policy is not None  # every Role has a trust policy
             role.assume_role_policy.add_statements(
                 iam.PolicyStatement(
                     actions=["sts:AssumeRole"],
@@ -264,6 +265,7 @@ class SpokeRegistration(Construct):
             description="Assumed by the hub's Argo CD to deploy to this cluster",
             assumed_by=hub,
         )
+        assert self.role.assume_role_policy is not None  # every Role has a trust policy
         self.role.assume_role_policy.add_statements(
             iam.PolicyStatement(actions=["sts:TagSession"], principals=[hub])
         )

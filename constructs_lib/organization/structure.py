@@ -404,8 +404,10 @@ class SetupFunction(Construct):
             "The function's permissions belong to it alone and change with it; a managed "
             "policy could be attached to other principals.",
         )
+        role = self.function.role
+        assert role is not None  # the Function made it
         acknowledge_aws_managed_policies(
-            self.function.role.node.default_child,
+            role.node.default_child,
             "AWS's basic execution policy only lets the function write its own logs.",
         )
         acknowledge_control(
