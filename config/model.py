@@ -36,6 +36,8 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from config.docstrings import describe_properties
 from facts.aws import CLOUDWATCH_RETENTION
 from facts.endpoints import DEFAULT_INTERFACE_ENDPOINTS, INTERFACE_ENDPOINT_IDS
+from facts.postgres import DEFAULT_VERSION as DEFAULT_POSTGRES_VERSION
+from facts.postgres import OLDEST_OFFERED_MINOR
 
 # --- vocabulary -----------------------------------------------------------------------------
 
@@ -433,8 +435,15 @@ InstanceClass = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*\.[a-
 
 
 def _check_postgres_version(value: str) -> str:
-    if int(value.split(".")[0]) < POSTGRES_MIN_MAJOR:
+    major, minor = (int(part) for part in value.split("."))
+    if major < POSTGRES_MIN_MAJOR:
         raise ValueError(f"PostgreSQL {POSTGRES_MIN_MAJOR} or newer is required")
+    oldest = OLDEST_OFFERED_MINOR.get(major)
+    if oldest is not None and minor < oldest:
+        raise ValueError(
+            f"{value} is no longer offered for new databases; use {major}.{oldest} or newer "
+            f"(default {DEFAULT_POSTGRES_VERSION})"
+        )
     return value
 
 
@@ -449,8 +458,9 @@ class _PostgresBase(_Frozen):
     single instance, Multi-AZ by `multi_az`."""
     version: Annotated[
         str, StringConstraints(pattern=r"^\d{2}\.\d{1,2}$"), AfterValidator(_check_postgres_version)
-    ] = "16.6"
-    """Engine version, major.minor, 16 or newer; quote it ("16.6")."""
+    ] = DEFAULT_POSTGRES_VERSION
+    """Engine version, major.minor, 16 or newer and still offered for new databases; quote it
+    ("16.11")."""
     max_connections: int | None = Field(default=None, ge=10, le=262143)
     """Default: the engine's formula from instance memory."""
     log_min_duration_ms: int = Field(default=1000, ge=-1)

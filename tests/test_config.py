@@ -787,3 +787,14 @@ def test_argo_cd_runs_in_high_availability_on_the_hub_only_by_default(sample_con
     assert {
         name for name in sample_config.accounts if sample_config.argocd_high_availability(name)
     } == {"shared-services"}
+
+
+def test_a_postgres_minor_no_longer_offered_is_refused(sample_raw):
+    """RDS and Aurora retire minor versions about a year after release; creating a retired one
+    fails at deploy ("Cannot find version")."""
+    raw = broken(sample_raw, ("accounts.dev.data.postgres.version", "16.6"))
+    (problem,) = problems_of(raw)
+    assert problem.startswith(
+        "accounts.dev.data.postgres.version: 16.6 is no longer offered for new databases; "
+        "use 16.8 or newer (default 16.11)"
+    )

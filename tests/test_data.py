@@ -721,3 +721,22 @@ def test_postgres_without_the_opt_in_is_kept(tmp_path):
         },
     )
     template.all_resources("AWS::KMS::Key", {"DeletionPolicy": "Retain"})
+
+
+def test_no_aurora_cluster_parameter_group_sets_an_instance_only_parameter(organisation):
+    """A DB cluster parameter group refuses instance-level parameters (CloudFormation fails
+    with "Invalid / Unmodifiable / Unsupported DB Parameter"); everything the platform sets is
+    cluster-level (facts.postgres)."""
+    from facts.postgres import AURORA_INSTANCE_ONLY_PARAMETERS
+
+    groups = [
+        group
+        for stacks in organisation.stacks.values()
+        for stack in stacks.values()
+        for group in stack.of_type("AWS::RDS::DBClusterParameterGroup").values()
+    ]
+    assert groups
+    for group in groups:
+        parameters = set(group["Properties"]["Parameters"])
+        assert parameters and not parameters & AURORA_INSTANCE_ONLY_PARAMETERS
+        assert {"rds.force_ssl", "shared_preload_libraries"} <= parameters

@@ -73,7 +73,7 @@ class PlatformPostgres(Construct):
         """
         :param identifier: the DB cluster / instance identifier (deterministic).
         :param engine: aurora-serverless-v2, aurora-provisioned or rds.
-        :param version: major.minor, e.g. "16.6".
+        :param version: major.minor, e.g. "16.11".
         :param clients: the only security group admitted on 5432 (the cluster's).
         :param instance_class: without `db.`; provisioned Aurora and RDS.
         :param min_capacity: Serverless v2 minimum ACUs.
