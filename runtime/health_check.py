@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import boto3
 
+from runtime.sessions import assumed_session
+
 SESSION_NAME = "pipeline-health-check"
 
 
@@ -89,15 +91,7 @@ def _check_alarms(cloudwatch, report: HealthReport) -> None:
 
 def assume(role_arn: str, region: str) -> boto3.Session:
     """A session with the read-only health-check role of the environment."""
-    credentials = boto3.client("sts", region_name=region).assume_role(
-        RoleArn=role_arn, RoleSessionName=SESSION_NAME
-    )["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=region,
-    )
+    return assumed_session(role_arn, region, SESSION_NAME)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,7 +17,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-import boto3
+from runtime.sessions import assumed_session
 
 SESSION_NAME = "pipeline-termination-protection"
 
@@ -37,25 +37,13 @@ def protect(cloudformation, stack_names: Sequence[str]) -> list[str]:
     return problems
 
 
-def assumed_session(role_arn: str, region: str) -> boto3.Session:
-    credentials = boto3.client("sts", region_name=region).assume_role(
-        RoleArn=role_arn, RoleSessionName=SESSION_NAME
-    )["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=region,
-    )
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--role-arn", required=True, help="the target account's deploy role")
     parser.add_argument("--region", required=True)
     parser.add_argument("--stack", action="append", required=True, dest="stacks")
     args = parser.parse_args(argv)
-    session = assumed_session(args.role_arn, args.region)
+    session = assumed_session(args.role_arn, args.region, SESSION_NAME)
     problems = protect(session.client("cloudformation"), args.stacks)
     for problem in problems:
         print(f"NOT PROTECTED: {problem}", file=sys.stderr)
