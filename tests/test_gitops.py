@@ -327,3 +327,24 @@ def test_a_spoke_the_hub_cannot_route_to_is_refused(sample_raw):
         "accounts.staging.network.transit_gateway: the hub's Argo CD deploys to this cluster "
         "through its private endpoint: attach the VPC with reach [shared-services] (got None)"
     ]
+
+
+def test_fargate_pods_get_the_workload_clients_group_through_gitops(organisation):
+    """Fargate pods carry only the cluster group unless a SecurityGroupPolicy lists others: the
+    bridge tells the workload-clients ApplicationSet which namespaces and which groups."""
+    spec = yaml.safe_load((ROOT / "gitops/bootstrap/workload-clients.yaml").read_text())
+    assert spec["spec"]["generators"][0]["clusters"]["selector"]["matchLabels"] == {
+        "has_fargate": "true"
+    }
+    values = spec["spec"]["template"]["spec"]["source"]["helm"]["valuesObject"]
+    defaults = yaml.safe_load((ROOT / "gitops/charts/workload-clients/values.yaml").read_text())
+    assert set(values) == set(defaults)
+    template = (
+        ROOT / "gitops/charts/workload-clients/templates/security-group-policies.yaml"
+    ).read_text()
+    for key in defaults:
+        assert f".Values.{key}" in template, key
+    assert "kind: SecurityGroupPolicy" in template
+    registration = json.dumps(organisation.stacks["dev"]["Cluster"].template)
+    for fact in ("label_has_fargate", "annotation_fargate_namespaces", "batch"):
+        assert fact in registration, fact

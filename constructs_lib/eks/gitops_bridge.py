@@ -19,6 +19,7 @@ LABELS = (
     "enable_external_secrets",
     "enable_fluent_bit",
     "enable_karpenter",
+    "has_fargate",
 )
 """Labels: what ApplicationSet selectors match on (`enable_<add-on>: "true"`, hub/spoke)."""
 
@@ -29,6 +30,8 @@ ANNOTATIONS = (
     "aws_cluster_name",
     "aws_vpc_id",
     "workload_clients_security_group_id",
+    "cluster_security_group_id",
+    "fargate_namespaces",
     "aws_load_balancer_controller_role_arn",
     "cert_manager_role_arn",
     "external_dns_role_arn",

@@ -187,8 +187,14 @@ def bridge_metadata(
     }
     if clients is not None:
         # What Karpenter's node class and Fargate pods' SecurityGroupPolicy attach, so pods
-        # on them reach the data services and the edge like the system nodes' pods.
+        # on them reach the data services and the edge like the system nodes' pods
+        # (gitops/bootstrap/workload-clients.yaml).
         annotations["workload_clients_security_group_id"] = clients.security_group_id
+        fargate = account.cluster.fargate_namespaces if account.cluster else ()
+        if fargate:
+            labels["has_fargate"] = "true"
+            annotations["fargate_namespaces"] = ",".join(fargate)
+            annotations["cluster_security_group_id"] = cluster.cluster.cluster_security_group_id
     if account.domain:
         annotations["external_dns_domain"] = account.domain
     if account.edge_settings is not None:
