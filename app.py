@@ -64,6 +64,14 @@ def cdk_cli_version() -> str:
     return package["devDependencies"]["aws-cdk"]
 
 
+def cdk_assets_version() -> str:
+    """The cdk-assets version package.json pins: what the pipeline's asset-publishing steps
+    install (CDK Pipelines would install `@latest`, with roles that publish into every
+    account)."""
+    package = json.loads(PACKAGE_JSON.read_text(encoding="utf-8"))
+    return package["devDependencies"]["cdk-assets"]
+
+
 def app_command(python: str = sys.executable) -> list[str]:
     """cdk.json's `app` command as an argv, with `python` for its interpreter: how `cdk synth`
     starts this app (the tests and `make bench` start it the same way)."""
@@ -89,7 +97,9 @@ def main() -> int:
         return EXIT_BAD_CONFIG
     for warning in config_warnings(config):
         print(f"warning: {warning}", file=sys.stderr)
-    build_platform(app, config, cdk_cli_version=cdk_cli_version())
+    build_platform(
+        app, config, cdk_cli_version=cdk_cli_version(), cdk_assets_version=cdk_assets_version()
+    )
     app.synth()
     gc.freeze()
     return 0

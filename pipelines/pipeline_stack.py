@@ -88,13 +88,16 @@ class PipelineStack(Stack):
         health_check_role_name: str,
         notification_emails: Sequence[str] = (),
         replication: Sequence[ReplicationBucketStack] = (),
+        assets_version: str | None = None,
     ) -> None:
         """
         :param repository: `owner/name` of the Git repository.
         :param branch: every commit to it is promoted.
         :param connection_arn: the CodeConnections connection to the Git host.
-        :param cli_version: the CDK CLI version self-mutation and asset publishing use
-            (keep it the version package.json pins).
+        :param cli_version: the CDK CLI version self-mutation uses (keep it the version
+            package.json pins).
+        :param assets_version: the cdk-assets version the asset-publishing steps install;
+            default CDK Pipelines' `@latest` (pass package.json's pin).
         :param waves: the promotion order.
         :param health_check_role_name: the name of the role health-gate steps run as; the
             environments' read-only roles trust exactly this name.
@@ -117,7 +120,7 @@ class PipelineStack(Stack):
         self.artifact_bucket = artifact_bucket(
             self, key=self.artifact_key, access_logs_id="ArtifactsAccessLogs"
         )
-        self.pipeline = self._pipeline(cli_version, replication)
+        self.pipeline = self._pipeline(cli_version, replication, assets_version)
         self.health_check_role = self._health_check_role(health_check_role_name, waves)
         for wave in waves:
             self._add_wave(wave)
@@ -128,7 +131,10 @@ class PipelineStack(Stack):
         self._acknowledge_generated_grants(replication)
 
     def _pipeline(
-        self, cli_version: str, replication: Sequence[ReplicationBucketStack]
+        self,
+        cli_version: str,
+        replication: Sequence[ReplicationBucketStack],
+        assets_version: str | None,
     ) -> pipelines.CodePipeline:
         """The CDK Pipeline: synth runs the README's two commands, self-mutation on, one
         artifact bucket per region."""
@@ -150,6 +156,7 @@ class PipelineStack(Stack):
             },
             self_mutation=True,
             cli_version=cli_version,
+            cdk_assets_cli_version=assets_version,
             code_build_defaults=pipelines.CodeBuildOptions(
                 build_environment=codebuild.BuildEnvironment(
                     build_image=codebuild.LinuxBuildImage.STANDARD_7_0,

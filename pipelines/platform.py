@@ -29,7 +29,7 @@ STAGE_FOR_ROLE = MappingProxyType(
 
 
 def build_platform(
-    app: App, config: PlatformConfig, *, cdk_cli_version: str
+    app: App, config: PlatformConfig, *, cdk_cli_version: str, cdk_assets_version: str | None = None
 ) -> dict[str, PlatformStage]:
     """Add every account's stage to `app` (each exactly once), the pipeline that promotes
     them when config has one, and the policy gate over all of it.
@@ -43,7 +43,9 @@ def build_platform(
         for name, account in config.accounts.items()
     }
     if config.pipeline is not None:
-        build_pipeline(app, config, stages, cli_version=cdk_cli_version)
+        build_pipeline(
+            app, config, stages, cli_version=cdk_cli_version, assets_version=cdk_assets_version
+        )
         _, shared = config.account_with_role("shared-services")
         # The pipeline's stacks (and its artifact buckets in other regions) are top-level:
         # tags added to the app reach them, and stop at every stage (aspects do not cross a

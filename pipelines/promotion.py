@@ -37,7 +37,12 @@ def first_wave_with_subzones(config: PlatformConfig) -> str | None:
 
 
 def build_pipeline(
-    app: App, config: PlatformConfig, stages: Mapping[str, Stage], *, cli_version: str
+    app: App,
+    config: PlatformConfig,
+    stages: Mapping[str, Stage],
+    *,
+    cli_version: str,
+    assets_version: str | None = None,
 ) -> PipelineStack:
     """The pipeline in the shared-services account, deploying `stages` wave by wave."""
     assert config.pipeline is not None
@@ -95,6 +100,7 @@ def build_pipeline(
         branch=config.pipeline.branch,
         connection_arn=config.pipeline.connection_arn,
         cli_version=cli_version,
+        assets_version=assets_version,
         waves=waves,
         health_check_role_name=role_name(config, shared_services(config), PIPELINE_HEALTH_CHECK),
         notification_emails=config.pipeline.notification_emails,

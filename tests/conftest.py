@@ -135,7 +135,12 @@ def organisation(sample_config: PlatformConfig, tmp_path_factory) -> Organisatio
     """The whole sample organisation, synthesized once for the session (policy gate on)."""
     outdir = tmp_path_factory.mktemp("cdk.out")
     app = platform_app.create_app(outdir=str(outdir))
-    build_platform(app, sample_config, cdk_cli_version=platform_app.cdk_cli_version())
+    build_platform(
+        app,
+        sample_config,
+        cdk_cli_version=platform_app.cdk_cli_version(),
+        cdk_assets_version=platform_app.cdk_assets_version(),
+    )
     app.synth()
     return read_assembly(outdir, app)
 

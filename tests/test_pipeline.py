@@ -347,3 +347,16 @@ def test_the_first_wave_with_certificates_waits_for_the_registrar(pipeline_stack
     assert check["RunOrder"] < min(a["RunOrder"] for a in deploys)
     commands = buildspec(pipeline_stack, check)["phases"]["build"]["commands"]
     assert commands == ["python -m runtime.dns_delegation --zone example.com"]
+
+
+def test_asset_publishing_installs_the_pinned_cdk_assets(pipeline_stack, stages):
+    """The publishing steps run with roles that write into every account's asset buckets:
+    they install the cdk-assets version package.json pins, never `@latest`."""
+    pinned = platform_app.cdk_assets_version()
+    installs = [
+        command
+        for action in stages["Assets"]
+        for command in buildspec(pipeline_stack, action)["phases"]["install"]["commands"]
+    ]
+    assert installs and set(installs) == {f"npm install -g cdk-assets@{pinned}"}
+    assert "@latest" not in json.dumps(pipeline_stack.template)
