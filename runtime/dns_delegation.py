@@ -25,14 +25,30 @@ import boto3
 Resolver = Callable[[str], Iterable[str]]
 
 
-def public_name_servers(zone: str) -> list[str]:
-    """The NS records the public DNS answers for `zone` (none if it does not resolve)."""
+class LookupFailed(Exception):
+    """No answer could be had: no resolver reachable, or it timed out."""
+
+
+def lookup_name_servers(zone: str) -> list[str]:
+    """The NS records the public DNS answers for `zone` ([] when it has none or does not
+    exist); raises LookupFailed when the DNS could not be asked."""
     import dns.exception
     import dns.resolver
 
     try:
         return [str(record.target) for record in dns.resolver.resolve(zone, "NS")]
-    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer, dns.exception.Timeout):
+    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+        return []
+    except (dns.resolver.NoNameservers, dns.exception.Timeout) as error:
+        raise LookupFailed(str(error)) from None
+
+
+def public_name_servers(zone: str) -> list[str]:
+    """The NS records the public DNS answers for `zone` (none if it cannot be had: the step
+    then reports the zone as not delegated, and a retry asks again)."""
+    try:
+        return lookup_name_servers(zone)
+    except LookupFailed:
         return []
 
 

@@ -73,3 +73,20 @@ def test_public_answers_come_from_the_dns_resolver(monkeypatch) -> None:
 
     monkeypatch.setattr(dns.resolver, "resolve", nxdomain)
     assert public_name_servers("example.com") == []
+
+
+def test_a_lookup_that_cannot_be_had_says_so_to_preflight_and_fails_the_step(monkeypatch):
+    """The preflight reports an unreachable DNS as such; the pipeline step counts it as not
+    delegated (it fails, and a retry asks again)."""
+    import dns.exception
+    import dns.resolver
+
+    from runtime.dns_delegation import LookupFailed, lookup_name_servers
+
+    def timeout(zone, kind):
+        raise dns.exception.Timeout()
+
+    monkeypatch.setattr(dns.resolver, "resolve", timeout)
+    with pytest.raises(LookupFailed):
+        lookup_name_servers("example.com")
+    assert public_name_servers("example.com") == []

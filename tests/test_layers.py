@@ -31,10 +31,11 @@ LAYERS: dict[str, set[str]] = {
     "config": {"facts"},
     "facts": set(),
     "runtime": set(),
-    "tools": {"app", "config", "facts", "policies"},
+    "tools": {"app", "config", "facts", "policies", "runtime"},
 }
 """What each floor may import. `tools.bench` starts the app as `cdk synth` does; the taggable
-types updater reads the platform pack's list."""
+types updater reads the platform pack's list; the preflight asks the DNS as the pipeline's
+DnsDelegation step does."""
 
 CDK_MODULES = ("aws_cdk", "constructs", "cdk_nag", "jsii")
 

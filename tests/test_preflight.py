@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,19 +26,14 @@ from moto import mock_aws
 
 from config import PlatformConfig, parse_config
 from facts.cdk import CDK_QUALIFIER
+from runtime.dns_delegation import LookupFailed
 from stages.stacks.organization import SECURITY_SERVICES
 from tests.conftest import SAMPLE_CONFIG
 from tools import bootstrap
 from tools.preflight import checks
 from tools.preflight.access import Accounts, StackInfo, describe_stack
 from tools.preflight.cli import main, run_checks
-from tools.preflight.dns import (
-    ResolverUnavailable,
-    parse_dig,
-    parse_host,
-    parse_nslookup,
-    system_resolver,
-)
+from tools.preflight.dns import ResolverUnavailable, system_resolver
 from tools.preflight.needs import RAM, Creator, Needs
 from tools.preflight.report import Result, Status, exit_status, failed, passed, pending, render
 
@@ -765,11 +759,12 @@ def test_the_parent_zone_must_be_delegated_to_the_zone_the_dns_stack_made(aws):
     assert row.found == f"{ZONE} has no public NS records (not registered, or no name servers set)"
 
     def unavailable(name):
-        raise ResolverUnavailable("none of dig, host or nslookup is installed")
+        raise ResolverUnavailable("the DNS lookup failed: no nameservers answered")
 
     row = delegation(route53, unavailable)
     assert row.status is Status.FAIL
-    assert "none of dig, host or nslookup is installed" in row.found
+    assert "the DNS lookup failed: no nameservers answered" in row.found
+    assert row.fix.startswith("Check that this machine reaches a DNS resolver")
     assert f"`dig +short NS {ZONE}` lists exactly {expected}" in row.fix
 
 
@@ -911,55 +906,19 @@ def test_stack_phases():
     assert checks.phase(StackInfo("CREATE_FAILED")) == "broken"
 
 
-# --- public DNS without a DNS library -------------------------------------------------------------
+# --- public DNS: the pipeline step's lookup ---------------------------------------------------
 
 
-def test_each_lookup_tool_output_parses_to_the_same_servers():
-    expected = ["ns-1.awsdns-01.org", "ns-2.awsdns-02.com"]
-    assert parse_dig("ns-2.awsdns-02.com.\nNS-1.awsdns-01.org.\n") == expected
-    assert (
-        parse_host(
-            "example.com name server ns-2.awsdns-02.com.\n"
-            "example.com name server ns-1.awsdns-01.org.\n"
-        )
-        == expected
-    )
-    assert (
-        parse_nslookup(
-            "Server:\t\t127.0.0.53\nAddress:\t127.0.0.53#53\n\nNon-authoritative answer:\n"
-            "example.com\tnameserver = ns-2.awsdns-02.com.\n"
-            "example.com\tnameserver = ns-1.awsdns-01.org.\n"
-        )
-        == expected
-    )
+def test_the_system_resolver_normalises_the_lookup_and_says_when_it_failed():
+    resolve = system_resolver(lambda name: ["ns-2.awsdns-02.com.", "NS-1.awsdns-01.org."])
+    assert resolve(ZONE) == ["ns-1.awsdns-01.org", "ns-2.awsdns-02.com"]
+    assert system_resolver(lambda name: [])(ZONE) == []
 
+    def unreachable(name):
+        raise LookupFailed("All nameservers failed to answer the query example.com. IN NS")
 
-def fake_run(stdout: str, returncode: int = 0, stderr: str = ""):
-    ran = []
-
-    def run(command):
-        ran.append(list(command))
-        return subprocess.CompletedProcess(command, returncode, stdout, stderr)
-
-    return run, ran
-
-
-def test_the_system_resolver_uses_the_first_tool_installed():
-    run, ran = fake_run("example.com name server ns-1.awsdns-01.org.\n")
-    resolve = system_resolver(
-        run=run, which=lambda tool: "/usr/bin/host" if tool == "host" else None
-    )
-    assert resolve(ZONE) == ["ns-1.awsdns-01.org"]
-    assert ran == [["host", "-t", "NS", ZONE]]
-    run, _ = fake_run("Host example.com not found: 3(NXDOMAIN)\n", returncode=1)
-    assert system_resolver(run=run, which=lambda tool: tool if tool == "host" else None)(ZONE) == []
-    run, _ = fake_run("", returncode=0)
-    assert system_resolver(run=run, which=lambda tool: tool)(ZONE) == []
-    run, _ = fake_run(";; connection timed out; no servers could be reached\n", returncode=9)
-    with pytest.raises(ResolverUnavailable, match="dig exited 9: ;; connection timed out"):
-        system_resolver(run=run, which=lambda tool: tool)(ZONE)
-    with pytest.raises(ResolverUnavailable, match="none of dig, host or nslookup is installed"):
-        system_resolver(run=run, which=lambda tool: None)(ZONE)
+    with pytest.raises(ResolverUnavailable, match="the DNS lookup failed: All nameservers"):
+        system_resolver(unreachable)(ZONE)
 
 
 # --- what the real assembly needs -----------------------------------------------------------------

@@ -15,6 +15,6 @@ The command exits 1 if any row failed, 0 otherwise, 2 if it could not start.
 
 Modules: `checks` (the checks, one small function each over boto3 clients), `needs` (what
 the cloud assembly needs and which stack creates what), `access` (reaching each account,
-reading stacks), `dns` (public NS records through dig, host or nslookup), `report` (the
+reading stacks), `dns` (public NS records, the pipeline step's lookup), `report` (the
 table), `cli` (the command).
 """

@@ -649,8 +649,8 @@ def check_delegation(
             check,
             where,
             f"could not look up the public NS records of {zone_name}: {error}",
-            f"Install dig (bind-utils or dnsutils) and run again, or check that `dig +short "
-            f"NS {zone_name}` lists exactly {', '.join(servers)}",
+            f"Check that this machine reaches a DNS resolver and run again, or check by hand "
+            f"that `dig +short NS {zone_name}` lists exactly {', '.join(servers)}",
         )
     if public == servers:
         return passed(check, where, f"{zone_name} is delegated to zone {zone_id}")
