@@ -77,3 +77,13 @@ def no_tags(properties: Mapping[str, Any]) -> dict[str, Any]:
 def by_sid(statements: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """A policy document's statements by Sid."""
     return {s["Sid"]: s for s in statements}
+
+
+def fake_aws_credentials(monkeypatch: Any, region: str) -> None:
+    """Credentials and a region for moto, so boto3 never looks for real ones."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": region,
+    }.items():
+        monkeypatch.setenv(name, value)

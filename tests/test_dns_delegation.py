@@ -8,16 +8,12 @@ import pytest
 from moto import mock_aws
 
 from runtime.dns_delegation import check, main, public_name_servers
+from tests.helpers import fake_aws_credentials
 
 
 @pytest.fixture
 def route53(monkeypatch):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+    fake_aws_credentials(monkeypatch, "us-east-1")
     with mock_aws():
         client = boto3.client("route53")
         client.create_hosted_zone(Name="example.com", CallerReference="platform")

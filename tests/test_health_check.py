@@ -7,18 +7,14 @@ import pytest
 from moto import mock_aws
 
 from runtime.health_check import check_environment, main
+from tests.helpers import fake_aws_credentials
 
 REGION = "eu-west-1"
 
 
 @pytest.fixture
 def aws(monkeypatch):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
+    fake_aws_credentials(monkeypatch, REGION)
     with mock_aws():
         yield boto3.Session(region_name=REGION)
 

@@ -29,6 +29,7 @@ from facts.cdk import CDK_QUALIFIER
 from runtime.dns_delegation import LookupFailed
 from stages.stacks.organization import SECURITY_SERVICES
 from tests.conftest import SAMPLE_CONFIG
+from tests.helpers import fake_aws_credentials
 from tools import bootstrap
 from tools.preflight import checks
 from tools.preflight.access import Accounts, StackInfo, describe_stack
@@ -50,12 +51,7 @@ its requests all the same)."""
 
 @pytest.fixture
 def aws(monkeypatch):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
+    fake_aws_credentials(monkeypatch, REGION)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     with mock_aws():
         yield boto3.Session(botocore_session=BOTOCORE, region_name=REGION)
