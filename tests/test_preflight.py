@@ -931,11 +931,10 @@ def test_the_synthesized_organisation_is_read_for_environments_and_creators(
     bootstraps, the organisation stack enables the trusted access, the hub's share needs RAM
     sharing, the Dns stack holds the parent zone."""
     needs = Needs.read(organisation.outdir)
-    pipelined = {n for w in sample_config.pipeline.waves for n in w.accounts}
     assert set(needs.environments()) == {
         (account.id, region)
         for name, account in sample_config.accounts.items()
-        for region in bootstrap.regions(sample_config, name, pipelined)
+        for region in sample_config.deployment_regions(name)
     }
     assert min(needs.environments().values()) >= 6
     management = sample_config.accounts["management"]

@@ -20,7 +20,6 @@ import sys
 from collections.abc import Callable, Sequence
 
 from config import ConfigError, PlatformConfig, load_config
-from facts.aws import EDGE_REGION
 
 DEFAULT_CONFIG = "config/platform.yaml"
 EXIT_BAD_CONFIG = 2
@@ -31,7 +30,7 @@ def bootstrap_commands(
 ) -> list[list[str]]:
     """One `cdk bootstrap` command per account, shared-services (the pipeline's home) first."""
     shared_name, shared = config.account_with_role("shared-services")
-    pipelined = {n for w in config.pipeline.waves for n in w.accounts} if config.pipeline else set()
+    pipelined = config.pipelined_accounts()
     policies = (
         config.pipeline.cloudformation_execution_policies
         if config.pipeline
@@ -45,7 +44,7 @@ def bootstrap_commands(
             "npx",
             "cdk",
             "bootstrap",
-            *(f"aws://{account.id}/{region}" for region in regions(config, name, pipelined)),
+            *(f"aws://{account.id}/{region}" for region in config.deployment_regions(name)),
         ]
         if profile_format:
             command += ["--profile", profile_format.format(name=name, id=account.id)]
@@ -55,20 +54,6 @@ def bootstrap_commands(
         command += ["--termination-protection"]
         commands.append(command)
     return commands
-
-
-def regions(config: PlatformConfig, name: str, pipelined: set[str]) -> list[str]:
-    """The account's region first, then us-east-1 where the account has an edge (its
-    certificate and web ACL stack) or, for shared-services, where a pipelined account has
-    one (the pipeline's artifact bucket there)."""
-    account = config.accounts[name]
-    needs_edge_region = (
-        any(config.accounts[n].edge_settings is not None for n in pipelined)
-        if account.role == "shared-services"
-        else account.edge_settings is not None
-    )
-    extra = [EDGE_REGION] if needs_edge_region and account.region != EDGE_REGION else []
-    return [account.region, *extra]
 
 
 def main(
