@@ -16,7 +16,7 @@ export AWS_EC2_METADATA_DISABLED := true
 export CDK_DISABLE_VERSION_CHECK := true
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: synth test snapshot setup report bootstrap preflight deploy-management bench cost diagram config-docs prices lint typecheck lock clean
+.PHONY: synth test snapshot setup report bootstrap execution-policies preflight deploy-management bench cost diagram config-docs prices lint typecheck lock clean
 
 synth: setup
 	npx cdk synth --quiet
@@ -55,9 +55,15 @@ report: setup
 	-npx cdk synth --quiet
 	python -m tools.compliance_report --assembly cdk.out --out reports/compliance
 
-# Print (or, with ARGS=--execute, run) `cdk bootstrap` for every account of the config.
+# Write the platform's bootstrap templates (build/bootstrap/) and print (or, with
+# ARGS=--execute, run) `cdk bootstrap` for every account and region of the config.
 bootstrap: setup
 	python -m tools.bootstrap $(ARGS)
+
+# Regenerate CloudFormation's least-privilege execution policies (bootstrap/execution-policies/)
+# from the synthesized stacks; review the diff, then re-run `make bootstrap` where it changed.
+execution-policies: synth
+	python -m tools.execution_policy --assembly cdk.out
 
 # Read-only check of the real organisation against what the first deploy needs (all
 # features, trusted access, accounts, bootstrap, connection, DNS delegation, roles); one table,

@@ -1004,8 +1004,10 @@ class Wave(_Frozen):
     """Names of the accounts this wave deploys, in parallel; they must be one promotion step
     (security and shared-services may share a wave)."""
     approval: bool = False
-    """Stop before each stack's change set executes, for a person to review and approve it
-    (a wave deploying prod must)."""
+    """Before the wave deploys anything, show the difference of every stack it deploys
+    (templates and IAM/security-group changes) and wait for one person's approval (a wave
+    deploying prod must). Waves deploying the security or shared-services account stop for
+    approval anyway when a change broadens IAM permissions."""
     health_check: bool = False
     """After the wave deploys, run the health gate against each of its accounts (a wave
     deploying staging or prod must)."""
@@ -1035,13 +1037,35 @@ class Pipeline(_Frozen):
     notification topic, which is Chatbot-ready)."""
     waves: tuple[Wave, ...] = Field(min_length=1)
     """Promotion order: every account but sandbox in exactly one wave."""
-    cloudformation_execution_policies: tuple[
-        Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/.+$")],
-        ...,
-    ] = Field(default=("arn:aws:iam::aws:policy/AdministratorAccess",), min_length=1)
-    """IAM policy ARNs CloudFormation deploys with when the pipeline deploys (`cdk
-    bootstrap`'s execution policies, used by `make bootstrap`). AdministratorAccess is CDK's
-    default; a narrower policy is better."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_execution_policies(cls, data: Any) -> Any:
+        """The setting that chose CloudFormation's execution policies (AdministratorAccess by
+        default) is gone: `make bootstrap` installs the generated least-privilege policy."""
+        if isinstance(data, Mapping) and "cloudformation_execution_policies" in data:
+            raise ValidationError.from_exception_data(
+                cls.__name__,
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError(
+                            "removed",
+                            "{message}",
+                            {
+                                "message": (
+                                    "no longer set here: `make bootstrap` gives CloudFormation "
+                                    "the least-privilege policy generated for each account "
+                                    "(bootstrap/execution-policies/, docs/security.md); remove "
+                                    "this key"
+                                )
+                            },
+                        ),
+                        loc=("cloudformation_execution_policies",),
+                        input=data["cloudformation_execution_policies"],
+                    )
+                ],
+            )
+        return data
 
 
 class GitOps(_Frozen):

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Duration, Environment, RemovalPolicy, Stack, Stage, Tags, pipelines
+from aws_cdk import (
+    Duration,
+    Environment,
+    PermissionsBoundary,
+    RemovalPolicy,
+    Stack,
+    Stage,
+    Tags,
+    pipelines,
+)
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codestarnotifications as notifications
@@ -16,8 +25,16 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from config.deploy_path import (
+    FILE_ASSETS,
+    IMAGE_ASSETS,
+    PIPELINE,
+    SELF_MUTATION,
+    protect_purpose,
+    review_purpose,
+)
 from constructs_lib.shared.access_logs import AccessLogsBucket, expiry_rule
-from facts.cdk import CDK_QUALIFIER
+from facts.cdk import CDK_QUALIFIER, PERMISSIONS_BOUNDARY_NAME
 from pipelines.generated_grants import acknowledge_generated_grants, reviewed_shapes
 from policies.acknowledgements import acknowledge_control
 from policies.wildcards import acknowledge_wildcards
@@ -31,6 +48,8 @@ HEALTH_CHECK_INSTALL = (
     '$(grep -E "^(boto3|botocore|s3transfer|dnspython)==" requirements.lock)'
 )
 """What the pipeline's own runtime steps (health gate, termination protection) install."""
+NODE_INSTALL = "npm ci --no-audit --no-fund --loglevel=error"
+"""The CDK CLI at the version package-lock.json pins (the review step's `cdk diff`)."""
 
 
 ARTIFACT_RETENTION = Duration.days(90)
@@ -44,10 +63,10 @@ class Deployment:
     """One stage in a wave, and what guards it."""
 
     stage: Stage
-    approval: bool = False
-    """Each stack's change set waits for a person to approve it before it executes."""
     health_check_role_arn: str | None = None
     """When set, the health gate assumes this role after the stage deploys."""
+    review_role_arn: str | None = None
+    """The stage's read-only review role: the wave's review step diffs through it."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +79,12 @@ class PromotionWave:
     check_delegation_of: str | None = None
     """A parent zone whose registrar delegation is checked before the wave starts (the first
     wave whose certificates validate in subzones of it)."""
+    approval: bool = False
+    """Before anything deploys, a review step prints every stack's diff (and its IAM and
+    security-group changes) and one person approves the whole wave."""
+    confirm_broadening: bool = False
+    """Before each stage deploys, `cdk diff --security-only` runs; a change that broadens
+    IAM permissions waits for a person's approval (CDK's ConfirmPermissionsBroadening)."""
 
 
 class PipelineStack(Stack):
@@ -86,6 +111,7 @@ class PipelineStack(Stack):
         cli_version: str,
         waves: Sequence[PromotionWave],
         health_check_role_name: str,
+        role_prefix: str,
         notification_emails: Sequence[str] = (),
         replication: Sequence[ReplicationBucketStack] = (),
         assets_version: str | None = None,
@@ -101,11 +127,21 @@ class PipelineStack(Stack):
         :param waves: the promotion order.
         :param health_check_role_name: the name of the role health-gate steps run as; the
             environments' read-only roles trust exactly this name.
+        :param role_prefix: the names of the roles that reach into other accounts are this
+            prefix plus their purpose (`config.deploy_path`): the target accounts' bootstrap
+            roles trust exactly these names.
         :param notification_emails: subscribed to the topic; default none.
         :param replication: the artifact buckets of every region a stage deploys to other
             than this stack's; default none.
         """
-        super().__init__(scope, id_, env=env, description=description, termination_protection=True)
+        super().__init__(
+            scope,
+            id_,
+            env=env,
+            description=description,
+            termination_protection=True,
+            permissions_boundary=PermissionsBoundary.from_name(PERMISSIONS_BOUNDARY_NAME),
+        )
         if not waves:
             raise ValueError("waves: at least one wave is required; got none")
         self.source = pipelines.CodePipelineSource.connection(
@@ -120,13 +156,27 @@ class PipelineStack(Stack):
         self.artifact_bucket = artifact_bucket(
             self, key=self.artifact_key, access_logs_id="ArtifactsAccessLogs"
         )
+        self.role_prefix = role_prefix
+        self.cli_version = cli_version
+        self.topic = self._topic(notification_emails)
+        self.synth = pipelines.ShellStep(
+            "Synth",
+            input=self.source,
+            env={"CI": "true"},
+            commands=list(SYNTH_COMMANDS),
+            primary_output_directory="cdk.out",
+        )
         self.pipeline = self._pipeline(cli_version, replication, assets_version)
         self.health_check_role = self._health_check_role(health_check_role_name, waves)
+        self._after_build: list[Callable[[], None]] = []
         for wave in waves:
             self._add_wave(wave)
         self.pipeline.build_pipeline()
+        for step in self._after_build:
+            step()
+        self._name_cross_account_roles()
         self._only_artifact_keys()
-        self.topic = self._notifications(notification_emails)
+        self._notify(self.topic)
         self._acknowledge_codepipeline_sources()
         self._acknowledge_generated_grants(replication)
 
@@ -141,13 +191,7 @@ class PipelineStack(Stack):
         return pipelines.CodePipeline(
             self,
             "Pipeline",
-            synth=pipelines.ShellStep(
-                "Synth",
-                input=self.source,
-                env={"CI": "true"},
-                commands=list(SYNTH_COMMANDS),
-                primary_output_directory="cdk.out",
-            ),
+            synth=self.synth,
             # One bucket per region; this region's is the artifact bucket. Cross-account use
             # of their keys is granted to the target accounts' deploy roles.
             cross_region_replication_buckets={
@@ -244,23 +288,26 @@ class PipelineStack(Stack):
         pipeline_wave = self.pipeline.add_wave(wave.name)
         if wave.check_delegation_of is not None:
             pipeline_wave.add_pre(self._delegation_step(wave.check_delegation_of))
+        if wave.approval or wave.confirm_broadening:
+            approve = pipelines.ManualApprovalStep(
+                f"Approve-{wave.name}",
+                comment=(
+                    f"Read the Review-{wave.name} action's log: the diff of every stack of the "
+                    f"{wave.name} wave against what is deployed, then its IAM and "
+                    "security-group changes. Approve to deploy all of them; reject to stop."
+                    if wave.approval
+                    else f"Review-{wave.name} found IAM or security-group changes that "
+                    "broaden access (or could not tell): read its log, then approve or "
+                    "reject. Without such changes the review approves by itself."
+                ),
+            )
+            review = self._review_step(wave, approval_action=None if wave.approval else approve)
+            if wave.approval:
+                approve.add_step_dependency(review)  # the person sees the diff first
+            pipeline_wave.add_pre(review, approve)
         for deployment in wave.deployments:
             stage = deployment.stage
             stacks = [child for child in stage.node.children if isinstance(child, Stack)]
-            stack_steps = [
-                pipelines.StackSteps(
-                    stack=stack,
-                    change_set=[
-                        pipelines.ManualApprovalStep(
-                            f"Approve-{stack.stack_name}",
-                            comment=f"Review the change set of {stack.stack_name} in the "
-                            "CloudFormation console, then approve to execute it.",
-                        )
-                    ],
-                )
-                for stack in stacks
-                if deployment.approval
-            ]
             post = []
             protect = self._protection_step(stage, stacks)
             if protect is not None:
@@ -280,7 +327,100 @@ class PipelineStack(Stack):
                 if protect is not None:
                     gate.add_step_dependency(protect)  # the gate is the wave's last word
                 post.append(gate)
-            pipeline_wave.add_stage(stage, stack_steps=stack_steps, post=post)
+            pipeline_wave.add_stage(stage, post=post)
+
+    def _review_step(
+        self, wave: PromotionWave, *, approval_action: pipelines.ManualApprovalStep | None
+    ) -> pipelines.CodeBuildStep:
+        """Prints, before anything of the wave deploys, each stack's template diff against
+        what is deployed and the IAM and security-group changes that broaden access
+        (`runtime.review`, the pinned CDK CLI), reading through each account's read-only
+        review role. Template diffs, not change sets: a dependent stack's change set cannot
+        be made before the stacks it depends on have deployed (docs/promotion.md).
+
+        With `approval_action` (which runs beside it), the review approves that action itself
+        when nothing broadens, and leaves it to a person otherwise; if the review fails, it
+        rejects it."""
+        targets = [d for d in wave.deployments if d.review_role_arn]
+        role = iam.Role(
+            self,
+            f"Review{wave.name.title().replace('-', '')}Role",
+            role_name=self.role_prefix + review_purpose(wave.name),
+            description=f"Runs the {wave.name} review: may only assume the accounts' review roles",
+            assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"),
+        )
+        statements = [
+            iam.PolicyStatement(
+                sid="AssumeReviewRoles",
+                actions=["sts:AssumeRole"],
+                resources=[d.review_role_arn for d in targets if d.review_role_arn],
+            )
+        ]
+        command = "python -m runtime.review --assembly cdk.out " + " ".join(
+            f"--target {d.stage.stage_name}={d.review_role_arn}" for d in targets
+        )
+        policy = iam.ManagedPolicy(
+            self,
+            f"Review{wave.name.title().replace('-', '')}Policy",
+            description=f"Read the {wave.name} accounts' stacks through their review roles",
+            roles=[role],
+            statements=statements,
+        )
+        if approval_action is not None:
+            command += f" --approve-unless-broadening {approval_action.id}"
+            # The pipeline's name exists once CDK Pipelines has built it.
+            self._after_build.append(
+                lambda: policy.add_statements(
+                    iam.PolicyStatement(
+                        sid="ApproveWhenNothingBroadens",
+                        actions=["codepipeline:GetPipelineState", "codepipeline:PutApprovalResult"],
+                        resources=[
+                            self._pipeline_arn(),
+                            self._pipeline_arn(self._action_path(approval_action.id)),
+                        ],
+                    )
+                )
+            )
+        return pipelines.CodeBuildStep(
+            f"Review-{wave.name}",
+            input=self.source,
+            additional_inputs={"cdk.out": self.synth},
+            role=role,
+            install_commands=[HEALTH_CHECK_INSTALL, NODE_INSTALL],
+            commands=[command],
+        )
+
+    def _action_path(self, action_name: str) -> str:
+        """`stage/action` of an action of the built pipeline (a one-stage wave's stage is
+        named after its stage, not the wave)."""
+        for stage in self.pipeline.pipeline.stages:
+            if any(action.action_properties.action_name == action_name for action in stage.actions):
+                return f"{stage.stage_name}/{action_name}"
+        raise ValueError(f"no action {action_name!r} in the pipeline")
+
+    def _pipeline_arn(self, path: str = "") -> str:
+        """The pipeline's ARN, or with `path` (`stage/action`) an action's."""
+        name = self.pipeline.pipeline.pipeline_name
+        return self.format_arn(service="codepipeline", resource=name + (f"/{path}" if path else ""))
+
+    def _name_cross_account_roles(self) -> None:
+        """Give the roles CDK Pipelines makes that assume other accounts' bootstrap roles the
+        names those roles trust (`config.deploy_path`): CodePipeline's own role (CloudFormation
+        actions), the asset-publishing roles and self-mutation's."""
+        by_path = {
+            "Pipeline/Pipeline/Role": PIPELINE,
+            "Pipeline/UpdatePipeline/SelfMutation/Role": SELF_MUTATION,
+            "Pipeline/Assets/FileRole": FILE_ASSETS,
+            "Pipeline/Assets/DockerRole": IMAGE_ASSETS,
+        }
+        for role in self.node.find_all():
+            if not isinstance(role, iam.Role):
+                continue
+            purpose = by_path.get(role.node.path.split("/", 1)[1])
+            if purpose is not None:
+                cfn = role.node.default_child
+                assert isinstance(cfn, iam.CfnRole)
+                cfn.role_name = self.role_prefix + purpose
 
     def _delegation_step(self, zone: str) -> pipelines.CodeBuildStep:
         """Fails, naming the name servers to set at the registrar, until the registrar
@@ -349,17 +489,26 @@ class PipelineStack(Stack):
             commands.append(
                 f"python -m runtime.protect_stacks --role-arn {role} --region {region} {names}"
             )
+        role = iam.Role(
+            self,
+            f"Protect{stage.stage_name.title().replace('-', '')}Role",
+            role_name=self.role_prefix + protect_purpose(stage.stage_name),
+            description=f"Turns on termination protection in {stage.stage_name}: may only "
+            "assume that account's CDK deploy role",
+            assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"),
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["sts:AssumeRole"], resources=roles)
+        )
         return pipelines.CodeBuildStep(
             f"Protect-{stage.stage_name}",
             input=self.source,
             install_commands=[HEALTH_CHECK_INSTALL],
             commands=commands,
-            role_policy_statements=[
-                iam.PolicyStatement(actions=["sts:AssumeRole"], resources=roles)
-            ],
+            role=role,
         )
 
-    def _notifications(self, emails: Sequence[str]) -> sns.Topic:
+    def _topic(self, emails: Sequence[str]) -> sns.Topic:
         key = kms.Key(
             self,
             "NotificationsKey",
@@ -384,6 +533,9 @@ class PipelineStack(Stack):
         )
         for email in emails:
             topic.add_subscription(subscriptions.EmailSubscription(email))
+        return topic
+
+    def _notify(self, topic: sns.Topic) -> None:
         self.pipeline.pipeline.notify_on(
             "NotifyOnFailureAndApproval",
             topic,
@@ -395,7 +547,6 @@ class PipelineStack(Stack):
             ],
             detail_type=notifications.DetailType.FULL,
         )
-        return topic
 
 
 class ReplicationBucketStack(Stack):
@@ -418,7 +569,14 @@ class ReplicationBucketStack(Stack):
         bucket_name: str,
         key_alias: str,
     ) -> None:
-        super().__init__(scope, id_, env=env, description=description, termination_protection=True)
+        super().__init__(
+            scope,
+            id_,
+            env=env,
+            description=description,
+            termination_protection=True,
+            permissions_boundary=PermissionsBoundary.from_name(PERMISSIONS_BOUNDARY_NAME),
+        )
         self.artifact_bucket_name = bucket_name
         key = kms.Key(
             self,

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from aws_cdk import App, Environment, Stack, Stage
 
 from config import PlatformConfig
+from config.deploy_path import guarded, pipeline_role_name, review_role_arn
 from pipelines.pipeline_stack import (
     Deployment,
     PipelineStack,
@@ -56,13 +57,15 @@ def build_pipeline(
                 if config.dns is not None and wave.name == delegated_wave
                 else None
             ),
+            approval=wave.approval,
+            confirm_broadening=guarded(config, wave.accounts),
             deployments=[
                 Deployment(
                     stage=stages[name],
-                    approval=wave.approval,
                     health_check_role_arn=(
                         role_arn(config, name, HEALTH_CHECK) if wave.health_check else None
                     ),
+                    review_role_arn=review_role_arn(config, name),
                 )
                 for name in wave.accounts
             ],
@@ -103,6 +106,7 @@ def build_pipeline(
         assets_version=assets_version,
         waves=waves,
         health_check_role_name=role_name(config, shared_services(config), PIPELINE_HEALTH_CHECK),
+        role_prefix=pipeline_role_name(config, ""),
         notification_emails=config.pipeline.notification_emails,
         replication=replication,
     )

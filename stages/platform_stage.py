@@ -3,18 +3,17 @@ has (the Config baseline and, where the pipeline gates on health, the operations
 
 from __future__ import annotations
 
-from aws_cdk import Environment, Stage, Tags
+from aws_cdk import Environment, PermissionsBoundary, Stage, Tags
 from constructs import Construct
 
 from config import Account, PlatformConfig
+from config.deploy_path import UNPROTECTED_ROLES
 from constructs_lib.shared.tagging import RawResourceTags
+from facts.cdk import PERMISSIONS_BOUNDARY_NAME
 from stages.platform_stack import PlatformStack
 from stages.stacks.baseline import BaselineStack
 from stages.stacks.ci import CiStack
 from stages.stacks.operations import OperationsStack
-
-UNPROTECTED_ROLES = frozenset({"dev", "sandbox"})
-"""Roles whose stacks may be deleted without first lifting termination protection."""
 
 
 class PlatformStage(Stage):
@@ -33,6 +32,9 @@ class PlatformStage(Stage):
             scope,
             id_,
             env=Environment(account=self.account_config.id, region=self.account_config.region),
+            # Every role the stage's stacks create carries the boundary the bootstrap made:
+            # the execution policy lets CloudFormation create roles only with it.
+            permissions_boundary=PermissionsBoundary.from_name(PERMISSIONS_BOUNDARY_NAME),
         )
         self.tags = {**config.tags, "Environment": self.account_config.role}
         for key, value in self.tags.items():
@@ -45,7 +47,9 @@ class PlatformStage(Stage):
             self.operations_stack = OperationsStack(self, "Operations")
         self.build()
         ci = config.ci_repositories_for(id_)
-        self.ci_stack = CiStack(self, "Ci", repositories=ci) if ci else None
+        self.ci_stack = (
+            CiStack(self, "Ci", repositories=ci) if ci or config.pipeline is not None else None
+        )
         RawResourceTags(self.tags).add_to(
             scope
             for stack in self.node.children
@@ -55,7 +59,8 @@ class PlatformStage(Stage):
 
     def build(self) -> None:
         """The stacks of this account role (subclasses); called once, from the constructor,
-        after the stacks every account has and before the CI stack."""
+        after the stacks every account has and before the CI stack (GitHub's OIDC provider,
+        the review role, CI roles)."""
 
     @property
     def termination_protection(self) -> bool:

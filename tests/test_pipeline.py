@@ -89,7 +89,8 @@ def test_the_log_archive_deploys_before_anything_delivers_to_it(stages):
     ]
     assert stacks and all(name.startswith("security-") for name in stacks)
     for wave in waves[first + 1 :]:
-        assert "security-" not in json.dumps(stages[wave])
+        deployed = [a["Configuration"].get("StackName", "") for a in stages[wave]]
+        assert not [name for name in deployed if name.startswith("security-")]
     for wave in waves[:first]:
         assert "CloudFormation" not in json.dumps(stages[wave])
 
@@ -125,25 +126,75 @@ def test_every_stack_deploys_with_its_accounts_bootstrap_role(stages, sample_con
             assert f":iam::{sample_config.accounts[account].id}:role/cdk-" in role
 
 
-def test_prod_change_sets_wait_for_approval_before_they_execute(stages):
+MANUAL = {"Category": "Approval", "Owner": "AWS", "Provider": "Manual", "Version": "1"}
+
+
+def approvals(actions: list[dict]) -> list[dict]:
+    return [a for a in actions if a["ActionTypeId"] == MANUAL]
+
+
+def test_prod_asks_one_person_once_after_the_review_before_any_stack_changes(
+    pipeline_stack, stages
+):
     actions = by_name(stages["prod"])
-    for stack in ("Network", "Operations"):
-        prepare = actions[f"{stack}.Prepare"]
-        approve = actions[f"{stack}.Approve-prod-{stack}"]
-        deploy = actions[f"{stack}.Deploy"]
-        assert approve["ActionTypeId"] == {
-            "Category": "Approval",
-            "Owner": "AWS",
-            "Provider": "Manual",
-            "Version": "1",
-        }
-        assert prepare["RunOrder"] < approve["RunOrder"] < deploy["RunOrder"]
-        assert "Review the change set of prod-" in approve["Configuration"]["CustomData"]
+    (approve,) = approvals(stages["prod"])
+    review = actions["Review-prod"]
+    assert approve["Name"] == "Approve-prod"
+    changes = [a for a in stages["prod"] if a["ActionTypeId"]["Provider"] == "CloudFormation"]
+    assert len(changes) == 2 * 8  # prepare and execute of every prod stack
+    # the review first, then the approval, then the first change set is even created
+    assert review["RunOrder"] < approve["RunOrder"] < min(a["RunOrder"] for a in changes)
+    assert "Read the Review-prod action's log" in approve["Configuration"]["CustomData"]
+    (command,) = buildspec(pipeline_stack, review)["phases"]["build"]["commands"]
+    assert command == (
+        "python -m runtime.review --assembly cdk.out "
+        "--target prod=arn:aws:iam::666666666666:role/exco-prod-review"
+    )  # never approves by itself
 
 
-def test_no_approval_outside_prod(stages):
-    for wave in ("security", "shared-services", "dev", "staging"):
-        assert not [a for a in stages[wave] if a["ActionTypeId"]["Category"] == "Approval"]
+def test_security_and_shared_services_waves_stop_only_when_iam_broadens(pipeline_stack, stages):
+    """Review and approval start together; the review approves by itself when nothing
+    broadens, so a person decides only the changes that widen access."""
+    for stage, wave, account in (
+        ("security", "foundation", "222222222222:role/exco-security-review"),
+        ("shared-services", "platform", "333333333333:role/exco-shared-services-review"),
+    ):
+        actions = by_name(stages[stage])
+        (approve,) = approvals(stages[stage])
+        review = actions[f"Review-{wave}"]
+        assert approve["Name"] == f"Approve-{wave}"
+        assert review["RunOrder"] == approve["RunOrder"] == 1
+        (command,) = buildspec(pipeline_stack, review)["phases"]["build"]["commands"]
+        assert command == (
+            f"python -m runtime.review --assembly cdk.out --target {stage}=arn:aws:iam::"
+            f"{account} --approve-unless-broadening Approve-{wave}"
+        )
+
+
+def test_the_review_may_read_through_review_roles_and_approve_only_its_own_wave(pipeline_stack):
+    policies = {
+        props["Roles"][0]["Ref"]: props["PolicyDocument"]["Statement"]
+        for props in (
+            p["Properties"] for p in pipeline_stack.of_type("AWS::IAM::ManagedPolicy").values()
+        )
+        if props.get("Description", "").startswith("Read the foundation accounts")
+    }
+    ((role, statements),) = policies.items()
+    assert pipeline_stack.resources[role]["Properties"]["RoleName"] == (
+        "exco-shared-services-pipeline-review-foundation"
+    )
+    assume, approve = statements
+    assert assume["Resource"] == "arn:aws:iam::222222222222:role/exco-security-review"
+    assert approve["Action"] == ["codepipeline:GetPipelineState", "codepipeline:PutApprovalResult"]
+    paths = [r["Fn::Join"][1][-1] for r in approve["Resource"]]
+    assert sorted(paths, key=str) == ["/security/Approve-foundation", {"Ref": paths[1]["Ref"]}] or (
+        "/security/Approve-foundation" in paths and len(paths) == 2
+    )
+
+
+def test_dev_and_staging_deploy_without_a_person(stages):
+    for stage in ("dev", "staging"):
+        assert approvals(stages[stage]) == []
 
 
 @pytest.mark.parametrize(

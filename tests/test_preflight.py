@@ -25,12 +25,12 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from config import PlatformConfig, parse_config
+from config.deploy_path import BOOTSTRAP_ROLES, trusted_principals
 from facts.cdk import CDK_QUALIFIER
 from runtime.dns_delegation import LookupFailed
 from stages.stacks.organization import SECURITY_SERVICES
 from tests.conftest import SAMPLE_CONFIG
 from tests.helpers import fake_aws_credentials
-from tools import bootstrap
 from tools.preflight import checks
 from tools.preflight.access import Accounts, StackInfo, describe_stack
 from tools.preflight.cli import main, run_checks
@@ -280,9 +280,8 @@ def service_role(iam: Any, name: str, service: str) -> None:
 
 def bootstrap_everywhere(org: Org, *, version: str = "27") -> None:
     """What `make bootstrap --execute` leaves: CDKToolkit, its version parameter and roles
-    that trust the pipeline's account where the pipeline deploys."""
-    shared = org.id("shared-services")
-    pipelined = {org.id(n) for w in org.config.pipeline.waves for n in w.accounts} - {shared}
+    that trust exactly the deploy path where the pipeline deploys."""
+    name_of = {account.id: name for name, account in org.config.accounts.items()}
     for account_id, region in org.needs.environments():
         org.stacks[(account_id, region, "CDKToolkit")] = StackInfo(
             "UPDATE_COMPLETE", {"Qualifier": CDK_QUALIFIER}
@@ -291,10 +290,11 @@ def bootstrap_everywhere(org: Org, *, version: str = "27") -> None:
             Name=f"/cdk-bootstrap/{CDK_QUALIFIER}/version", Value=version, Type="String"
         )
         iam = org.accounts.client(account_id, "iam", region)
-        for kind in checks.BOOTSTRAP_ROLES:
+        for kind in BOOTSTRAP_ROLES:
+            pinned = trusted_principals(org.config, name_of[account_id], kind)
             iam.create_role(
                 RoleName=f"cdk-{CDK_QUALIFIER}-{kind}-role-{account_id}-{region}",
-                AssumeRolePolicyDocument=trust(shared if account_id in pipelined else account_id),
+                AssumeRolePolicyDocument=pinned_trust(*pinned) if pinned else trust(account_id),
             )
 
 
@@ -358,8 +358,8 @@ def test_a_ready_organisation_passes_every_check(org, capsys):
         "trusted access": 6,
         "RAM sharing": 1,
         "CDK bootstrap": 12,  # every account in its region, five also in us-east-1
-        # where the pipeline deploys (not shared-services, management or sandbox)
-        "bootstrap trust": 7,
+        # where the pipeline deploys and its home (not management or sandbox)
+        "bootstrap trust": 9,
         "connection": 1,
         "DNS delegation": 1,
         "service-linked role": 7,  # Spot where a cluster runs, OpenSearch in staging and prod
@@ -634,22 +634,57 @@ def test_bootstrap_needs_the_toolkit_the_qualifier_and_the_version(aws, toolkit,
         assert "make bootstrap" in row.fix
 
 
-def test_bootstrap_roles_must_trust_the_pipeline_account(aws):
+PIPELINE_ROLE = "arn:aws:iam::333333333333:role/exco-shared-services-pipeline"
+BOOTSTRAP_PATH = "arn:aws:iam::123456789012:role/OrganizationAccountAccessRole"
+
+
+def pinned_trust(*arns):
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": ["sts:AssumeRole", "sts:TagSession"],
+                    "Principal": {"AWS": sorted({a.split(":")[4] for a in arns})},
+                    "Condition": {"ArnEquals": {"aws:PrincipalArn": list(arns)}},
+                }
+            ],
+        }
+    )
+
+
+def test_bootstrap_roles_must_trust_exactly_the_deploy_path(aws):
     iam = aws.client("iam")
     account = "123456789012"
-    for kind in checks.BOOTSTRAP_ROLES:
-        iam.create_role(
-            RoleName=f"cdk-{CDK_QUALIFIER}-{kind}-role-{account}-{REGION}",
-            AssumeRolePolicyDocument=trust("333333333333" if kind != "deploy" else account),
-        )
-    kwargs = dict(where="dev", account_id=account, region=REGION, pipeline_account="333333333333")
+    expected = {"deploy": [BOOTSTRAP_PATH, PIPELINE_ROLE], "lookup": [BOOTSTRAP_PATH]}
+    iam.create_role(
+        RoleName=f"cdk-{CDK_QUALIFIER}-deploy-role-{account}-{REGION}",
+        AssumeRolePolicyDocument=trust("333333333333"),  # CDK's default: the account root
+    )
+    iam.create_role(
+        RoleName=f"cdk-{CDK_QUALIFIER}-lookup-role-{account}-{REGION}",
+        AssumeRolePolicyDocument=pinned_trust(BOOTSTRAP_PATH, PIPELINE_ROLE),
+    )
+    kwargs = dict(where="dev", account_id=account, region=REGION, expected=expected)
     row = checks.check_bootstrap_trust(iam, **kwargs)
     assert row.status is Status.FAIL
     assert row.found == (
-        f"cdk-{CDK_QUALIFIER}-deploy-role-{account}-{REGION} do not trust 333333333333, where the "
-        "pipeline runs"
+        f"cdk-{CDK_QUALIFIER}-deploy-role-{account}-{REGION} trusts account 333333333333 "
+        f"unpinned; cdk-{CDK_QUALIFIER}-deploy-role-{account}-{REGION} does not trust "
+        f"{BOOTSTRAP_PATH}, {PIPELINE_ROLE}; cdk-{CDK_QUALIFIER}-lookup-role-{account}-{REGION} "
+        f"also trusts {PIPELINE_ROLE}"
     )
-    assert row.fix.endswith("it passes --trust 333333333333 for this account")
+    assert "make bootstrap" in row.fix
+    iam.update_assume_role_policy(
+        RoleName=f"cdk-{CDK_QUALIFIER}-deploy-role-{account}-{REGION}",
+        PolicyDocument=pinned_trust(BOOTSTRAP_PATH, PIPELINE_ROLE),
+    )
+    iam.update_assume_role_policy(
+        RoleName=f"cdk-{CDK_QUALIFIER}-lookup-role-{account}-{REGION}",
+        PolicyDocument=pinned_trust(BOOTSTRAP_PATH),
+    )
+    assert checks.check_bootstrap_trust(iam, **kwargs).status is Status.PASS
     row = checks.check_bootstrap_trust(iam, **{**kwargs, "region": "us-east-1"})
     assert row.found.startswith(f"no role cdk-{CDK_QUALIFIER}-deploy-role-{account}-us-east-1")
 

@@ -11,13 +11,13 @@ from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 from tests.helpers import tags_of
 
 EXPECTED_STACKS = {
-    "management": {"Organization", "Budgets", "Baseline"},
-    "security": {"LogArchive", "Audit"},
+    "management": {"Organization", "Budgets", "Baseline", "Ci"},
+    "security": {"LogArchive", "Audit", "Ci"},
     "shared-services": {"Network", "NetworkHub", "Dns", "Cluster", "Registry", "Ci", "Baseline"},
     "dev": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Ci", "Baseline"},
-    "staging": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Operations", "Baseline"},
-    "prod": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Operations", "Baseline"},
-    "sandbox": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Baseline"},
+    "staging": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Operations", "Baseline", "Ci"},
+    "prod": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Operations", "Baseline", "Ci"},
+    "sandbox": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Baseline", "Ci"},
 }
 
 
@@ -43,6 +43,10 @@ def test_termination_protection_everywhere_but_dev_and_sandbox(organisation):
         ("management", "Organization"),
         ("management", "Budgets"),
         ("management", "Baseline"),
+        ("management", "Ci"),
+        ("security", "Ci"),
+        ("staging", "Ci"),
+        ("prod", "Ci"),
         ("shared-services", "Baseline"),
         ("staging", "Baseline"),
         ("prod", "Baseline"),

@@ -10,7 +10,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from policies.wildcards import acknowledge_wildcard_details
+from policies.wildcards import acknowledge_wildcard_details, acknowledge_wildcards
 
 GITHUB_ISSUER = "token.actions.githubusercontent.com"
 AUDIENCE = "sts.amazonaws.com"
@@ -149,3 +149,89 @@ def _statements(
             )
         )
     return statements
+
+
+REVIEW_ACTIONS = (
+    "cloudformation:DescribeStacks",
+    "cloudformation:GetTemplate",
+    "cloudformation:GetTemplateSummary",
+    "cloudformation:ListStackResources",
+)
+"""What `cdk diff --method template` reads: the deployed stacks and their templates."""
+
+
+class ReviewRole(Construct):
+    """The account's read-only role for diffs: pull-request workflows of `repository`
+    (`sub` = `repo:<owner>/<name>:pull_request`) and the pipeline roles `pipeline_role_arns`
+    (exact ARNs, `aws:PrincipalArn`) may assume it. It may read the account's CloudFormation
+    stacks and templates, nothing else: no data, no parameters, no secrets.
+    Exposes `role`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        provider: iam.IOidcProvider,
+        role_name: str,
+        repository: str,
+        pipeline_account: str,
+        pipeline_role_arns: Sequence[str] = (),
+    ) -> None:
+        super().__init__(scope, id_)
+        pull_requests = iam.WebIdentityPrincipal(
+            provider.oidc_provider_arn,
+            conditions={
+                "StringEquals": {
+                    f"{GITHUB_ISSUER}:aud": AUDIENCE,
+                    f"{GITHUB_ISSUER}:sub": f"repo:{repository}:pull_request",
+                }
+            },
+        )
+        principals = [pull_requests] + (
+            [
+                iam.AccountPrincipal(pipeline_account).with_conditions(
+                    {"ArnEquals": {"aws:PrincipalArn": list(pipeline_role_arns)}}
+                )
+            ]
+            if pipeline_role_arns
+            else []
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            role_name=role_name,
+            description=f"Read-only diffs: pull requests of {repository} and the pipeline's "
+            "review steps",
+            max_session_duration=Duration.hours(1),
+            assumed_by=iam.CompositePrincipal(*principals),
+        )
+        policy = iam.ManagedPolicy(
+            self,
+            "Permissions",
+            roles=[self.role],
+            description="Read CloudFormation stacks and templates, nothing else",
+            statements=[
+                iam.PolicyStatement(
+                    sid="ReadStacksAndTemplates",
+                    actions=list(REVIEW_ACTIONS),
+                    resources=[
+                        Stack.of(self).format_arn(
+                            service="cloudformation",
+                            region="*",
+                            resource="stack",
+                            resource_name="*",
+                        )
+                    ],
+                )
+            ],
+        )
+        acknowledge_wildcards(
+            policy,
+            {
+                "ReadStacksAndTemplates": "A diff reads every stack of the account, in each "
+                "region it deploys to, including stacks added by the change under review; the "
+                "actions are read-only (describe, get, list) and reach nothing but stacks."
+            },
+        )

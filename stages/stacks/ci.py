@@ -9,9 +9,10 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_kms as kms
 
+from config.deploy_path import review_role_name, review_role_trusts
 from config.model import CiRepository
 from config.rules import ci_role_name
-from constructs_lib.delivery.github_ci import GitHubActionsRole, github_provider
+from constructs_lib.delivery.github_ci import GitHubActionsRole, ReviewRole, github_provider
 from stages.naming import cluster_name
 from stages.platform_stack import PlatformStack
 
@@ -20,10 +21,12 @@ if TYPE_CHECKING:
 
 
 class CiStack(PlatformStack):
-    """The account's GitHub Actions OIDC provider and a role per repository that needs the
-    account: in shared-services, push to its `push` repositories and decrypt with the CI
-    secrets key (`alias/<prefix>/ci-secrets`, made when some repository may); elsewhere,
-    describe the account's cluster. Repositories and clusters are named deterministically,
+    """The account's GitHub Actions OIDC provider, its read-only review role (pull-request
+    diffs of the platform's repository and the pipeline's review steps, where a pipeline is
+    configured) and a role per repository that needs the account: in shared-services, push
+    to its `push` repositories and decrypt with the CI secrets key
+    (`alias/<prefix>/ci-secrets`, made when some repository may); elsewhere, describe the
+    account's cluster. Repositories and clusters are named deterministically,
     so the roles need no reference to the stacks that hold them."""
 
     def __init__(
@@ -39,6 +42,16 @@ class CiStack(PlatformStack):
         provider = github_provider(
             self, existing=ci is not None and name in ci.existing_oidc_provider_accounts
         )
+        if config.pipeline is not None:
+            ReviewRole(
+                self,
+                "Review",
+                provider=provider,
+                role_name=review_role_name(config, name),
+                repository=config.pipeline.repository,
+                pipeline_account=config.account_with_role("shared-services")[1].id,
+                pipeline_role_arns=review_role_trusts(config, name),
+            )
         pushes = account.role == "shared-services"
         secrets_key = (
             kms.Key(

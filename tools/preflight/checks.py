@@ -45,9 +45,6 @@ RAM_DOC = (
 )
 
 TOOLKIT_STACK = "CDKToolkit"
-BOOTSTRAP_ROLES = ("deploy", "file-publishing", "image-publishing")
-"""The bootstrap roles a pipeline in another account assumes: to deploy, and to publish file
-and image assets."""
 BOOTSTRAP_FIX = (
     "Run `make bootstrap` (it prints the `cdk bootstrap` command of every account; "
     'ARGS="--execute" runs them); bootstrapping again upgrades a CDKToolkit stack in place'
@@ -490,38 +487,68 @@ def trusted_accounts(document: Any) -> set[str]:
     return accounts
 
 
+def pinned_principals(document: Any) -> tuple[set[str], set[str]]:
+    """What a trust policy lets assume the role: principal ARNs pinned by an `ArnEquals`
+    (or `ArnLike`) condition on `aws:PrincipalArn`, and accounts trusted without one."""
+    pinned: set[str] = set()
+    unpinned: set[str] = set()
+    for statement in _statements(document):
+        actions = set(_as_list(statement.get("Action", [])))
+        if statement.get("Effect") != "Allow" or not {"sts:AssumeRole", "sts:*", "*"} & actions:
+            continue
+        principal = statement.get("Principal", {})
+        if not isinstance(principal, dict) or "AWS" not in principal:
+            continue
+        condition = statement.get("Condition", {})
+        arns = [
+            arn
+            for operator in ("ArnEquals", "ArnLike")
+            for arn in _as_list(condition.get(operator, {}).get("aws:PrincipalArn", []))
+        ]
+        if arns:
+            pinned |= set(arns)
+        else:
+            unpinned |= trusted_accounts({"Statement": [statement]})
+    return pinned, unpinned
+
+
 def check_bootstrap_trust(
     iam: Any,
     *,
     where: str,
     account_id: str,
     region: str,
-    pipeline_account: str,
+    expected: Mapping[str, Sequence[str]],
     qualifier: str = CDK_QUALIFIER,
 ) -> Result:
-    """The bootstrap roles the pipeline assumes trust the pipeline's account."""
+    """The bootstrap roles trust exactly the principals the deploy path names
+    (`config.deploy_path`): the pipeline's roles and the bootstrap path, pinned by ARN."""
     check = "bootstrap trust"
-    names = [f"cdk-{qualifier}-{kind}-role-{account_id}-{region}" for kind in BOOTSTRAP_ROLES]
-    found = {name: role for name in names if (role := _role(iam, name)) is not None}
-    missing = [name for name in names if name not in found]
+    names = {kind: f"cdk-{qualifier}-{kind}-role-{account_id}-{region}" for kind in expected}
+    found = {kind: role for kind, name in names.items() if (role := _role(iam, name)) is not None}
+    missing = [names[kind] for kind in expected if kind not in found]
     if missing:
         return failed(check, where, f"no role {', '.join(missing)}", BOOTSTRAP_FIX)
-    untrusting = [
-        name
-        for name, role in found.items()
-        if pipeline_account not in trusted_accounts(role["AssumeRolePolicyDocument"])
-    ]
-    if untrusting:
+    problems = []
+    for kind, role in found.items():
+        pinned, unpinned = pinned_principals(role["AssumeRolePolicyDocument"])
+        if unpinned:
+            problems.append(f"{names[kind]} trusts account {', '.join(sorted(unpinned))} unpinned")
+        if lacking := sorted(set(expected[kind]) - pinned):
+            problems.append(f"{names[kind]} does not trust {', '.join(lacking)}")
+        if extra := sorted(pinned - set(expected[kind])):
+            problems.append(f"{names[kind]} also trusts {', '.join(extra)}")
+    if problems:
         return failed(
             check,
             where,
-            f"{', '.join(untrusting)} do not trust {pipeline_account}, where the pipeline runs",
-            f"{BOOTSTRAP_FIX}: it passes --trust {pipeline_account} for this account",
+            "; ".join(problems),
+            f"{BOOTSTRAP_FIX}: its template pins each role's trust to the pipeline's roles",
         )
     return passed(
         check,
         where,
-        f"the {', '.join(BOOTSTRAP_ROLES)} roles trust {pipeline_account}, where the pipeline runs",
+        f"the {', '.join(expected)} roles trust only the pipeline's roles and the bootstrap path",
     )
 
 

@@ -15,6 +15,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from config import Account, ConfigError, PlatformConfig, load_config
+from config.deploy_path import BOOTSTRAP_ROLES, trusted_principals
 from tools.preflight import checks
 from tools.preflight.access import (
     DEFAULT_ROLE_NAME,
@@ -114,11 +115,6 @@ def run_checks(
             )
         )
 
-    pipelined = {
-        config.accounts[name].id
-        for wave in (config.pipeline.waves if config.pipeline else ())
-        for name in wave.accounts
-    } - {shared.id}
     order = {account.id: i for i, account in enumerate(config.accounts.values())}
     environments = sorted(
         needs.environments().items(),
@@ -135,7 +131,13 @@ def run_checks(
                     required=required,
                 )
             )
-        if account_id in pipelined:
+        name = next((n for n, a in config.accounts.items() if a.id == account_id), None)
+        expected = (
+            {kind: trusted_principals(config, name, kind) or [] for kind in BOOTSTRAP_ROLES}
+            if name is not None and trusted_principals(config, name, "deploy") is not None
+            else None
+        )
+        if expected is not None:
             with table.guard("bootstrap trust", here):
                 table.extend(
                     checks.check_bootstrap_trust(
@@ -143,7 +145,7 @@ def run_checks(
                         where=here,
                         account_id=account_id,
                         region=region,
-                        pipeline_account=shared.id,
+                        expected=expected,
                     )
                 )
 

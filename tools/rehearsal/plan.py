@@ -36,7 +36,7 @@ BY_HAND: tuple[ByHand, ...] = (
     # The management account is never a pipeline target (docs/security.md): its organisation
     # and budgets go first, by hand; its Config baseline once the security account's log
     # archive exists.
-    ByHand(roles=("management",), when="before-pipeline", stacks=("Organization", "Budgets")),
+    ByHand(roles=("management",), when="before-pipeline", stacks=("Organization", "Budgets", "Ci")),
     ByHand(roles=("management",), when="after-role:security", stacks=("Baseline",)),
     ByHand(roles=("sandbox",), when="after-pipeline"),
 )
