@@ -191,8 +191,9 @@ def test_what_the_hub_may_do_on_a_spoke(cluster_stacks, stage):
         assert "nonResourceURLs" not in rule
         assert "*" not in rule["verbs"], rule
         if "deletecollection" in rule["verbs"]:  # only on the add-ons' own API groups
-            assert "" not in rule["apiGroups"] and "rbac.authorization.k8s.io" not in (
-                rule["apiGroups"]
+            assert (
+                "" not in rule["apiGroups"]
+                and "rbac.authorization.k8s.io" not in (rule["apiGroups"])
             ), rule
         if write & set(rule["verbs"]):
             assert "*" not in rule["apiGroups"], rule
@@ -205,6 +206,7 @@ def test_the_hub_holds_what_the_add_ons_rbac_grants():
     """Kubernetes refuses a ClusterRole that grants what its creator does not hold: a sample of
     the pinned charts' rules (External Secrets, Karpenter, the load balancer controller,
     cert-manager) must be covered by the hub's rules."""
+
     def covered(group: str, resource: str, verb: str) -> bool:
         return any(
             (group in r["apiGroups"] or "*" in r["apiGroups"])

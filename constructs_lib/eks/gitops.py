@@ -212,12 +212,9 @@ class ArgoCdBootstrap(Construct):
                     sid="DecryptSpokeRegistrations",
                     actions=["kms:Decrypt"],
                     resources=[
-                        f"arn:{stack.partition}:kms:*:{account}:key/*"
-                        for account in spoke_accounts
+                        f"arn:{stack.partition}:kms:*:{account}:key/*" for account in spoke_accounts
                     ],
-                    conditions={
-                        "StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}
-                    },
+                    conditions={"StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}},
                 ),
             ],
         )

@@ -201,8 +201,6 @@ def manifests(group: str = HUB_GROUP) -> Sequence[dict[str, Any]]:
                 "kind": "ClusterRole",
                 "name": CLUSTER_ROLE,
             },
-            "subjects": [
-                {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group}
-            ],
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group}],
         },
     )
