@@ -148,7 +148,8 @@ def check_claims(where: str, reason: str, covered: Sequence[Mapping[str, Any]]) 
 
 
 NO_RESOURCE_LEVEL_CLAIM = re.compile(
-    r"no resource[- ]level|not support resource[- ]level|no resource type", re.IGNORECASE
+    r"no resource[- ]level|not support resource[- ]level|no resource type|cannot (be )?scoped?",
+    re.IGNORECASE,
 )
 """What a reason says when it claims the actions of its statement cannot be scoped to a
 resource; `tests/test_acknowledgement_truth.py` checks such claims against the Service

@@ -36,16 +36,32 @@ REPORTED_UNTRUE = {
     # permissions ... starting or reading the asset-publishing CodeBuild builds" covers
     # codebuild:StartBuild and StopBuild, which change things, and all five actions of its
     # statements have resource types (stack, bucket, project).
-    ("Pipeline/Pipeline/Assets/FileRole/DefaultPolicy/Resource", "Resource::*", "read-only"),
-    ("Pipeline/Pipeline/Assets/FileRole/DefaultPolicy/Resource", "Resource::*", "resource-level"),
-    (
-        "Pipeline/Pipeline/UpdatePipeline/SelfMutation/Role/DefaultPolicy/Resource",
-        "Resource::*",
-        "resource-level",
-    ),
+    ("Pipeline/Assets/FileRole/DefaultPolicy/Resource", "Resource::*", "read-only"),
+    ("Pipeline/Assets/FileRole/DefaultPolicy/Resource", "Resource::*", "resource-level"),
+    ("SelfMutation/Role/DefaultPolicy/Resource", "Resource::*", "resource-level"),
+    # constructs_lib/eks/addon_policies.py (another change's): "read-only Describe/List/Get
+    # calls that IAM cannot scope to a resource" covers actions that have a resource type:
+    # the load balancer controller's acm:DescribeCertificate, cognito-idp:
+    # DescribeUserPoolClient, ec2:GetCoipPoolUsage, ec2:GetSecurityGroupsForVpc,
+    # shield:DescribeProtection, wafv2:GetWebACL(ForResource); ExternalDNS's
+    # route53:ListResourceRecordSets and ListTagsForResources (hostedzone).
+    ("AwsLoadBalancerController/Policy/Resource", "Resource::*", "resource-level"),
+    ("ExternalDns/Policy/Resource", "Resource::*", "resource-level"),
 }
 """Untrue reasons in files this change may not edit, reported for their owners to fix; the
 test fails when one is fixed, so the entry goes with it."""
+
+
+def reported(untrue: set[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+    """Each untrue (path, detail, kind) as its REPORTED_UNTRUE entry (matched by the end of
+    the path: the same construct in every account), or as itself if none matches."""
+    return {
+        next(
+            (r for r in REPORTED_UNTRUE if path.endswith(r[0]) and (detail, kind) == r[1:]),
+            (path, detail, kind),
+        )
+        for path, detail, kind in untrue
+    }
 
 
 def policy_of(statements_: list[iam.PolicyStatement]) -> iam.ManagedPolicy:
@@ -202,7 +218,7 @@ def test_every_read_only_claim_covers_only_reads(organisation):
         for path, statements_, found in wildcard_acknowledgements(organisation)
         for finding in untrue_read_only_claims(statements_, found)
     }
-    assert untrue == {u for u in REPORTED_UNTRUE if u[2] == "read-only"}
+    assert reported(untrue) == {u for u in REPORTED_UNTRUE if u[2] == "read-only"}
 
 
 def test_every_no_resource_level_claim_is_true_of_the_actions_it_names(organisation):
@@ -223,7 +239,7 @@ def test_every_no_resource_level_claim_is_true_of_the_actions_it_names(organisat
                     untrue.add(
                         (path, finding.removeprefix(IAM5).removesuffix("]"), "resource-level")
                     )
-    assert untrue == {u for u in REPORTED_UNTRUE if u[2] == "resource-level"}
+    assert reported(untrue) == {u for u in REPORTED_UNTRUE if u[2] == "resource-level"}
 
 
 def test_the_health_gate_reads_alarms_by_their_resource_type(organisation):
