@@ -224,7 +224,10 @@ def test_the_hub_holds_what_the_add_ons_rbac_grants():
         ("", "pods/eviction", "create"),
         ("karpenter.sh", "nodeclaims/status", "patch"),
         ("admissionregistration.k8s.io", "validatingwebhookconfigurations", "update"),
-        ("", "pods/status", "patch"),  # load balancer controller
+        ("", "pods/status", "patch"),  # load balancer controller, whose rules name
+        ("extensions", "services", "patch"),  # every group with every resource
+        ("", "targetgroupbindings/status", "update"),
+        ("networking.k8s.io", "pods/status", "update"),
         ("elbv2.k8s.aws", "targetgroupbindings", "create"),
         ("coordination.k8s.io", "leases", "update"),  # cert-manager
         ("authorization.k8s.io", "subjectaccessreviews", "create"),

@@ -128,13 +128,18 @@ ADDON_RUNTIME_RULES: tuple[dict[str, Any], ...] = (
         "verbs": ["create"],
     },
     {
-        "apiGroups": ["", "networking.k8s.io", "extensions"],
+        # The load balancer controller's two rules name every group with every resource
+        # (Kubernetes checks each group/resource/verb of a role the hub creates), so this
+        # rule is their product too.
+        "apiGroups": ["", "elbv2.k8s.aws", "extensions", "networking.k8s.io"],
         "resources": [
             "ingresses",
             "ingresses/finalizers",
             "ingresses/status",
             "pods/status",
+            "services",
             "services/status",
+            "targetgroupbindings/status",
         ],
         "verbs": ["update", "patch"],
     },
