@@ -43,6 +43,9 @@ PIPELINE_HEALTH_CHECK = "pipeline-health-check"
 """The pipeline's health-gate role in shared-services: the only caller of the above."""
 ARGOCD_HUB = "argocd-hub"
 """The hub's Argo CD role (shared-services), which every spoke trusts."""
+ARGOCD_REGISTRATIONS = "argocd-registrations"
+"""The hub's registration reader (shared-services): External Secrets assumes it to read the
+spokes' registration secrets, which admit it alone."""
 ARGOCD_SPOKE = "argocd-spoke"
 NETWORK_HUB_READER = "network-hub-reader"
 """The role in shared-services that attaching accounts' CloudFormation assumes to read the

@@ -11,13 +11,15 @@ import pytest
 import yaml
 
 from config import ConfigError, parse_config
-from constructs_lib.eks import gitops_bridge
+from constructs_lib.eks import gitops_bridge, hub_access
 from constructs_lib.eks.cluster import POD_IDENTITIES
 from tests.conftest import ROOT
 from tests.test_config import broken, problems_of
 
 GITOPS = ROOT / "gitops"
 HUB_ROLE = "arn:aws:iam::333333333333:role/exco-shared-services-argocd-hub"
+READER = "arn:aws:iam::333333333333:role/exco-shared-services-argocd-registrations"
+SPOKES = (("dev", "444444444444"), ("staging", "555555555555"), ("prod", "666666666666"))
 
 
 def rendered(value) -> str:
@@ -87,7 +89,9 @@ def test_cdk_installs_exactly_argo_cd_the_root_app_and_the_bridge(cluster_stacks
     for stage, stack in cluster_stacks.items():
         kinds = sorted(m["kind"] for m in manifests(stack))
         assert kinds == (
-            [] if stage in ("dev", "staging", "prod") else ["Application", "Secret"]
+            ["ClusterRole", "ClusterRoleBinding"]  # the hub's RBAC (hub_access)
+            if stage in ("dev", "staging", "prod")
+            else ["Application", "Secret"]
         ), stage
         assert len(charts(stack)) == (0 if stage in ("dev", "staging", "prod") else 1)
 
@@ -101,7 +105,7 @@ def test_hub_bridge_secret_carries_the_facts(cluster_stacks):
     assert ours - {"argocd.argoproj.io/secret-type"} <= set(gitops_bridge.LABELS)
     assert set(annotations) <= set(gitops_bridge.ANNOTATIONS)
     assert annotations["aws_cluster_name"] == "exco-shared-services"
-    assert annotations["argocd_hub_role_arn"] == HUB_ROLE
+    assert annotations["registration_reader_role_arn"] == READER
     assert annotations["spoke_registration_secret_arns"].split(",") == [
         f"arn:aws:secretsmanager:eu-west-1:{account}:secret:exco/{name}/argocd-registration"
         for name, account in (
@@ -121,7 +125,7 @@ def registration(stack) -> tuple[dict, dict]:
 
 
 @pytest.mark.parametrize(("stage", "account"), [("dev", "444444444444"), ("prod", "666666666666")])
-def test_spoke_registration_secret_readable_only_by_the_hub_role(cluster_stacks, stage, account):
+def test_spoke_registration_secret_readable_only_by_the_hub_reader(cluster_stacks, stage, account):
     secret, policy = registration(cluster_stacks[stage])
     assert secret["Name"] == f"exco/{stage}/argocd-registration"
     assert "KmsKeyId" in secret
@@ -134,15 +138,29 @@ def test_spoke_registration_secret_readable_only_by_the_hub_role(cluster_stacks,
     )
     (statement,) = policy["ResourcePolicy"]["Statement"]
     assert statement["Principal"]["AWS"] == "arn:aws:iam::333333333333:root"
-    assert statement["Condition"] == {"ArnEquals": {"aws:PrincipalArn": HUB_ROLE}}
+    assert statement["Condition"] == {"ArnEquals": {"aws:PrincipalArn": READER}}
+    stack = cluster_stacks[stage]
+    key_id = secret["KmsKeyId"]["Fn::GetAtt"][0]
+    key_policy = stack.template["Resources"][key_id]["Properties"]["KeyPolicy"]
+    (hub_decrypts,) = [
+        s for s in key_policy["Statement"] if s.get("Sid") == "HubDecryptsThroughSecretsManager"
+    ]
+    assert hub_decrypts["Action"] == "kms:Decrypt"
+    assert hub_decrypts["Condition"]["ArnEquals"] == {"aws:PrincipalArn": READER}
 
 
-def test_spoke_role_trusts_the_hub_and_holds_an_access_entry(cluster_stacks):
-    stack = cluster_stacks["staging"]
+@pytest.mark.parametrize("stage", ["dev", "staging", "prod"])
+def test_what_the_hub_may_do_on_a_spoke(cluster_stacks, stage):
+    """The hub's role on a spoke: an access entry with no EKS access policy (so not
+    AmazonEKSClusterAdminPolicy), in one Kubernetes group bound to one ClusterRole. The
+    ClusterRole reads everything, writes the kinds gitops/ and the add-on charts ship, holds
+    what the add-ons' own RBAC grants, and has no verb or subresource that would let it grant
+    itself more (escalate, bind, impersonate) or open a shell or tunnel."""
+    stack = cluster_stacks[stage]
     ((role_id, role),) = [
         (k, v)
         for k, v in stack.of_type("AWS::IAM::Role").items()
-        if v["Properties"].get("RoleName") == "exco-staging-argocd-spoke"
+        if v["Properties"].get("RoleName") == f"exco-{stage}-argocd-spoke"
     ]
     for statement in role["Properties"]["AssumeRolePolicyDocument"]["Statement"]:
         assert statement["Condition"] == {"ArnEquals": {"aws:PrincipalArn": HUB_ROLE}}
@@ -151,16 +169,97 @@ def test_spoke_role_trusts_the_hub_and_holds_an_access_entry(cluster_stacks):
         for e in stack.of_type("AWS::EKS::AccessEntry").values()
         if e["Properties"]["PrincipalArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
     ]
-    assert "AmazonEKSClusterAdminPolicy" in json.dumps(entry["AccessPolicies"])
+    assert entry.get("AccessPolicies", []) == []
+    assert entry["KubernetesGroups"] == ["platform:argocd-hub"]
+    assert entry.get("Type", "STANDARD") == "STANDARD"
+    by_kind = {m["kind"]: m for m in manifests(stack)}
+    binding = by_kind["ClusterRoleBinding"]
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "ClusterRole",
+        "name": "platform:argocd-hub",
+    }
+    assert binding["subjects"] == [
+        {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "platform:argocd-hub"}
+    ]
+    rules = by_kind["ClusterRole"]["rules"]
+    assert rules == hub_access.rules()
+    write = {"create", "update", "patch", "delete", "deletecollection"}
+    assert rules[0] == {"apiGroups": ["*"], "resources": ["*"], "verbs": ["get", "list", "watch"]}
+    for rule in rules:
+        assert not hub_access.NEVER_VERBS & set(rule["verbs"]), rule
+        assert "nonResourceURLs" not in rule
+        assert "*" not in rule["verbs"], rule
+        if "deletecollection" in rule["verbs"]:  # only on the add-ons' own API groups
+            assert (
+                "" not in rule["apiGroups"]
+                and "rbac.authorization.k8s.io" not in (rule["apiGroups"])
+            ), rule
+        if write & set(rule["verbs"]):
+            assert "*" not in rule["apiGroups"], rule
+            assert not hub_access.NEVER_RESOURCES & set(rule["resources"]), rule
+            if "" in rule["apiGroups"] or "rbac.authorization.k8s.io" in rule["apiGroups"]:
+                assert "*" not in rule["resources"], rule
+
+
+def test_the_hub_holds_what_the_add_ons_rbac_grants():
+    """Kubernetes refuses a ClusterRole that grants what its creator does not hold: a sample of
+    the pinned charts' rules (External Secrets, Karpenter, the load balancer controller,
+    cert-manager) must be covered by the hub's rules."""
+
+    def covered(group: str, resource: str, verb: str) -> bool:
+        return any(
+            (group in r["apiGroups"] or "*" in r["apiGroups"])
+            and (resource in r["resources"] or "*" in r["resources"])
+            and (verb in r["verbs"] or "*" in r["verbs"])
+            and "resourceNames" not in r
+            for r in hub_access.rules()
+        )
+
+    for group, resource, verb in (
+        ("", "secrets", "create"),
+        ("", "serviceaccounts/token", "create"),  # External Secrets
+        ("external-secrets.io", "externalsecrets/finalizers", "update"),
+        ("", "nodes", "delete"),  # Karpenter
+        ("", "pods/eviction", "create"),
+        ("karpenter.sh", "nodeclaims/status", "patch"),
+        ("admissionregistration.k8s.io", "validatingwebhookconfigurations", "update"),
+        ("", "pods/status", "patch"),  # load balancer controller, whose rules name
+        ("extensions", "services", "patch"),  # every group with every resource
+        ("", "targetgroupbindings/status", "update"),
+        ("networking.k8s.io", "pods/status", "update"),
+        ("elbv2.k8s.aws", "targetgroupbindings", "create"),
+        ("coordination.k8s.io", "leases", "update"),  # cert-manager
+        ("authorization.k8s.io", "subjectaccessreviews", "create"),
+        ("apiextensions.k8s.io", "customresourcedefinitions", "patch"),
+        ("gateway.networking.k8s.io", "httproutes", "create"),
+        ("cert-manager.io", "signers", "approve"),
+    ):
+        assert covered(group, resource, verb), (group, resource, verb)
+
+
+def hub_role(stack, name: str) -> tuple[str, dict]:
+    ((role_id, role),) = [
+        (k, v)
+        for k, v in stack.of_type("AWS::IAM::Role").items()
+        if v["Properties"].get("RoleName") == name
+    ]
+    return role_id, role
+
+
+def policies_of(stack, role_id: str) -> list[dict]:
+    return [
+        p["Properties"]["PolicyDocument"]
+        for p in stack.of_type("AWS::IAM::ManagedPolicy").values()
+        if {"Ref": role_id} in p["Properties"]["Roles"]
+    ]
 
 
 def test_hub_role_may_assume_exactly_the_spoke_roles(cluster_stacks):
+    """Argo CD's role reaches the spokes and nothing else: no secret, no key, and only Argo
+    CD's pods (Pod Identity) may assume it."""
     stack = cluster_stacks["shared-services"]
-    (role_id,) = [
-        k
-        for k, v in stack.of_type("AWS::IAM::Role").items()
-        if v["Properties"].get("RoleName") == "exco-shared-services-argocd-hub"
-    ]
+    role_id, role = hub_role(stack, "exco-shared-services-argocd-hub")
     bound = {
         a["Properties"]["ServiceAccount"]
         for a in stack.of_type("AWS::EKS::PodIdentityAssociation").values()
@@ -171,16 +270,71 @@ def test_hub_role_may_assume_exactly_the_spoke_roles(cluster_stacks):
         "argocd-applicationset-controller",
         "argocd-server",
     }
-    (policy,) = [
-        p
-        for p in stack.of_type("AWS::IAM::ManagedPolicy").values()
-        if p["Properties"]["Roles"] == [{"Ref": role_id}]
+    trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert [s["Principal"] for s in trust] == [{"Service": "pods.eks.amazonaws.com"}]
+    (policy,) = policies_of(stack, role_id)
+    assert policy["Statement"] == [
+        {
+            "Sid": "AssumeSpokeRoles",
+            "Effect": "Allow",
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
+            "Resource": [f"arn:aws:iam::{a}:role/exco-{n}-argocd-spoke" for n, a in SPOKES],
+        }
     ]
-    statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
-    assert statements["AssumeSpokeRoles"]["Resource"] == [
-        f"arn:aws:iam::{a}:role/exco-{n}-argocd-spoke"
-        for n, a in (("dev", "444444444444"), ("staging", "555555555555"), ("prod", "666666666666"))
+
+
+def test_external_secrets_on_the_hub_reads_registrations_through_its_own_reader(
+    cluster_stacks,
+):
+    """The registrations are read by a role of their own, which only the hub's External
+    Secrets role may assume and which may read the spokes' registration secrets (and decrypt
+    them through Secrets Manager) and nothing else."""
+    stack = cluster_stacks["shared-services"]
+    reader_id, reader = hub_role(stack, "exco-shared-services-argocd-registrations")
+    (eso_association,) = [
+        a["Properties"]
+        for a in stack.of_type("AWS::EKS::PodIdentityAssociation").values()
+        if a["Properties"]["ServiceAccount"] == "external-secrets"
     ]
+    eso_role_id = eso_association["RoleArn"]["Fn::GetAtt"][0]
+    (trust,) = reader["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Action"] == "sts:AssumeRole"
+    assert trust["Principal"] == {"AWS": {"Fn::GetAtt": [eso_role_id, "Arn"]}}
+    (policy,) = policies_of(stack, reader_id)
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    assert set(statements) == {"ReadSpokeRegistrations", "DecryptSpokeRegistrations"}
+    assert sorted(statements["ReadSpokeRegistrations"]["Action"]) == [
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:GetSecretValue",
+    ]
+    assert statements["ReadSpokeRegistrations"]["Resource"] == [
+        f"arn:aws:secretsmanager:eu-west-1:{a}:secret:exco/{n}/argocd-registration-*"
+        for n, a in SPOKES
+    ]
+    assert statements["DecryptSpokeRegistrations"]["Action"] == "kms:Decrypt"
+    assert statements["DecryptSpokeRegistrations"]["Condition"] == {
+        "StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}
+    }
+    assume = [
+        s
+        for document in policies_of(stack, eso_role_id)
+        for s in document["Statement"]
+        if "sts:AssumeRole" in s["Action"]
+    ]
+    assert assume == [
+        {
+            "Sid": "AssumeRegistrationReader",
+            "Effect": "Allow",
+            "Action": "sts:AssumeRole",
+            "Resource": {"Fn::GetAtt": [reader_id, "Arn"]},
+        }
+    ]
+    store = (GITOPS / "charts/cluster-registrations/templates/registrations.yaml").read_text()
+    assert "role: {{ $.Values.readerRoleArn }}" in store
+    registrations = (GITOPS / "bootstrap/cluster-registrations.yaml").read_text()
+    assert "readerRoleArn: '{{.metadata.annotations.registration_reader_role_arn}}'" in (
+        registrations
+    )
 
 
 # --- the drift test: gitops/ against the bridge -------------------------------------------

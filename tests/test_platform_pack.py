@@ -47,14 +47,11 @@ def bucket(**properties):
     }
 
 
-def security_group(cidr, port, *, public_lb=False):
-    tags = (
-        [*TAGS, {"Key": "platform.io/public-load-balancer", "Value": "true"}] if public_lb else TAGS
-    )
+def security_group(cidr, port, *, tags=()):
     return {
         "Type": "AWS::EC2::SecurityGroup",
         "Properties": {
-            "Tags": tags,
+            "Tags": [*TAGS, *tags],
             "SecurityGroupIngress": [
                 {"CidrIp": cidr, "IpProtocol": "tcp", "FromPort": port, "ToPort": port}
             ],
@@ -112,7 +109,7 @@ CASES = {
         "public access not blocked: RestrictPublicBuckets",
     ),
     "NoOpenIngress": (
-        security_group("0.0.0.0/0", 443, public_lb=True),
+        security_group("10.0.0.0/16", 443),
         security_group("0.0.0.0/0", 22),
         "ingress from 0.0.0.0/0 on tcp 22",
     ),
@@ -124,7 +121,7 @@ CASES = {
     "NoAdminWildcards": (
         policy(["s3:GetObject"], "*"),
         policy("*", ["*"]),
-        "statement S allows * on *",
+        "statement S allows *",
     ),
     "PipelineLimits": (
         pipeline(("dev", 40), ("prod", 22)),
@@ -149,17 +146,220 @@ def test_rule_passes_the_compliant_and_flags_the_non_compliant(rule_id):
     assert words in message
 
 
+PUBLIC_LB_TAG = {"Key": "platform.io/public-load-balancer", "Value": "true"}
+
+
 @pytest.mark.parametrize(
-    ("cidr", "port", "public_lb"),
-    [("::/0", 443, False), ("0.0.0.0/0", 80, True), ("0.0.0.0/0", 443, False)],
+    ("cidr", "port", "tags"),
+    [("::/0", 443, ()), ("0.0.0.0/0", 80, ()), ("0.0.0.0/0", 443, (PUBLIC_LB_TAG,))],
 )
-def test_only_a_tagged_public_load_balancer_may_take_443_from_anywhere(cidr, port, public_lb):
+def test_no_tag_exempts_a_group_from_taking_the_internet(cidr, port, tags):
+    """The platform has no public load balancer; the tag that once exempted one on 443 no
+    longer does (an exception is an acknowledgement, reviewed on its construct)."""
     (finding,) = evaluate(
-        {"Resources": {"Sg": security_group(cidr, port, public_lb=public_lb)}},
+        {"Resources": {"Sg": security_group(cidr, port, tags=tags)}},
         CONTEXT,
         [r for r in RULES if r.id == "NoOpenIngress"],
     )
     assert cidr in finding[2]
+
+
+ALLOW_S3 = {"Sid": "S", "Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"}
+OWN_ROOT = {
+    "AWS": {
+        "Fn::Join": [
+            "",
+            ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"}, ":root"],
+        ]
+    }
+}
+DEFAULT_KEY_STATEMENT = {
+    "Effect": "Allow",
+    "Principal": OWN_ROOT,
+    "Action": "kms:*",
+    "Resource": "*",
+}
+
+
+def document(*statements):
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def key(*statements):
+    return {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": document(*statements)}}
+
+
+@pytest.mark.parametrize(
+    ("resource", "words"),
+    [
+        (policy("s3:*", "arn:aws:s3:::b/*"), "statement S allows s3:*"),
+        (policy(["sqs:SendMessage", "iam:*"], "*"), "statement S allows iam:*"),
+        (
+            {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "Policies": [{"PolicyName": "P", "PolicyDocument": document(ALLOW_S3)}]
+                },
+            },
+            "allows s3:*",
+        ),
+        (
+            {
+                "Type": "AWS::IAM::Policy",
+                "Properties": {
+                    "PolicyDocument": document(
+                        {"Sid": "N", "Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}
+                    )
+                },
+            },
+            "statement N allows NotAction iam:*",
+        ),
+        (
+            key({**DEFAULT_KEY_STATEMENT, "Principal": {"AWS": "arn:aws:iam::999999999999:root"}}),
+            "allows kms:*",
+        ),
+        (key({**DEFAULT_KEY_STATEMENT, "Action": ["kms:*"], "Principal": "*"}), "allows kms:*"),
+        (
+            {
+                "Type": "AWS::S3::BucketPolicy",
+                "Properties": {"PolicyDocument": document({**ALLOW_S3, "Principal": "*"})},
+            },
+            "allows s3:*",
+        ),
+        (
+            {
+                "Type": "AWS::SQS::QueuePolicy",
+                "Properties": {
+                    "PolicyDocument": document(
+                        {"Effect": "Allow", "Principal": "*", "Action": "sqs:*", "Resource": "*"}
+                    )
+                },
+            },
+            "allows sqs:*",
+        ),
+        (
+            {
+                "Type": "AWS::SNS::TopicPolicy",
+                "Properties": {
+                    "PolicyDocument": document(
+                        {"Effect": "Allow", "Principal": "*", "Action": "sns:*", "Resource": "*"}
+                    )
+                },
+            },
+            "allows sns:*",
+        ),
+        (
+            {
+                "Type": "AWS::SecretsManager::ResourcePolicy",
+                "Properties": {
+                    "ResourcePolicy": document(
+                        {"Effect": "Allow", "Principal": "*", "Action": "secretsmanager:*"}
+                    )
+                },
+            },
+            "allows secretsmanager:*",
+        ),
+        (
+            {
+                "Type": "AWS::ECR::Repository",
+                "Properties": {
+                    "RepositoryPolicyText": json.dumps(
+                        document({"Effect": "Allow", "Principal": "*", "Action": "ecr:*"})
+                    )
+                },
+            },
+            "allows ecr:*",
+        ),
+        (
+            {
+                "Type": "AWS::OpenSearchService::Domain",
+                "Properties": {
+                    "AccessPolicies": document(
+                        {"Effect": "Allow", "Principal": OWN_ROOT, "Action": "es:*"}
+                    )
+                },
+            },
+            "allows es:*",
+        ),
+    ],
+)
+def test_no_policy_allows_a_whole_service_or_not_action(resource, words):
+    ((rule, _, message),) = evaluate(
+        {"Resources": {"Bad": resource}}, CONTEXT, [r for r in RULES if r.id == "NoAdminWildcards"]
+    )
+    assert rule == "NoAdminWildcards"
+    assert words in message
+
+
+@pytest.mark.parametrize(
+    ("resource", "context"),
+    [
+        (policy(["s3:Get*", "s3:List*"], "*"), CONTEXT),
+        (
+            {
+                "Type": "AWS::S3::BucketPolicy",
+                "Properties": {
+                    "PolicyDocument": document(
+                        {
+                            "Effect": "Deny",
+                            "Principal": {"AWS": "*"},
+                            "Action": "s3:*",
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        }
+                    )
+                },
+            },
+            CONTEXT,
+        ),
+        (
+            {
+                "Type": "AWS::IAM::Policy",
+                "Properties": {
+                    "PolicyDocument": document(
+                        {"Effect": "Deny", "NotAction": "kms:Decrypt", "Resource": "*"}
+                    )
+                },
+            },
+            CONTEXT,
+        ),
+        (key(DEFAULT_KEY_STATEMENT), CONTEXT),
+        (
+            key({**DEFAULT_KEY_STATEMENT, "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}),
+            RuleContext(required_tags=(), account="123456789012"),
+        ),
+    ],
+)
+def test_deny_statements_and_the_default_key_statement_pass(resource, context):
+    """Deny may name a whole service; a key's default statement (kms:* to its own account's
+    root, which lets IAM policies govern the key) is AWS's documented default."""
+    rule = [r for r in RULES if r.id == "NoAdminWildcards"]
+    assert evaluate({"Resources": {"Good": resource}}, context, rule) == []
+
+
+def test_the_default_key_statement_needs_the_keys_own_account():
+    literal = key({**DEFAULT_KEY_STATEMENT, "Principal": {"AWS": "arn:aws:iam::123456789012:root"}})
+    rule = [r for r in RULES if r.id == "NoAdminWildcards"]
+    assert evaluate({"Resources": {"K": literal}}, CONTEXT, rule) != []  # account unknown
+    other = RuleContext(required_tags=(), account="210987654321")
+    assert evaluate({"Resources": {"K": literal}}, other, rule) != []
+
+
+def test_the_gate_knows_each_templates_account(organisation):
+    from policies.platform import template_accounts
+
+    accounts = template_accounts(organisation.outdir / "assembly-dev")
+    assert set(accounts.values()) == {"444444444444"}
+    assert accounts
+
+
+def test_the_sample_organisation_acknowledges_no_admin_wildcard(organisation):
+    """Fixed in the constructs: nothing acknowledges Platform::NoAdminWildcards."""
+    assert not [
+        violation
+        for report in organisation.report["pluginReports"]
+        for violation in report.get("suppressedViolations", [])
+        if violation["acknowledgedId"].startswith("Platform::NoAdminWildcards")
+    ]
 
 
 def test_sandbox_opt_in_lifts_only_data_retention():

@@ -71,7 +71,8 @@ LINK_KINDS = (
     (re.compile(r"^role/cdk-[a-z0-9]+-(deploy|cfn-exec)-role"), "deploys (CDK Pipelines)"),
     (re.compile(r"^role/cdk-[a-z0-9]+-(file|image)-publishing"), "publishes assets"),
     (re.compile(r"^role/.*argocd-spoke"), "Argo CD deploys"),
-    (re.compile(r"^role/.*argocd-hub"), "trusts the Argo CD hub"),
+    # The hub's Argo CD role and its registration reader (architecture.md, hub and spokes).
+    (re.compile(r"^role/.*argocd-(hub|registrations)"), "trusts the Argo CD hub"),
     (re.compile(r"^role/.*health-check"), "health gate"),
     (re.compile(r"^role/.*-dns-"), "delegates its DNS subzone"),
     (re.compile(r"^role/.*network-hub-reader"), "reads the network hub"),

@@ -10,7 +10,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from policies.wildcards import acknowledge_wildcard_details, acknowledge_wildcards
+from policies.wildcards import acknowledge_wildcards
 
 GITHUB_ISSUER = "token.actions.githubusercontent.com"
 AUDIENCE = "sts.amazonaws.com"
@@ -89,10 +89,10 @@ class GitHubActionsRole(Construct):
             description=f"What {repository}'s workflows may do",
         )
         if push_repositories:
-            acknowledge_wildcard_details(
-                policy.node.default_child,
+            acknowledge_wildcards(
+                policy,
                 {
-                    "Resource::*": "ecr:GetAuthorizationToken has no resource-level permissions; "
+                    "EcrLogin": "ecr:GetAuthorizationToken has no resource-level permissions; "
                     "pushing is limited to the named repositories."
                 },
             )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from policies.wildcards import acknowledge_wildcard_details
+from policies.wildcards import acknowledge_wildcards
 
 
 class HealthCheckRole(Construct):
@@ -42,6 +42,15 @@ class HealthCheckRole(Construct):
         )
         clusters = stack.format_arn(service="eks", resource="cluster", resource_name="*")
         nodegroups = stack.format_arn(service="eks", resource="nodegroup", resource_name="*")
+        # DescribeAlarms is authorised on the `alarm` resource type (Service Authorization
+        # Reference: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html);
+        # listing every alarm is authorised against `alarm:*`.
+        alarms = stack.format_arn(
+            service="cloudwatch",
+            resource="alarm",
+            resource_name="*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
         policy = iam.ManagedPolicy(
             self,
             "Policy",
@@ -59,26 +68,24 @@ class HealthCheckRole(Construct):
                     resources=[nodegroups],
                 ),
                 iam.PolicyStatement(
-                    sid="ListClustersAndAlarms",
-                    actions=["eks:ListClusters", "cloudwatch:DescribeAlarms"],
-                    resources=["*"],
+                    sid="ListClusters", actions=["eks:ListClusters"], resources=["*"]
+                ),
+                iam.PolicyStatement(
+                    sid="ReadAlarmStates", actions=["cloudwatch:DescribeAlarms"], resources=[alarms]
                 ),
             ],
         )
-        acknowledge_wildcard_details(
+        acknowledge_wildcards(
             policy,
             {
-                "Resource::*": (
-                    "eks:ListClusters and cloudwatch:DescribeAlarms do not support "
-                    "resource-level permissions; both are read-only listings of this one account."
-                ),
-                **{
-                    f"Resource::{arn}": (
-                        f"Read-only describe of every EKS {kind} in this account and region: "
-                        "the gate checks whatever clusters the environment runs, so it cannot "
-                        "name them."
-                    )
-                    for kind, arn in (("cluster", clusters), ("nodegroup", nodegroups))
-                },
+                "DescribeClusters": "Read-only describe of every EKS cluster in this account and "
+                "region: the gate checks whatever clusters the environment runs, so it cannot "
+                "name them.",
+                "DescribeNodegroups": "Read-only describe of every EKS node group in this "
+                "account and region, whose ids EKS generates.",
+                "ListClusters": "Read-only: eks:ListClusters has no resource type in the Service "
+                "Authorization Reference, so it is authorised on '*' only.",
+                "ReadAlarmStates": "Read-only: the gate reads the state of every alarm of this "
+                "account and region, whatever the environment's stacks named them.",
             },
         )

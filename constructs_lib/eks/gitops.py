@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Duration, SecretValue, Stack
+from aws_cdk import CfnResource, Duration, SecretValue, Stack
 from aws_cdk import aws_eks as eks_l1
 from aws_cdk import aws_eks_v2 as eks
 from aws_cdk import aws_iam as iam
@@ -20,6 +20,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from constructs_lib.eks import hub_access
 from constructs_lib.eks.gitops_bridge import registration_fields
 from constructs_lib.eks.pod_identity import pods_of
 from policies.acknowledgements import acknowledge_all, controls
@@ -49,9 +50,12 @@ class ArgoCdBootstrap(Construct):
     Secret, on one cluster.
 
     As the hub (`hub_role_name` given), Argo CD's controllers hold a Pod Identity role with
-    that deterministic name, allowed to assume each spoke's role and read the spokes'
-    registration secrets; External Secrets on the hub may assume it to read them.
-    Exposes `chart`, `root_application` and `hub_role` (None unless hub).
+    that deterministic name, allowed only to assume each spoke's role. The spokes'
+    registration secrets are read by a second role (`registration_reader_role_name`), which
+    only the hub's External Secrets role may assume and which can do nothing else: Argo CD
+    never reads registrations, and External Secrets never reaches a spoke cluster.
+    Exposes `chart`, `root_application`, `hub_role` and `registration_reader` (None unless
+    hub).
     """
 
     def __init__(
@@ -71,7 +75,8 @@ class ArgoCdBootstrap(Construct):
         hub_role_name: str | None = None,
         spoke_role_arns: Sequence[str] = (),
         registration_secret_arns: Sequence[str] = (),
-        registration_reader_arn: str | None = None,
+        registration_reader_role_name: str | None = None,
+        external_secrets_role: iam.IRole | None = None,
     ) -> None:
         """
         :param chart_version: the argo-cd chart version, e.g. "9.5.4".
@@ -82,21 +87,32 @@ class ArgoCdBootstrap(Construct):
         :param hub_role_name: makes this cluster the hub; default None (standalone).
         :param spoke_role_arns: roles the hub may assume, one per spoke cluster.
         :param registration_secret_arns: the spokes' registration secrets the hub may read.
-        :param registration_reader_arn: a role (the hub's External Secrets) that may assume
-            the hub role to read registration secrets.
+        :param registration_reader_role_name: the role that reads `registration_secret_arns`
+            (deterministic: the spokes name it in their secret and key policies); required
+            with spokes.
+        :param external_secrets_role: the hub's External Secrets Pod Identity role, the only
+            principal that may assume the registration reader; required with spokes.
         """
         super().__init__(scope, id_)
         if hub_role_name is None and (spoke_role_arns or registration_secret_arns):
             raise ValueError("hub_role_name: spokes given but this cluster is not the hub")
-        self.hub_role = (
-            self._hub_role(
-                cluster,
-                hub_role_name,
-                spoke_role_arns,
-                registration_secret_arns,
-                registration_reader_arn,
+        if registration_secret_arns and (
+            registration_reader_role_name is None or external_secrets_role is None
+        ):
+            raise ValueError(
+                "registration_reader_role_name, external_secrets_role: registrations to read "
+                "need their own reader role and the External Secrets role that assumes it"
             )
-            if hub_role_name
+        self.hub_role = (
+            self._hub_role(cluster, hub_role_name, spoke_role_arns) if hub_role_name else None
+        )
+        self.registration_reader = (
+            self._registration_reader(
+                registration_reader_role_name, external_secrets_role, registration_secret_arns
+            )
+            if registration_secret_arns
+            and registration_reader_role_name
+            and external_secrets_role is not None
             else None
         )
         self.chart = eks.HelmChart(
@@ -129,29 +145,16 @@ class ArgoCdBootstrap(Construct):
         bridge.node.add_dependency(self.chart)
 
     def _hub_role(
-        self,
-        cluster: eks.ICluster,
-        role_name: str,
-        spoke_role_arns: Sequence[str],
-        registration_secret_arns: Sequence[str],
-        registration_reader_arn: str | None,
+        self, cluster: eks.ICluster, role_name: str, spoke_role_arns: Sequence[str]
     ) -> iam.Role:
-        stack = Stack.of(self)
+        """Argo CD's role: Pod Identity for its three service accounts; assumes spoke roles."""
         role = iam.Role(
             self,
             "HubRole",
             role_name=role_name,
-            description="Argo CD on the hub: assume spoke roles, read spoke registrations",
+            description="Argo CD on the hub: assume the spoke roles",
             assumed_by=pods_of(self, cluster.cluster_arn),
         )
-        if registration_reader_arn:
-            assert role.assume_role_policy is not None  # every Role has a trust policy
-            role.assume_role_policy.add_statements(
-                iam.PolicyStatement(
-                    actions=["sts:AssumeRole"],
-                    principals=[iam.ArnPrincipal(registration_reader_arn)],
-                )
-            )
         for service_account in ARGOCD_SERVICE_ACCOUNTS:
             eks_l1.CfnPodIdentityAssociation(
                 self,
@@ -162,8 +165,7 @@ class ArgoCdBootstrap(Construct):
                 role_arn=role.role_arn,
             )
         if spoke_role_arns:
-            spoke_accounts = sorted({arn.split(":")[4] for arn in spoke_role_arns})
-            policy = iam.ManagedPolicy(
+            iam.ManagedPolicy(
                 self,
                 "HubPolicy",
                 roles=[role],
@@ -173,45 +175,84 @@ class ArgoCdBootstrap(Construct):
                         sid="AssumeSpokeRoles",
                         actions=["sts:AssumeRole", "sts:TagSession"],
                         resources=list(spoke_role_arns),
-                    ),
-                    iam.PolicyStatement(
-                        sid="ReadSpokeRegistrations",
-                        actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                        resources=[f"{arn}-*" for arn in registration_secret_arns],
-                    ),
-                    iam.PolicyStatement(
-                        sid="DecryptSpokeRegistrations",
-                        actions=["kms:Decrypt"],
-                        resources=[
-                            f"arn:{stack.partition}:kms:*:{account}:key/*"
-                            for account in spoke_accounts
-                        ],
-                        conditions={
-                            "StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}
-                        },
-                    ),
+                    )
                 ],
-            )
-            acknowledge_wildcards(
-                policy,
-                {
-                    "ReadSpokeRegistrations": "Secrets Manager appends a random suffix to each "
-                    "secret's ARN; each entry is one spoke's registration secret by its name.",
-                    "DecryptSpokeRegistrations": "Each spoke's registration key is created in "
-                    "the spoke account with a generated id; decryption is allowed only through "
-                    "Secrets Manager, in the spoke accounts only.",
-                },
             )
         return role
 
+    def _registration_reader(
+        self,
+        role_name: str,
+        external_secrets_role: iam.IRole,
+        registration_secret_arns: Sequence[str],
+    ) -> iam.Role:
+        """The role External Secrets assumes (ClusterSecretStore `role`) to read the spokes'
+        registrations, and nothing else; trusted by the hub's External Secrets role only."""
+        stack = Stack.of(self)
+        reader = iam.Role(
+            self,
+            "RegistrationReader",
+            role_name=role_name,
+            description="External Secrets on the hub: read the spokes' registrations only",
+            assumed_by=iam.ArnPrincipal(external_secrets_role.role_arn),
+        )
+        spoke_accounts = sorted({arn.split(":")[4] for arn in registration_secret_arns})
+        policy = iam.ManagedPolicy(
+            self,
+            "RegistrationReaderPolicy",
+            roles=[reader],
+            description="Read the spokes' registration secrets",
+            statements=[
+                iam.PolicyStatement(
+                    sid="ReadSpokeRegistrations",
+                    actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                    resources=[f"{arn}-*" for arn in registration_secret_arns],
+                ),
+                iam.PolicyStatement(
+                    sid="DecryptSpokeRegistrations",
+                    actions=["kms:Decrypt"],
+                    resources=[
+                        f"arn:{stack.partition}:kms:*:{account}:key/*" for account in spoke_accounts
+                    ],
+                    conditions={"StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}},
+                ),
+            ],
+        )
+        acknowledge_wildcards(
+            policy,
+            {
+                "ReadSpokeRegistrations": "Secrets Manager appends a random suffix to each "
+                "secret's ARN; each entry is one spoke's registration secret by its name.",
+                "DecryptSpokeRegistrations": "Each spoke's registration key is created in "
+                "the spoke account with a generated id; decryption is allowed only through "
+                "Secrets Manager, in the spoke accounts only.",
+            },
+        )
+        # The identity side of the same-account assumption (the trust names this role).
+        iam.ManagedPolicy(
+            self,
+            "ExternalSecretsAssumesReader",
+            roles=[external_secrets_role],
+            description="External Secrets on the hub: assume the registration reader",
+            statements=[
+                iam.PolicyStatement(
+                    sid="AssumeRegistrationReader",
+                    actions=["sts:AssumeRole"],
+                    resources=[reader.role_arn],
+                )
+            ],
+        )
+        return reader
+
 
 class SpokeRegistration(Construct):
-    """What a spoke cluster gives the hub: a role the hub's Argo CD may assume, with a
-    cluster-admin access entry, and a registration secret only the hub role can read.
+    """What a spoke cluster gives the hub: a role the hub's Argo CD may assume, with the
+    Kubernetes access `constructs_lib.eks.hub_access` states (not cluster admin), and a
+    registration secret only the hub's registration reader can read.
 
     The secret (KMS, JSON) holds the cluster's name, endpoint, CA, region, environment, the
     spoke role and the bridge labels/annotations as `label_*` / `annotation_*` fields.
-    Exposes `role` and `secret`.
+    Exposes `role`, `secret` and `rbac` (the ClusterRole and its binding on the cluster).
     """
 
     def __init__(
@@ -221,22 +262,34 @@ class SpokeRegistration(Construct):
         *,
         cluster: eks.Cluster,
         hub_role_arn: str,
+        registration_reader_arn: str,
         role_name: str,
         secret_name: str,
         environment: str,
         labels: Mapping[str, str],
         annotations: Mapping[str, str],
     ) -> None:
+        """
+        :param hub_role_arn: the hub's Argo CD role, the only one that may assume `role`.
+        :param registration_reader_arn: the hub's registration reader, the only principal
+            outside this account that may read the secret (and decrypt it).
+        """
         super().__init__(scope, id_)
         hub_account = hub_role_arn.split(":")[4]
+        if registration_reader_arn.split(":")[4] != hub_account:
+            raise ValueError(
+                "registration_reader_arn: must be in the hub's account "
+                f"({hub_account}); got {registration_reader_arn!r}"
+            )
         only_the_hub_role = {"ArnEquals": {"aws:PrincipalArn": hub_role_arn}}
+        only_the_reader = {"ArnEquals": {"aws:PrincipalArn": registration_reader_arn}}
         self._role(role_name, hub_account, only_the_hub_role, cluster)
-        key = self._key(hub_account, only_the_hub_role)
+        key = self._key(hub_account, only_the_reader)
         self._secret(
             secret_name,
             key=key,
             hub_account=hub_account,
-            only_the_hub_role=only_the_hub_role,
+            only_the_reader=only_the_reader,
             fields={
                 "name": cluster.cluster_name,
                 "server": cluster.cluster_endpoint,
@@ -255,8 +308,9 @@ class SpokeRegistration(Construct):
         only_the_hub_role: Mapping[str, Any],
         cluster: eks.Cluster,
     ) -> None:
-        """The role (`role`) only the hub's role may assume (and tag sessions of), with a
-        cluster-admin access entry."""
+        """The role (`role`) only the hub's role may assume (and tag sessions of), and its
+        access to the cluster: an access entry with no access policy whose sessions are in
+        `hub_access.HUB_GROUP`, bound to `hub_access`'s ClusterRole (`rbac`)."""
         hub = iam.AccountPrincipal(hub_account).with_conditions(only_the_hub_role)
         self.role = iam.Role(
             self,
@@ -269,18 +323,16 @@ class SpokeRegistration(Construct):
         self.role.assume_role_policy.add_statements(
             iam.PolicyStatement(actions=["sts:TagSession"], principals=[hub])
         )
-        cluster.grant_access(
-            "HubAccess",
-            self.role.role_arn,
-            [
-                eks.AccessPolicy.from_access_policy_name(
-                    "AmazonEKSClusterAdminPolicy", access_scope_type=eks.AccessScopeType.CLUSTER
-                )
-            ],
-        )
+        # Same construct id as before (an access entry's principal cannot be in two entries,
+        # so a replacement would fail): the entry is updated in place.
+        cluster.grant_access("HubAccess", self.role.role_arn, [])
+        entry = cluster.node.find_child("HubAccess").node.default_child
+        assert isinstance(entry, CfnResource)  # aws_eks_v2's own CfnAccessEntry
+        entry.add_property_override("KubernetesGroups", [hub_access.HUB_GROUP])
+        self.rbac = cluster.add_manifest("HubRbac", *hub_access.manifests())
 
-    def _key(self, hub_account: str, only_the_hub_role: Mapping[str, Any]) -> kms.Key:
-        """The registration's key: the hub's role decrypts, through Secrets Manager only."""
+    def _key(self, hub_account: str, only_the_reader: Mapping[str, Any]) -> kms.Key:
+        """The registration's key: the hub's reader decrypts, through Secrets Manager only."""
         key = kms.Key(
             self,
             "RegistrationKey",
@@ -294,7 +346,7 @@ class SpokeRegistration(Construct):
                 actions=["kms:Decrypt"],
                 resources=["*"],
                 conditions={
-                    **only_the_hub_role,
+                    **only_the_reader,
                     "StringEquals": {
                         "kms:ViaService": f"secretsmanager.{Stack.of(self).region}.amazonaws.com"
                     },
@@ -309,11 +361,11 @@ class SpokeRegistration(Construct):
         *,
         key: kms.IKey,
         hub_account: str,
-        only_the_hub_role: Mapping[str, Any],
+        only_the_reader: Mapping[str, Any],
         fields: Mapping[str, Any],
     ) -> None:
         """The registration secret (`secret`): `fields` as JSON, readable from outside this
-        account by the hub's role only."""
+        account by the hub's registration reader only."""
         self.secret = secretsmanager.Secret(
             self,
             "Registration",
@@ -332,7 +384,7 @@ class SpokeRegistration(Construct):
                 principals=[iam.AccountPrincipal(hub_account)],
                 actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
                 resources=["*"],
-                conditions=only_the_hub_role,
+                conditions=only_the_reader,
             )
         )
         acknowledge_all(

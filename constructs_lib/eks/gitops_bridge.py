@@ -47,7 +47,7 @@ ANNOTATIONS = (
     "addons_repo_url",
     "addons_repo_revision",
     "addons_repo_basepath",
-    "argocd_hub_role_arn",
+    "registration_reader_role_arn",
     "spoke_registration_secret_arns",
 )
 """Annotations: the facts add-on values read. Keys a cluster does not have are omitted

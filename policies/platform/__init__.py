@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from functools import cache
 from pathlib import Path
 
 import jsii
@@ -57,6 +58,23 @@ def evaluate(
     return findings
 
 
+@cache
+def template_accounts(assembly: Path) -> dict[str, str]:
+    """Template file name -> the account its stack deploys to, from the assembly's manifest
+    (`aws://<account>/<region>`); empty when there is no manifest or no concrete account."""
+    try:
+        manifest = json.loads((assembly / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    accounts = {}
+    for artifact in manifest.get("artifacts", {}).values():
+        template = artifact.get("properties", {}).get("templateFile")
+        account = artifact.get("environment", "").removeprefix("aws://").split("/")[0]
+        if template and account.isdigit():
+            accounts[template] = account
+    return accounts
+
+
 @jsii.implements(IPolicyValidationPlugin)
 class PlatformChecks:
     """The platform pack as a CDK validation plugin.
@@ -92,6 +110,7 @@ class PlatformChecks:
             rule_context = RuleContext(
                 required_tags=self._required_tags,
                 data_may_be_destroyed=path.parent.name in self._destroyable,
+                account=template_accounts(path.parent).get(path.name),
             )
             body = path.read_text(encoding="utf-8")
             template = json.loads(body)

@@ -16,6 +16,9 @@ class RuleContext:
     """Tag keys every taggable resource must carry (the cost-allocation tags)."""
     data_may_be_destroyed: bool = False
     """True only where the data-destruction opt-in applies (sandbox); never by default."""
+    account: str | None = None
+    """The account the template deploys to, from the cloud assembly's manifest; None when
+    unknown (environment-agnostic stacks, rules evaluated on a bare template)."""
 
 
 @dataclass(frozen=True)

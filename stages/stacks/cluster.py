@@ -14,6 +14,7 @@ from constructs_lib.eks.gitops import ArgoCdBootstrap, SpokeRegistration
 from constructs_lib.network.vpc import PlatformNetwork
 from stages.naming import (
     ARGOCD_HUB,
+    ARGOCD_REGISTRATIONS,
     ARGOCD_SPOKE,
     CLUSTER_SECURITY_GROUP,
     cluster_name,
@@ -109,6 +110,9 @@ class ClusterStack(PlatformStack):
                 "GitOpsRegistration",
                 cluster=self.cluster.cluster,
                 hub_role_arn=role_arn(config, shared_services(config), ARGOCD_HUB),
+                registration_reader_arn=role_arn(
+                    config, shared_services(config), ARGOCD_REGISTRATIONS
+                ),
                 role_name=role_name(config, name, ARGOCD_SPOKE),
                 secret_name=registration_secret_name(config, name),
                 environment=scope.account_config.role,
@@ -133,9 +137,10 @@ class ClusterStack(PlatformStack):
             hub_role_name=role_name(config, name, ARGOCD_HUB) if hub else None,
             spoke_role_arns=[role_arn(config, s, ARGOCD_SPOKE) for s in spokes],
             registration_secret_arns=[registration_secret_arn(config, s) for s in spokes],
-            registration_reader_arn=(
-                self.cluster.pod_roles["external-secrets"].role_arn if hub else None
+            registration_reader_role_name=(
+                role_name(config, name, ARGOCD_REGISTRATIONS) if hub else None
             ),
+            external_secrets_role=self.cluster.pod_roles["external-secrets"] if hub else None,
         )
 
 
@@ -200,7 +205,7 @@ def bridge_metadata(
     if account.edge_settings is not None:
         annotations["edge_target_group_name"] = edge_name(config, name)
     if role == "hub":
-        annotations["argocd_hub_role_arn"] = role_arn(config, name, ARGOCD_HUB)
+        annotations["registration_reader_role_arn"] = role_arn(config, name, ARGOCD_REGISTRATIONS)
         annotations["spoke_registration_secret_arns"] = ",".join(
             registration_secret_arn(config, spoke) for spoke in config.gitops_spokes()
         )
