@@ -23,6 +23,10 @@ class ImplicitResource:
     doc: str
     certain: bool = True
     """False where AWS's documentation is ambiguous ("may"): the stack must tolerate both."""
+    where: str = "administrator"
+    """"administrator": in the delegated administrator account (the rehearsal checks that no
+    stack there declares one); otherwise where AWS makes it, for the record: e.g. "member VPC
+    with an EKS cluster"."""
 
 
 IMPLICIT_RESOURCES: tuple[ImplicitResource, ...] = (
@@ -36,6 +40,29 @@ IMPLICIT_RESOURCES: tuple[ImplicitResource, ...] = (
         "AWS::GuardDuty::Detector",
         "https://docs.aws.amazon.com/guardduty/latest/ug/delegated-admin-designate.html",
         certain=False,
+    ),
+    # GuardDuty Runtime Monitoring with automated agent configuration (EKS_ADDON_MANAGEMENT,
+    # turned on organisation-wide by the Audit stack) makes, in every VPC of a member account
+    # where an EKS cluster runs: an interface endpoint to guardduty-data, a security group
+    # admitting HTTPS from the VPC to it, and the `aws-guardduty-agent` EKS add-on (so no
+    # stack may declare that add-on). Its service-linked role does it, which no SCP limits.
+    ImplicitResource(
+        "guardduty.amazonaws.com",
+        "AWS::EC2::VPCEndpoint",
+        "https://docs.aws.amazon.com/guardduty/latest/ug/how-runtime-monitoring-works-eks.html",
+        where="member VPC with an EKS cluster",
+    ),
+    ImplicitResource(
+        "guardduty.amazonaws.com",
+        "AWS::EC2::SecurityGroup",
+        "https://docs.aws.amazon.com/guardduty/latest/ug/how-runtime-monitoring-works-eks.html",
+        where="member VPC with an EKS cluster",
+    ),
+    ImplicitResource(
+        "guardduty.amazonaws.com",
+        "AWS::EKS::Addon",
+        "https://docs.aws.amazon.com/guardduty/latest/ug/how-runtime-monitoring-works-eks.html",
+        where="member EKS cluster (the aws-guardduty-agent add-on)",
     ),
 )
 

@@ -50,6 +50,9 @@ ARGOCD_SPOKE = "argocd-spoke"
 NETWORK_HUB_READER = "network-hub-reader"
 """The role in shared-services that attaching accounts' CloudFormation assumes to read the
 Transit Gateway's id."""
+SECURITY_SETUP = "services-setup"
+"""The security account's setup function (and its role): GuardDuty's and Security Hub's
+organisation-wide settings, which the baseline SCP lets no one else change."""
 NETWORK_HUB_STACK = "NetworkHub"
 """The shared-services stack holding the Transit Gateway (its stack name is
 `<shared-services>-NetworkHub`)."""
@@ -76,6 +79,14 @@ def role_arn(config: PlatformConfig, account_name: str, purpose: str) -> str:
     """Its ARN, which another account can use before the role exists."""
     account_id = config.accounts[account_name].id
     return f"arn:aws:iam::{account_id}:role/{role_name(config, account_name, purpose)}"
+
+
+def function_arn(config: PlatformConfig, account_name: str, purpose: str) -> str:
+    """The ARN of the Lambda function named `role_name(config, account_name, purpose)` in the
+    account's home region."""
+    account = config.accounts[account_name]
+    name = role_name(config, account_name, purpose)
+    return f"arn:aws:lambda:{account.region}:{account.id}:function:{name}"
 
 
 def shared_services(config: PlatformConfig) -> str:

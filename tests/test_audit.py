@@ -184,7 +184,10 @@ def test_guardduty_is_switched_on_in_every_member_account(audit):
             "EKS_AUDIT_LOGS",
             "EBS_MALWARE_PROTECTION",
             "RUNTIME_MONITORING",
+            "RDS_LOGIN_EVENTS",
         ],
+        # GuardDuty deploys and updates the runtime agent on every EKS cluster itself.
+        "AdditionalConfiguration": {"RUNTIME_MONITORING": ["EKS_ADDON_MANAGEMENT"]},
     }
     (policy,) = (
         p["Properties"]

@@ -164,7 +164,7 @@ def test_every_main_resource_has_a_right_plural():
 
 def test_a_stack_lists_its_resources_counted(organisation):
     accounts = picture(organisation).accounts
-    assert diagram._summary(accounts["management"].stacks["Organization"]) == "4 OUs, 4 policies"
+    assert diagram._summary(accounts["management"].stacks["Organization"]) == "5 policies, 4 OUs"
     assert diagram._summary(accounts["prod"].stacks["Data"]) == (
         "3 buckets, 2 caches, 1 Aurora cluster, 1 backup vault, 1 OpenSearch domain"
     )

@@ -110,7 +110,8 @@ def world_of(stack: SynthesizedStack, sample_config, moto_org: Mapping | None) -
 
 def service_control_policies(organisation: Organisation, account: str) -> list[dict]:
     """The SCP statements that apply to `account`: those of the SCPs attached to its OU (the
-    management account's stack places it); none in the management account itself."""
+    management account's stack places it) and to the root; none in the management account
+    itself."""
     stack = organisation.stacks["management"]["Organization"]
     if account == stack.account:
         return []
@@ -120,11 +121,15 @@ def service_control_policies(organisation: Organisation, account: str) -> list[d
         for p in setup["Properties"]["Placement"]
         if p["AccountId"] == account
     )
+    root = setup["Properties"]["RootId"]
     return [
         statement
         for policy in stack.of_type("AWS::Organizations::Policy").values()
         if policy["Properties"]["Type"] == "SERVICE_CONTROL_POLICY"
-        and {"Fn::GetAtt": [unit, "Id"]} in policy["Properties"]["TargetIds"]
+        and (
+            {"Fn::GetAtt": [unit, "Id"]} in policy["Properties"]["TargetIds"]
+            or root in policy["Properties"]["TargetIds"]
+        )
         for statement in policy["Properties"]["Content"]["Statement"]
     ]
 
@@ -138,10 +143,11 @@ def caller_denials(
     edit: Callable[[list], list] = lambda statements: statements,
 ) -> list[str]:
     """What the role `role` of `stack` may not do of `calls`: its own policies, then the
-    SCPs of its account (the role's generated name stands for its ARN: SCPs exempt only
-    CloudFormation's execution role by name)."""
+    SCPs of its account (the role's name, or its logical id where CloudFormation generates
+    the name, stands for its ARN: SCPs exempt roles by exact ARN)."""
     statements = edit(iam_check.role_statements(stack.template, role, world))
-    principal = f"arn:aws:iam::{stack.account}:role/{role}"
+    name = stack.resources[role]["Properties"].get("RoleName", role)
+    principal = f"arn:aws:iam::{stack.account}:role/{name}"
     scps = service_control_policies(organisation, stack.account)
     return [
         *iam_check.denials(calls, statements, world),
@@ -288,8 +294,18 @@ def test_a_call_the_security_accounts_scps_deny_is_noticed(organisation, sample_
     assert problems == [
         f"{call}: guardduty:UpdateDetector on "
         f"arn:aws:guardduty:eu-west-1:{stack.account}:detector/d1 is denied to "
-        f"arn:aws:iam::{stack.account}:role/{role} by a service control policy"
+        f"arn:aws:iam::{stack.account}:role/exco-security-services-setup by a service "
+        "control policy"
     ]
+    # Its organisation-wide switches are the setup function's alone: no other role's.
+    call = aws_calls.Call(
+        "guardduty", "UpdateOrganizationConfiguration", {"DetectorId": "d1", "AutoEnable": True}
+    )
+    scps = service_control_policies(organisation, stack.account)
+    assert iam_check.scp_denials([call], scps, world, f"arn:aws:iam::{stack.account}:role/x")
+    assert not iam_check.scp_denials(
+        [call], scps, world, f"arn:aws:iam::{stack.account}:role/exco-security-services-setup"
+    )
 
 
 # --- the health check --------------------------------------------------------------------

@@ -66,18 +66,22 @@ def test_every_member_account_is_placed_in_its_roles_ou(stack, sample_config):
     assert placement == expected
 
 
-def test_scps_are_attached_where_they_belong_and_fit_the_limits(stack):
-    by_name = units(stack)
+def test_scps_are_attached_where_they_belong_and_fit_the_limits(stack, sample_config):
+    """The baseline, deploy-path and region SCPs sit on the root, so an account in no OU (or
+    one added by hand) is covered too; SCPs never apply to the management account itself."""
+    by_name = {**units(stack), "(root)": sample_config.organization.root_id}
     attached: dict[str, list[str]] = {}
     for name, policy in scps(stack).items():
         assert guardrails.size(props(policy)["Content"]) <= guardrails.SCP_MAX_CHARACTERS, name
         for target in props(policy)["TargetIds"]:
-            attached.setdefault(target["Fn::GetAtt"][0], []).append(name)
-    assert {unit: sorted(attached[logical]) for unit, logical in by_name.items()} == {
-        "Security": ["exco-baseline", "exco-log-archive", "exco-regions"],
-        "Infrastructure": ["exco-baseline", "exco-regions"],
-        "Workloads": ["exco-baseline", "exco-regions"],
-        "Sandbox": ["exco-baseline", "exco-regions"],
+            key = target if isinstance(target, str) else target["Fn::GetAtt"][0]
+            attached.setdefault(key, []).append(name)
+    assert {unit: sorted(attached.get(logical, [])) for unit, logical in by_name.items()} == {
+        "(root)": ["exco-baseline", "exco-deploy-path", "exco-regions"],
+        "Security": ["exco-log-archive"],
+        "Infrastructure": [],
+        "Workloads": [],
+        "Sandbox": [],
     }
     for names in attached.values():  # AWS's FullAWSAccess takes one of the five places
         assert len(names) + 1 <= guardrails.SCP_MAX_PER_TARGET
@@ -182,10 +186,12 @@ def test_the_baseline_denies(stack):
         "access-analyzer:DeleteAnalyzer",
     ):
         assert action in services["Action"], action
-    # Only the platform's own deployments may change them.
-    assert services["Condition"] == {
-        "ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/cdk-hnb659fds-cfn-exec-role-*"}
-    }
+    # Only the platform's own deployments (exact execution-role ARNs) may change them.
+    (exempt,) = services["Condition"]["ArnNotEquals"].values()
+    assert "arn:aws:iam::444444444444:role/cdk-hnb659fds-cfn-exec-role-444444444444-eu-west-1" in (
+        exempt
+    )
+    assert not any("*" in arn for arn in exempt)
 
 
 def test_regions_outside_the_allowed_list_are_denied_global_services_excepted(stack, sample_config):
@@ -282,7 +288,17 @@ def test_an_scp_over_the_size_limit_is_refused():
 
 def test_an_scp_for_an_unknown_ou_is_refused():
     with pytest.raises(ValueError, match=r"policies: 'x' targets unknown OUs \['B'\]"):
-        guardrails_with([scp("x", guardrails.baseline(), units=("B",))])
+        guardrails_with([scp("x", guardrails.deny_regions_outside(["eu-west-1"]), units=("B",))])
+
+
+def test_more_than_five_scps_on_one_target_are_refused():
+    """AWS's FullAWSAccess is one of the five an OU or the root may hold."""
+    document = guardrails.deny_regions_outside(["eu-west-1"])
+    with pytest.raises(
+        ValueError,
+        match=r"policies: \(root\) would hold 5 SCPs and FullAWSAccess; AWS allows 5 ",
+    ):
+        guardrails_with([scp(f"p{i}", document, units=("(root)",)) for i in range(5)])
 
 
 @pytest.mark.parametrize(

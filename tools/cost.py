@@ -106,6 +106,7 @@ FREE = frozenset(
         "AWS::Organizations::Policy",
         "AWS::SecurityHub::DelegatedAdmin",
         "AWS::SecurityHub::OrganizationConfiguration",
+        "AWS::SecurityHub::FindingAggregator",
         "AWS::AccessAnalyzer::Analyzer",
         "AWS::Config::ConfigurationAggregator",
         "AWS::Config::DeliveryChannel",

@@ -144,7 +144,11 @@ def read_picture(stacks: Mapping[str, StackArtifact]) -> Picture:
             label for r in stack.resources.values() if (label := _label(r)) is not None
         )
         account.stacks[path.split("/")[-1]] = counts
-        for text in _strings(stack.resources):
+        # An SCP names every account's deploy-path roles: guardrail data, not a link.
+        linking = {
+            k: r for k, r in stack.resources.items() if r["Type"] != "AWS::Organizations::Policy"
+        }
+        for text in _strings(linking):
             for service, account_id, resource in _ARN.findall(text):
                 target = name_of_id.get(account_id)
                 if target and target != stack.account:

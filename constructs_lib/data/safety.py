@@ -22,6 +22,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from constructs_lib.shared.encryption import platform_key
+
 
 def removal_policy(*, allow_data_loss: bool, snapshot: bool = False) -> RemovalPolicy:
     """DESTROY only with the opt-in; otherwise SNAPSHOT where the service supports it (RDS,
@@ -34,11 +36,10 @@ def removal_policy(*, allow_data_loss: bool, snapshot: bool = False) -> RemovalP
 def data_key(scope: Construct, id_: str, *, description: str, allow_data_loss: bool) -> kms.Key:
     """A rotating CMK for one data service. Deleting the key deletes the data encrypted with
     it, so it follows the same removal rule as the data."""
-    return kms.Key(
+    return platform_key(
         scope,
         id_,
         description=description,
-        enable_key_rotation=True,
         removal_policy=removal_policy(allow_data_loss=allow_data_loss),
     )
 

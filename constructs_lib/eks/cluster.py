@@ -21,7 +21,7 @@ from constructs import Construct, IConstruct
 from constructs_lib.eks import addon_policies
 from constructs_lib.eks.kubectl_layers import kubectl_layer
 from constructs_lib.eks.pod_identity import PodIdentity, cluster_pods
-from constructs_lib.shared.encryption import log_group_key
+from constructs_lib.shared.encryption import log_group_key, platform_key
 from policies.acknowledgements import acknowledge, acknowledge_all, controls
 from policies.wildcards import (
     acknowledge_aws_managed_policies,
@@ -617,11 +617,10 @@ def _construct_id(addon: str) -> str:
 
 
 def _key(scope: Construct, id_: str, description: str) -> kms.Key:
-    return kms.Key(
+    return platform_key(
         scope,
         id_,
         description=description,
-        enable_key_rotation=True,
         removal_policy=RemovalPolicy.RETAIN,
     )
 

@@ -39,8 +39,15 @@ GUARDDUTY_FEATURES = (
     "EKS_AUDIT_LOGS",
     "EBS_MALWARE_PROTECTION",
     "RUNTIME_MONITORING",
+    "RDS_LOGIN_EVENTS",
 )
-"""GuardDuty protections turned on: S3 and EKS (audit logs and runtime) included."""
+"""GuardDuty protections turned on: S3, EKS (audit logs and runtime) and RDS login activity
+(Aurora and RDS PostgreSQL, which the data services run) included."""
+GUARDDUTY_ADDITIONAL_CONFIGURATION = {"RUNTIME_MONITORING": ("EKS_ADDON_MANAGEMENT",)}
+"""GuardDuty manages the runtime agent itself on every EKS cluster (the `aws-guardduty-agent`
+add-on, and a VPC endpoint and security group in the cluster's VPC: see
+`facts.aws_behaviour.IMPLICIT_RESOURCES`), so no cluster goes unwatched for want of an agent
+(https://docs.aws.amazon.com/guardduty/latest/ug/how-runtime-monitoring-works-eks.html)."""
 
 
 def trail_arn(partition: str, region: str, account: str, name: str) -> str:
@@ -143,7 +150,15 @@ class SecurityServices(Construct):
         bucket: s3.IBucket,
         key: kms.IKey,
         standards: Sequence[str] = ("aws-foundational", "cis"),
+        linked_regions: Sequence[str] = (),
+        setup_name: str | None = None,
     ) -> None:
+        """
+        :param linked_regions: the other regions whose Security Hub findings the home region's
+            finding aggregator collects; none: no aggregator.
+        :param setup_name: the setup function's (and its role's) name, which the baseline SCP
+            exempts from its denies; default: generated.
+        """
         super().__init__(scope, id_)
         stack = Stack.of(self)
         unknown = set(standards) - set(STANDARDS)
@@ -155,6 +170,7 @@ class SecurityServices(Construct):
             description="GuardDuty's detector and member accounts, Security Hub in this account",
             statements=_security_statements(stack),
             wildcard_reasons=SECURITY_SETUP_WILDCARDS,
+            name=setup_name,
         )
         self.detector = CustomResource(
             self,
@@ -164,6 +180,7 @@ class SecurityServices(Construct):
             properties={
                 "GuardDutyDetector": {
                     "Features": list(GUARDDUTY_FEATURES),
+                    "AdditionalConfiguration": _additional_configuration(),
                     "FindingPublishingFrequency": "FIFTEEN_MINUTES",
                 }
             },
@@ -178,6 +195,7 @@ class SecurityServices(Construct):
                 "GuardDutyOrganization": {
                     "DetectorId": self.detector_id,
                     "Features": list(GUARDDUTY_FEATURES),
+                    "AdditionalConfiguration": _additional_configuration(),
                 }
             },
         )
@@ -208,6 +226,14 @@ class SecurityServices(Construct):
             configuration_type="LOCAL",
         )
         organization.node.add_dependency(self.security_hub)
+        if linked_regions:
+            aggregator = securityhub.CfnFindingAggregator(
+                self,
+                "SecurityHubAggregator",
+                region_linking_mode="SPECIFIED_REGIONS",
+                regions=sorted(linked_regions),
+            )
+            aggregator.node.add_dependency(self.security_hub)
         ConfigRecorder(
             self,
             "Config",
@@ -241,6 +267,10 @@ class SecurityServices(Construct):
         accessanalyzer.CfnAnalyzer(
             self, "AccessAnalyzer", type="ORGANIZATION", analyzer_name=f"{name_prefix}-organization"
         )
+
+
+def _additional_configuration() -> dict[str, list[str]]:
+    return {name: list(extra) for name, extra in GUARDDUTY_ADDITIONAL_CONFIGURATION.items()}
 
 
 SECURITY_SETUP_WILDCARDS = {

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from aws_cdk import Stack
 from aws_cdk import aws_budgets as budgets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
+
+from constructs_lib.shared.encryption import platform_key
 
 MAX_SUBSCRIBERS = 10
 """AWS Budgets allows ten subscribers per notification; the topic takes one."""
@@ -79,9 +80,7 @@ class BudgetAlerts(Construct):
     def _topic(self, account: str) -> iam.AddToResourcePolicyResult:
         """The alert topic (`topic`) and its key (`key`), both usable by AWS Budgets for this
         account only; returns the topic-policy statement budgets must wait for."""
-        self.key = kms.Key(
-            self, "TopicKey", description="Encrypts budget alerts", enable_key_rotation=True
-        )
+        self.key = platform_key(self, "TopicKey", description="Encrypts budget alerts")
         budgets_service = iam.ServicePrincipal("budgets.amazonaws.com")
         only_this_account = {"StringEquals": {"aws:SourceAccount": account}}
         self.key.add_to_resource_policy(

@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from facts.cdk import CDK_QUALIFIER
+from facts.cdk import BOOTSTRAP_ROLE_NAME, CDK_NAME_PREFIX, cdk_role_arn
 
 SCP_MAX_CHARACTERS = 5120
 """AWS Organizations' limit on a service control policy document."""
 SCP_MAX_PER_TARGET = 5
 """SCPs attached to one OU or account, AWS's `FullAWSAccess` included: why the denies below
 are combined into a few documents instead of one policy each."""
-
-CDK_DEPLOY_ROLE_PATTERN = f"arn:aws:iam::*:role/cdk-{CDK_QUALIFIER}-cfn-exec-role-*"
-"""CloudFormation's execution role from the CDK bootstrap (default qualifier): the only
-principal that may change the security services and the log archive's settings, because the
-platform itself deploys them."""
 
 GLOBAL_SERVICES = (
     "account:*",
@@ -78,6 +74,108 @@ SECURITY_SERVICE_ACTIONS = (
 )
 """Turning off or deleting CloudTrail, GuardDuty, Security Hub, Config or Access Analyzer."""
 
+SILENCING_ACTIONS = (
+    # GuardDuty: suppression (archive) filters, trusted IP lists, threat lists, where findings
+    # are exported, malware-scan exclusions, member and organisation-wide protections.
+    "guardduty:CreateFilter",
+    "guardduty:UpdateFilter",
+    "guardduty:CreateIPSet",
+    "guardduty:UpdateIPSet",
+    "guardduty:DeleteIPSet",
+    "guardduty:CreateTrustedEntitySet",
+    "guardduty:UpdateTrustedEntitySet",
+    "guardduty:UpdateThreatIntelSet",
+    "guardduty:DeleteThreatIntelSet",
+    "guardduty:CreatePublishingDestination",
+    "guardduty:UpdatePublishingDestination",
+    "guardduty:DeletePublishingDestination",
+    "guardduty:UpdateMalwareScanSettings",
+    "guardduty:UpdateMemberDetectors",
+    "guardduty:DisassociateMembers",
+    # Security Hub: automation rules (which can suppress findings), controls, settings,
+    # finding imports, the organisation's auto-enable, the cross-region aggregator.
+    "securityhub:CreateAutomationRule",
+    "securityhub:BatchUpdateAutomationRules",
+    "securityhub:BatchDeleteAutomationRules",
+    "securityhub:CreateAutomationRuleV2",
+    "securityhub:UpdateAutomationRuleV2",
+    "securityhub:UpdateStandardsControl",
+    "securityhub:BatchUpdateStandardsControlAssociations",
+    "securityhub:DisableImportFindingsForProduct",
+    "securityhub:UpdateOrganizationConfiguration",
+    "securityhub:UpdateFindingAggregator",
+    "securityhub:DeleteFindingAggregator",
+    "securityhub:DisassociateMembers",
+    # Config: what the recorder records and where it delivers.
+    "config:PutConfigurationRecorder",
+    "config:AssociateResourceTypes",
+    "config:DisassociateResourceTypes",
+    "config:PutDeliveryChannel",
+    "config:PutConfigurationAggregator",
+    "config:DeleteConfigRule",
+    # The VPCs' flow logs.
+    "ec2:DeleteFlowLogs",
+    # Access Analyzer: archive rules archive findings as they arrive.
+    "access-analyzer:CreateArchiveRule",
+    "access-analyzer:UpdateArchiveRule",
+    "access-analyzer:ApplyArchiveRule",
+    # The account-wide S3 Block Public Access.
+    "s3:PutAccountPublicAccessBlock",
+)
+"""Changes that leave a security service on but blind it: each action name checked against
+the Service Authorization Reference (as cfn-lint ships it; `tests/test_guardrails.py`)."""
+
+SETUP_ACTIONS = (
+    "guardduty:UpdateOrganizationConfiguration",
+    "securityhub:UpdateSecurityHubConfiguration",
+)
+"""Organisation-wide detection switches that CloudFormation has no resource for: the security
+account's setup function (a custom resource) sets them, and only it may."""
+
+ROLE_CHANGES = (
+    "iam:CreateRole",
+    "iam:DeleteRole",
+    "iam:UpdateRole",
+    "iam:UpdateRoleDescription",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:PutRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:AttachRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:TagRole",
+    "iam:UntagRole",
+)
+"""Everything that creates, deletes or changes a role: who may assume it (trust policy),
+what it may do (inline and attached policies, boundary), its tags and description."""
+POLICY_CHANGES = (
+    "iam:CreatePolicy",
+    "iam:CreatePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+    "iam:DeletePolicyVersion",
+    "iam:DeletePolicy",
+    "iam:TagPolicy",
+    "iam:UntagPolicy",
+)
+"""Everything that creates, changes or deletes a customer managed policy."""
+STACK_CHANGES = (
+    "cloudformation:CreateStack",
+    "cloudformation:UpdateStack",
+    "cloudformation:DeleteStack",
+    "cloudformation:CreateChangeSet",
+    "cloudformation:ExecuteChangeSet",
+    "cloudformation:ContinueUpdateRollback",
+    "cloudformation:RollbackStack",
+    "cloudformation:CancelUpdateStack",
+    "cloudformation:SetStackPolicy",
+    "cloudformation:UpdateTerminationProtection",
+)
+"""What runs a stack's operations. CloudFormation keeps using the service role a stack was
+deployed with for every later operation on it, even for a caller who may not pass that role
+(https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html):
+so whoever may update a platform stack acts as the execution role."""
+
 LOG_ARCHIVE_SETTINGS_ACTIONS = (
     "s3:PutBucketPolicy",
     "s3:DeleteBucketPolicy",
@@ -93,6 +191,68 @@ LOG_ARCHIVE_DESTRUCTIVE_ACTIONS = (
     "s3:DeleteObjectVersion",
     "s3:BypassGovernanceRetention",
 )
+KEY_DESTRUCTIVE_ACTIONS = (
+    "kms:ScheduleKeyDeletion",
+    "kms:DisableKey",
+    "kms:PutKeyPolicy",
+    "kms:CreateGrant",
+    "kms:DisableKeyRotation",
+    "kms:DeleteImportedKeyMaterial",
+)
+"""What makes a key's ciphertext unreadable (deletion, disabling, key material) or hands its
+use to someone (key policy, grants)."""
+FUNCTION_CHANGES = (
+    "lambda:UpdateFunctionCode",
+    "lambda:UpdateFunctionConfiguration",
+    "lambda:DeleteFunction",
+    "lambda:AddPermission",
+    "lambda:InvokeFunction",
+)
+"""Changing, deleting, exposing or invoking a function: invoking it with an event of one's
+own makes it act with its role."""
+
+
+@dataclass(frozen=True)
+class DeployPath:
+    """The exact principals of the deploy path in every member account, as ARNs (`deploy_path`
+    builds them).
+
+    Exact ARNs rather than `arn:aws:iam::*:role/cdk-...-*` patterns: an SCP limits the
+    principals of the account it applies to, and any administrator there can create a role
+    whose name matches a pattern; none can create a second role with an existing name, and
+    `deploy_path()` denies everyone but the bootstrap path changing these roles.
+    """
+
+    bootstrap: tuple[str, ...]
+    """`OrganizationAccountAccessRole` of each member account: creates and changes the CDK
+    bootstrap (`make bootstrap`)."""
+    deploy: tuple[str, ...]
+    """The CDK deploy role of each member account and deployment region: starts deployments
+    and passes the execution role to CloudFormation (the bootstrap template's deploy role
+    policy is the only grant of iam:PassRole on it)."""
+    execution: tuple[str, ...]
+    """The CDK CloudFormation execution role of each member account and deployment region:
+    what deploys the platform's stacks, so the only principal that may change what they
+    hold."""
+    stacks: tuple[str, ...]
+    """ARN patterns of the platform's stacks."""
+
+
+def deploy_path(
+    regions_by_account: Mapping[str, Sequence[str]], stack_names: Sequence[str]
+) -> DeployPath:
+    """`regions_by_account`: member account id -> the regions it is bootstrapped in;
+    `stack_names`: the platform's stack-name patterns (`dev-*`)."""
+    pairs = [(a, r) for a, regions in sorted(regions_by_account.items()) for r in regions]
+    return DeployPath(
+        bootstrap=tuple(
+            f"arn:aws:iam::{account}:role/{BOOTSTRAP_ROLE_NAME}"
+            for account in sorted(regions_by_account)
+        ),
+        deploy=tuple(cdk_role_arn("deploy", a, r) for a, r in pairs),
+        execution=tuple(cdk_role_arn("cfn-exec", a, r) for a, r in pairs),
+        stacks=tuple(f"arn:aws:cloudformation:*:*:stack/{name}/*" for name in stack_names),
+    )
 
 
 def _deny(
@@ -113,26 +273,75 @@ def _document(*statements: dict) -> dict:
     return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
-def _not_deployer() -> dict:
-    return {"ArnNotLike": {"aws:PrincipalArn": CDK_DEPLOY_ROLE_PATTERN}}
+def _unless(principals: Iterable[str]) -> dict:
+    """Only the principals listed (exact ARNs, no wildcard) escape the deny."""
+    arns = sorted(set(principals))
+    if any("*" in arn or "?" in arn for arn in arns):
+        raise ValueError(f"exemptions must be exact role ARNs: {arns}")
+    return {"ArnNotEquals": {"aws:PrincipalArn": arns}}
 
 
-def baseline() -> dict:
-    """What every member account is denied: leaving the organisation, turning off the
-    security services (except by the platform's own deployments), acting as root, and
-    creating long-lived access keys."""
+def baseline(path: DeployPath, *, setup_role: str) -> dict:
+    """What every member account is denied: leaving the organisation, acting as root,
+    creating long-lived access keys, sharing resources outside the organisation, turning
+    off or blinding the security services except by the platform's own deployments (the
+    execution roles), and the organisation-wide detection switches (`SETUP_ACTIONS`) except
+    by `setup_role` (the security account's setup function; `protect_log_archive` keeps
+    everyone but the execution role from changing, passing or invoking it)."""
     return _document(
         _deny("DenyLeavingTheOrganization", ["organizations:LeaveOrganization"]),
-        {
-            **_deny("DenyDisablingSecurityServices", SECURITY_SERVICE_ACTIONS),
-            "Condition": _not_deployer(),
-        },
         _deny(
             "DenyMemberAccountRootUser",
             ["*"],
             StringLike={"aws:PrincipalArn": "arn:aws:iam::*:root"},
         ),
         _deny("DenyLongLivedAccessKeys", ["iam:CreateAccessKey"]),
+        # https://docs.aws.amazon.com/ram/latest/userguide/security-scp.html
+        _deny(
+            "DenySharingOutsideTheOrganization",
+            ["ram:CreateResourceShare", "ram:UpdateResourceShare"],
+            Bool={"ram:RequestedAllowsExternalPrincipals": "true"},
+        ),
+        _deny(
+            "DenyDisablingSecurityServices",
+            [*SECURITY_SERVICE_ACTIONS, *SILENCING_ACTIONS],
+            **_unless(path.execution),
+        ),
+        _deny("DenyChangingDetectionSettings", SETUP_ACTIONS, **_unless([setup_role])),
+    )
+
+
+def protect_deploy_path(path: DeployPath) -> dict:
+    """The deploy path cannot be changed, borrowed or bypassed inside a member account:
+
+    - the CDK bootstrap's roles and managed policies (`cdk-<qualifier>-*`, the permissions
+      boundary and the execution policies included) and `OrganizationAccountAccessRole` are
+      created and changed by the bootstrap path only;
+    - the bootstrap's roles are passed to a service by the deploy roles only (CloudFormation
+      is handed the execution role);
+    - the platform's stacks are operated by the deploy roles only, since an update by anyone
+      else would run as the execution role (the platform has no nested stacks, which the
+      execution role would operate: `tests/test_guardrails.py` checks that).
+    """
+    roles = f"arn:aws:iam::*:role/{CDK_NAME_PREFIX}*"
+    return _document(
+        _deny(
+            "DenyChangingTheDeployPath",
+            [*ROLE_CHANGES, *POLICY_CHANGES],
+            [
+                roles,
+                f"arn:aws:iam::*:role/{BOOTSTRAP_ROLE_NAME}",
+                f"arn:aws:iam::*:policy/{CDK_NAME_PREFIX}*",
+            ],
+            **_unless(path.bootstrap),
+        ),
+        _deny("DenyPassingTheDeployPath", ["iam:PassRole"], [roles], **_unless(path.deploy)),
+        _deny(
+            "DenyOperatingThePlatformStacks",
+            STACK_CHANGES,
+            path.stacks,
+            **_unless(path.deploy),
+        ),
     )
 
 
@@ -148,16 +357,39 @@ def deny_regions_outside(allowed_regions: Sequence[str]) -> dict:
     )
 
 
-def protect_log_archive(bucket_name: str) -> dict:
+def protect_log_archive(
+    bucket_name: str,
+    *,
+    account_id: str,
+    deployers: Sequence[str],
+    setup_role: str,
+    setup_function: str,
+) -> dict:
+    """The security account's archive and what guards it: the bucket (never deleted, its
+    settings changed by `deployers` only: the account's execution roles), its keys (never
+    deleted, disabled, re-permissioned or granted away but by `deployers`), and the setup
+    function that `baseline` exempts (role and function changed, passed or invoked by
+    `deployers` only: CloudFormation invokes a custom resource's function as the execution
+    role)."""
     bucket = f"arn:aws:s3:::{bucket_name}"
+    keep_out = _unless(deployers)
     return _document(
         _deny(
             "DenyDeletingTheLogArchive", LOG_ARCHIVE_DESTRUCTIVE_ACTIONS, [bucket, f"{bucket}/*"]
         ),
-        {
-            **_deny("DenyChangingTheLogArchive", LOG_ARCHIVE_SETTINGS_ACTIONS, [bucket]),
-            "Condition": _not_deployer(),
-        },
+        _deny("DenyChangingTheLogArchive", LOG_ARCHIVE_SETTINGS_ACTIONS, [bucket], **keep_out),
+        _deny(
+            "DenyDestroyingTheArchiveKeys",
+            KEY_DESTRUCTIVE_ACTIONS,
+            [f"arn:aws:kms:*:{account_id}:key/*"],
+            **keep_out,
+        ),
+        _deny(
+            "DenyBorrowingTheSecuritySetup",
+            [*ROLE_CHANGES, "iam:PassRole", *FUNCTION_CHANGES],
+            [setup_role, setup_function],
+            **keep_out,
+        ),
     )
 
 

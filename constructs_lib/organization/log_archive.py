@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.shared.access_logs import AccessLogsBucket, expiry_rule
+from constructs_lib.shared.encryption import key_policy
 from policies.acknowledgements import acknowledge_control
 
 ObjectLockMode = Literal["COMPLIANCE", "GOVERNANCE"]
@@ -18,6 +19,33 @@ ObjectLockMode = Literal["COMPLIANCE", "GOVERNANCE"]
 DEFAULT_LOCK_RETENTION = Duration.days(365)
 DEFAULT_GLACIER_TRANSITION = Duration.days(90)
 DEFAULT_EXPIRY = Duration.days(2557)
+
+KEY_ADMINISTRATION = (
+    "kms:DescribeKey",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:EnableKey",
+    "kms:DisableKey",
+    "kms:EnableKeyRotation",
+    "kms:DisableKeyRotation",
+    "kms:UpdateKeyDescription",
+    "kms:CreateAlias",
+    "kms:UpdateAlias",
+    "kms:DeleteAlias",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:RevokeGrant",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+)
+"""What the archive account's IAM principals may be given on the archive's key: managing it
+(CloudFormation's execution role needs this), never using it, nor granting its use
+(kms:CreateGrant). The destructive ones among them are denied by the log-archive SCP to all
+but the execution role."""
 
 
 class LogArchive(Construct):
@@ -31,6 +59,10 @@ class LogArchive(Construct):
     - Access-log bucket (`AccessLogsBucket`): SSE-S3, versioned, TLS only, public access
       blocked, expiring on the archive's schedule.
     - Both buckets and the key are always retained: removing the construct never deletes logs.
+    - The key's policy separates administration from use: the account's principals may be
+      given `KEY_ADMINISTRATION` and kms:Decrypt through S3 only (reading the archive); the
+      writers (the trail, Config) are admitted by `admit_*`, each with only what its
+      delivery needs.
 
     Exposes `bucket`, `key` and `access_logs_bucket`. Later constructs (the org trail, Config
     delivery) add their own statements to the bucket and key policies.
@@ -72,6 +104,20 @@ class LogArchive(Construct):
             description="Encrypts the organisation's log archive",
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
+            policy=key_policy(self, administration=KEY_ADMINISTRATION),
+        )
+        # Reading the archive (an investigation) decrypts through S3 only: never kms:Decrypt
+        # of ciphertext taken elsewhere, never encrypting or re-encrypting.
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AccountReadsTheArchiveThroughS3",
+                principals=[iam.AccountRootPrincipal()],
+                actions=["kms:Decrypt"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {"kms:ViaService": f"s3.{Stack.of(self).region}.amazonaws.com"}
+                },
+            )
         )
         self._bucket(
             bucket_name,
@@ -189,6 +235,8 @@ class LogArchive(Construct):
                 conditions=org,
             )
         )
+        # Config's documented key policy for delivery: GenerateDataKey and Decrypt
+        # (https://docs.aws.amazon.com/config/latest/developerguide/s3-kms-key-policy.html).
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="ConfigEncrypt",

@@ -1,17 +1,74 @@
-"""Keys shared by several constructs."""
+"""Keys shared by several constructs, and the key policy every platform key starts from."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+GRANTS_FOR_AWS_RESOURCES = {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+"""A grant only an AWS service integrated with KMS asks for, for a resource it manages (an EBS
+volume, a database): https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource"""
+
+
+def key_policy(
+    scope: Construct, *, administration: Sequence[str] | None = None
+) -> iam.PolicyDocument:
+    """The account's part of a key policy (what IAM policies of the account can be given):
+
+    - `administration` None: everything but kms:CreateGrant, which is given only for AWS
+      resources (`GRANTS_FOR_AWS_RESOURCES`): a principal cannot hand the key's use to another
+      principal by a grant of its own;
+    - `administration` listed: those actions only (no cryptographic use, no grants), for a
+      key whose use the policy gives statement by statement.
+    """
+    account = iam.AccountRootPrincipal()
+    if administration is not None:
+        return iam.PolicyDocument(
+            statements=[
+                iam.PolicyStatement(
+                    sid="AccountAdministersTheKey",
+                    principals=[account],
+                    actions=list(administration),
+                    resources=["*"],
+                )
+            ]
+        )
+    return iam.PolicyDocument(
+        statements=[
+            iam.PolicyStatement(
+                sid="AccountUsesAndAdministersTheKey",
+                principals=[account],
+                not_actions=["kms:CreateGrant"],
+                resources=["*"],
+            ),
+            iam.PolicyStatement(
+                sid="AccountGrantsForAWSResourcesOnly",
+                principals=[account],
+                actions=["kms:CreateGrant"],
+                resources=["*"],
+                conditions=GRANTS_FOR_AWS_RESOURCES,
+            ),
+        ]
+    )
+
+
+def platform_key(scope: Construct, id_: str, **props: Any) -> kms.Key:
+    """A `kms.Key` (`props` as kms.Key's; rotation on unless said otherwise) whose policy is
+    `key_policy(scope)` instead of CDK's default `kms:*` for the account; statements added
+    later (`add_to_resource_policy`, grants) join it."""
+    props.setdefault("enable_key_rotation", True)
+    return kms.Key(scope, id_, policy=key_policy(scope), **props)
+
 
 def log_group_key(scope: Construct, id_: str, *, description: str) -> kms.Key:
     """A rotating CMK that CloudWatch Logs may use for this account's log groups only."""
     stack = Stack.of(scope)
-    key = kms.Key(scope, id_, description=description, enable_key_rotation=True)
+    key = platform_key(scope, id_, description=description)
     key.add_to_resource_policy(
         iam.PolicyStatement(
             sid="AllowCloudWatchLogsOfThisAccount",

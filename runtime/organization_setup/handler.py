@@ -16,12 +16,14 @@ Runs in the management account (the organisation's settings) or in the security 
   CloudTrail are registered through their own APIs (which also create what they need in the
   account); every other service through Organizations.
 - `Placement`: `[{"AccountId": ..., "ParentId": ...}]`: the OU each account belongs in.
-- `GuardDutyDetector`: `{"Features": [...], "FindingPublishingFrequency": ...}`: this
-  account's detector, created with those settings only if there is none (see
-  `ensure_guardduty_detector`). Answers `DetectorId`.
-- `GuardDutyOrganization`: `{"DetectorId": ..., "Features": [...]}`, in GuardDuty's delegated
-  administrator account: turn GuardDuty and those protections on in every member account,
-  present and future (`AutoEnable` ALL); off again (NONE) on delete.
+- `GuardDutyDetector`: `{"Features": [...], "AdditionalConfiguration": {feature: [...]},
+  "FindingPublishingFrequency": ...}`: this account's detector, created with those settings
+  only if there is none (see `ensure_guardduty_detector`). Answers `DetectorId`.
+- `GuardDutyOrganization`: `{"DetectorId": ..., "Features": [...], "AdditionalConfiguration":
+  {feature: [...]}}`, in GuardDuty's delegated administrator account: turn GuardDuty, those
+  protections and their additional configuration (e.g. RUNTIME_MONITORING's
+  EKS_ADDON_MANAGEMENT: GuardDuty manages the agent) on in every member account, present and
+  future (`AutoEnable` ALL); off again (NONE) on delete.
 - `SecurityHub`: `{"ControlFindingGenerator": ..., "AutoEnableControls": ..., "Standards":
   [...]}`: Security Hub in this account with those settings and standards, enabled only if
   it is not (see `ensure_security_hub`). Answers `HubArn`.
@@ -198,11 +200,18 @@ class OrganizationSetup:
         detector = properties.get("GuardDutyDetector")
         if detector:
             data["DetectorId"] = self.ensure_guardduty_detector(
-                detector["Features"], detector["FindingPublishingFrequency"]
+                detector["Features"],
+                detector["FindingPublishingFrequency"],
+                detector.get("AdditionalConfiguration", {}),
             )
         guardduty = properties.get("GuardDutyOrganization")
         if guardduty:
-            self.auto_enable_guardduty(guardduty["DetectorId"], guardduty["Features"], "ALL")
+            self.auto_enable_guardduty(
+                guardduty["DetectorId"],
+                guardduty["Features"],
+                "ALL",
+                guardduty.get("AdditionalConfiguration", {}),
+            )
         hub = properties.get("SecurityHub")
         if hub:
             data["HubArn"] = self.ensure_security_hub(
@@ -216,7 +225,12 @@ class OrganizationSetup:
         """Undo what `properties` set and `keep` does not."""
         guardduty = properties.get("GuardDutyOrganization")
         if guardduty and not keep.get("GuardDutyOrganization"):
-            self.auto_enable_guardduty(guardduty["DetectorId"], guardduty["Features"], "NONE")
+            self.auto_enable_guardduty(
+                guardduty["DetectorId"],
+                guardduty["Features"],
+                "NONE",
+                guardduty.get("AdditionalConfiguration", {}),
+            )
         for service, account in sorted(_admins(properties) - _admins(keep)):
             self.deregister_admin(service, account)
         kept = _placement(keep)
@@ -304,7 +318,12 @@ class OrganizationSetup:
                 AccountId=account, ServicePrincipal=service
             )
 
-    def ensure_guardduty_detector(self, features: Iterable[str], frequency: str) -> str:
+    def ensure_guardduty_detector(
+        self,
+        features: Iterable[str],
+        frequency: str,
+        additional: Mapping[str, Iterable[str]] | None = None,
+    ) -> str:
         """This account's GuardDuty detector: created with `features` on if there is none,
         and its id answered either way.
 
@@ -324,7 +343,23 @@ class OrganizationSetup:
         settings = {
             "Enable": True,
             "FindingPublishingFrequency": frequency,
-            "Features": [{"Name": name, "Status": "ENABLED"} for name in wanted],
+            "Features": [
+                {
+                    "Name": name,
+                    "Status": "ENABLED",
+                    **(
+                        {
+                            "AdditionalConfiguration": [
+                                {"Name": extra, "Status": "ENABLED"}
+                                for extra in (additional or {})[name]
+                            ]
+                        }
+                        if name in (additional or {})
+                        else {}
+                    ),
+                }
+                for name in wanted
+            ],
         }
         pages = self.guardduty.get_paginator("list_detectors").paginate()
         detectors = [d for page in pages for d in page["DetectorIds"]]
@@ -352,13 +387,36 @@ class OrganizationSetup:
             )
         return detector_id
 
-    def auto_enable_guardduty(self, detector_id: str, features: Iterable[str], mode: str) -> None:
-        """GuardDuty (and `features`) in every member account: a set, so idempotent."""
+    def auto_enable_guardduty(
+        self,
+        detector_id: str,
+        features: Iterable[str],
+        mode: str,
+        additional: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
+        """GuardDuty (and `features`, with their `additional` configuration) in every member
+        account: a set, so idempotent."""
         LOG.info("GuardDuty organisation auto-enable: %s", mode)
+        extra = additional or {}
         self.guardduty.update_organization_configuration(
             DetectorId=detector_id,
             AutoEnableOrganizationMembers=mode,
-            Features=[{"Name": feature, "AutoEnable": mode} for feature in features],
+            Features=[
+                {
+                    "Name": feature,
+                    "AutoEnable": mode,
+                    **(
+                        {
+                            "AdditionalConfiguration": [
+                                {"Name": name, "AutoEnable": mode} for name in extra[feature]
+                            ]
+                        }
+                        if feature in extra
+                        else {}
+                    ),
+                }
+                for feature in features
+            ],
         )
 
     def ensure_security_hub(

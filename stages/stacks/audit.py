@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from config.model import Audit
 from constructs_lib.organization.audit import OrganizationTrail, SecurityServices
 from constructs_lib.organization.log_archive import LogArchive
+from stages.naming import SECURITY_SETUP, role_name
 from stages.platform_stack import PlatformStack
 from stages.stacks.log_archive import organization_trail_name
 
@@ -44,4 +45,6 @@ class AuditStack(PlatformStack):
             bucket=bucket,
             key=key,
             standards=audit.security_hub_standards,
+            linked_regions=[r for r in org.allowed_regions if r != scope.account_config.region],
+            setup_name=role_name(config, scope.node.id, SECURITY_SETUP),
         )

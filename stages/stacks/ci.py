@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_ecr as ecr
-from aws_cdk import aws_kms as kms
 
 from config.deploy_path import review_role_name, review_role_trusts
 from config.model import CiRepository
 from config.rules import ci_role_name
 from constructs_lib.delivery.github_ci import GitHubActionsRole, ReviewRole, github_provider
+from constructs_lib.shared.encryption import platform_key
 from stages.naming import cluster_name
 from stages.platform_stack import PlatformStack
 
@@ -54,13 +54,12 @@ class CiStack(PlatformStack):
             )
         pushes = account.role == "shared-services"
         secrets_key = (
-            kms.Key(
+            platform_key(
                 self,
                 "SecretsKey",
                 alias=f"{config.organization.prefix}/ci-secrets",
                 description="Encrypts CI secrets kept in repositories (e.g. SOPS); CI roles "
                 "with decrypt_secrets may decrypt",
-                enable_key_rotation=True,
                 removal_policy=RemovalPolicy.RETAIN,
             )
             if pushes and any(repo.decrypt_secrets for repo in repositories)

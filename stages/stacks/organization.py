@@ -5,10 +5,15 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import TYPE_CHECKING, get_args
 
+from config import PlatformConfig
 from config.model import Role
 from constructs_lib.organization import guardrails
-from constructs_lib.organization.structure import OrganizationGuardrails, ServiceControlPolicy
-from stages.naming import log_archive_bucket_name
+from constructs_lib.organization.structure import (
+    ROOT,
+    OrganizationGuardrails,
+    ServiceControlPolicy,
+)
+from stages.naming import SECURITY_SETUP, function_arn, log_archive_bucket_name, role_arn
 from stages.platform_stack import PlatformStack
 
 if TYPE_CHECKING:
@@ -37,6 +42,20 @@ SECURITY_SERVICES = (
 )
 """Given trusted access, with the security account as their delegated administrator."""
 
+PIPELINE_STACKS = "Pipeline*"
+"""The pipeline's stacks in shared-services (`pipelines.promotion.PIPELINE_STACK_ID` and its
+per-region support stacks), deployed by its execution role."""
+
+
+def platform_deploy_path(config: PlatformConfig) -> guardrails.DeployPath:
+    """The deploy path's exact ARNs in every member account and the regions it is
+    bootstrapped in, and the names of the stacks it deploys (`<account name>-<stack>`)."""
+    members = [n for n, a in config.accounts.items() if a.role != "management"]
+    return guardrails.deploy_path(
+        {config.accounts[n].id: config.deployment_regions(n) for n in members},
+        [*(f"{n}-*" for n in members), PIPELINE_STACKS],
+    )
+
 
 class OrganizationStack(PlatformStack):
     """OUs, service control policies, the tag policy, trusted access and delegated
@@ -55,8 +74,12 @@ class OrganizationStack(PlatformStack):
         for account in config.accounts.values():
             if account.role in UNIT_FOR_ROLE:
                 units.setdefault(UNIT_FOR_ROLE[account.role], []).append(account.id)
-        everywhere = tuple(units)
-        _, security = config.account_with_role("security")
+        security_name, security = config.account_with_role("security")
+        path = platform_deploy_path(config)
+        setup_role = role_arn(config, security_name, SECURITY_SETUP)
+        security_deployers = [
+            a for a in path.execution if a.startswith(f"arn:aws:iam::{security.id}:")
+        ]
         self.guardrails = OrganizationGuardrails(
             self,
             "Guardrails",
@@ -66,21 +89,35 @@ class OrganizationStack(PlatformStack):
             policies=[
                 ServiceControlPolicy(
                     f"{org.prefix}-baseline",
-                    "No leaving the organisation, no disabling security services, no root "
-                    "user, no access keys",
-                    guardrails.baseline(),
-                    everywhere,
+                    "No leaving the organisation, no disabling or blinding security services, "
+                    "no root user, no access keys, no sharing outside the organisation",
+                    guardrails.baseline(path, setup_role=setup_role),
+                    (ROOT,),
+                ),
+                ServiceControlPolicy(
+                    f"{org.prefix}-deploy-path",
+                    "The CDK bootstrap, the bootstrap role and the platform's stacks are "
+                    "changed through the deploy path only",
+                    guardrails.protect_deploy_path(path),
+                    (ROOT,),
                 ),
                 ServiceControlPolicy(
                     f"{org.prefix}-regions",
                     f"Only {', '.join(org.allowed_regions)} (global services excepted)",
                     guardrails.deny_regions_outside(org.allowed_regions),
-                    everywhere,
+                    (ROOT,),
                 ),
                 ServiceControlPolicy(
                     f"{org.prefix}-log-archive",
-                    "The log archive cannot be deleted or reconfigured by hand",
-                    guardrails.protect_log_archive(log_archive_bucket_name(config)),
+                    "The log archive, its keys and the security setup cannot be deleted or "
+                    "reconfigured by hand",
+                    guardrails.protect_log_archive(
+                        log_archive_bucket_name(config),
+                        account_id=security.id,
+                        deployers=security_deployers,
+                        setup_role=setup_role,
+                        setup_function=function_arn(config, security_name, SECURITY_SETUP),
+                    ),
                     (UNIT_FOR_ROLE["security"],),
                 ),
             ],

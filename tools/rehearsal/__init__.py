@@ -125,6 +125,8 @@ def implicit_collisions(
     stack = plan.stacks[path]
     found = []
     for behaviour in IMPLICIT_RESOURCES:
+        if behaviour.where != "administrator":
+            continue
         designated = provided.get(("delegated-admin", behaviour.service, stack.account_id), ())
         if not designated:
             continue

@@ -1,0 +1,347 @@
+"""The guardrails hold against a member account's administrator: exemptions are exact ARNs of
+the deploy path, the deploy path itself cannot be changed or borrowed, every denied action
+exists, detection cannot be silenced, the archive's keys cannot be destroyed, and no platform
+key lets a principal grant its use away."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources as package_data
+
+import pytest
+
+from facts.cdk import cdk_role_arn
+from pipelines.promotion import PIPELINE_STACK_ID
+from stages.stacks.organization import PIPELINE_STACKS
+from tests import iam_check
+from tests.helpers import props
+
+DEV, SECURITY = "444444444444", "222222222222"
+ADMIN = f"arn:aws:iam::{DEV}:role/Admin"
+"""Any administrator of a member account."""
+
+
+@pytest.fixture(scope="module")
+def scps(organisation) -> dict[str, dict]:
+    stack = organisation.stacks["management"]["Organization"]
+    return {
+        props(p)["Name"]: props(p)["Content"]
+        for p in stack.of_type("AWS::Organizations::Policy").values()
+        if props(p)["Type"] == "SERVICE_CONTROL_POLICY"
+    }
+
+
+def statements(scps, *names) -> list[dict]:
+    return [s for name in names for s in scps[name]["Statement"]]
+
+
+def denied(scps, names, principal, action, resource, **context) -> bool:
+    return iam_check.denied_by_scps(
+        statements(scps, *names),
+        action,
+        resource,
+        {"aws:PrincipalArn": principal, "aws:RequestedRegion": "eu-west-1", **context},
+    )
+
+
+@cache
+def _authorization_reference() -> dict[str, set[str]]:
+    """The Service Authorization Reference as cfn-lint ships it: service prefix -> actions
+    (lower case)."""
+    data = json.loads(
+        package_data.files("cfnlint.data.AdditionalSpecs").joinpath("Policies.json").read_text()
+    )
+    return {service: set(entry["Actions"]) for service, entry in data.items()}
+
+
+def _exists(action: str) -> bool:
+    service, name = action.lower().split(":")
+    known = _authorization_reference().get(service, set())
+    if "*" in name:
+        prefix = name.rstrip("*")
+        return any(a.startswith(prefix) for a in known)
+    return name in known
+
+
+def test_every_action_an_scp_names_exists(scps):
+    """A misspelt action in a Deny denies nothing, silently."""
+    for name, document in scps.items():
+        for statement in document["Statement"]:
+            for key in ("Action", "NotAction"):
+                actions = statement.get(key, [])
+                for action in [actions] if isinstance(actions, str) else actions:
+                    if action != "*":
+                        assert _exists(action), f"{name}: {action}"
+
+
+def test_the_check_would_notice_a_misspelt_action():
+    assert _exists("guardduty:CreateFilter")
+    assert not _exists("guardduty:CreateFilters")
+
+
+def test_exemptions_are_the_exact_deploy_path_of_every_member_account(scps, sample_config):
+    execution = {
+        cdk_role_arn("cfn-exec", account.id, region)
+        for name, account in sample_config.accounts.items()
+        if account.role != "management"
+        for region in sample_config.deployment_regions(name)
+    }
+    assert len(execution) == 11  # us-east-1 too wherever an account has an edge
+    baseline = {s["Sid"]: s for s in scps["exco-baseline"]["Statement"]}
+    exempt = baseline["DenyDisablingSecurityServices"]["Condition"]["ArnNotEquals"]
+    assert set(exempt["aws:PrincipalArn"]) == execution
+    for document in scps.values():
+        for statement in document["Statement"]:
+            for principals in statement.get("Condition", {}).get("ArnNotEquals", {}).values():
+                assert not any("*" in p for p in principals), statement["Sid"]
+
+
+def test_an_admin_cannot_make_a_role_the_old_pattern_exempted(scps):
+    """`arn:aws:iam::*:role/cdk-hnb659fds-cfn-exec-role-*` used to be exempt: any
+    administrator could create a role of that name."""
+    impostor = f"arn:aws:iam::{DEV}:role/cdk-hnb659fds-cfn-exec-role-mine"
+    assert denied(scps, ["exco-deploy-path"], ADMIN, "iam:CreateRole", impostor)
+    assert denied(scps, ["exco-baseline"], impostor, "guardduty:DeleteDetector", "*")
+    real = cdk_role_arn("cfn-exec", DEV, "eu-west-1")
+    assert not denied(scps, ["exco-baseline"], real, "guardduty:DeleteDetector", "*")
+
+
+@pytest.mark.parametrize(
+    ("action", "resource"),
+    [
+        ("iam:UpdateAssumeRolePolicy", f"arn:aws:iam::{DEV}:role/OrganizationAccountAccessRole"),
+        ("iam:DeleteRole", f"arn:aws:iam::{DEV}:role/OrganizationAccountAccessRole"),
+        ("iam:AttachRolePolicy", cdk_role_arn("deploy", DEV, "eu-west-1")),
+        ("iam:UpdateAssumeRolePolicy", cdk_role_arn("cfn-exec", DEV, "eu-west-1")),
+        ("iam:DeleteRolePermissionsBoundary", cdk_role_arn("cfn-exec", DEV, "eu-west-1")),
+        ("iam:TagRole", cdk_role_arn("lookup", DEV, "eu-west-1")),
+        (
+            "iam:CreatePolicyVersion",
+            f"arn:aws:iam::{DEV}:policy/cdk-hnb659fds-permissions-boundary",
+        ),
+        (
+            "iam:SetDefaultPolicyVersion",
+            f"arn:aws:iam::{DEV}:policy/cdk-hnb659fds-cfn-exec-policy-eu-west-1",
+        ),
+        ("iam:DeletePolicy", f"arn:aws:iam::{DEV}:policy/cdk-hnb659fds-permissions-boundary"),
+        ("iam:PassRole", cdk_role_arn("cfn-exec", DEV, "eu-west-1")),
+        (
+            "cloudformation:UpdateStack",
+            f"arn:aws:cloudformation:eu-west-1:{DEV}:stack/dev-Cluster/x",
+        ),
+        (
+            "cloudformation:ExecuteChangeSet",
+            f"arn:aws:cloudformation:eu-west-1:{DEV}:stack/dev-Network/x",
+        ),
+        (
+            "cloudformation:DeleteStack",
+            f"arn:aws:cloudformation:us-east-1:{DEV}:stack/dev-EdgeGlobal/x",
+        ),
+    ],
+)
+def test_an_admin_cannot_change_or_borrow_the_deploy_path(scps, action, resource):
+    assert denied(scps, ["exco-deploy-path"], ADMIN, action, resource)
+
+
+def test_the_deploy_path_itself_still_works(scps):
+    bootstrap = f"arn:aws:iam::{DEV}:role/OrganizationAccountAccessRole"
+    deploy = cdk_role_arn("deploy", DEV, "eu-west-1")
+    exec_role = cdk_role_arn("cfn-exec", DEV, "eu-west-1")
+    path = ["exco-deploy-path", "exco-baseline"]
+    assert not denied(scps, path, bootstrap, "iam:CreateRole", exec_role)
+    assert not denied(
+        scps,
+        path,
+        bootstrap,
+        "iam:CreatePolicyVersion",
+        f"arn:aws:iam::{DEV}:policy/cdk-hnb659fds-permissions-boundary",
+    )
+    # The deploy role hands CloudFormation the execution role (CDK's bootstrap template:
+    # its deploy role policy is the only iam:PassRole of it).
+    assert not denied(scps, path, deploy, "iam:PassRole", exec_role)
+    assert not denied(
+        scps,
+        path,
+        deploy,
+        "cloudformation:ExecuteChangeSet",
+        f"arn:aws:cloudformation:eu-west-1:{DEV}:stack/dev-Cluster/x",
+    )
+    # A role in this account named after another account's deploy role is nobody's.
+    impostor = f"arn:aws:iam::{DEV}:role/cdk-hnb659fds-deploy-role-555555555555-eu-west-1"
+    assert denied(scps, path, impostor, "iam:PassRole", exec_role)
+    assert denied(scps, path, bootstrap, "iam:PassRole", exec_role)
+
+
+def test_the_platform_has_no_nested_stacks_and_the_pipeline_stacks_are_named(organisation):
+    """The execution role would operate a nested stack, and is not exempt for that."""
+    for stack in organisation.all_stacks():
+        assert not stack.of_type("AWS::CloudFormation::Stack"), stack.id
+    assert f"{PIPELINE_STACK_ID}*" == PIPELINE_STACKS
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "context"),
+    [
+        (
+            "guardduty:CreateFilter",
+            "arn:aws:guardduty:eu-west-1:444444444444:detector/d/filter/f",
+            {},
+        ),
+        ("guardduty:CreateIPSet", "*", {}),
+        ("guardduty:DeleteThreatIntelSet", "*", {}),
+        ("guardduty:DeletePublishingDestination", "*", {}),
+        ("guardduty:UpdateOrganizationConfiguration", "*", {}),
+        ("securityhub:CreateAutomationRule", "*", {}),
+        ("securityhub:BatchUpdateStandardsControlAssociations", "*", {}),
+        ("securityhub:UpdateSecurityHubConfiguration", "*", {}),
+        ("config:PutConfigurationRecorder", "*", {}),
+        ("config:PutDeliveryChannel", "*", {}),
+        ("ec2:DeleteFlowLogs", "*", {}),
+        ("access-analyzer:CreateArchiveRule", "*", {}),
+        ("access-analyzer:ApplyArchiveRule", "*", {}),
+        ("s3:PutAccountPublicAccessBlock", "*", {}),
+        ("ram:CreateResourceShare", "*", {"ram:RequestedAllowsExternalPrincipals": "true"}),
+        ("ram:UpdateResourceShare", "*", {"ram:RequestedAllowsExternalPrincipals": "true"}),
+    ],
+)
+def test_an_admin_cannot_silence_detection(scps, action, resource, context):
+    assert denied(scps, ["exco-baseline"], ADMIN, action, resource, **context)
+
+
+def test_sharing_inside_the_organisation_stays_open(scps):
+    assert not denied(
+        scps,
+        ["exco-baseline"],
+        ADMIN,
+        "ram:CreateResourceShare",
+        "*",
+        **{"ram:RequestedAllowsExternalPrincipals": "false"},
+    )
+
+
+def test_the_archive_keys_and_the_security_setup_are_the_execution_roles_alone(scps):
+    admin = f"arn:aws:iam::{SECURITY}:role/Admin"
+    exec_role = cdk_role_arn("cfn-exec", SECURITY, "eu-west-1")
+    key = f"arn:aws:kms:eu-west-1:{SECURITY}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    for action in (
+        "kms:ScheduleKeyDeletion",
+        "kms:PutKeyPolicy",
+        "kms:DisableKey",
+        "kms:CreateGrant",
+    ):
+        assert denied(scps, ["exco-log-archive"], admin, action, key), action
+        assert not denied(scps, ["exco-log-archive"], exec_role, action, key), action
+    setup_role = f"arn:aws:iam::{SECURITY}:role/exco-security-services-setup"
+    function = f"arn:aws:lambda:eu-west-1:{SECURITY}:function:exco-security-services-setup"
+    for action, resource in (
+        ("iam:PassRole", setup_role),
+        ("iam:PutRolePolicy", setup_role),
+        ("iam:UpdateAssumeRolePolicy", setup_role),
+        ("lambda:UpdateFunctionCode", function),
+        ("lambda:InvokeFunction", function),
+    ):
+        assert denied(scps, ["exco-log-archive"], admin, action, resource), action
+    # CloudFormation invokes the custom resource's function as the execution role.
+    assert not denied(scps, ["exco-log-archive"], exec_role, "lambda:InvokeFunction", function)
+
+
+def _covers(statement: dict, action: str) -> bool:
+    def match(patterns) -> bool:
+        patterns = [patterns] if isinstance(patterns, str) else patterns
+        return any(iam_check._like(p.lower(), action.lower()) for p in patterns)
+
+    if "NotAction" in statement:
+        return not match(statement["NotAction"])
+    return match(statement.get("Action", []))
+
+
+NON_AWS_RESOURCE_GRANTS: dict[str, str] = {}
+"""Key (stage/stack/logical id) -> why a principal may create grants on it that are not for
+an AWS resource. None needs one: the services that attach the platform's keys to resources
+(EBS and Auto Scaling for nodes, RDS, OpenSearch, ElastiCache, MSK, Backup, Lambda, EKS)
+create their grants as integrated services, with kms:GrantIsForAWSResource true."""
+
+NOT_YET_CONVERTED = {
+    "Pipeline": "pipelines/ (the lead's area) builds its keys with kms.Key: to be built with "
+    "constructs_lib.shared.encryption.platform_key",
+    "GitOpsRegistration": "constructs_lib/eks/gitops.py (another change in flight) builds its "
+    "key with kms.Key: to be built with platform_key",
+}
+"""Keys (by a part of their stack or logical id) that still carry CDK's default `kms:*` for
+the account, and why."""
+
+
+def test_no_key_lets_a_principal_grant_its_use_away(organisation):
+    """Every statement that allows kms:CreateGrant on a platform key limits it to grants for
+    AWS resources (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource)."""
+    offenders = set()
+    for stack in organisation.all_stacks():
+        for logical, key in stack.of_type("AWS::KMS::Key").items():
+            where = f"{stack.stage}/{stack.id}" if stack.stage else ""
+            for statement in props(key)["KeyPolicy"]["Statement"]:
+                if statement["Effect"] != "Allow" or not _covers(statement, "kms:CreateGrant"):
+                    continue
+                condition = statement.get("Condition", {}).get("Bool", {})
+                if condition.get("kms:GrantIsForAWSResource") in ("true", True):
+                    continue
+                if f"{where}/{logical}" in NON_AWS_RESOURCE_GRANTS:
+                    continue
+                name = f"{where or stack.id}/{logical}"
+                if not any(part in name for part in NOT_YET_CONVERTED):
+                    offenders.add(name)
+    assert not offenders
+
+
+def test_the_archive_key_separates_administration_from_use(organisation):
+    archive = organisation.stacks["security"]["LogArchive"]
+    (key,) = archive.of_type("AWS::KMS::Key").values()
+    use = (
+        "kms:Decrypt",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "kms:ReEncryptFrom",
+        "kms:CreateGrant",
+    )
+    for statement in props(key)["KeyPolicy"]["Statement"]:
+        principal = json.dumps(statement["Principal"])
+        if ":root" in principal:
+            for action in use:
+                if _covers(statement, action):
+                    assert action == "kms:Decrypt", statement["Sid"]
+                    assert statement["Condition"] == {
+                        "StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
+                    }
+        elif "cloudtrail" in principal:  # the trail only writes
+            assert not _covers(statement, "kms:Decrypt")
+
+
+def test_guardduty_watches_databases_and_manages_the_eks_agent(organisation):
+    audit = organisation.stacks["security"]["Audit"]
+    (detector,) = audit.of_type("Custom::GuardDutyDetector").values()
+    settings = props(detector)["GuardDutyDetector"]
+    assert "RDS_LOGIN_EVENTS" in settings["Features"]
+    assert settings["AdditionalConfiguration"] == {"RUNTIME_MONITORING": ["EKS_ADDON_MANAGEMENT"]}
+
+
+def test_security_hub_aggregates_the_other_allowed_regions(organisation, sample_config):
+    audit = organisation.stacks["security"]["Audit"]
+    (aggregator,) = audit.of_type("AWS::SecurityHub::FindingAggregator").values()
+    assert props(aggregator) == {
+        "RegionLinkingMode": "SPECIFIED_REGIONS",
+        "Regions": sorted(set(sample_config.organization.allowed_regions) - {"eu-west-1"}),
+    }
+    (hub,) = audit.of_type("Custom::SecurityHub")
+    assert aggregator["DependsOn"] == [hub]
+
+
+def test_no_stack_declares_what_guardduty_runtime_monitoring_makes(organisation):
+    """GuardDuty installs `aws-guardduty-agent` on every cluster itself (with a VPC endpoint
+    and a security group): an AWS::EKS::Addon of that name would collide with it."""
+    from facts.aws_behaviour import IMPLICIT_RESOURCES
+
+    made = {b.resource_type for b in IMPLICIT_RESOURCES if b.where != "administrator"}
+    assert {"AWS::EC2::VPCEndpoint", "AWS::EKS::Addon"} <= made
+    for stack in organisation.all_stacks():
+        for addon in stack.of_type("AWS::EKS::Addon").values():
+            assert props(addon)["AddonName"] != "aws-guardduty-agent", stack.id
