@@ -651,9 +651,11 @@ class Backup(_Frozen):
     retention_days: int = Field(default=35, ge=1, le=36500)
     """How long AWS Backup keeps each daily recovery point."""
     vault_lock: bool | None = None
-    """Lock the vault so no one can delete recovery points early (governance mode, minimum
-    retention `retention_days`). Default: on in prod, off elsewhere; `false` in prod is an
-    error."""
+    """Lock the vault so no one, the account's administrators and root included, can delete
+    recovery points early (compliance mode, minimum retention `retention_days`, immutable 3
+    days after it is set). Default: on outside sandbox; `false` in prod, or `true` with
+    `allow_data_loss`, is an error. Outside sandbox every recovery point is also copied to
+    the security account's locked vault."""
 
 
 class Data(_Frozen):
@@ -1276,12 +1278,13 @@ class PlatformConfig(_Frozen):
 
     def transit_route_cidrs(self, name: str) -> list[str]:
         """The VPC CIDRs of `transit_routes(name)`, in that order."""
-        cidrs = []
-        for routed in self.transit_routes(name):
-            network = self.accounts[routed].network
-            assert network is not None, f"{routed} is attached to the hub, so it has a VPC"
-            cidrs.append(network.cidr)
-        return cidrs
+        return [self.vpc_cidr(routed) for routed in self.transit_routes(name)]
+
+    def vpc_cidr(self, name: str) -> str:
+        """The VPC range of account `name`, which has a network."""
+        network = self.accounts[name].network
+        assert network is not None, f"{name} has no VPC"
+        return network.cidr
 
     def image_repository(self, name: str) -> str:
         """The ECR name of registry repository `name`."""

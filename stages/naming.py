@@ -128,6 +128,29 @@ def data_name(config: PlatformConfig, account_name: str, purpose: str) -> str:
     return resource_name(config.organization.prefix, account_name, purpose)
 
 
+BACKUP_COPIES = "backup-copies"
+"""Purpose of the security account's vault every data account's backup plan copies into."""
+
+
+def backup_copy_vault_account(config: PlatformConfig) -> str:
+    """The account holding the copies of every backup: the security account, which no
+    workload administrator reaches and which already keeps the organisation's evidence."""
+    name, _ = config.account_with_role("security")
+    return name
+
+
+def backup_copy_vault_name(config: PlatformConfig) -> str:
+    return data_name(config, backup_copy_vault_account(config), BACKUP_COPIES)
+
+
+def backup_copy_vault_arn(config: PlatformConfig) -> str:
+    account = config.accounts[backup_copy_vault_account(config)]
+    return (
+        f"arn:aws:backup:{account.region}:{account.id}:backup-vault:"
+        f"{backup_copy_vault_name(config)}"
+    )
+
+
 def data_bucket_name(config: PlatformConfig, account_name: str, purpose: str) -> str:
     account = config.accounts[account_name]
     return bucket_name(

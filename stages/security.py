@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from stages.platform_stage import PlatformStage
 from stages.stacks.audit import AuditStack
+from stages.stacks.backup_copies import BackupCopiesStack
 from stages.stacks.log_archive import LogArchiveStack
 
 
@@ -16,3 +17,13 @@ class SecurityStage(PlatformStage):
         self.log_archive = self.log_archive_stack.log_archive
         self.audit_stack = AuditStack(self, "Audit", log_archive=self.log_archive)
         self.audit_stack.add_stack_dependency(self.log_archive_stack, "writes to the archive")
+        copied = [
+            data.backup.retention_days
+            for account in self.config.accounts.values()
+            if account.role != "sandbox" and (data := account.data) is not None
+        ]
+        self.backup_copies_stack = (
+            BackupCopiesStack(self, "BackupCopies", min_retention_days=min(copied))
+            if copied
+            else None
+        )

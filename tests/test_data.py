@@ -20,7 +20,7 @@ from policies.platform import PACK_NAME
 from policies.platform.data_retention import KEEPS_DATA, STATEFUL_TYPES
 from policies.platform.rule import is_aurora_instance
 from tests.conftest import new_stack
-from tests.helpers import one, only, props, ref_of
+from tests.helpers import of_type, one, only, props, ref_of
 from tests.test_config import broken, problems_of
 
 WORKLOADS = ("dev", "staging", "prod", "sandbox")
@@ -478,19 +478,19 @@ def test_backup_plan_selects_by_tag_and_the_data_carries_it(organisation):
         assert {"Key": "platform.io/backup", "Value": "daily"} in props(resource)["Tags"]
 
 
-def test_prod_vault_is_locked_and_others_block_deletion(organisation):
-    prod = data(organisation, "prod").cdk_template
-    prod.resource_count_is("AWS::Backup::BackupVault", 1)
-    prod.has_resource_properties(
-        "AWS::Backup::BackupVault",
-        {"LockConfiguration": Match.object_equals({"MinRetentionDays": 35})},
-    )
-    dev = data(organisation, "dev").cdk_template
-    dev.resource_count_is("AWS::Backup::BackupVault", 1)
-    dev.has_resource_properties(
+@pytest.mark.parametrize(("account", "days"), [("dev", 7), ("staging", 14), ("prod", 35)])
+def test_vaults_outside_sandbox_are_compliance_locked_and_copied_to_the_security_account(
+    organisation, account, days
+):
+    template = data(organisation, account).cdk_template
+    template.resource_count_is("AWS::Backup::BackupVault", 1)
+    # compliance mode: ChangeableForDays set, so the lock is immutable three days on
+    template.has_resource_properties(
         "AWS::Backup::BackupVault",
         {
-            "LockConfiguration": Match.absent(),
+            "LockConfiguration": Match.object_equals(
+                {"MinRetentionDays": days, "ChangeableForDays": 3}
+            ),
             "AccessPolicy": {
                 "Statement": [
                     {"Effect": "Deny", "Action": Match.array_with(["backup:DeleteRecoveryPoint"])}
@@ -498,15 +498,86 @@ def test_prod_vault_is_locked_and_others_block_deletion(organisation):
             },
         },
     )
-    dev.resource_count_is("AWS::Backup::BackupPlan", 1)
-    dev.has_resource_properties(
+    template.resource_count_is("AWS::Backup::BackupPlan", 1)
+    copy = {
+        "DestinationBackupVaultArn": "arn:aws:backup:eu-west-1:222222222222:backup-vault:"
+        "exco-security-backup-copies",
+        "Lifecycle": {"DeleteAfterDays": days},
+    }
+    template.has_resource_properties(
         "AWS::Backup::BackupPlan",
         {
             "BackupPlan": {
-                "BackupPlanRule": [{"Lifecycle": Match.object_equals({"DeleteAfterDays": 7})}]
+                "BackupPlanRule": [
+                    {
+                        "Lifecycle": Match.object_equals({"DeleteAfterDays": days}),
+                        "CopyActions": [Match.object_equals(copy)],
+                    }
+                ]
             }
         },
     )
+
+
+def test_the_keys_of_copied_recovery_points_are_shared_with_the_security_account_only(
+    organisation,
+):
+    template = data(organisation, "prod").template
+    shared = {
+        logical_id
+        for logical_id, key in of_type(template, "AWS::KMS::Key").items()
+        for statement in props(key)["KeyPolicy"]["Statement"]
+        if statement.get("Sid") == "CopyRecoveryPointsToTheBackupAccount"
+        and statement["Principal"] == {"AWS": "arn:aws:iam::222222222222:root"}
+    }
+    # the vault's key (S3 recovery points) and the database's (its snapshots stay under it)
+    (vault,) = of_type(template, "AWS::Backup::BackupVault").values()
+    (cluster,) = of_type(template, "AWS::RDS::DBCluster").values()
+    assert shared == {
+        props(vault)["EncryptionKeyArn"]["Fn::GetAtt"][0],
+        props(cluster)["KmsKeyId"]["Fn::GetAtt"][0],
+    }
+
+
+def test_sandbox_backups_are_neither_locked_nor_copied(organisation):
+    template = data(organisation, "sandbox").cdk_template
+    template.has_resource_properties(
+        "AWS::Backup::BackupVault", {"LockConfiguration": Match.absent()}
+    )
+    plan = template.find_resources("AWS::Backup::BackupPlan")
+    assert "CopyActions" not in json.dumps(plan)
+
+
+def test_the_copy_vault_admits_copies_from_the_organisation_only_and_is_locked(organisation):
+    copies = organisation.stacks["security"]["BackupCopies"].cdk_template
+    copies.has_resource_properties(
+        "AWS::Backup::BackupVault",
+        {
+            "BackupVaultName": "exco-security-backup-copies",
+            "LockConfiguration": Match.object_equals(
+                {"MinRetentionDays": 7, "ChangeableForDays": 3}
+            ),
+            "AccessPolicy": {
+                "Statement": [
+                    Match.object_like(
+                        {
+                            "Effect": "Deny",
+                            "Action": Match.array_with(["backup:DeleteRecoveryPoint"]),
+                        }
+                    ),
+                    {
+                        "Sid": "CopyFromThisOrganisationOnly",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "*"},
+                        "Action": "backup:CopyIntoBackupVault",
+                        "Resource": "*",
+                        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-exampleorg1"}},
+                    },
+                ]
+            },
+        },
+    )
+    assert organisation.stacks["security"]["BackupCopies"].termination_protection
 
 
 def test_endpoints_are_published_for_applications(organisation):

@@ -193,7 +193,7 @@ def test_each_linked_pair_is_one_edge_and_each_link_is_labelled_once(drawn):
         for g in root.iter(f"{SVG}g")
         if g.get("class") == "edge" and g.get("id", "").startswith("link-")
     }
-    assert len(edges) == len({frozenset(pair) for pair in model.links}) == 7
+    assert len(edges) == len({frozenset(pair) for pair in model.links}) == 9
     headings = Counter(text for texts in edges.values() for text in texts if " → " in text)
     assert headings == Counter(f"{source} → {target}" for source, target in model.links)
     for (source, target), kinds in model.links.items():

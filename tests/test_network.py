@@ -72,12 +72,10 @@ def test_subnet_tags_for_kubernetes_load_balancers(three_az):
         tier: [s for s in subnets if tag(s, "aws-cdk:subnet-name") == tier]
         for tier in ("Public", "Private", "Isolated")
     }
-    assert all(tag(s, "kubernetes.io/role/elb") == "1" for s in by_tier["Public"])
+    # no internet-facing load balancer is discovered anywhere: the public tier has no tag
+    assert not any(tag(s, "kubernetes.io/role/elb") for s in subnets)
     assert all(tag(s, "kubernetes.io/role/internal-elb") == "1" for s in by_tier["Private"])
-    assert not any(
-        tag(s, "kubernetes.io/role/elb") or tag(s, "kubernetes.io/role/internal-elb")
-        for s in by_tier["Isolated"]
-    )
+    assert not any(tag(s, "kubernetes.io/role/internal-elb") for s in by_tier["Isolated"])
 
 
 def test_no_subnet_assigns_public_ips(three_az_cdk):

@@ -12,7 +12,7 @@ from tests.helpers import tags_of
 
 EXPECTED_STACKS = {
     "management": {"Organization", "Budgets", "Baseline", "Ci"},
-    "security": {"LogArchive", "Audit", "Ci"},
+    "security": {"LogArchive", "Audit", "BackupCopies", "Ci"},
     "shared-services": {"Network", "NetworkHub", "Dns", "Cluster", "Registry", "Ci", "Baseline"},
     "dev": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Ci", "Baseline"},
     "staging": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Operations", "Baseline", "Ci"},
@@ -52,6 +52,7 @@ def test_termination_protection_everywhere_but_dev_and_sandbox(organisation):
         ("prod", "Baseline"),
         ("security", "LogArchive"),
         ("security", "Audit"),
+        ("security", "BackupCopies"),
         ("shared-services", "Network"),
         ("shared-services", "NetworkHub"),
         ("shared-services", "Dns"),

@@ -3,9 +3,13 @@ what config lets them."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from typing import Any
+
 import pytest
 
-from tests.helpers import props
+from tests.helpers import of_type, props
 from tests.test_config import broken, problems_of
 
 CIDRS = {
@@ -21,16 +25,13 @@ def hub(organisation):
     return organisation.stacks["shared-services"]["NetworkHub"]
 
 
-def test_the_hub_is_shared_with_the_organisation_only(hub, sample_config):
+def test_the_hub_accepts_nothing_itself_and_is_shared_with_the_attached_accounts_only(hub):
     ((gateway_id, gateway),) = hub.of_type("AWS::EC2::TransitGateway").items()
-    assert props(gateway)["AutoAcceptSharedAttachments"] == "enable"
-    assert props(gateway)["DefaultRouteTableAssociation"] == "enable"
-    assert props(gateway)["DefaultRouteTablePropagation"] == "enable"
+    assert props(gateway)["AutoAcceptSharedAttachments"] == "disable"
+    assert props(gateway)["DefaultRouteTableAssociation"] == "disable"
+    assert props(gateway)["DefaultRouteTablePropagation"] == "disable"
     (share,) = hub.of_type("AWS::RAM::ResourceShare").values()
-    org = sample_config.organization
-    assert props(share)["Principals"] == [
-        f"arn:aws:organizations::111111111111:organization/{org.id}"
-    ]
+    assert sorted(props(share)["Principals"]) == ["444444444444", "555555555555", "666666666666"]
     assert props(share)["AllowExternalPrincipals"] is False
     assert f'"Ref": "{gateway_id}"' in str(props(share)["ResourceArns"]).replace("'", '"')
     output = hub.template["Outputs"]["TransitGatewayId"]
@@ -38,8 +39,77 @@ def test_the_hub_is_shared_with_the_organisation_only(hub, sample_config):
     assert "Export" not in output  # read with Fn::GetStackOutput, so nothing pins the hub
 
 
+def tgw_reachability(template: Mapping[str, Any], attached: Mapping[str, str]) -> set[tuple]:
+    """(source, destination) account pairs that the Transit Gateway itself forwards, from
+    its route tables alone (which table each attachment is associated with, and the routes
+    of that table: static or propagated). `attached`: account name -> VPC CIDR. The VPC
+    route tables of the spokes play no part: an account admin can edit those."""
+    (gateway,) = of_type(template, "AWS::EC2::TransitGateway").values()
+    options = props(gateway)
+    table_of: dict[str, str] = {}
+    routes_in: dict[str, dict[str, str]] = {}  # table -> CIDR -> account
+    if options.get("DefaultRouteTableAssociation", "enable") == "enable":
+        table_of = dict.fromkeys(attached, "default")
+    if options.get("DefaultRouteTablePropagation", "enable") == "enable":
+        routes_in["default"] = {cidr: name for name, cidr in attached.items()}
+    for resource in of_type(template, "Custom::TransitSegments").values():
+        segments = props(resource)["Segments"]
+        cidrs = {s["Name"]: s["Cidr"] for s in segments}
+        for segment in segments:
+            table = json.dumps(segment["RouteTable"])
+            table_of[segment["Name"]] = table
+            routes_in.setdefault(table, {}).update(
+                {cidrs[target]: target for target in segment["Routes"]}
+            )
+    for kind in ("Association", "Propagation", "Route"):  # none today: would need an id
+        assert not of_type(template, f"AWS::EC2::TransitGatewayRouteTable{kind}")
+    assert not of_type(template, "AWS::EC2::TransitGatewayRoute")
+    return {
+        (source, destination)
+        for source, table in table_of.items()
+        for cidr, destination in routes_in.get(table, {}).items()
+        if destination != source and attached.get(destination) == cidr
+    }
+
+
+def test_dev_never_reaches_prod_through_the_transit_gateway_itself(hub):
+    reach = tgw_reachability(hub.template, CIDRS)
+    assert ("dev", "prod") not in reach
+    assert ("prod", "dev") not in reach
+    assert reach == {
+        pair
+        for spoke in ("dev", "staging", "prod")
+        for pair in (("shared-services", spoke), (spoke, "shared-services"))
+    }
+
+
+def test_each_attached_account_has_a_route_table_of_its_own(hub):
+    (segments,) = hub.of_type("Custom::TransitSegments").values()
+    plan = props(segments)["Segments"]
+    tables = hub.of_type("AWS::EC2::TransitGatewayRouteTable")
+    assert sorted(s["RouteTable"]["Ref"] for s in plan) == sorted(tables)
+    assert {s["Name"]: s["Account"] for s in plan} == {
+        "shared-services": "333333333333",
+        "dev": "444444444444",
+        "staging": "555555555555",
+        "prod": "666666666666",
+    }
+    # the same plan runs every five minutes, so a spoke attaching after the hub is connected
+    (rule,) = hub.of_type("AWS::Events::Rule").values()
+    assert props(rule)["ScheduleExpression"] == "rate(5 minutes)"
+    (target,) = props(rule)["Targets"]
+    scheduled = json.loads(
+        "".join(
+            p if isinstance(p, str) else f"ref:{p['Ref']}" for p in target["Input"]["Fn::Join"][1]
+        )
+    )
+    assert scheduled["Segments"] == [
+        {**s, "RouteTable": f"ref:{s['RouteTable']['Ref']}"} for s in plan
+    ]
+
+
 def test_only_attaching_accounts_deploy_roles_may_read_the_hub(hub):
-    (role,) = hub.of_type("AWS::IAM::Role").values()
+    (role,) = (r for r in hub.of_type("AWS::IAM::Role").values() if "RoleName" in props(r))
     assert props(role)["RoleName"] == "exco-shared-services-network-hub-reader"
     (statement,) = props(role)["AssumeRolePolicyDocument"]["Statement"]
     assert sorted(statement["Principal"]["AWS"]) == [

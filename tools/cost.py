@@ -102,6 +102,7 @@ FREE = frozenset(
         "AWS::Route53::RecordSet",
         "AWS::Organizations::OrganizationalUnit",
         "AWS::EC2::TransitGateway",
+        "AWS::EC2::TransitGatewayRouteTable",
         "AWS::RAM::ResourceShare",
         "AWS::Organizations::Policy",
         "AWS::SecurityHub::DelegatedAdmin",

@@ -101,6 +101,12 @@ def data_sized_for_environment(config: PartialConfig) -> Iterator[Problem]:
                 "prod's backup vault is always locked",
                 False,
             )
+        if data.allow_data_loss and data.backup.vault_lock:
+            yield Problem(
+                f"{path}.backup.vault_lock",
+                "a locked vault keeps its recovery points: drop allow_data_loss or the lock",
+                True,
+            )
 
 
 def _postgres_in_prod(postgres: Postgres | None, path: str) -> Iterator[Problem]:

@@ -128,15 +128,29 @@ def load_balancer_controller(scope: Construct, *, cluster_name: str, vpc_id: str
             ),
         ),
         Grant(
-            sid="CreateTaggedLoadBalancers",
+            sid="CreateTaggedInternalLoadBalancers",
+            resources=["*"],
+            # Internal only: the internet reaches the workloads through CloudFront and WAF
+            # (a VPC origin to the edge's internal ALB), never through a load balancer of
+            # their own (`elasticloadbalancing:Scheme`, https://aws.amazon.com/about-aws/
+            # whats-new/2023/11/aws-elastic-load-balancing-iam-condition-keys/).
+            conditions={
+                "Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"},
+                "StringEquals": {"elasticloadbalancing:Scheme": "internal"},
+            },
+            actions=["elasticloadbalancing:CreateLoadBalancer"],
+            wildcard_reason=(
+                "Load balancers being created have no ARN; the request must carry the cluster "
+                "tag and ask for an internal scheme."
+            ),
+        ),
+        Grant(
+            sid="CreateTaggedTargetGroups",
             resources=["*"],
             conditions={"Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"}},
-            actions=[
-                "elasticloadbalancing:CreateLoadBalancer",
-                "elasticloadbalancing:CreateTargetGroup",
-            ],
+            actions=["elasticloadbalancing:CreateTargetGroup"],
             wildcard_reason=(
-                "Resources being created have no ARN; the request must carry the cluster tag."
+                "Target groups being created have no ARN; the request must carry the cluster tag."
             ),
         ),
         Grant(

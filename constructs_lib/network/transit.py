@@ -4,26 +4,68 @@ RAM, and the attachments of the VPCs that use it."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
-from aws_cdk import CfnOutput, Intrinsic, Stack, Token
+from aws_cdk import (
+    CfnOutput,
+    CustomResource,
+    Duration,
+    Intrinsic,
+    RemovalPolicy,
+    Stack,
+    Token,
+)
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ram as ram
 from constructs import Construct
+
+from constructs_lib.shared.encryption import log_group_key
+from policies.acknowledgements import acknowledge_control
+from policies.wildcards import acknowledge_aws_managed_policies, acknowledge_wildcards
+
+RECONCILE_EVERY = Duration.minutes(5)
+"""How often the hub re-applies its segments (and connects a new spoke's attachment)."""
+SEGMENTS_CODE = Path(__file__).resolve().parents[2] / "runtime" / "transit_segments"
 
 TRANSIT_GATEWAY_OUTPUT = "TransitGatewayId"
 """The hub stack's output other accounts read (with `Fn::GetStackOutput`, not an export)."""
 
 
-class TransitGatewayHub(Construct):
-    """A Transit Gateway shared with the whole organisation (RAM, no external principals),
-    accepting shared attachments automatically, with one default route table that every
-    attachment associates with and propagates to. Which VPC talks to which is decided by
-    the VPCs' own route tables (`TransitGatewayAttachment.routes`).
+@dataclass(frozen=True)
+class Segment:
+    """One attached account's part of the hub: its VPC range and the accounts it routes to."""
 
-    Other accounts read the gateway id from the stack output `TransitGatewayId` through
-    `reader_role_name`, a role only their CloudFormation execution roles may assume and that
-    may only describe this stack. Exposes `transit_gateway_id` and `reader_role_arn`.
+    name: str
+    account: str
+    cidr: str
+    routes: Sequence[str]
+    """Names of the segments whose VPC this one's attachment may send to."""
+
+
+class TransitGatewayHub(Construct):
+    """A Transit Gateway that enforces segmentation itself.
+
+    It accepts no shared attachment automatically and associates or propagates none by
+    default; each `segments` entry gets a route table of its own. A function in this account
+    (`runtime/transit_segments/handler.py`) accepts the one attachment of each segment's
+    account, associates it with that segment's table and keeps in each table exactly one
+    static route per segment in its `routes` (that segment's CIDR, to its attachment). It
+    runs on each deployment (custom resource `Custom::TransitSegments`) and every
+    `reconcile_every` (the same plan), so a spoke's attachment, made after the hub deployed,
+    is connected within minutes, and a change made by hand is undone.
+
+    Shared through RAM with `share_account_ids` only (no organisation-wide share, no external
+    principals). Other accounts read the gateway id from the stack output `TransitGatewayId`
+    through `reader_role_name`, a role only their CloudFormation execution roles may assume
+    and that may only describe this stack. Exposes `transit_gateway_id`, `reader_role_arn`,
+    `route_tables` (segment name -> table) and `segments_resource` (make it depend on the
+    hub account's own attachment).
     """
 
     def __init__(
@@ -32,26 +74,37 @@ class TransitGatewayHub(Construct):
         id_: str,
         *,
         name: str,
-        organization_arn: str,
+        share_account_ids: Sequence[str],
+        segments: Sequence[Segment],
         reader_role_name: str,
         reader_principal_arns: Sequence[str],
         amazon_side_asn: int = 64512,
+        reconcile_every: Duration = RECONCILE_EVERY,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
     ) -> None:
         """
-        :param organization_arn: `arn:aws:organizations::<management>:organization/o-...`.
+        :param share_account_ids: the accounts that may attach a VPC (RAM principals).
+        :param segments: one per attached account, this account's own included.
         :param reader_principal_arns: the roles that read the gateway id: the CDK bootstrap
             CloudFormation execution roles of the attaching accounts.
         """
         super().__init__(scope, id_)
+        names = [s.name for s in segments]
+        if len(set(names)) != len(names):
+            raise ValueError(f"segments: names must be unique, got {names}")
+        for segment in segments:
+            unknown = sorted(set(segment.routes) - set(names))
+            if unknown:
+                raise ValueError(f"segments[{segment.name}].routes: no such segment {unknown}")
         stack = Stack.of(self)
         self.gateway = ec2.CfnTransitGateway(
             self,
             "TransitGateway",
             description=f"{name}: the organisation's network hub",
             amazon_side_asn=amazon_side_asn,
-            auto_accept_shared_attachments="enable",
-            default_route_table_association="enable",
-            default_route_table_propagation="enable",
+            auto_accept_shared_attachments="disable",
+            default_route_table_association="disable",
+            default_route_table_propagation="disable",
             dns_support="enable",
             vpn_ecmp_support="enable",
             tags=[{"key": "Name", "value": name}],
@@ -62,10 +115,54 @@ class TransitGatewayHub(Construct):
             "Share",
             name=name,
             allow_external_principals=False,
-            principals=[organization_arn],
+            principals=list(share_account_ids),
             resource_arns=[
                 stack.format_arn(
                     service="ec2", resource="transit-gateway", resource_name=self.gateway.ref
+                )
+            ],
+        )
+        self.route_tables = {
+            segment.name: ec2.CfnTransitGatewayRouteTable(
+                self,
+                f"Segment-{segment.name}",
+                transit_gateway_id=self.gateway.ref,
+                tags=[{"key": "Name", "value": f"{name}-{segment.name}"}],
+            )
+            for segment in segments
+        }
+        self.plan = {
+            "TransitGatewayId": self.gateway.ref,
+            "Segments": [
+                {
+                    "Name": s.name,
+                    "Account": s.account,
+                    "Cidr": s.cidr,
+                    "RouteTable": self.route_tables[s.name].ref,
+                    "Routes": sorted(s.routes),
+                }
+                for s in segments
+            ],
+        }
+        function, policy = _segments_function(
+            self, list(self.route_tables.values()), log_retention=log_retention
+        )
+        self.segments_resource = CustomResource(
+            self,
+            "Segments",
+            service_token=function.function_arn,
+            resource_type="Custom::TransitSegments",
+            properties=self.plan,
+        )
+        self.segments_resource.node.add_dependency(policy)  # its permissions exist first
+        events.Rule(
+            self,
+            "Reconcile",
+            description=f"{name}: accept, associate and route new attachments",
+            schedule=events.Schedule.rate(reconcile_every),
+            targets=[
+                targets.LambdaFunction(
+                    function, event=events.RuleTargetInput.from_object(self.plan), retry_attempts=0
                 )
             ],
         )
@@ -99,6 +196,116 @@ class TransitGatewayHub(Construct):
                 ],
             )
             self.reader_role_arn = reader.role_arn
+
+
+SEGMENTS_WILDCARDS = {
+    "Describe": "EC2's Describe actions support no resource-level permissions.",
+    "Attachments": "Attachment ids are made by the spoke accounts after this stack deploys; "
+    "the function accepts, associates and routes only attachments of this gateway owned by "
+    "a segment's account (it checks the owner), and only into the segments' route tables.",
+}
+
+
+def _segments_function(
+    scope: Construct,
+    tables: Sequence[ec2.CfnTransitGatewayRouteTable],
+    *,
+    log_retention: logs.RetentionDays,
+) -> tuple[lambda_.Function, iam.Policy]:
+    """The function that applies the segments, and its policy: exactly what it uses."""
+    stack = Stack.of(scope)
+    key = log_group_key(
+        scope, "SegmentsLogKey", description="Encrypts the logs of: the Transit Gateway's segments"
+    )
+    log_group = logs.LogGroup(
+        scope,
+        "SegmentsLogs",
+        encryption_key=key,
+        retention=log_retention,
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+    function = lambda_.Function(
+        scope,
+        "SegmentsFunction",
+        description="Accepts, associates and routes the Transit Gateway's attachments",
+        runtime=lambda_.Runtime.PYTHON_3_14,
+        architecture=lambda_.Architecture.ARM_64,
+        handler="handler.handler",
+        code=lambda_.Code.from_asset(str(SEGMENTS_CODE), exclude=["__pycache__", "*.pyc"]),
+        timeout=Duration.minutes(5),
+        memory_size=256,
+        log_group=log_group,
+    )
+    table_arns = [
+        stack.format_arn(service="ec2", resource="transit-gateway-route-table", resource_name=t.ref)
+        for t in tables
+    ]
+    attachments = stack.format_arn(
+        service="ec2", resource="transit-gateway-attachment", resource_name="*"
+    )
+    statements = [
+        iam.PolicyStatement(
+            sid="Describe", actions=["ec2:DescribeTransitGatewayAttachments"], resources=["*"]
+        ),
+        iam.PolicyStatement(
+            sid="Tables",
+            actions=[
+                "ec2:GetTransitGatewayRouteTableAssociations",
+                "ec2:GetTransitGatewayRouteTablePropagations",
+                "ec2:SearchTransitGatewayRoutes",
+            ],
+            resources=table_arns,
+        ),
+        iam.PolicyStatement(
+            sid="Attachments",
+            actions=[
+                "ec2:AcceptTransitGatewayVpcAttachment",
+                "ec2:AssociateTransitGatewayRouteTable",
+                "ec2:DisassociateTransitGatewayRouteTable",
+                "ec2:DisableTransitGatewayRouteTablePropagation",
+                "ec2:CreateTransitGatewayRoute",
+                "ec2:ReplaceTransitGatewayRoute",
+                "ec2:DeleteTransitGatewayRoute",
+            ],
+            resources=[*table_arns, attachments],
+        ),
+    ]
+    for statement in statements:
+        function.add_to_role_policy(statement)
+    role = function.role
+    assert role is not None  # the Function made it
+    policy = role.node.find_child("DefaultPolicy")
+    assert isinstance(policy, iam.Policy)
+    acknowledge_wildcards(policy, SEGMENTS_WILDCARDS)
+    acknowledge_control(
+        policy,
+        "IAMNoInlinePolicy",
+        "The function's permissions belong to it alone and change with it; a managed "
+        "policy could be attached to other principals.",
+    )
+    acknowledge_aws_managed_policies(
+        role.node.default_child,  # type: ignore[arg-type]
+        "AWS's basic execution policy only lets the function write its own logs.",
+    )
+    acknowledge_control(
+        function,
+        "LambdaDLQ",
+        "CloudFormation waits for its answer and the schedule runs it again in minutes; a "
+        "failure fails the deployment or is retried by the next run.",
+        packs=("NIST.800.53.R5", "HIPAA.Security"),
+    )
+    acknowledge_control(
+        function,
+        "LambdaConcurrency",
+        "Invoked only by CloudFormation and by one schedule of this stack.",
+        packs=("NIST.800.53.R5", "HIPAA.Security"),
+    )
+    acknowledge_control(
+        function,
+        "LambdaInsideVPC",
+        "It calls only the EC2 API; outside a VPC it cannot be cut off by the routes it manages.",
+    )
+    return function, policy
 
 
 class TransitGatewayAttachment(Construct):

@@ -32,8 +32,10 @@ PUBLIC, PRIVATE, ISOLATED = "Public", "Private", "Isolated"
 class PlatformNetwork(Construct):
     """A VPC over 2-3 AZs with public, private-with-egress and isolated tiers.
 
-    - Public subnets hold internet-facing load balancers and NAT gateways; they never assign
-      public IPs on launch and are tagged `kubernetes.io/role/elb`.
+    - Public subnets hold the NAT gateways only; they never assign public IPs on launch and
+      are not tagged `kubernetes.io/role/elb`, so no Kubernetes load balancer controller
+      discovers them for an internet-facing load balancer (the internet reaches workloads
+      through CloudFront and WAF: an internal ALB behind a VPC origin).
     - Private subnets hold nodes and pods (sized for one IP per pod) and are tagged
       `kubernetes.io/role/internal-elb`; they reach the internet through NAT.
     - Isolated subnets hold data services and have no route out of the VPC.
@@ -131,10 +133,13 @@ class PlatformNetwork(Construct):
         )
 
     def _tag_subnets_for_load_balancers(self) -> None:
-        """The tags the AWS Load Balancer Controller picks subnets by; public subnets' default
-        routes to the internet gateway are acknowledged."""
+        """The tag the AWS Load Balancer Controller picks subnets for internal load balancers
+        by (public subnets get none: no internet-facing load balancer is discovered there);
+        public subnets' default routes to the internet gateway are acknowledged."""
         for subnet in self.vpc.public_subnets:
-            Tags.of(subnet).add("kubernetes.io/role/elb", "1")
+            # aws_eks_v2's Cluster tags every public subnet of its VPC with it, always; a
+            # removal outranks that addition (remove's default priority 200 > add's 100).
+            Tags.of(subnet).remove("kubernetes.io/role/elb")
             _acknowledge_public_route(subnet)
         for subnet in self.vpc.private_subnets:
             Tags.of(subnet).add("kubernetes.io/role/internal-elb", "1")

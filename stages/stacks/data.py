@@ -25,6 +25,8 @@ from constructs_lib.data.search import PlatformSearch
 from constructs_lib.network.vpc import PlatformNetwork
 from constructs_lib.shared.access_logs import AccessLogsBucket
 from stages.naming import (
+    backup_copy_vault_account,
+    backup_copy_vault_arn,
     data_bucket_name,
     data_name,
 )
@@ -80,7 +82,7 @@ class DataStack(PlatformStack):
         if data.needs_clients and clients is None:
             raise ValueError("clients: a data service needs the workload-clients group")
         self._clients = clients if data.needs_clients else None
-        self.backup = self._backup(data.backup, prod=scope.account_config.role == "prod")
+        self.backup = self._backup(data.backup, sandbox=scope.account_config.role == "sandbox")
         self.postgres = self._postgres(data.postgres) if data.postgres is not None else None
         self.caches = {
             cache_name: self._cache(cache_name, cache) for cache_name, cache in data.caches.items()
@@ -89,14 +91,18 @@ class DataStack(PlatformStack):
         self.kafka = self._kafka(data.kafka) if data.kafka is not None else None
         self.buckets = self._buckets(data.buckets) if data.buckets else {}
 
-    def _backup(self, backup: BackupConfig, *, prod: bool) -> DataBackup:
-        """The vault and daily plan; the vault is locked in prod unless config says."""
+    def _backup(self, backup: BackupConfig, *, sandbox: bool) -> DataBackup:
+        """The vault and daily plan; outside sandbox the vault is locked (unless config says
+        otherwise) and every recovery point is copied to the security account's vault."""
+        security = backup_copy_vault_account(self.config)
         return DataBackup(
             self,
             "Backup",
             name=data_name(self.config, self.account_name, "data"),
             retention_days=backup.retention_days,
-            vault_lock=backup.vault_lock if backup.vault_lock is not None else prod,
+            vault_lock=backup.vault_lock if backup.vault_lock is not None else not sandbox,
+            copy_to_vault_arn=None if sandbox else backup_copy_vault_arn(self.config),
+            copy_to_account=None if sandbox else self.config.accounts[security].id,
             allow_data_loss=self.allow_data_loss,
         )
 
@@ -116,6 +122,7 @@ class DataStack(PlatformStack):
             **pg.model_dump(),
         )
         self.backup.protect(postgres.resource)
+        self.backup.share_key(postgres.key)
         self._publish("postgres/endpoint", postgres.endpoint)
         self._publish("postgres/master-secret-arn", postgres.secret_arn)
         return postgres

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from constructs_lib.network.transit import TransitGatewayAttachment, TransitGatewayHub
+from constructs_lib.network.transit import Segment, TransitGatewayAttachment, TransitGatewayHub
 from constructs_lib.network.vpc import PlatformNetwork
 from stages.naming import NETWORK_HUB_READER, cfn_exec_role_arn, resource_name, role_name
 from stages.platform_stack import PlatformStack
@@ -14,28 +14,38 @@ if TYPE_CHECKING:
 
 
 class NetworkHubStack(PlatformStack):
-    """The Transit Gateway shared with the organisation, the role through which attaching
-    accounts read its id, and shared-services' own attachment."""
+    """The Transit Gateway shared with the attaching accounts, one route table per attached
+    account (its segment), the role through which attaching accounts read its id, and
+    shared-services' own attachment."""
 
     def __init__(self, scope: PlatformStage, id_: str, *, network: PlatformNetwork) -> None:
         config, name = scope.config, scope.node.id
         org = config.organization
-        _, management = config.account_with_role("management")
         attached = [n for n in config.hub_attachments() if n != name]
         super().__init__(
             scope,
             id_,
-            description=f"{org.name} network hub: Transit Gateway shared with the organisation",
+            description=f"{org.name} network hub: Transit Gateway shared with the attached "
+            "accounts, one route table per account",
         )
         hub = TransitGatewayHub(
             self,
             "Hub",
             name=resource_name(org.prefix, name, "hub"),
-            organization_arn=f"arn:aws:organizations::{management.id}:organization/{org.id}",
+            share_account_ids=[config.accounts[n].id for n in attached],
+            segments=[
+                Segment(
+                    name=n,
+                    account=config.accounts[n].id,
+                    cidr=config.vpc_cidr(n),
+                    routes=config.transit_routes(n),
+                )
+                for n in config.hub_attachments()
+            ],
             reader_role_name=role_name(config, name, NETWORK_HUB_READER),
             reader_principal_arns=[cfn_exec_role_arn(config, n) for n in attached],
         )
-        TransitGatewayAttachment(
+        own = TransitGatewayAttachment(
             self,
             "Attachment",
             vpc=network.vpc,
@@ -44,3 +54,5 @@ class NetworkHubStack(PlatformStack):
             routes=config.transit_route_cidrs(name),
             name=resource_name(org.prefix, name, "platform"),
         )
+        # The function connects this account's attachment on the first deployment too.
+        hub.segments_resource.node.add_dependency(own)

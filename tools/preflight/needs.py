@@ -9,7 +9,7 @@ seen without touching the preflight:
 - trusted access: a `Custom::OrganizationSetup` resource lists the service principals it
   enables in `ServiceAccess`; an `AWS::SecurityHub::DelegatedAdmin` enables Security Hub's;
 - RAM sharing with the organisation: needed by every `AWS::RAM::ResourceShare` whose
-  principal is the organisation or an OU; created by a resource that calls RAM's
+  principal is the organisation, an OU or an account id; created by a resource that calls RAM's
   `EnableSharingWithAwsOrganization` or an OrganizationSetup that lists `ram.amazonaws.com`;
 - service-linked roles: created by an `AWS::IAM::ServiceLinkedRole` (or a custom resource
   calling `CreateServiceLinkedRole` for the service) in the account's stacks;
@@ -78,13 +78,14 @@ class Needs:
         return None
 
     def organisation_shares(self) -> list[Creator]:
-        """Stacks sharing a resource with the whole organisation or an OU through RAM."""
+        """Stacks sharing a resource through RAM with the organisation, an OU or its accounts
+        (without sharing enabled for the organisation, an account would get an invitation)."""
         return _unique(
             Creator.of(stack)
             for stack, resource in self._resources()
             if resource["Type"] == "AWS::RAM::ResourceShare"
             and any(
-                ":organization/" in str(p) or ":ou/" in str(p)
+                ":organization/" in str(p) or ":ou/" in str(p) or str(p).isdigit()
                 for p in _properties(resource).get("Principals", ())
             )
         )

@@ -25,6 +25,8 @@ ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/(?:[\w+=,.@-]+/)*([\w
 BOOTSTRAP_ROLE = re.compile(rf"^cdk-{CDK_QUALIFIER}-")
 BOOTSTRAP_PARAMETER = f"/cdk-bootstrap/{CDK_QUALIFIER}/version"
 ORGANIZATION_ARN = re.compile(r"^arn:aws[a-z-]*:organizations::\d{12}:(organization|ou)/")
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+"""A RAM principal that is an account (config shares the network hub with named accounts)."""
 
 ORGANIZATION_SERVICE_OF_TYPE = {
     "AWS::SecurityHub::OrganizationConfiguration": "securityhub.amazonaws.com",
@@ -159,8 +161,12 @@ def resource_needs(stack: PlannedStack, logical_id: str, resource: dict[str, Any
     if kind == "AWS::CloudTrail::Trail" and props.get("IsOrganizationTrail"):
         found.append(Need(("trusted-access", "cloudtrail.amazonaws.com"), logical_id, "org trail"))
     if kind == "AWS::RAM::ResourceShare" and any(
-        ORGANIZATION_ARN.match(p) for p in props.get("Principals", []) if isinstance(p, str)
+        ORGANIZATION_ARN.match(p) or ACCOUNT_ID.match(p)
+        for p in props.get("Principals", [])
+        if isinstance(p, str)
     ):
+        # Shared with accounts of the organisation, a share needs no invitation only once
+        # sharing with the organisation is enabled.
         found.append(Need(("ram-sharing",), logical_id, "shares with the organisation"))
     if kind == "AWS::Config::ConfigurationAggregator" and props.get(
         "OrganizationAggregationSource"
