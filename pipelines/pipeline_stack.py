@@ -34,6 +34,7 @@ from config.deploy_path import (
     review_purpose,
 )
 from constructs_lib.shared.access_logs import AccessLogsBucket, expiry_rule
+from constructs_lib.shared.encryption import platform_key
 from facts.cdk import CDK_QUALIFIER, PERMISSIONS_BOUNDARY_NAME
 from pipelines.generated_grants import acknowledge_generated_grants, reviewed_shapes
 from policies.acknowledgements import acknowledge_control
@@ -147,11 +148,10 @@ class PipelineStack(Stack):
         self.source = pipelines.CodePipelineSource.connection(
             repository, branch, connection_arn=connection_arn
         )
-        self.artifact_key = kms.Key(
+        self.artifact_key = platform_key(
             self,
             "ArtifactsKey",
             description="Encrypts pipeline artifacts; the target accounts' deploy roles decrypt",
-            enable_key_rotation=True,
         )
         self.artifact_bucket = artifact_bucket(
             self, key=self.artifact_key, access_logs_id="ArtifactsAccessLogs"
@@ -175,6 +175,7 @@ class PipelineStack(Stack):
         for step in self._after_build:
             step()
         self._name_cross_account_roles()
+        self._scope_asset_builds()
         self._only_artifact_keys()
         self._notify(self.topic)
         self._acknowledge_codepipeline_sources()
@@ -232,6 +233,31 @@ class PipelineStack(Stack):
                 statements=[iam.PolicyStatement(actions=["sts:AssumeRole"], resources=targets)],
             )
         return role
+
+    def _scope_asset_builds(self) -> None:
+        """CDK Pipelines lets its asset-publishing role start, stop and read builds of any
+        CodeBuild project ("*"). A build can be started with a buildspec override, which
+        would run as that project's role (the protection steps' may assume deploy roles):
+        scope the statement to the asset projects that role runs."""
+        for role in self.node.find_all():
+            if not isinstance(role, iam.Role) or not role.node.path.endswith("/Assets/FileRole"):
+                continue
+            projects = [
+                project.attr_arn
+                for project in self.node.find_all()
+                if isinstance(project, codebuild.CfnProject)
+                and self.resolve(project.service_role) == self.resolve(role.role_arn)
+            ]
+            policy = role.node.try_find_child("DefaultPolicy")
+            cfn = policy.node.default_child if policy is not None else None
+            assert isinstance(cfn, iam.CfnPolicy) and projects
+            # The document is complete once CDK Pipelines has built; what cdk-nag and the
+            # template read is this resolved copy, not a property override.
+            document = self.resolve(cfn.policy_document)
+            for statement in document["Statement"]:
+                if "codebuild:StartBuild" in statement["Action"] and statement["Resource"] == "*":
+                    statement["Resource"] = [self.resolve(arn) for arn in projects]
+            cfn.policy_document = document
 
     def _only_artifact_keys(self) -> None:
         """CDK can name a key in another region only by alias, which IAM cannot, so its grant
@@ -509,12 +535,7 @@ class PipelineStack(Stack):
         )
 
     def _topic(self, emails: Sequence[str]) -> sns.Topic:
-        key = kms.Key(
-            self,
-            "NotificationsKey",
-            description="Encrypts pipeline notifications",
-            enable_key_rotation=True,
-        )
+        key = platform_key(self, "NotificationsKey", description="Encrypts pipeline notifications")
         key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCodeStarNotificationsViaSns",
@@ -578,11 +599,10 @@ class ReplicationBucketStack(Stack):
             permissions_boundary=PermissionsBoundary.from_name(PERMISSIONS_BOUNDARY_NAME),
         )
         self.artifact_bucket_name = bucket_name
-        key = kms.Key(
+        key = platform_key(
             self,
             "Key",
             description="Encrypts pipeline artifacts in this region; deploy roles decrypt",
-            enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
         Tags.of(key).add(*ARTIFACT_KEY_TAG)

@@ -32,13 +32,6 @@ from tests.conftest import new_stack
 IAM5 = "AwsSolutions::AwsSolutions-IAM5["
 
 REPORTED_UNTRUE = {
-    # pipelines/generated_grants.py (the lead's): "Read-only calls that have no resource-level
-    # permissions ... starting or reading the asset-publishing CodeBuild builds" covers
-    # codebuild:StartBuild and StopBuild, which change things, and all five actions of its
-    # statements have resource types (stack, bucket, project).
-    ("Pipeline/Assets/FileRole/DefaultPolicy/Resource", "Resource::*", "read-only"),
-    ("Pipeline/Assets/FileRole/DefaultPolicy/Resource", "Resource::*", "resource-level"),
-    ("SelfMutation/Role/DefaultPolicy/Resource", "Resource::*", "resource-level"),
     # constructs_lib/eks/addon_policies.py (another change's): "read-only Describe/List/Get
     # calls that IAM cannot scope to a resource" covers actions that have a resource type:
     # the load balancer controller's acm:DescribeCertificate, cognito-idp:

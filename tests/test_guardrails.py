@@ -262,14 +262,9 @@ an AWS resource. None needs one: the services that attach the platform's keys to
 (EBS and Auto Scaling for nodes, RDS, OpenSearch, ElastiCache, MSK, Backup, Lambda, EKS)
 create their grants as integrated services, with kms:GrantIsForAWSResource true."""
 
-NOT_YET_CONVERTED = {
-    "Pipeline": "pipelines/ (the lead's area) builds its keys with kms.Key: to be built with "
-    "constructs_lib.shared.encryption.platform_key",
-    "GitOpsRegistration": "constructs_lib/eks/gitops.py (another change in flight) builds its "
-    "key with kms.Key: to be built with platform_key",
-}
+NOT_YET_CONVERTED: dict[str, str] = {}
 """Keys (by a part of their stack or logical id) that still carry CDK's default `kms:*` for
-the account, and why."""
+the account, and why: none."""
 
 
 def test_no_key_lets_a_principal_grant_its_use_away(organisation):
@@ -282,8 +277,12 @@ def test_no_key_lets_a_principal_grant_its_use_away(organisation):
             for statement in props(key)["KeyPolicy"]["Statement"]:
                 if statement["Effect"] != "Allow" or not _covers(statement, "kms:CreateGrant"):
                     continue
-                condition = statement.get("Condition", {}).get("Bool", {})
-                if condition.get("kms:GrantIsForAWSResource") in ("true", True):
+                condition = statement.get("Condition", {})
+                if condition.get("Bool", {}).get("kms:GrantIsForAWSResource") in ("true", True):
+                    continue
+                # Only through one service (e.g. CDK's statement for a Secrets Manager secret):
+                # a grant can then be made only by that service, for its own resources.
+                if "kms:ViaService" in condition.get("StringEquals", {}):
                     continue
                 if f"{where}/{logical}" in NON_AWS_RESOURCE_GRANTS:
                     continue

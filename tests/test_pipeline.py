@@ -411,3 +411,21 @@ def test_asset_publishing_installs_the_pinned_cdk_assets(pipeline_stack, stages)
     ]
     assert installs and set(installs) == {f"npm install -g cdk-assets@{pinned}"}
     assert "@latest" not in json.dumps(pipeline_stack.template)
+
+
+def test_the_asset_role_may_start_only_its_own_asset_builds(pipeline_stack):
+    """CDK Pipelines grants it StartBuild on every project; with a buildspec override that
+    would run commands as another project's role (a protection step's assumes deploy roles)."""
+    (policy,) = [
+        p
+        for k, p in pipeline_stack.of_type("AWS::IAM::Policy").items()
+        if k.startswith("PipelineAssetsFileRoleDefaultPolicy")
+    ]
+    (builds,) = [
+        s
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "codebuild:StartBuild" in s["Action"]
+    ]
+    projects = {r["Fn::GetAtt"][0] for r in builds["Resource"]}
+    assert projects and all(p.startswith("PipelineAssetsFileAsset") for p in projects)
+    assert all(pipeline_stack.resources[p]["Type"] == "AWS::CodeBuild::Project" for p in projects)

@@ -11,6 +11,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from constructs_lib.data.safety import data_key, removal_policy
+from constructs_lib.shared.encryption import GRANTS_FOR_AWS_RESOURCES
 from policies.acknowledgements import acknowledge_control
 from policies.wildcards import acknowledge_aws_managed_policies
 
@@ -29,9 +30,9 @@ KEY_USE_FOR_COPIES = (
     "kms:Encrypt",
     "kms:ReEncrypt*",
     "kms:GenerateDataKey*",
-    "kms:CreateGrant",
 )
-"""What the copy vault's account needs of a source key to copy its recovery points: RDS and
+"""What the copy vault's account needs of a source key to copy its recovery points (plus
+grants, which AWS Backup creates as an integrated service: only for AWS resources): RDS and
 Aurora snapshots stay encrypted with the database's own key, so a cross-account copy needs
 that key to be customer managed and shared with the destination account
 (https://docs.aws.amazon.com/aws-backup/latest/devguide/create-cross-account-backup.html)."""
@@ -170,6 +171,15 @@ class DataBackup(Construct):
                 principals=[iam.AccountPrincipal(self.copy_to_account)],
                 actions=list(KEY_USE_FOR_COPIES),
                 resources=["*"],
+            )
+        )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="BackupAccountGrantsForAWSResourcesOnly",
+                principals=[iam.AccountPrincipal(self.copy_to_account)],
+                actions=["kms:CreateGrant"],
+                resources=["*"],
+                conditions=GRANTS_FOR_AWS_RESOURCES,
             )
         )
 

@@ -23,6 +23,7 @@ from constructs import Construct
 from constructs_lib.eks import hub_access
 from constructs_lib.eks.gitops_bridge import registration_fields
 from constructs_lib.eks.pod_identity import pods_of
+from constructs_lib.shared.encryption import platform_key
 from policies.acknowledgements import acknowledge_all, controls
 from policies.wildcards import acknowledge_wildcards
 
@@ -333,11 +334,10 @@ class SpokeRegistration(Construct):
 
     def _key(self, hub_account: str, only_the_reader: Mapping[str, Any]) -> kms.Key:
         """The registration's key: the hub's reader decrypts, through Secrets Manager only."""
-        key = kms.Key(
+        key = platform_key(
             self,
             "RegistrationKey",
             description="Encrypts this cluster's registration for the GitOps hub",
-            enable_key_rotation=True,
         )
         key.add_to_resource_policy(
             iam.PolicyStatement(
