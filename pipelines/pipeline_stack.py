@@ -43,10 +43,24 @@ from policies.wildcards import acknowledge_wildcards
 SYNTH_COMMANDS = ("make test", "make synth")
 """The README's two commands: a failing test or policy finding stops the pipeline here."""
 
+RUNTIME_PACKAGES = (
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "jmespath",
+    "python-dateutil",
+    "six",
+    "urllib3",
+    "dnspython",
+)
+"""What `runtime/` needs (boto3 and its dependencies, dnspython), taken from the lock."""
 HEALTH_CHECK_INSTALL = (
-    # Only boto3 and dnspython (at the locked versions) are needed, not the full setup.
-    "python -m pip install --quiet "
-    '$(grep -E "^(boto3|botocore|s3transfer|dnspython)==" requirements.lock)'
+    # Only these packages, at the locked versions and hashes, not the full setup: awk keeps
+    # each one's requirement line and its --hash lines.
+    "awk '/^[A-Za-z]/ {keep = $1 ~ /^("
+    + "|".join(RUNTIME_PACKAGES)
+    + ")==/} keep' requirements.lock > /tmp/runtime.lock && "
+    "python -m pip install --quiet --no-deps --require-hashes -r /tmp/runtime.lock"
 )
 """What the pipeline's own runtime steps (health gate, termination protection) install."""
 NODE_INSTALL = "npm ci --no-audit --no-fund --loglevel=error"
