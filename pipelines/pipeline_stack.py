@@ -379,8 +379,8 @@ class PipelineStack(Stack):
         be made before the stacks it depends on have deployed (docs/promotion.md).
 
         With `approval_action` (which runs beside it), the review approves that action itself
-        when nothing broadens, and leaves it to a person otherwise; if the review fails, it
-        rejects it."""
+        only when every stack was diffed and nothing broadens, and leaves it to a person
+        otherwise (`runtime.review`)."""
         targets = [d for d in wave.deployments if d.review_role_arn]
         role = iam.Role(
             self,

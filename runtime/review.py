@@ -11,10 +11,12 @@ template, then only the IAM and security-group changes that broaden access
 (`cdk diff --security-only --fail-on broadening`).
 
 With `--approve-unless-broadening ACTION` (a manual approval action running beside this
-step), the step approves that action itself when no stage broadens access, leaves it to a
-person when one does, and rejects it if the review could not be made: a wave that changes the
-organisation's security accounts stops exactly when its IAM permissions broaden. Without it
-(production), a person always approves, after reading this log.
+step), the step approves that action itself only when every stage was diffed and none
+broadens access; otherwise (broadening, or no review: a review role that does not exist yet
+on the first deployment, a failed diff) it leaves the decision to a person, saying why. A
+wave that changes the organisation's security accounts stops exactly when its IAM permissions
+broaden or cannot be shown not to. Without it (production), a person always approves, after
+reading this log. The step itself never fails the wave: what it could not show, it says.
 """
 
 from __future__ import annotations
@@ -109,25 +111,28 @@ def pending_approval(codepipeline, pipeline: str, action: str) -> tuple[str, str
 
 
 def decide(codepipeline, pipeline: str, action: str, findings: Sequence[Finding]) -> str:
-    """Approve when nothing broadens, reject when the review failed, else leave it to a
+    """Approve only when every stage was reviewed and nothing broadens; else leave it to a
     person. Returns what was done."""
     problems = [f"{f.stage}: {f.problem}" for f in findings if f.problem]
     broadening = [f.stage for f in findings if f.broadens and not f.problem]
-    if not problems and not broadening:
-        status, summary = "Approved", "Review: no IAM or security-group change broadens access."
-    elif problems:
-        status, summary = "Rejected", "Review failed, nothing was checked: " + "; ".join(problems)
-    else:
+    if problems:
+        return "left to a person: not reviewed: " + "; ".join(problems)
+    if broadening:
         return "left to a person: broadening in " + ", ".join(broadening)
+    summary = "Review: no IAM or security-group change broadens access."
     stage, token = pending_approval(codepipeline, pipeline, action)
-    codepipeline.put_approval_result(
-        pipelineName=pipeline,
-        stageName=stage,
-        actionName=action,
-        result={"summary": summary[:512], "status": status},
-        token=token,
-    )
-    return f"{status.lower()}: {summary}"
+    try:
+        codepipeline.put_approval_result(
+            pipelineName=pipeline,
+            stageName=stage,
+            actionName=action,
+            result={"summary": summary, "status": "Approved"},
+            token=token,
+        )
+    except codepipeline.exceptions.ClientError as error:
+        # A person decided first (ApprovalAlreadyCompleted, InvalidApprovalToken): theirs stands.
+        return f"left as decided: {error.response['Error'].get('Code', error)}"
+    return f"approved: {summary}"
 
 
 def pipeline_name() -> str:
@@ -162,19 +167,27 @@ def main(
         stage, _, role = target.partition("=")
         try:
             env = credentials_env(session_for(role))
-        except Exception as error:
-            findings.append(Finding(stage, broadens=True, problem=f"cannot assume {role}: {error}"))
+        except Exception as error:  # any failure means: not reviewed
+            problem = (
+                f"cannot assume {role} ({error}); on the first deployment its Ci stack, which "
+                "holds it, deploys in this wave: every stack of the stage is new"
+            )
+            findings.append(Finding(stage, broadens=True, problem=problem))
             continue
         findings.append(review_stage(args.assembly, stage, env, run))
     print("\n===== summary =====")
     for finding in findings:
-        verdict = finding.problem or ("broadens access" if finding.broadens else "no broadening")
+        verdict = (
+            f"NOT REVIEWED: {finding.problem}"
+            if finding.problem
+            else ("broadens access" if finding.broadens else "no broadening")
+        )
         print(f"{finding.stage}: {verdict}")
     if args.approve_unless_broadening:
         region = os.environ.get("AWS_REGION")
         codepipeline = boto3.client("codepipeline", region_name=region)
         print(decide(codepipeline, pipeline_name(), args.approve_unless_broadening, findings))
-    return 1 if any(f.problem for f in findings) else 0
+    return 0
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ execution, the permissions boundary, trust pinned to the pipeline's roles) and t
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ import yaml
 from config import parse_config
 from config.deploy_path import BOOTSTRAP_ROLES, trusted_principals
 from facts.cdk import PERMISSIONS_BOUNDARY_NAME
+from tests import iam_check
 from tests.conftest import ROOT, SAMPLE_CONFIG
 from tests.helpers import by_sid, of_type, props
 from tools import execution_policy
@@ -143,7 +145,8 @@ def test_execution_role_gets_the_generated_policies_and_the_boundary(sample_conf
     assert [props(generated[ref])["PolicyDocument"] for ref in policy_refs] == [
         p["document"] for p in committed["policies"]
     ]
-    assert "AdministratorAccess" not in yaml.safe_dump(template)
+    # CDK's fallback (AdministratorAccess when no policy is given) is gone from the role
+    assert "AdministratorAccess" not in json.dumps(execution["ManagedPolicyArns"])
     assert execution["PermissionsBoundary"]["Fn::Sub"].endswith(
         f":policy/{PERMISSIONS_BOUNDARY_NAME}"
     )
@@ -170,7 +173,8 @@ def test_the_boundary_denies_roles_without_it_and_the_deploy_path(sample_config,
     )
     assert statements["DenyRemovingBoundaries"]["Effect"] == "Deny"
     deploy_path = statements["DenyChangingTheDeployPath"]
-    assert {"sts:AssumeRole", "iam:PassRole", "iam:Update*"} <= set(deploy_path["Action"])
+    assert {"iam:PassRole", "iam:Update*"} <= set(deploy_path["Action"])
+    assert "sts:AssumeRole" not in deploy_path["Action"]  # the trust policies decide that
     assert {r["Fn::Sub"].rsplit("/", 1)[1] for r in deploy_path["Resource"]} == {
         "cdk-hnb659fds-*",
         "OrganizationAccountAccessRole",
@@ -261,3 +265,52 @@ def test_without_a_pipeline_no_trust_is_pinned(sample_raw):
     for name in config.accounts:
         for kind in BOOTSTRAP_ROLES:
             assert trusted_principals(config, name, kind) is None
+
+
+def boundary_statements(sample_config, cdk_template, account: str = SS):
+    """The boundary's statements with its Fn::Sub resolved for `account`."""
+    home = template_for(sample_config, cdk_template, "shared-services")["Resources"]
+    text = json.dumps(props(home["PlatformPermissionsBoundary"])["PolicyDocument"])
+    text = text.replace("${AWS::Partition}", "aws").replace("${AWS::AccountId}", account)
+    document = json.loads(text)
+
+    def flat(value):
+        if isinstance(value, dict) and "Fn::Sub" in value:
+            return value["Fn::Sub"]
+        if isinstance(value, list):
+            return [flat(v) for v in value]
+        if isinstance(value, dict):
+            return {k: flat(v) for k, v in value.items()}
+        return value
+
+    return flat(document)["Statement"]
+
+
+def test_the_boundary_lets_the_pipelines_own_roles_use_the_deploy_path(sample_config, cdk_template):
+    """The pipeline's roles carry the boundary and assume shared-services' own deploy and
+    publishing roles (the platform wave, self-mutation, assets): the boundary must not deny
+    it (CodePipeline checks at creation that its role may assume every action role)."""
+    statements = boundary_statements(sample_config, cdk_template)
+    role = f"arn:aws:iam::{SS}:role/cdk-hnb659fds-deploy-role-{SS}-eu-west-1"
+    assert iam_check.decide(statements, "sts:AssumeRole", role, {})
+    # ... while it still refuses a role without it and changes to the deploy path
+    assert not iam_check.decide(
+        statements,
+        "iam:CreateRole",
+        f"arn:aws:iam::{SS}:role/anything",
+        {"iam:PermissionsBoundary": "arn:aws:iam::333333333333:policy/other"},
+    )
+    assert not iam_check.decide(statements, "iam:UpdateAssumeRolePolicy", role, {})
+    assert not iam_check.decide(
+        statements,
+        "iam:AttachRolePolicy",
+        f"arn:aws:iam::{SS}:role/anything",
+        {"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"},
+    )
+
+
+def test_the_variant_stops_a_plain_cdk_bootstrap_from_undoing_this_one(sample_config, cdk_template):
+    template = template_for(sample_config, cdk_template, "prod")
+    variant = template["Parameters"]["BootstrapVariant"]["Default"]
+    assert variant != cdk_template["Parameters"]["BootstrapVariant"]["Default"]
+    assert variant.startswith("Platform:")

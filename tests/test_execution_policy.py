@@ -113,3 +113,15 @@ def test_a_role_without_the_boundary_is_found(organisation):
             return {k: v for k, v in stripped["Resources"].items() if v["Type"] == resource_type}
 
     assert roles_without_boundary([Stripped()]) == [f"prod/Data/{logical_id}"]
+
+
+def test_every_action_granted_is_an_iam_action():
+    """A registry schema may list what IAM does not know (`s3:REST.PUT.OBJECT`); IAM would
+    refuse the policy or ignore the entry."""
+    known = execution_policy.iam_actions()
+    assert "s3:createbucket" in known and "s3:rest.put.object" not in known
+    for path in (ROOT / execution_policy.POLICY_DIR).glob("*.json"):
+        for policy in json.loads(path.read_text())["policies"]:
+            for statement in policy["document"]["Statement"]:
+                unknown = [a for a in statement["Action"] if a.lower() not in known]
+                assert unknown == [], (path.name, unknown)

@@ -132,27 +132,26 @@ def test_broadening_leaves_the_approval_to_a_person(codepipeline, capsys):
     assert "left to a person: broadening in security" in out
 
 
-def test_a_review_that_could_not_diff_rejects_the_wave(codepipeline):
+def test_a_review_that_could_not_diff_leaves_the_wave_to_a_person(codepipeline, capsys):
+    """No call to CodePipeline: what the review could not show, a person decides."""
+    assert run_review(cdk(failing=True), "--approve-unless-broadening", "Approve-foundation") == 0
+    out = capsys.readouterr().out
+    assert "security: NOT REVIEWED: cdk diff exited 2" in out
+    assert "left to a person: not reviewed: security: cdk diff exited 2" in out
+
+
+def test_a_person_who_decided_first_is_not_overruled(codepipeline, capsys):
     codepipeline.add_response("get_pipeline_state", pipeline_state(), {"name": "exco-pipeline"})
-    codepipeline.add_response(
-        "put_approval_result",
-        {"approvedAt": "2026-11-30T00:00:00Z"},
-        {
-            "pipelineName": "exco-pipeline",
-            "stageName": "security",
-            "actionName": "Approve-foundation",
-            "result": {
-                "summary": "Review failed, nothing was checked: security: cdk diff exited 2",
-                "status": "Rejected",
-            },
-            "token": TOKEN,
-        },
+    codepipeline.add_client_error(
+        "put_approval_result", service_error_code="ApprovalAlreadyCompletedException"
     )
-    assert run_review(cdk(failing=True), "--approve-unless-broadening", "Approve-foundation") == 1
-    codepipeline.assert_no_pending_responses()
+    assert run_review(cdk(), "--approve-unless-broadening", "Approve-foundation") == 0
+    assert "left as decided: ApprovalAlreadyCompletedException" in capsys.readouterr().out
 
 
-def test_a_role_that_cannot_be_assumed_is_a_failed_review(capsys):
+def test_a_review_role_not_deployed_yet_is_said_not_failed(capsys):
+    """The first deployment: the Ci stack holding the review role deploys in this wave."""
+
     def refuse(role):
         raise RuntimeError("AccessDenied")
 
@@ -160,5 +159,6 @@ def test_a_role_that_cannot_be_assumed_is_a_failed_review(capsys):
     status = review.main(
         ["--assembly", "cdk.out", "--target", f"prod={ROLE}"], run=run, session_for=refuse
     )
-    assert status == 1 and ran == []
-    assert f"prod: cannot assume {ROLE}: AccessDenied" in capsys.readouterr().out
+    assert status == 0 and ran == []
+    out = capsys.readouterr().out
+    assert f"prod: NOT REVIEWED: cannot assume {ROLE} (AccessDenied); on the first" in out

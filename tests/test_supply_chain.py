@@ -46,9 +46,7 @@ def test_the_pipelines_runtime_steps_install_their_packages_by_hash(tmp_path):
     extract, install = HEALTH_CHECK_INSTALL.split(" && ")
     assert install.endswith("--no-deps --require-hashes -r /tmp/runtime.lock")
     out = tmp_path / "runtime.lock"
-    subprocess.run(
-        extract.replace("/tmp/runtime.lock", str(out)), shell=True, check=True, cwd=ROOT
-    )
+    subprocess.run(extract.replace("/tmp/runtime.lock", str(out)), shell=True, check=True, cwd=ROOT)
     names = re.findall(r"^([A-Za-z0-9_.-]+)==", out.read_text(), flags=re.MULTILINE)
     assert sorted(n.lower() for n in names) == sorted(RUNTIME_PACKAGES)
     assert out.read_text().count("--hash=sha256:") >= len(RUNTIME_PACKAGES)
@@ -59,9 +57,7 @@ def test_the_runtime_packages_are_closed_under_their_dependencies():
     missing = set()
     for package in RUNTIME_PACKAGES:
         for requirement in map(Requirement, requires(package) or []):
-            if requirement.marker is not None and not requirement.marker.evaluate(
-                {"extra": ""}
-            ):
+            if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
                 continue
             if requirement.name.lower() not in RUNTIME_PACKAGES:
                 missing.add(f"{package} needs {requirement.name}")

@@ -55,10 +55,24 @@ ACCOUNT_ARN = "arn:${AWS::Partition}:iam::${AWS::AccountId}"
 BOUNDARY_ARN = {"Fn::Sub": f"{ACCOUNT_ARN}:policy/{PERMISSIONS_BOUNDARY_NAME}"}
 
 
+ADMINISTRATOR_POLICIES = (
+    "arn:aws:iam::aws:policy/AdministratorAccess",
+    "arn:aws:iam::aws:policy/PowerUserAccess",
+    "arn:aws:iam::aws:policy/IAMFullAccess",
+)
+"""AWS managed policies no role the stacks create may carry."""
+BOOTSTRAP_VARIANT = "Platform: least-privilege execution, permissions boundary, pinned trust"
+"""The template's variant: the CDK CLI refuses to replace a bootstrap of another variant, so a
+plain `cdk bootstrap` (AdministratorAccess, account-root trust) cannot silently undo this one."""
+
+
 def boundary_document() -> dict[str, Any]:
     """The permissions boundary: everything, except making a role or user without this
-    boundary, changing or removing it, and touching or assuming the deploy path (the CDK
-    bootstrap's roles and policies and the bootstrap path role)."""
+    boundary, changing or removing it, changing or passing the deploy path (the CDK
+    bootstrap's roles and policies and the bootstrap path role), and attaching AWS's
+    administrator policies. Assuming the deploy roles is left to their trust policies (pinned
+    by ARN, and only the bootstrap path may change them): the pipeline's own roles carry this
+    boundary and assume them."""
     own = BOUNDARY_ARN
     deploy_path_roles = [
         {"Fn::Sub": f"{ACCOUNT_ARN}:role/{CDK_NAME_PREFIX}*"},
@@ -120,9 +134,15 @@ def boundary_document() -> dict[str, Any]:
                     "iam:Tag*",
                     "iam:Untag*",
                     "iam:Update*",
-                    "sts:AssumeRole",
                 ],
                 "Resource": deploy_path_roles + deploy_path_policies,
+            },
+            {
+                "Sid": "DenyAdministratorPolicies",
+                "Effect": "Deny",
+                "Action": ["iam:AttachRolePolicy", "iam:AttachUserPolicy"],
+                "Resource": "*",
+                "Condition": {"ArnLike": {"iam:PolicyARN": list(ADMINISTRATOR_POLICIES)}},
             },
             {
                 "Sid": "DenyLongLivedCredentials",
@@ -200,6 +220,7 @@ def bootstrap_template(
             resources[logical_id]["Properties"]["AssumeRolePolicyDocument"] = trust_document(
                 principals
             )
+    template["Parameters"]["BootstrapVariant"]["Default"] = BOOTSTRAP_VARIANT
     template["Description"] = (
         f"{template.get('Description', 'CDK bootstrap')} (platform: least-privilege execution, "
         "permissions boundary, pinned trust)"

@@ -20,6 +20,8 @@ import json
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,28 @@ EXTRA_ACTIONS: Mapping[str, str] = {
     f"/cdk-bootstrap/{CDK_QUALIFIER}/version.",
 }
 """Actions no resource handler lists that deploying CDK stacks needs."""
+TYPE_EXTRA_ACTIONS: Mapping[str, tuple[str, ...]] = {
+    # A distribution names its web ACL (in us-east-1) by ARN; CloudFront checks that the
+    # caller may read it (AWS WAF developer guide, "Using AWS WAF with Amazon CloudFront").
+    "AWS::CloudFront::Distribution": ("wafv2:GetWebACL",),
+}
+"""Actions a resource type needs beyond its handlers' lists (handler permission lists are a
+lower bound: add what a first deployment's AccessDenied names, with its reason)."""
+
+
+@cache
+def iam_actions() -> frozenset[str]:
+    """Every IAM action of the Service Authorization Reference (cfn-lint's copy), lower case."""
+    text = (
+        resources.files("cfnlint.data.AdditionalSpecs")
+        .joinpath("Policies.json")
+        .read_text(encoding="utf-8")
+    )
+    return frozenset(
+        f"{prefix}:{name}".lower()
+        for prefix, service in json.loads(text).items()
+        for name in service.get("Actions", {})
+    )
 
 
 def handler_actions(region: str, resource_type: str) -> set[str]:
@@ -59,11 +83,17 @@ def handler_actions(region: str, resource_type: str) -> set[str]:
 
     schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, resource_type).schema
     handlers = schema.get("handlers", {})
-    return {
+    listed = {
         action
         for handler in HANDLERS
         for action in handlers.get(handler, {}).get("permissions", [])
     }
+    # Schemas sometimes list what is no IAM action (e.g. `s3:REST.PUT.OBJECT`): IAM would
+    # refuse or ignore it, so only real actions are kept.
+    known = iam_actions()
+    return {a for a in listed if a.lower() in known} | set(
+        TYPE_EXTRA_ACTIONS.get(resource_type, ())
+    )
 
 
 def resource_types(assembly: Path) -> dict[tuple[str, str], set[str]]:
