@@ -298,7 +298,7 @@ def _segments_function(
     acknowledge_control(
         function,
         "LambdaDLQ",
-        "CloudFormation waits for its answer and the schedule runs it again in minutes; a "
+        "CloudFormation waits for its answer and the schedule runs it again within a minute; a "
         "failure fails the deployment or is retried by the next run.",
         packs=("NIST.800.53.R5", "HIPAA.Security"),
     )

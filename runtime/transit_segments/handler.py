@@ -5,7 +5,7 @@ propagates none (`AutoAcceptSharedAttachments`, `DefaultRouteTableAssociation`,
 `DefaultRouteTablePropagation` all `disable`). CloudFormation has no resource that accepts an
 attachment, and a spoke's attachment id exists only once the spoke has deployed, after the
 hub; so this function does it, from the plan the hub stack gives it (the custom resource's
-properties, and the same plan as the input of a schedule that runs it every few minutes):
+properties, and the same plan as the input of a schedule that runs it every minute):
 
     {"TransitGatewayId": "tgw-...",
      "Segments": [{"Name": "dev", "Account": "444...", "Cidr": "10.16.0.0/16",
