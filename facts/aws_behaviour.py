@@ -91,6 +91,46 @@ SERVICE_LINKED_ROLE_NEEDS: tuple[ServiceLinkedRoleNeed, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class WaitsForOwner:
+    """Creating a resource of `resource_type` on a resource another account owns completes
+    only once that owner has accepted it, unless the owner's resource accepts on its own
+    (`auto_accept_property` = "enable"). CloudFormation waits for it up to the handler's
+    timeout, then fails the stack."""
+
+    resource_type: str
+    owner_property: str
+    """The property naming the owner's resource (read from the owner's stack)."""
+    owner_type: str
+    """The owner's resource the request is made to."""
+    auto_accept_property: str
+    acceptors: tuple[str, ...]
+    """Custom resource types of the platform that accept such requests when a schedule in
+    the owner's stack also runs their function (the requests come after the owner deploys)."""
+    doc: str
+    source: str
+    """Where the wait is visible: the resource type's handler."""
+
+
+WAITS_FOR_OWNER: tuple[WaitsForOwner, ...] = (
+    # The handler's create stabilises on `available` only (a change to also accept
+    # `pendingAcceptance` was reverted), and declares no timeoutInMinutes: the default, 120.
+    WaitsForOwner(
+        "AWS::EC2::TransitGatewayAttachment",
+        "TransitGatewayId",
+        "AWS::EC2::TransitGateway",
+        "AutoAcceptSharedAttachments",
+        ("Custom::TransitSegments",),
+        "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AcceptTransitGatewayVpcAttachment.html",
+        "https://github.com/aws-cloudformation/aws-cloudformation-resource-providers-transitgateway"
+        "/blob/master/aws-ec2-transitgatewayattachment/src/main/java/com/aws/ec2/"
+        "transitgatewayattachment/workflow/create/Create.java",
+    ),
+)
+"""Requests across accounts that a stack's create waits on (the deploy rehearsal checks that
+the owner's acceptor deploys earlier)."""
+
+
 ORGANIZATION_SETTINGS = MappingProxyType(
     {
         "ram-sharing": (

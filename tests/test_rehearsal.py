@@ -204,13 +204,76 @@ def test_a_stack_output_read_across_accounts_needs_the_reader_role_first() -> No
             },
         }
     }
-    hub.template["Resources"] = reader
+    hub.template["Resources"] = {**reader, **ACCEPTOR}
     assert rehearse_plan(plan_of(hub, stack("dev/Network", DEV, attachment, phase=2))) == []
     problems = rehearse_plan(plan_of(hub, stack("dev/Network", DEV, attachment, phase=1)))
     assert {p.what for p in problems} == {
         "output shared-services-NetworkHub/eu-west-1/TransitGatewayId",
         f"role {SHARED}/{READER}",
+        ACCEPTANCE,
     }
+
+
+FUNCTION = {"Fn::GetAtt": ["SegmentsFunction", "Arn"]}
+ACCEPTOR = {
+    "Gateway": {
+        "Type": "AWS::EC2::TransitGateway",
+        "Properties": {"AutoAcceptSharedAttachments": "disable"},
+    },
+    "Segments": {"Type": "Custom::TransitSegments", "Properties": {"ServiceToken": FUNCTION}},
+    "Reconcile": {
+        "Type": "AWS::Events::Rule",
+        "Properties": {
+            "ScheduleExpression": "rate(1 minute)",
+            "State": "ENABLED",
+            "Targets": [{"Arn": FUNCTION, "Id": "Target0"}],
+        },
+    },
+}
+ACCEPTANCE = "acceptance AWS::EC2::TransitGatewayAttachment/shared-services-NetworkHub/eu-west-1"
+
+
+@pytest.mark.parametrize(
+    ("hub_resources", "accepted"),
+    [
+        (ACCEPTOR, True),
+        ({"Gateway": {"Type": "AWS::EC2::TransitGateway",
+                      "Properties": {"AutoAcceptSharedAttachments": "enable"}}}, True),
+        ({k: v for k, v in ACCEPTOR.items() if k != "Reconcile"}, False),  # only when deployed
+        ({**ACCEPTOR, "Reconcile": {**ACCEPTOR["Reconcile"], "Properties": {
+            **ACCEPTOR["Reconcile"]["Properties"], "State": "DISABLED"}}}, False),
+        ({k: v for k, v in ACCEPTOR.items() if k != "Segments"}, False),  # nothing accepts
+    ],
+)  # fmt: skip
+def test_a_spokes_attachment_needs_a_hub_that_accepts_it_after_deploying(
+    hub_resources, accepted
+) -> None:
+    """A spoke's AWS::EC2::TransitGatewayAttachment completes only once `available`: on a
+    gateway that does not accept on its own, something in the hub must accept it, and run
+    after the hub's deployment (a schedule), since the spoke asks after the hub deploys."""
+    attachment = {
+        "Attachment": {
+            "Type": "AWS::EC2::TransitGatewayAttachment",
+            "Properties": {
+                "TransitGatewayId": {
+                    "Fn::GetStackOutput": {
+                        "StackName": "shared-services-NetworkHub",
+                        "Region": "eu-west-1",
+                        "OutputName": "TransitGatewayId",
+                    }
+                }
+            },
+        }
+    }
+    hub = stack(
+        "shared-services/NetworkHub",
+        SHARED,
+        hub_resources,
+        phase=1,
+        Outputs={"TransitGatewayId": {"Value": "tgw-1"}},
+    )
+    problems = rehearse_plan(plan_of(hub, stack("dev/Network", DEV, attachment, phase=2)))
+    assert [p.what for p in problems] == ([] if accepted else [ACCEPTANCE])
 
 
 def test_an_access_entry_for_a_platform_role_waits_for_it() -> None:
@@ -381,6 +444,22 @@ def test_it_catches_a_spoke_deployed_before_the_hub(sample_plan) -> None:
     assert ("dev/Network", "role 333333333333/exco-shared-services-network-hub-reader") in (
         needs_named(plan)
     )
+
+
+def test_it_catches_a_hub_that_accepts_attachments_only_when_it_deploys(sample_plan) -> None:
+    """Without the schedule, the spokes' attachments wait for an acceptance that comes only
+    with the hub's next deployment: their stacks time out."""
+    plan = copied(sample_plan)
+    for logical_id in resources_of(plan, "shared-services/NetworkHub", "AWS::Events::Rule"):
+        del plan.stacks["shared-services/NetworkHub"].resources[logical_id]
+    acceptance = (
+        "acceptance AWS::EC2::TransitGatewayAttachment/shared-services-NetworkHub/eu-west-1"
+    )
+    assert needs_named(plan) == {
+        ("dev/Network", acceptance),
+        ("staging/Network", acceptance),
+        ("prod/Network", acceptance),
+    }
 
 
 def test_it_catches_a_domain_created_before_its_service_linked_role(sample_plan) -> None:

@@ -94,9 +94,11 @@ def test_each_attached_account_has_a_route_table_of_its_own(hub):
         "staging": "555555555555",
         "prod": "666666666666",
     }
-    # the same plan runs every five minutes, so a spoke attaching after the hub is connected
+    # the same plan runs every minute: a spoke's first deployment waits for the hub to accept
+    # its attachment (CloudFormation completes it only once available), at most this long
     (rule,) = hub.of_type("AWS::Events::Rule").values()
-    assert props(rule)["ScheduleExpression"] == "rate(5 minutes)"
+    assert props(rule)["ScheduleExpression"] == "rate(1 minute)"
+    assert props(rule)["State"] == "ENABLED"
     (target,) = props(rule)["Targets"]
     scheduled = json.loads(
         "".join(
@@ -155,6 +157,25 @@ def test_a_workload_vpc_attaches_by_the_hubs_output_and_reaches_only_shared_serv
     assert len(props(attachment)["SubnetIds"]) == subnets
     assert {cidr for cidr, _ in routes(network)} == {CIDRS["shared-services"]}
     assert len(routes(network)) == subnets  # one per private route table
+
+
+@pytest.mark.parametrize(
+    ("account", "stack"),
+    [("shared-services", "NetworkHub"), ("dev", "Network"), ("staging", "Network"),
+     ("prod", "Network")],
+)  # fmt: skip
+def test_vpc_routes_to_the_gateway_wait_for_the_attachment(organisation, account, stack):
+    """Creating an AWS::EC2::TransitGatewayAttachment completes only once it is `available`
+    (accepted by the hub, for a spoke), so routes that depend on it never point at a gateway
+    the VPC is not attached to; no reference ties them (the route names the gateway)."""
+    template = organisation.stacks[account][stack]
+    (attachment_id,) = template.of_type("AWS::EC2::TransitGatewayAttachment")
+    routes = [
+        r for r in template.of_type("AWS::EC2::Route").values() if "TransitGatewayId" in props(r)
+    ]
+    assert routes
+    for route in routes:
+        assert attachment_id in route.get("DependsOn", [])
 
 
 def test_sandbox_is_not_attached(organisation):

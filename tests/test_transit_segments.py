@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from runtime.transit_segments import handler as segments
 
@@ -16,8 +17,11 @@ class FakeEc2:
     """The EC2 calls the handler makes, over attachments, associations, propagations and
     static routes held in dicts; every change is recorded in `calls`."""
 
-    def __init__(self, attachments: list[dict[str, Any]]) -> None:
+    def __init__(self, attachments: list[dict[str, Any]], settle_polls: int = 1) -> None:
+        """An accepted attachment is `pending` until `settle_polls` describes by id."""
         self.attachments = {a["TransitGatewayAttachmentId"]: a for a in attachments}
+        self.settle_polls = settle_polls
+        self.polls: dict[str, int] = {}
         self.associations: dict[str, str] = {}  # attachment -> table
         for a in attachments:
             if a.get("Association"):
@@ -43,6 +47,10 @@ class FakeEc2:
         for id_, a in self.attachments.items():
             if TransitGatewayAttachmentIds and id_ not in TransitGatewayAttachmentIds:
                 continue
+            if TransitGatewayAttachmentIds and a["State"] == "pending":
+                self.polls[id_] = self.polls.get(id_, 0) + 1
+                if self.polls[id_] >= self.settle_polls:
+                    a["State"] = "available"
             table = self.associations.get(id_)
             found.append(
                 {
@@ -57,9 +65,19 @@ class FakeEc2:
         return {"TransitGatewayAttachments": found}
 
     def accept_transit_gateway_vpc_attachment(self, TransitGatewayAttachmentId):
-        assert self.attachments[TransitGatewayAttachmentId]["State"] == "pendingAcceptance"
-        self.attachments[TransitGatewayAttachmentId]["State"] = "available"
+        if self.attachments[TransitGatewayAttachmentId]["State"] != "pendingAcceptance":
+            raise ClientError(
+                {"Error": {"Code": "IncorrectState", "Message": "not pendingAcceptance"}},
+                "AcceptTransitGatewayVpcAttachment",
+            )
+        self.attachments[TransitGatewayAttachmentId]["State"] = "pending"
         self.calls.append(("accept", TransitGatewayAttachmentId))
+
+    def settle(self) -> None:
+        """Minutes pass: every accepted attachment is available."""
+        for a in self.attachments.values():
+            if a["State"] == "pending":
+                a["State"] = "available"
 
     def get_transit_gateway_route_table_associations(self, TransitGatewayRouteTableId):
         return {
@@ -172,7 +190,7 @@ def test_each_segment_account_gets_one_attachment_accepted_associated_and_routed
         attachment("att-prod", PROD, "pendingAcceptance"),
         attachment("att-stranger", STRANGER, "pendingAcceptance"),
     ])  # fmt: skip
-    answer = segments.Segments(ec2, sleep=lambda _: None).apply(PLAN)
+    answer = segments.Segments(ec2, sleep=lambda _: None).apply(PLAN, wait_seconds=60)
     assert answer == {"dev": "att-dev", "prod": "att-prod", "shared-services": "att-hub"}
     assert [c for c in ec2.calls if c[0] == "accept"] == [
         ("accept", "att-dev"),
@@ -228,6 +246,107 @@ def test_cloudformation_always_gets_an_answer(kind):
     assert answers == (["SUCCESS"] if kind == "Delete" else ["FAILED"])
 
 
-def test_the_schedule_passes_the_plan_itself():
+def test_the_schedule_passes_the_plan_itself_and_never_waits():
     ec2 = FakeEc2([attachment("att-dev", DEV, "pendingAcceptance")])
+    slept = []
+    assert segments.handler(PLAN, None, ec2=ec2, sleep=slept.append) == {}
+    assert ec2.attachments["att-dev"]["State"] == "pending"  # accepted, not waited for
+    assert slept == []
+    ec2.settle()
     assert segments.handler(PLAN, None, ec2=ec2) == {"dev": "att-dev"}
+
+
+def deployment(kind: str) -> dict[str, Any]:
+    return {"RequestType": kind, "ResourceProperties": PLAN, "StackId": "s", "RequestId": "r",
+            "LogicalResourceId": "l", "ResponseURL": "https://example.invalid"}  # fmt: skip
+
+
+def test_a_first_deployment_of_the_spokes_is_connected_by_two_scheduled_runs():
+    """The spokes' CloudFormation waits until its attachment is `available`, which needs the
+    hub to accept it: one run accepts every spoke that asked (without waiting for any), the
+    next run after they are available associates and routes them."""
+    ec2 = FakeEc2([
+        attachment("att-hub", HUB, "available", Association={
+            "TransitGatewayRouteTableId": "rtb-hub", "State": "associated"}),
+        attachment("att-dev", DEV, "pendingAcceptance"),
+        attachment("att-prod", PROD, "pendingAcceptance"),
+    ], settle_polls=99)  # fmt: skip
+    run = segments.Segments(ec2, sleep=lambda _: pytest.fail("a scheduled run never waits"))
+    assert run.apply(PLAN) == {"shared-services": "att-hub"}
+    assert [c for c in ec2.calls if c[0] == "accept"] == [
+        ("accept", "att-dev"),
+        ("accept", "att-prod"),
+    ]
+    assert ec2.associations == {"att-hub": "rtb-hub"}  # the spokes' tables wait for them
+    ec2.settle()
+    assert run.apply(PLAN) == {"dev": "att-dev", "prod": "att-prod", "shared-services": "att-hub"}
+    assert ec2.associations == {"att-hub": "rtb-hub", "att-dev": "rtb-dev", "att-prod": "rtb-prod"}
+    assert ec2.routes["rtb-hub"] == {"10.16.0.0/16": "att-dev", "10.48.0.0/16": "att-prod"}
+    ec2.calls.clear()
+    run.apply(PLAN)
+    assert ec2.calls == []
+
+
+def test_a_deployment_waits_for_every_attachment_it_accepted_at_once():
+    ec2 = FakeEc2([
+        attachment("att-hub", HUB, "available"),
+        attachment("att-dev", DEV, "pendingAcceptance"),
+        attachment("att-prod", PROD, "pendingAcceptance"),
+    ], settle_polls=3)  # fmt: skip
+    slept: list[float] = []
+    answers = []
+    event = deployment("Update")
+    data = segments.handler(
+        event, None, ec2=ec2, sleep=slept.append, respond=lambda e, s, r, d: answers.append(s)
+    )
+    assert answers == ["SUCCESS"]
+    assert data == {"dev": "att-dev", "prod": "att-prod", "shared-services": "att-hub"}
+    assert len(slept) == 2  # both polled together, not one after the other
+
+
+def test_an_attachment_that_is_not_available_keeps_its_association_and_routes():
+    """A spoke's attachment `modifying` (e.g. its subnets change) is not disconnected."""
+    associated = {"TransitGatewayRouteTableId": "rtb-dev", "State": "associated"}
+    ec2 = FakeEc2([
+        attachment("att-hub", HUB, "available"),
+        attachment("att-dev", DEV, "modifying", Association=associated),
+    ])  # fmt: skip
+    ec2.routes["rtb-hub"] = {"10.16.0.0/16": "att-dev"}
+    ec2.routes["rtb-dev"] = {"10.0.0.0/16": "att-hub"}
+    segments.Segments(ec2, sleep=lambda _: None).apply(PLAN)
+    assert ec2.associations["att-dev"] == "rtb-dev"
+    assert ec2.routes["rtb-hub"] == {"10.16.0.0/16": "att-dev"}
+    assert not [c for c in ec2.calls if c[0] in ("disassociate", "unroute")]
+
+
+def test_an_attachment_accepted_by_a_concurrent_run_is_not_an_error():
+    ec2 = FakeEc2([attachment("att-dev", DEV, "pendingAcceptance")])
+    (found,) = segments.attachments_of(ec2, "tgw-1")
+    ec2.accept_transit_gateway_vpc_attachment(TransitGatewayAttachmentId="att-dev")  # the other
+    run = segments.Segments(ec2, sleep=lambda _: None)
+    run.accept(found.id, "dev")  # IncorrectState: accepted already
+    assert ec2.attachments["att-dev"]["State"] == "pending"
+
+
+def test_a_deployment_runs_the_plan_again_when_a_concurrent_run_raced_it():
+    class Raced(FakeEc2):
+        raced = False
+
+        def associate_transit_gateway_route_table(self, **kwargs):
+            if not self.raced:  # the schedule associated it a moment before
+                self.raced = True
+                super().associate_transit_gateway_route_table(**kwargs)
+                raise ClientError(
+                    {"Error": {"Code": "Resource.AlreadyAssociated", "Message": "x"}},
+                    "AssociateTransitGatewayRouteTable",
+                )
+            super().associate_transit_gateway_route_table(**kwargs)
+
+    ec2 = Raced([attachment("att-hub", HUB, "available"), attachment("att-dev", DEV, "available")])
+    answers = []
+    event = deployment("Create")
+    segments.handler(
+        event, None, ec2=ec2, sleep=lambda _: None, respond=lambda e, s, r, d: answers.append(s)
+    )
+    assert answers == ["SUCCESS"]
+    assert ec2.associations == {"att-hub": "rtb-hub", "att-dev": "rtb-dev"}

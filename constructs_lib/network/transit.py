@@ -29,8 +29,13 @@ from constructs_lib.shared.encryption import log_group_key
 from policies.acknowledgements import acknowledge_control
 from policies.wildcards import acknowledge_aws_managed_policies, acknowledge_wildcards
 
-RECONCILE_EVERY = Duration.minutes(5)
-"""How often the hub re-applies its segments (and connects a new spoke's attachment)."""
+RECONCILE_EVERY = Duration.minutes(1)
+"""How often the hub re-applies its segments and accepts a new spoke's attachment. A spoke's
+CloudFormation waits for that acceptance (its `AWS::EC2::TransitGatewayAttachment` completes
+only once `available`), so this bounds how long a spoke's first deployment waits on the hub.
+One minute is EventBridge's shortest rate; AWS reports no event in the hub account when a
+spoke requests an attachment (Network Manager's events need a global network and arrive in
+us-west-2 only), so a schedule it is."""
 SEGMENTS_CODE = Path(__file__).resolve().parents[2] / "runtime" / "transit_segments"
 
 TRANSIT_GATEWAY_OUTPUT = "TransitGatewayId"
@@ -57,8 +62,11 @@ class TransitGatewayHub(Construct):
     account, associates it with that segment's table and keeps in each table exactly one
     static route per segment in its `routes` (that segment's CIDR, to its attachment). It
     runs on each deployment (custom resource `Custom::TransitSegments`) and every
-    `reconcile_every` (the same plan), so a spoke's attachment, made after the hub deployed,
-    is connected within minutes, and a change made by hand is undone.
+    `reconcile_every` (the same plan, default every minute), so a spoke's attachment, made
+    after the hub deployed, is accepted within a minute (the spoke's CloudFormation waits for
+    that: the attachment's create completes only once it is `available`) and connected at
+    the next run after it is available, and a change made by hand is undone. A scheduled run
+    never waits, so runs do not overlap.
 
     Shared through RAM with `share_account_ids` only (no organisation-wide share, no external
     principals). Other accounts read the gateway id from the stack output `TransitGatewayId`
@@ -290,7 +298,7 @@ def _segments_function(
     acknowledge_control(
         function,
         "LambdaDLQ",
-        "CloudFormation waits for its answer and the schedule runs it again in minutes; a "
+        "CloudFormation waits for its answer and the schedule runs it again within a minute; a "
         "failure fails the deployment or is retried by the next run.",
         packs=("NIST.800.53.R5", "HIPAA.Security"),
     )

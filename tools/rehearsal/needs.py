@@ -3,7 +3,9 @@
 A need or an offer is a plain tuple key, e.g. `("bucket", name)`, `("role", account, name)`,
 `("output", stack name, region, output)`, `("parameter", account, region, name)`,
 `("trusted-access", service)`, `("delegated-admin", service, account)`, `("ram-sharing",)`,
-`("policy-type", type)`, `("service-linked-role", account, service)`. Only literal values in the
+`("policy-type", type)`, `("service-linked-role", account, service)`,
+`("acceptance", resource type, stack name, region)` (the owner's stack accepts requests made to
+its resource: `WAITS_FOR_OWNER`). Only literal values in the
 templates count: a reference to a resource of the same stack is CloudFormation's to order.
 """
 
@@ -15,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from facts.aws_behaviour import SERVICE_LINKED_ROLE_NEEDS
+from facts.aws_behaviour import SERVICE_LINKED_ROLE_NEEDS, WAITS_FOR_OWNER
 from facts.cdk import CDK_QUALIFIER
 from tools.rehearsal.plan import PlannedStack
 
@@ -79,6 +81,37 @@ def offers(stack: PlannedStack) -> set[Key]:
             found.add(("service-linked-role", stack.account_id, props["AWSServiceName"]))
         elif kind.startswith("Custom::") or kind == "AWS::CloudFormation::CustomResource":
             found |= custom_resource_offers(stack, props)
+    found |= acceptance_offers(stack)
+    return found
+
+
+def acceptance_offers(stack: PlannedStack) -> set[Key]:
+    """A stack accepts requests to its resource (`WAITS_FOR_OWNER`) when the resource accepts
+    them itself, or when one of the platform's acceptor custom resources runs a function that
+    an enabled schedule of the same stack also runs: the requests come after it deploys."""
+    found: set[Key] = set()
+    resources = stack.resources.values()
+    scheduled = {
+        json.dumps(target.get("Arn"), sort_keys=True)
+        for r in resources
+        if r["Type"] == "AWS::Events::Rule"
+        and (r.get("Properties") or {}).get("ScheduleExpression")
+        and (r.get("Properties") or {}).get("State", "ENABLED") == "ENABLED"
+        for target in (r.get("Properties") or {}).get("Targets", [])
+    }
+    for wait in WAITS_FOR_OWNER:
+        owners = [r for r in resources if r["Type"] == wait.owner_type]
+        accepts_itself = any(
+            (r.get("Properties") or {}).get(wait.auto_accept_property) == "enable" for r in owners
+        )
+        acceptor = any(
+            r["Type"] in wait.acceptors
+            and json.dumps((r.get("Properties") or {}).get("ServiceToken"), sort_keys=True)
+            in scheduled
+            for r in resources
+        )
+        if owners and (accepts_itself or acceptor):
+            found.add(("acceptance", wait.resource_type, stack.stack_name, stack.region))
     return found
 
 
@@ -154,6 +187,14 @@ def resource_needs(stack: PlannedStack, logical_id: str, resource: dict[str, Any
             role = literal(ref.get("RoleArn"))
             if role and (match := ROLE_ARN.match(role)):
                 found.append(Need(("role", *match.groups()), logical_id, "reads the output as"))
+    for wait in (w for w in WAITS_FOR_OWNER if w.resource_type == kind):
+        # The owner's resource, read from the owner's stack: that stack must accept.
+        owner = props.get(wait.owner_property)
+        if isinstance(owner, dict) and "Fn::GetStackOutput" in owner:
+            ref = owner["Fn::GetStackOutput"]
+            key = ("acceptance", kind, ref["StackName"], ref.get("Region", stack.region))
+            why = "its create completes only once the owner accepts it"
+            found.append(Need(key, logical_id, why))
     if kind in ("AWS::Config::DeliveryChannel", "AWS::CloudTrail::Trail"):
         bucket = literal(props.get("S3BucketName"))
         if bucket:
