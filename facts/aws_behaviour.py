@@ -147,6 +147,17 @@ ORGANIZATION_SETTINGS = MappingProxyType(
             "the account registered as the service's delegated administrator",
             "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_delegate_policies.html",
         ),
+        # GuardDuty's regional designation: "in the current Region"
+        # (https://docs.aws.amazon.com/guardduty/latest/ug/organizations_permissions.html);
+        # Security Hub's: "in each Region" (the delegated-admin-region link below).
+        "delegated-admin-region": (
+            "the account designated the service's delegated administrator in that region, "
+            "from the management account (GuardDuty's and Security Hub's "
+            "EnableOrganizationAdminAccount act in the current region only; trusted access "
+            "for the service first). The Organization stack's setup does it in every "
+            "`organization.allowed_regions`",
+            "https://docs.aws.amazon.com/securityhub/latest/userguide/designate-orgs-admin-account.html",
+        ),
         "registrar-delegation": (
             "the registrar delegates the zone to its Route 53 name servers (checked by the "
             "pipeline's DnsDelegation step)",

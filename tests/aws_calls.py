@@ -24,6 +24,8 @@ class Call:
     """The API operation: ListRoots, DescribeAlarms, ..."""
     params: Mapping[str, Any] = field(default_factory=dict)
     tag: Any = None
+    region: str | None = None
+    """The region the client called (None: the caller's own)."""
 
     def __str__(self) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in sorted(self.params.items()))
@@ -36,16 +38,17 @@ TAG: list[Any] = [None]
 """The tag in force (a one-element list, so that `tagged` can change it)."""
 
 
-def record(service: str, operation: str, **params: Any) -> None:
-    CALLS.append(Call(service, operation, params, TAG[0]))
+def record(service: str, operation: str, *, region: str | None = None, **params: Any) -> None:
+    CALLS.append(Call(service, operation, params, TAG[0], region))
 
 
 def watch(client: Any) -> Any:
     """`client`, recording each of its calls from now on."""
     service = client.meta.service_model.service_name
+    region = client.meta.region_name
 
     def before(params: Mapping[str, Any], model: Any, **_: Any) -> None:
-        record(service, model.name, **params)
+        record(service, model.name, region=region, **params)
 
     client.meta.events.register("before-parameter-build", before)
     return client

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources as package_data
 from typing import Any
@@ -144,6 +144,11 @@ RESOURCES: dict[str, Callable[[Params, World], list[str]]] = {
             "getenabledstandards",
             "batchenablestandards",
             "batchdisablestandards",
+            "enableorganizationadminaccount",
+            "disableorganizationadminaccount",
+            "listorganizationadminaccounts",
+            "describeorganizationconfiguration",
+            "updateorganizationconfiguration",
         )
     },
     "eks:describecluster": lambda p, w: [w.arn("eks", f"cluster/{p['name']}")],
@@ -224,6 +229,26 @@ def _guardduty_admin(p: Params, w: World) -> list[Request]:
     ]
 
 
+def _security_hub_admin(p: Params, w: World) -> list[Request]:
+    """Security Hub's designation makes the account Security Hub's delegated administrator
+    in Organizations with the caller's permissions (the management account needs
+    organizations:EnableAWSServiceAccess and RegisterDelegatedAdministrator:
+    https://docs.aws.amazon.com/securityhub/latest/userguide/designate-orgs-admin-account.html)."""
+    principal = {"organizations:ServicePrincipal": "securityhub.amazonaws.com"}
+    by = "securityhub:EnableOrganizationAdminAccount"
+    return [
+        Request("organizations:EnableAWSServiceAccess", ["*"], principal, by),
+        Request(
+            "organizations:RegisterDelegatedAdministrator",
+            [w.organizations("account", p["AdminAccountId"])],
+            principal,
+            by,
+        ),
+        Request("organizations:DescribeOrganization", ["*"], {}, by),
+        Request("organizations:ListDelegatedAdministrators", ["*"], {}, by),
+    ]
+
+
 def _cloudtrail_admin(p: Params, w: World) -> list[Request]:
     """The statement CloudTrail documents for registering its delegated administrator
     (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-delegated-administrator-permissions.html)."""
@@ -284,6 +309,7 @@ DEPENDENT: dict[str, Callable[[Params, World], list[Request]]] = {
     "guardduty:disableorganizationadminaccount": _deregistration(
         "guardduty.amazonaws.com", "AdminAccountId", "guardduty:DisableOrganizationAdminAccount"
     ),
+    "securityhub:enableorganizationadminaccount": _security_hub_admin,
     "cloudtrail:registerorganizationdelegatedadmin": _cloudtrail_admin,
     "cloudtrail:deregisterorganizationdelegatedadmin": _deregistration(
         "cloudtrail.amazonaws.com",
@@ -329,8 +355,14 @@ def has_resource_types(action: str) -> bool:
     return bool(actions[name.lower()].get("Resources"))
 
 
+def in_region(call: Call, world: World) -> World:
+    """`world` as the call sees it: in the region its client called."""
+    return replace(world, region=call.region) if call.region else world
+
+
 def requests(call: Call, world: World) -> list[Request]:
     """The IAM requests `call` makes: its own, then the service's on its behalf."""
+    world = in_region(call, world)
     action = iam_action(call)
     key = action.lower()
     if has_resource_types(action):
@@ -455,7 +487,7 @@ def scp_denials(
         for request in requests(call, world):
             context = {
                 "aws:PrincipalArn": principal_arn,
-                "aws:RequestedRegion": world.region,
+                "aws:RequestedRegion": in_region(call, world).region,
                 **request.context,
             }
             for resource in request.resources:
@@ -475,9 +507,10 @@ def denials(
     """Each request of `calls` that `statements` do not allow, described."""
     problems: list[str] = []
     for call in calls:
+        region = {"aws:RequestedRegion": in_region(call, world).region}
         for request in requests(call, world):
             for resource in request.resources:
-                if decide(statements, request.action, resource, request.context):
+                if decide(statements, request.action, resource, {**region, **request.context}):
                     continue
                 context = f" with {dict(request.context)}" if request.context else ""
                 by = f" (which {request.on_behalf} makes)" if request.on_behalf else ""

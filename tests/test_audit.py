@@ -110,6 +110,14 @@ def test_security_hub_runs_the_configured_standards_for_the_organisation(audit):
             "arn:aws:securityhub:eu-west-1::standards/aws-foundational-security-best-practices/v/1.0.0",
             "arn:aws:securityhub:eu-west-1::standards/cis-aws-foundations-benchmark/v/3.0.0",
         ],
+        # and in every other allowed region, with that region's standards
+        "Regions": {
+            region: [
+                f"arn:aws:securityhub:{region}::standards/aws-foundational-security-best-practices/v/1.0.0",
+                f"arn:aws:securityhub:{region}::standards/cis-aws-foundations-benchmark/v/3.0.0",
+            ]
+            for region in ("eu-central-1", "us-east-1")
+        },
     }
     (organization,) = audit.of_type("AWS::SecurityHub::OrganizationConfiguration").values()
     assert organization["Properties"]["AutoEnable"] is True
@@ -118,7 +126,12 @@ def test_security_hub_runs_the_configured_standards_for_the_organisation(audit):
 
 def test_the_security_accounts_setup_waits_for_its_permissions(audit):
     ((policy, _),) = audit.of_type("AWS::IAM::Policy").items()
-    for kind in ("Custom::GuardDutyDetector", "Custom::OrganizationSetup", "Custom::SecurityHub"):
+    for kind in (
+        "Custom::GuardDutyDetector",
+        "Custom::OrganizationSetup",
+        "Custom::SecurityHub",
+        "Custom::SecurityHubOrganization",
+    ):
         assert only(audit.of_type(kind))["DependsOn"] == [policy], kind
 
 
@@ -188,6 +201,8 @@ def test_guardduty_is_switched_on_in_every_member_account(audit):
         ],
         # GuardDuty deploys and updates the runtime agent on every EKS cluster itself.
         "AdditionalConfiguration": {"RUNTIME_MONITORING": ["EKS_ADDON_MANAGEMENT"]},
+        # in the other allowed regions too (the home region is the function's own)
+        "Regions": ["eu-central-1", "us-east-1"],
     }
     (policy,) = (
         p["Properties"]

@@ -334,6 +334,44 @@ def test_security_hub_aggregates_the_other_allowed_regions(organisation, sample_
     assert aggregator["DependsOn"] == [hub]
 
 
+def test_guardduty_and_security_hub_run_in_every_allowed_region(organisation, sample_config):
+    """The security account's detector, GuardDuty's and Security Hub's organisation
+    auto-enable and its hub with its standards cover every allowed region, not only the
+    home region (CloudFormation's own resources) and the others (the setup function)."""
+    audit = organisation.stacks["security"]["Audit"]
+    others = sorted(set(sample_config.organization.allowed_regions) - {audit.region})
+    (detector,) = audit.of_type("Custom::GuardDutyDetector").values()
+    assert props(detector)["GuardDutyDetector"]["Regions"] == others
+    (members,) = audit.of_type("Custom::OrganizationSetup").values()
+    assert props(members)["GuardDutyOrganization"]["Regions"] == others
+    (hub,) = audit.of_type("Custom::SecurityHub").values()
+    assert sorted(props(hub)["SecurityHub"]["Regions"]) == others
+    (elsewhere,) = audit.of_type("Custom::SecurityHubOrganization").values()
+    assert props(elsewhere)["SecurityHubOrganization"] == {"Regions": others}
+    assert audit.of_type("AWS::SecurityHub::OrganizationConfiguration")  # the home region
+
+
+def test_disabling_detection_stays_denied_in_every_allowed_region(organisation, sample_config):
+    """The baseline SCP's denies hold whatever region a call names: none of its detection
+    statements is limited by aws:RequestedRegion, and the setup function's exemption from
+    Security Hub's auto-enable deny is the only new one."""
+    stack = organisation.stacks["management"]["Organization"]
+    (baseline,) = (
+        p["Properties"]["Content"]
+        for p in stack.of_type("AWS::Organizations::Policy").values()
+        if p["Properties"]["Name"].endswith("-baseline")
+    )
+    by_sid = {s["Sid"]: s for s in baseline["Statement"]}
+    for sid in ("DenyDisablingSecurityServices", "DenyChangingDetectionSettings"):
+        assert "aws:RequestedRegion" not in json.dumps(by_sid[sid].get("Condition", {})), sid
+    auto = by_sid["DenyChangingAutoEnable"]
+    assert auto["Action"] == ["securityhub:UpdateOrganizationConfiguration"]
+    security = sample_config.accounts["security"].id
+    exempt = auto["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
+    assert all(a.startswith(f"arn:aws:iam::{security}:role/") for a in exempt)
+    assert f"arn:aws:iam::{security}:role/exco-security-services-setup" in exempt
+
+
 def test_no_stack_declares_what_guardduty_runtime_monitoring_makes(organisation):
     """GuardDuty installs `aws-guardduty-agent` on every cluster itself (with a VPC endpoint
     and a security group): an AWS::EKS::Addon of that name would collide with it."""

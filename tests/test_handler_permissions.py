@@ -42,7 +42,12 @@ account = handler_tests.account
 org = handler_tests.org
 """The fixtures of the tests run here."""
 
-SETUP_TYPES = ("Custom::OrganizationSetup", "Custom::GuardDutyDetector", "Custom::SecurityHub")
+SETUP_TYPES = (
+    "Custom::OrganizationSetup",
+    "Custom::GuardDutyDetector",
+    "Custom::SecurityHub",
+    "Custom::SecurityHubOrganization",
+)
 """The custom resources whose function runs runtime/organization_setup/handler.py."""
 GATED = "staging"
 """The environment whose health-check role the health check's reads are checked against."""

@@ -242,9 +242,29 @@ def test_the_security_account_administers_every_security_service(stack, sample_c
     admins = {
         a["ServicePrincipal"]: a["AccountId"] for a in props(resource)["DelegatedAdministrators"]
     }
-    assert admins == {s: security.id for s in SECURITY_SERVICES if s != "securityhub.amazonaws.com"}
+    assert admins == {s: security.id for s in SECURITY_SERVICES}
     (hub,) = stack.of_type("AWS::SecurityHub::DelegatedAdmin").values()
-    assert props(hub)["AdminAccountId"] == security.id  # CloudFormation has this one
+    assert props(hub)["AdminAccountId"] == security.id  # CloudFormation has the home region's
+
+
+def test_guardduty_and_security_hub_are_administered_in_every_allowed_region(stack, sample_config):
+    """Their designation is regional: GuardDuty's in every allowed region through the setup,
+    Security Hub's through CloudFormation at home and through the setup elsewhere."""
+    allowed = sorted(sample_config.organization.allowed_regions)
+    home = sample_config.organization.home_region
+    _, resource = setup(stack)
+    regions = {
+        a["ServicePrincipal"]: a.get("Regions") for a in props(resource)["DelegatedAdministrators"]
+    }
+    assert regions["guardduty.amazonaws.com"] == allowed
+    assert regions["securityhub.amazonaws.com"] == [r for r in allowed if r != home]
+    assert regions["config.amazonaws.com"] is None  # Organizations' registration: global
+    _, by_sid = setup_policy(stack)
+    guardduty = by_sid["GuardDutyAdministrators"]
+    assert guardduty["Condition"] == {"StringEquals": {"aws:RequestedRegion": allowed}}
+    assert by_sid["SecurityHubAdministrators"]["Resource"] == [
+        f"arn:aws:securityhub:{r}:{stack.account}:hub/default" for r in allowed if r != home
+    ]
 
 
 def test_the_setup_function_may_touch_only_this_organisation(stack, sample_config):

@@ -40,23 +40,30 @@ class Session:
       `hub_settings` and `standards`.
     """
 
+    region_name = REGION
+
     def __init__(self) -> None:
         self.session = boto3.Session(region_name=REGION)
         self.backdoor = boto3.Session(region_name=REGION)
         self.calls: list[aws_calls.Call] = []
         self.hub_settings: dict[str, Any] = {}
         self.standards: dict[str, str] = {}
+        self.hub_admins: dict[str, set[str]] = {}
+        """Security Hub's delegated administrators by region (moto cannot list them)."""
 
-    def _record(self, service: str, operation: str, **params: Any) -> None:
-        aws_calls.record(service, operation, **params)
-        self.calls.append(aws_calls.Call(service, operation, params))
+    def _record(
+        self, service: str, operation: str, *, region: str | None = None, **params: Any
+    ) -> None:
+        aws_calls.record(service, operation, region=region, **params)
+        self.calls.append(aws_calls.Call(service, operation, params, region=region))
 
-    def client(self, name: str) -> Any:
-        client = self.session.client(name)
+    def client(self, name: str, region_name: str | None = None) -> Any:
+        region = region_name or REGION
+        client = self.session.client(name, region_name=region)
         client.meta.events.register(
             "before-parameter-build",
             lambda params, model, **_: self.calls.append(
-                aws_calls.Call(name, model.name, dict(params))
+                aws_calls.Call(name, model.name, dict(params), region=region)
             ),
         )
         aws_calls.watch(client)
@@ -86,8 +93,13 @@ class Session:
         if name == "guardduty":
 
             def disable(AdminAccountId: str) -> None:
-                self._record(name, "DisableOrganizationAdminAccount", AdminAccountId=AdminAccountId)
-                guardduty_backends[DEFAULT_ACCOUNT_ID][REGION].admin_account_ids.remove(
+                self._record(
+                    name,
+                    "DisableOrganizationAdminAccount",
+                    region=region,
+                    AdminAccountId=AdminAccountId,
+                )
+                guardduty_backends[DEFAULT_ACCOUNT_ID][region].admin_account_ids.remove(
                     AdminAccountId
                 )
 
@@ -109,22 +121,48 @@ class Session:
 
             client.enable_sharing_with_aws_organization = share
         if name == "securityhub":
-            self._double_security_hub(client)
+            self._double_security_hub(client, region)
         return client
 
-    def _double_security_hub(self, client: Any) -> None:
+    def _double_security_hub(self, client: Any, region: str) -> None:
         describe = client.describe_hub
+        settings = self.hub_settings if region == REGION else {}
+        admins = self.hub_admins.setdefault(region, set())
 
         def describe_hub() -> dict:
-            return {**describe(), **self.hub_settings}
+            return {**describe(), **settings}
 
-        def update_security_hub_configuration(**settings: Any) -> dict:
-            self._record("securityhub", "UpdateSecurityHubConfiguration", **settings)
-            self.hub_settings.update(settings)
+        def update_security_hub_configuration(**changes: Any) -> dict:
+            self._record("securityhub", "UpdateSecurityHubConfiguration", region=region, **changes)
+            settings.update(changes)
+            return {}
+
+        def list_organization_admin_accounts() -> dict:
+            self._record("securityhub", "ListOrganizationAdminAccounts", region=region)
+            return {"AdminAccounts": [{"AccountId": a, "Status": "ENABLED"} for a in admins]}
+
+        def enable_organization_admin_account(AdminAccountId: str) -> dict:
+            self._record(
+                "securityhub",
+                "EnableOrganizationAdminAccount",
+                region=region,
+                AdminAccountId=AdminAccountId,
+            )
+            admins.add(AdminAccountId)
+            return {}
+
+        def disable_organization_admin_account(AdminAccountId: str) -> dict:
+            self._record(
+                "securityhub",
+                "DisableOrganizationAdminAccount",
+                region=region,
+                AdminAccountId=AdminAccountId,
+            )
+            admins.discard(AdminAccountId)
             return {}
 
         def get_enabled_standards(**params: Any) -> dict:
-            self._record("securityhub", "GetEnabledStandards", **params)
+            self._record("securityhub", "GetEnabledStandards", region=region, **params)
             return {
                 "StandardsSubscriptions": [
                     {
@@ -133,6 +171,7 @@ class Session:
                         "StandardsStatus": "READY",
                     }
                     for arn, subscription in self.standards.items()
+                    if f":{region}:" in arn
                 ]
             }
 
@@ -140,6 +179,7 @@ class Session:
             self._record(
                 "securityhub",
                 "BatchEnableStandards",
+                region=region,
                 StandardsSubscriptionRequests=StandardsSubscriptionRequests,
             )
             for request in StandardsSubscriptionRequests:
@@ -151,6 +191,9 @@ class Session:
         client.update_security_hub_configuration = update_security_hub_configuration
         client.get_enabled_standards = get_enabled_standards
         client.batch_enable_standards = batch_enable_standards
+        client.list_organization_admin_accounts = list_organization_admin_accounts
+        client.enable_organization_admin_account = enable_organization_admin_account
+        client.disable_organization_admin_account = disable_organization_admin_account
 
     def mutations(self) -> list[str]:
         return [
@@ -605,3 +648,210 @@ def test_standards_and_the_hub_are_never_turned_off(account):
     assert len(session.mutations()) == before
     assert sorted(session.standards) == sorted([FSBP, CIS])
     assert boto3.client("securityhub", region_name=REGION).describe_hub()["HubArn"]
+
+
+# --- every allowed region ----------------------------------------------------------------
+
+OTHERS = ["eu-central-1", "us-east-1"]
+"""The sample's other allowed regions."""
+FRANKFURT_FSBP = FSBP.replace(REGION, "eu-central-1")
+
+
+def regional_properties(org, guardduty=(REGION, *OTHERS), security_hub=OTHERS) -> dict:
+    """The management account's designations as the Organization stack makes them: GuardDuty
+    in every allowed region, Security Hub in those CloudFormation's resource does not reach."""
+    return {
+        **properties(org, admins=[CONFIG]),
+        "DelegatedAdministrators": [
+            {"ServicePrincipal": CONFIG, "AccountId": org["security"]},
+            {
+                "ServicePrincipal": setup.GUARDDUTY,
+                "AccountId": org["security"],
+                "Regions": list(guardduty),
+            },
+            {
+                "ServicePrincipal": setup.SECURITY_HUB,
+                "AccountId": org["security"],
+                "Regions": list(security_hub),
+            },
+        ],
+    }
+
+
+def guardduty_admins(region: str) -> set[str]:
+    return set(guardduty_backends[DEFAULT_ACCOUNT_ID][region].admin_account_ids)
+
+
+def test_guardduty_and_security_hub_administrators_are_designated_in_every_region(org):
+    session = Session()
+    status, _, _, _ = run("Create", regional_properties(org), session=session)
+    assert status == "SUCCESS"
+    for region in (REGION, *OTHERS):
+        assert guardduty_admins(region) == {org["security"]}, region
+    assert session.hub_admins == {r: {org["security"]} for r in OTHERS}
+    designations = [
+        (c.service, c.region)
+        for c in session.calls
+        if c.operation == "EnableOrganizationAdminAccount"
+    ]
+    assert sorted(designations) == sorted(
+        [("guardduty", r) for r in (REGION, *OTHERS)] + [("securityhub", r) for r in OTHERS]
+    )
+
+
+def test_a_region_that_leaves_the_config_is_designated_no_longer_there(org):
+    old = regional_properties(org)
+    run("Create", old)
+    session = Session()
+    new = regional_properties(org, guardduty=[REGION, "us-east-1"], security_hub=["us-east-1"])
+    status, _, _, _ = run("Update", new, old=old, session=session)
+    assert status == "SUCCESS"
+    assert guardduty_admins("eu-central-1") == set()
+    assert guardduty_admins("us-east-1") == guardduty_admins(REGION) == {org["security"]}
+    assert session.hub_admins["eu-central-1"] == set()
+    assert session.hub_admins["us-east-1"] == {org["security"]}
+
+
+def test_a_designation_without_regions_is_the_home_regions(org):
+    """The Organization stack's properties before regions came: an update that adds regions
+    keeps the home region's designation (it is not undone as if it had left)."""
+    old = properties(org, admins=[setup.GUARDDUTY])
+    run("Create", old)
+    status, _, _, _ = run("Update", regional_properties(org), old=old)
+    assert status == "SUCCESS"
+    for region in (REGION, *OTHERS):
+        assert guardduty_admins(region) == {org["security"]}, region
+
+
+def test_a_detector_is_made_in_every_region_and_the_home_regions_answered(account):
+    session = Session()
+    props = detector_properties()
+    props["GuardDutyDetector"]["Regions"] = OTHERS
+    status, _, _, data = run("Create", props, session=session)
+    assert status == "SUCCESS"
+    for region in (REGION, *OTHERS):
+        (found,) = boto3.client("guardduty", region_name=region).list_detectors()["DetectorIds"]
+        features = boto3.client("guardduty", region_name=region).get_detector(DetectorId=found)
+        assert {f["Name"]: f["Status"] for f in features["Features"]} == dict.fromkeys(
+            FEATURES, "ENABLED"
+        )
+        if region == REGION:
+            assert data == {"DetectorId": found}
+    assert sorted(c.region for c in session.calls if c.operation == "CreateDetector") == sorted(
+        [REGION, *OTHERS]
+    )
+
+
+def test_guardduty_members_are_enabled_in_every_region():
+    """The home region with the detector id given, the others with the one detector each
+    has (botocore's Stubber: moto has no UpdateOrganizationConfiguration)."""
+    from botocore.stub import Stubber
+
+    features = ["RUNTIME_MONITORING"]
+    extra = {"RUNTIME_MONITORING": ["EKS_ADDON_MANAGEMENT"]}
+    clients, stubbers = {}, []
+    for region, detector_id in ((REGION, "home"), *((r, f"d-{r}") for r in OTHERS)):
+        client = aws_calls.watch(boto3.client("guardduty", region_name=region))
+        stubber = Stubber(client)
+        if region != REGION:
+            stubber.add_response("list_detectors", {"DetectorIds": [detector_id]}, {})
+        for mode in ("ALL", "NONE"):
+            if region != REGION and mode == "NONE":
+                stubber.add_response("list_detectors", {"DetectorIds": [detector_id]}, {})
+            stubber.add_response(
+                "update_organization_configuration",
+                {},
+                {
+                    "DetectorId": detector_id,
+                    "AutoEnableOrganizationMembers": mode,
+                    "Features": [
+                        {
+                            "Name": "RUNTIME_MONITORING",
+                            "AutoEnable": mode,
+                            "AdditionalConfiguration": [
+                                {"Name": "EKS_ADDON_MANAGEMENT", "AutoEnable": mode}
+                            ],
+                        }
+                    ],
+                },
+            )
+        stubber.activate()
+        clients[region] = client
+        stubbers.append(stubber)
+
+    class Regional:
+        region_name = REGION
+
+        def client(self, name: str, region_name: str | None = None) -> Any:
+            assert name == "guardduty"
+            return clients[region_name or REGION]
+
+    props = {
+        "GuardDutyOrganization": {
+            "DetectorId": "home",
+            "Features": features,
+            "AdditionalConfiguration": extra,
+            "Regions": OTHERS,
+        }
+    }
+    answers = [run(kind, props, session=Regional()) for kind in ("Create", "Delete")]
+    for stubber in stubbers:
+        stubber.assert_no_pending_responses()
+        stubber.deactivate()
+    assert [a[0] for a in answers] == ["SUCCESS", "SUCCESS"]
+
+
+def test_security_hub_is_on_in_every_region_with_that_regions_standards(account):
+    session = Session()
+    props = hub_properties()
+    props["SecurityHub"]["Regions"] = {"eu-central-1": [FRANKFURT_FSBP]}
+    status, _, _, data = run("Create", props, session=session)
+    assert status == "SUCCESS"
+    assert data == {"HubArn": f"arn:aws:securityhub:{REGION}:{DEFAULT_ACCOUNT_ID}:hub/default"}
+    assert sorted(session.standards) == sorted([FSBP, CIS, FRANKFURT_FSBP])
+    hub = boto3.client("securityhub", region_name="eu-central-1").describe_hub()
+    assert hub["HubArn"].startswith("arn:aws:securityhub:eu-central-1:")
+    assert [c.region for c in session.calls if c.operation == "EnableSecurityHub"] == [
+        "eu-central-1",
+        REGION,
+    ]
+
+
+def test_security_hub_is_enabled_for_new_accounts_in_the_other_regions():
+    """Read first, set where off, never turned off (botocore's Stubber: moto's answers need
+    an organisation)."""
+    from botocore.stub import Stubber
+
+    off = {"AutoEnable": False, "MemberAccountLimitReached": False}
+    on = {"AutoEnable": True, "AutoEnableStandards": "DEFAULT"}
+    clients, stubbers = {}, []
+    for region in OTHERS:
+        client = aws_calls.watch(boto3.client("securityhub", region_name=region))
+        stubber = Stubber(client)
+        stubber.add_response("describe_organization_configuration", off, {})
+        stubber.add_response(
+            "update_organization_configuration",
+            {},
+            {"AutoEnable": True, "AutoEnableStandards": "DEFAULT"},
+        )
+        stubber.add_response("describe_organization_configuration", on, {})  # the update
+        stubber.activate()
+        clients[region] = client
+        stubbers.append(stubber)
+
+    class Regional:
+        region_name = REGION
+
+        def client(self, name: str, region_name: str | None = None) -> Any:
+            assert name == "securityhub" and region_name in OTHERS
+            return clients[region_name]
+
+    props = {"SecurityHubOrganization": {"Regions": OTHERS}}
+    answers = [
+        run(kind, props, old=props if kind == "Update" else None, session=Regional())
+        for kind in ("Create", "Update", "Delete")
+    ]
+    for stubber in stubbers:
+        stubber.assert_no_pending_responses()
+        stubber.deactivate()
+    assert [a[:2] for a in answers] == [("SUCCESS", "security-hub-organization")] * 3

@@ -154,8 +154,11 @@ class SecurityServices(Construct):
         setup_name: str | None = None,
     ) -> None:
         """
-        :param linked_regions: the other regions whose Security Hub findings the home region's
-            finding aggregator collects; none: no aggregator.
+        :param linked_regions: the other regions where GuardDuty (detector and organisation
+            auto-enable) and Security Hub (hub, standards, organisation auto-enable) run too,
+            and whose Security Hub findings the home region's finding aggregator collects;
+            none: this region only, no aggregator. The management account designates this
+            account as their delegated administrator there first.
         :param setup_name: the setup function's (and its role's) name, which the baseline SCP
             exempts from its denies; default: generated.
         """
@@ -168,7 +171,7 @@ class SecurityServices(Construct):
             self,
             "GuardDutySetup",
             description="GuardDuty's detector and member accounts, Security Hub in this account",
-            statements=_security_statements(stack),
+            statements=_security_statements(stack, sorted(linked_regions)),
             wildcard_reasons=SECURITY_SETUP_WILDCARDS,
             name=setup_name,
         )
@@ -182,6 +185,7 @@ class SecurityServices(Construct):
                     "Features": list(GUARDDUTY_FEATURES),
                     "AdditionalConfiguration": _additional_configuration(),
                     "FindingPublishingFrequency": "FIFTEEN_MINUTES",
+                    **({"Regions": sorted(linked_regions)} if linked_regions else {}),
                 }
             },
         )
@@ -196,6 +200,7 @@ class SecurityServices(Construct):
                     "DetectorId": self.detector_id,
                     "Features": list(GUARDDUTY_FEATURES),
                     "AdditionalConfiguration": _additional_configuration(),
+                    **({"Regions": sorted(linked_regions)} if linked_regions else {}),
                 }
             },
         )
@@ -208,11 +213,17 @@ class SecurityServices(Construct):
                 "SecurityHub": {
                     "ControlFindingGenerator": "SECURITY_CONTROL",
                     "AutoEnableControls": True,
-                    "Standards": [
-                        f"arn:{stack.partition}:securityhub:{stack.region}::standards/"
-                        f"{STANDARDS[name]}"
-                        for name in standards
-                    ],
+                    "Standards": _standard_arns(stack, stack.region, standards),
+                    **(
+                        {
+                            "Regions": {
+                                region: _standard_arns(stack, region, standards)
+                                for region in sorted(linked_regions)
+                            }
+                        }
+                        if linked_regions
+                        else {}
+                    ),
                 }
             },
         )
@@ -227,6 +238,20 @@ class SecurityServices(Construct):
         )
         organization.node.add_dependency(self.security_hub)
         if linked_regions:
+            # The organisation configuration is per region and CloudFormation's resource sets
+            # it in the stack's region only: the setup function sets it in the others.
+            elsewhere = CustomResource(
+                self,
+                "SecurityHubOrganizationElsewhere",
+                service_token=setup.function.function_arn,
+                resource_type="Custom::SecurityHubOrganization",
+                properties={
+                    "SecurityHubOrganization": {"Regions": sorted(linked_regions)},
+                    # after the hubs, in every region, are on (a reference orders it)
+                    "HubArn": self.security_hub.get_att_string("HubArn"),
+                },
+            )
+            elsewhere.node.add_dependency(setup.policy)
             aggregator = securityhub.CfnFindingAggregator(
                 self,
                 "SecurityHubAggregator",
@@ -269,18 +294,27 @@ class SecurityServices(Construct):
         )
 
 
+def _standard_arns(stack: Stack, region: str, standards: Sequence[str]) -> list[str]:
+    return [
+        f"arn:{stack.partition}:securityhub:{region}::standards/{STANDARDS[name]}"
+        for name in standards
+    ]
+
+
 def _additional_configuration() -> dict[str, list[str]]:
     return {name: list(extra) for name, extra in GUARDDUTY_ADDITIONAL_CONFIGURATION.items()}
 
 
 SECURITY_SETUP_WILDCARDS = {
     "FindOrCreateTheDetector": "ListDetectors and CreateDetector have no resource-level "
-    "permissions; an account has at most one detector per Region.",
+    "permissions; an account has at most one detector per Region, and the condition limits "
+    "the calls to the regions the platform runs GuardDuty in.",
     "ReadTheDetector": "The detector's id is generated when GuardDuty is turned on (perhaps "
     "by the delegated-administrator designation); this reads the detectors of this account "
     "and Region, of which there is at most one.",
     "AutoEnableMembers": "GuardDuty's UpdateOrganizationConfiguration has no resource-level "
-    "permissions; only the delegated administrator account can call it.",
+    "permissions; only the delegated administrator account can call it, and the condition "
+    "limits it to the regions the platform runs GuardDuty in.",
 }
 """Why each wildcard of the security account's setup function is the narrowest form."""
 
@@ -297,9 +331,19 @@ two: https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonGuard
 https://docs.aws.amazon.com/securityhub/latest/userguide/using-service-linked-roles.html)."""
 
 
-def _security_statements(stack: Stack) -> list[iam.PolicyStatement]:
+def _security_statements(stack: Stack, others: Sequence[str]) -> list[iam.PolicyStatement]:
     """The security account's setup function: GuardDuty's detector and member accounts,
-    Security Hub with its settings and standards."""
+    Security Hub with its settings and standards, in this region and `others`; Security
+    Hub's organisation auto-enable in `others` (CloudFormation sets this region's)."""
+    regions = [stack.region, *others]
+    in_regions = {"StringEquals": {"aws:RequestedRegion": regions}}
+
+    def hubs(where: Sequence[str]) -> list[str]:
+        return [
+            f"arn:{stack.partition}:securityhub:{region}:{stack.account}:hub/default"
+            for region in where
+        ]
+
     roles = {
         service: service_linked_role_arn(stack, service, name)
         for service, name in SECURITY_SERVICE_LINKED_ROLES.items()
@@ -309,16 +353,21 @@ def _security_statements(stack: Stack) -> list[iam.PolicyStatement]:
             sid="FindOrCreateTheDetector",
             actions=["guardduty:ListDetectors", "guardduty:CreateDetector"],
             resources=["*"],
+            conditions=in_regions,
         ),
         iam.PolicyStatement(
             sid="ReadTheDetector",
             actions=["guardduty:GetDetector"],
-            resources=[stack.format_arn(service="guardduty", resource="detector/*")],
+            resources=[
+                f"arn:{stack.partition}:guardduty:{region}:{stack.account}:detector/*"
+                for region in regions
+            ],
         ),
         iam.PolicyStatement(
             sid="AutoEnableMembers",
             actions=["guardduty:UpdateOrganizationConfiguration"],
             resources=["*"],
+            conditions=in_regions,
         ),
         iam.PolicyStatement(
             sid="SecurityHub",
@@ -329,7 +378,21 @@ def _security_statements(stack: Stack) -> list[iam.PolicyStatement]:
                 "securityhub:GetEnabledStandards",
                 "securityhub:BatchEnableStandards",
             ],
-            resources=[stack.format_arn(service="securityhub", resource="hub/default")],
+            resources=hubs(regions),
+        ),
+        *(
+            [
+                iam.PolicyStatement(
+                    sid="SecurityHubOrganization",
+                    actions=[
+                        "securityhub:DescribeOrganizationConfiguration",
+                        "securityhub:UpdateOrganizationConfiguration",
+                    ],
+                    resources=hubs(others),
+                )
+            ]
+            if others
+            else []
         ),
         iam.PolicyStatement(
             sid="CreateServiceLinkedRoles",

@@ -102,7 +102,6 @@ SILENCING_ACTIONS = (
     "securityhub:UpdateStandardsControl",
     "securityhub:BatchUpdateStandardsControlAssociations",
     "securityhub:DisableImportFindingsForProduct",
-    "securityhub:UpdateOrganizationConfiguration",
     "securityhub:UpdateFindingAggregator",
     "securityhub:DeleteFindingAggregator",
     "securityhub:DisassociateMembers",
@@ -124,6 +123,11 @@ SILENCING_ACTIONS = (
 )
 """Changes that leave a security service on but blind it: each action name checked against
 the Service Authorization Reference (as cfn-lint ships it; `tests/test_guardrails.py`)."""
+
+AUTO_ENABLE_ACTIONS = ("securityhub:UpdateOrganizationConfiguration",)
+"""Security Hub's organisation auto-enable: set by CloudFormation in the home region and by
+the security account's setup function in the other allowed regions (a per-region setting
+that CloudFormation sets only in the stack's region), so both may, nobody else."""
 
 SETUP_ACTIONS = (
     "guardduty:UpdateOrganizationConfiguration",
@@ -281,13 +285,15 @@ def _unless(principals: Iterable[str]) -> dict:
     return {"ArnNotEquals": {"aws:PrincipalArn": arns}}
 
 
-def baseline(path: DeployPath, *, setup_role: str) -> dict:
+def baseline(path: DeployPath, *, setup_role: str, security_deployers: Sequence[str] = ()) -> dict:
     """What every member account is denied: leaving the organisation, acting as root,
     creating long-lived access keys, sharing resources outside the organisation, turning
     off or blinding the security services except by the platform's own deployments (the
     execution roles), and the organisation-wide detection switches (`SETUP_ACTIONS`) except
     by `setup_role` (the security account's setup function; `protect_log_archive` keeps
-    everyone but the execution role from changing, passing or invoking it)."""
+    everyone but the execution role from changing, passing or invoking it), Security Hub's
+    auto-enable (`AUTO_ENABLE_ACTIONS`) except by `setup_role` and `security_deployers` (the
+    security account's execution roles: only the delegated administrator can call it)."""
     return _document(
         _deny("DenyLeavingTheOrganization", ["organizations:LeaveOrganization"]),
         _deny(
@@ -308,6 +314,11 @@ def baseline(path: DeployPath, *, setup_role: str) -> dict:
             **_unless(path.execution),
         ),
         _deny("DenyChangingDetectionSettings", SETUP_ACTIONS, **_unless([setup_role])),
+        _deny(
+            "DenyChangingAutoEnable",
+            AUTO_ENABLE_ACTIONS,
+            **_unless([setup_role, *security_deployers]),
+        ),
     )
 
 

@@ -26,7 +26,14 @@ ROOT = "(root)"
 whichever OU it is in or none, is under it (the management account excepted: SCPs never
 apply to it)."""
 SECURITY_HUB = "securityhub.amazonaws.com"
-"""The one service whose delegated administrator CloudFormation can register itself."""
+"""The one service whose delegated administrator CloudFormation can register itself (in the
+stack's region only)."""
+GUARDDUTY = "guardduty.amazonaws.com"
+REGIONAL_ADMINISTRATORS = (GUARDDUTY, SECURITY_HUB)
+"""Services whose delegated administrator is designated in each region, through their own
+EnableOrganizationAdminAccount ("in the current Region":
+https://docs.aws.amazon.com/guardduty/latest/ug/organizations_permissions.html; "in each
+Region": https://docs.aws.amazon.com/securityhub/latest/userguide/designate-orgs-admin-account.html)."""
 
 
 @dataclass(frozen=True)
@@ -73,10 +80,14 @@ class OrganizationGuardrails(Construct):
         tag_policy: Mapping[str, Any],
         service_access: Sequence[str],
         delegated_administrators: Mapping[str, str],
+        admin_regions: Sequence[str] = (),
         resource_sharing: bool = True,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
     ) -> None:
         """
+        :param admin_regions: the regions where GuardDuty's and Security Hub's delegated
+            administrators are designated (their designation is regional:
+            `REGIONAL_ADMINISTRATORS`); default: this stack's region only.
         :param organization_id: `o-...`; scopes the function's permissions.
         :param root_id: `r-...`, the root the OUs hang from.
         :param units: OU name -> the account ids that belong in it.
@@ -97,6 +108,7 @@ class OrganizationGuardrails(Construct):
             units=units,
             service_access=service_access,
             delegated_administrators=delegated_administrators,
+            admin_regions=admin_regions,
             resource_sharing=resource_sharing,
             log_retention=log_retention,
         )
@@ -115,12 +127,29 @@ class OrganizationGuardrails(Construct):
         units: Mapping[str, Sequence[str]],
         service_access: Sequence[str],
         delegated_administrators: Mapping[str, str],
+        admin_regions: Sequence[str],
         resource_sharing: bool,
         log_retention: logs.RetentionDays,
     ) -> None:
         """The `OrganizationSetup` function and custom resource (`setup`): policy types,
-        trusted access, RAM sharing, delegated administrators (Security Hub's aside), account
-        placement; it runs only once its function's policy exists."""
+        trusted access, RAM sharing, delegated administrators (Security Hub's in this region
+        aside: `SecurityHubAdmin`; GuardDuty's and Security Hub's in every one of
+        `admin_regions`), account placement; it runs only once its function's policy
+        exists."""
+        stack = Stack.of(self)
+        regions = {
+            GUARDDUTY: sorted({stack.region, *admin_regions}),
+            SECURITY_HUB: sorted(set(admin_regions) - {stack.region}),
+        }
+        administrators = [
+            {
+                "ServicePrincipal": service,
+                "AccountId": account,
+                **({"Regions": regions[service]} if service in regions else {}),
+            }
+            for service, account in sorted(delegated_administrators.items())
+            if service != SECURITY_HUB or regions[SECURITY_HUB]
+        ]
         function = SetupFunction(
             self,
             "Function",
@@ -133,6 +162,7 @@ class OrganizationGuardrails(Construct):
                 delegated_administrators,
                 trusted_services=[*service_access, *([RAM] if resource_sharing else [])],
                 resource_sharing=resource_sharing,
+                regions=regions,
             ),
             wildcard_reasons=SETUP_WILDCARDS,
             log_retention=log_retention,
@@ -147,11 +177,7 @@ class OrganizationGuardrails(Construct):
                 "PolicyTypes": ["SERVICE_CONTROL_POLICY", "TAG_POLICY"],
                 "ServiceAccess": list(service_access),
                 "ResourceSharing": resource_sharing,
-                "DelegatedAdministrators": [
-                    {"ServicePrincipal": service, "AccountId": account}
-                    for service, account in sorted(delegated_administrators.items())
-                    if service != SECURITY_HUB
-                ],
+                "DelegatedAdministrators": administrators,
                 "Placement": [
                     {"AccountId": account, "ParentId": self.units[name].attr_id}
                     for name, accounts in units.items()
@@ -223,9 +249,11 @@ SETUP_WILDCARDS = {
     "the service principals this organisation gives trusted access to.",
     "ResourceSharing": "RAM's EnableSharingWithAwsOrganization has no resource type; it only "
     "works from the management account, where this function runs.",
-    "ServiceAdministrators": "GuardDuty's and CloudTrail's delegated-admin calls have no "
-    "resource-level permissions; the organisation's management account is the only place "
-    "they work.",
+    "ServiceAdministrators": "CloudTrail's delegated-admin calls have no resource-level "
+    "permissions; the organisation's management account is the only place they work.",
+    "GuardDutyAdministrators": "GuardDuty's delegated-admin calls have no resource-level "
+    "permissions; the condition limits them to the regions the platform designates it in, "
+    "and only the management account can make them.",
     "FindServiceLinkedRoles": "iam:ListRoles has no resource-level permissions; the function "
     "lists only the path of RAM's service-linked role, to read whether it exists.",
     "PlaceAccounts": "OU ids are generated when CloudFormation creates them; the grant covers "
@@ -257,6 +285,7 @@ def _setup_statements(
     *,
     trusted_services: Sequence[str],
     resource_sharing: bool,
+    regions: Mapping[str, Sequence[str]],
 ) -> list[iam.PolicyStatement]:
     """The management-account function's permissions: what it calls itself, and what the
     services it calls do with its permissions (a forward access session).
@@ -269,6 +298,10 @@ def _setup_statements(
     - RAM's EnableSharingWithAwsOrganization enables trusted access for ram.amazonaws.com and
       creates RAM's service-linked role
       (https://docs.aws.amazon.com/goto/WebAPI/ram/EnableSharingWithAwsOrganization).
+
+    GuardDuty's admin calls have no resource type, so `aws:RequestedRegion` limits them to
+    `regions[GUARDDUTY]`; Security Hub's name the management account's hub in each region
+    of `regions[SECURITY_HUB]` (those its own API designates).
 
     iam:AWSServiceName is a condition key of iam:CreateServiceLinkedRole only
     (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html):
@@ -293,7 +326,6 @@ def _setup_statements(
                 "organizations:ListParents",
                 "organizations:ListAWSServiceAccessForOrganization",
                 "organizations:ListDelegatedAdministrators",
-                "guardduty:ListOrganizationAdminAccounts",
             ],
             resources=["*"],
         ),
@@ -325,8 +357,6 @@ def _setup_statements(
         iam.PolicyStatement(
             sid="ServiceAdministrators",
             actions=[
-                "guardduty:EnableOrganizationAdminAccount",
-                "guardduty:DisableOrganizationAdminAccount",
                 "cloudtrail:RegisterOrganizationDelegatedAdmin",
                 "cloudtrail:DeregisterOrganizationDelegatedAdmin",
             ],
@@ -342,6 +372,34 @@ def _setup_statements(
             ],
         ),
     ]
+    if GUARDDUTY in admins:
+        statements.append(
+            iam.PolicyStatement(
+                sid="GuardDutyAdministrators",
+                actions=[
+                    "guardduty:ListOrganizationAdminAccounts",
+                    "guardduty:EnableOrganizationAdminAccount",
+                    "guardduty:DisableOrganizationAdminAccount",
+                ],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:RequestedRegion": list(regions[GUARDDUTY])}},
+            )
+        )
+    if SECURITY_HUB in admins and regions[SECURITY_HUB]:
+        statements.append(
+            iam.PolicyStatement(
+                sid="SecurityHubAdministrators",
+                actions=[
+                    "securityhub:ListOrganizationAdminAccounts",
+                    "securityhub:EnableOrganizationAdminAccount",
+                    "securityhub:DisableOrganizationAdminAccount",
+                ],
+                resources=[
+                    f"arn:{stack.partition}:securityhub:{region}:{stack.account}:hub/default"
+                    for region in regions[SECURITY_HUB]
+                ],
+            )
+        )
     if resource_sharing:
         statements += [
             iam.PolicyStatement(

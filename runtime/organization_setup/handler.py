@@ -12,21 +12,30 @@ Runs in the management account (the organisation's settings) or in the security 
 - `ServiceAccess`: service principals given trusted access to the organisation.
 - `ResourceSharing`: `true`: resource sharing with the organisation through RAM
   (see `OrganizationSetup.enable_resource_sharing`).
-- `DelegatedAdministrators`: `[{"ServicePrincipal": ..., "AccountId": ...}]`. GuardDuty and
-  CloudTrail are registered through their own APIs (which also create what they need in the
-  account); every other service through Organizations.
+- `DelegatedAdministrators`: `[{"ServicePrincipal": ..., "AccountId": ..., "Regions": [...]}]`.
+  GuardDuty and CloudTrail are registered through their own APIs (which also create what they
+  need in the account); every other service through Organizations. GuardDuty's and Security
+  Hub's designations are regional (`REGIONAL_ADMINS`): they are made in each of `Regions`
+  (GuardDuty's default: the function's own region).
 - `Placement`: `[{"AccountId": ..., "ParentId": ...}]`: the OU each account belongs in.
 - `GuardDutyDetector`: `{"Features": [...], "AdditionalConfiguration": {feature: [...]},
-  "FindingPublishingFrequency": ...}`: this account's detector, created with those settings
-  only if there is none (see `ensure_guardduty_detector`). Answers `DetectorId`.
+  "FindingPublishingFrequency": ..., "Regions": [...]}`: this account's detector in its own
+  region and each of `Regions`, created with those settings only if there is none (see
+  `ensure_guardduty_detector`). Answers `DetectorId` (the own region's).
 - `GuardDutyOrganization`: `{"DetectorId": ..., "Features": [...], "AdditionalConfiguration":
   {feature: [...]}}`, in GuardDuty's delegated administrator account: turn GuardDuty, those
   protections and their additional configuration (e.g. RUNTIME_MONITORING's
   EKS_ADDON_MANAGEMENT: GuardDuty manages the agent) on in every member account, present and
-  future (`AutoEnable` ALL); off again (NONE) on delete.
+  future (`AutoEnable` ALL); off again (NONE) on delete. With `"Regions": [...]`, the same in
+  each of those regions too (the detector there found by ListDetectors: one per region).
 - `SecurityHub`: `{"ControlFindingGenerator": ..., "AutoEnableControls": ..., "Standards":
-  [...]}`: Security Hub in this account with those settings and standards, enabled only if
-  it is not (see `ensure_security_hub`). Answers `HubArn`.
+  [...], "Regions": {region: [standards]}}`: Security Hub in this account with those settings
+  and standards, enabled only if it is not (see `ensure_security_hub`), in its own region
+  and in each of `Regions` with that region's standards. Answers `HubArn` (the own region's).
+- `SecurityHubOrganization`: `{"Regions": [...]}`, in Security Hub's delegated administrator
+  account: Security Hub (with its default standards) enabled automatically in accounts that
+  join the organisation, in each of those regions (the own region's is the stack's
+  `AWS::SecurityHub::OrganizationConfiguration`). Left on when deleted.
 
 Every step reads the current state first and changes only what differs, so a retry, a
 re-deploy or an account already in place is a no-op. On update, administrators and
@@ -58,6 +67,13 @@ LOG = logging.getLogger()
 LOG.setLevel(logging.INFO)
 
 GUARDDUTY = "guardduty.amazonaws.com"
+SECURITY_HUB = "securityhub.amazonaws.com"
+REGIONAL_ADMINS = {GUARDDUTY: "guardduty", SECURITY_HUB: "securityhub"}
+"""Services whose delegated administrator is designated per region, through the service's own
+EnableOrganizationAdminAccount, from the management account: "in the current Region"
+(https://docs.aws.amazon.com/guardduty/latest/ug/organizations_permissions.html); "The
+organization management account designates the Security Hub administrator account in each
+Region" (https://docs.aws.amazon.com/securityhub/latest/userguide/designate-orgs-admin-account.html)."""
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
 RAM = "ram.amazonaws.com"
 RAM_ROLE_PATH = "/aws-service-role/ram.amazonaws.com/"
@@ -105,6 +121,8 @@ def physical_id_of(properties: Mapping[str, Any]) -> str:
         return "guardduty-detector"
     if "SecurityHub" in properties:
         return "security-hub"
+    if "SecurityHubOrganization" in properties:
+        return "security-hub-organization"
     return "organization-setup-guardduty"
 
 
@@ -133,10 +151,15 @@ def handler(
     respond(event, "SUCCESS", physical_id, "done", data)
 
 
-def _admins(properties: Mapping[str, Any]) -> set[tuple[str, str]]:
+def _admins(properties: Mapping[str, Any], home: str) -> set[tuple[str, str, str]]:
+    """(service, account, region) of each designation; region "" for an organisation-wide
+    one, `home` for a regional service given no `Regions`."""
     return {
-        (a["ServicePrincipal"], a["AccountId"])
+        (a["ServicePrincipal"], a["AccountId"], region)
         for a in properties.get("DelegatedAdministrators", [])
+        for region in (
+            a.get("Regions") or [home] if a["ServicePrincipal"] in REGIONAL_ADMINS else [""]
+        )
     }
 
 
@@ -159,6 +182,22 @@ class OrganizationSetup:
 
     def __init__(self, session: Any) -> None:
         self.session = session
+        self.home = getattr(session, "region_name", None) or ""
+        """The function's own region: where the default clients call."""
+        self._regional: dict[tuple[str, str], Any] = {}
+
+    def client(self, name: str, region: str = "") -> Any:
+        """`name`'s client in `region` (default, or the home region: the cached client)."""
+        if not region or region == self.home:
+            return getattr(self, name)
+        if (name, region) not in self._regional:
+            self._regional[name, region] = self.session.client(name, region_name=region)
+        return self._regional[name, region]
+
+    def regions(self, properties: Mapping[str, Any]) -> list[str]:
+        """The home region and the other `Regions` a property names, home first."""
+        others = properties.get("Regions") or []
+        return [self.home, *(r for r in sorted(others) if r != self.home)]
 
     @cached_property
     def organizations(self) -> Any:
@@ -193,46 +232,70 @@ class OrganizationSetup:
             self.enable_service_access(properties["ServiceAccess"])
         if flag(properties.get("ResourceSharing")):
             self.enable_resource_sharing()
-        for service, account in sorted(_admins(properties)):
-            self.register_admin(service, account)
+        for service, account, region in sorted(_admins(properties, self.home)):
+            self.register_admin(service, account, region)
         for account, parent in sorted(_placement(properties).items()):
             self.move(account, parent)
         detector = properties.get("GuardDutyDetector")
         if detector:
-            data["DetectorId"] = self.ensure_guardduty_detector(
-                detector["Features"],
-                detector["FindingPublishingFrequency"],
-                detector.get("AdditionalConfiguration", {}),
-            )
+            for region in reversed(self.regions(detector)):  # the home region's answered
+                data["DetectorId"] = self.ensure_guardduty_detector(
+                    detector["Features"],
+                    detector["FindingPublishingFrequency"],
+                    detector.get("AdditionalConfiguration", {}),
+                    region=region,
+                )
         guardduty = properties.get("GuardDutyOrganization")
         if guardduty:
-            self.auto_enable_guardduty(
-                guardduty["DetectorId"],
-                guardduty["Features"],
-                "ALL",
-                guardduty.get("AdditionalConfiguration", {}),
-            )
+            self._auto_enable_guardduty_everywhere(guardduty, "ALL")
         hub = properties.get("SecurityHub")
         if hub:
-            data["HubArn"] = self.ensure_security_hub(
-                hub["ControlFindingGenerator"],
-                flag(hub["AutoEnableControls"]),
-                hub.get("Standards", []),
-            )
+            standards = {self.home: hub.get("Standards", []), **(hub.get("Regions") or {})}
+            for region in reversed(self.regions({"Regions": list(standards)})):
+                data["HubArn"] = self.ensure_security_hub(
+                    hub["ControlFindingGenerator"],
+                    flag(hub["AutoEnableControls"]),
+                    standards[region],
+                    region=region,
+                )
+        organization = properties.get("SecurityHubOrganization")
+        if organization:
+            for region in sorted(organization.get("Regions") or []):
+                self.auto_enable_security_hub(region)
         return data
+
+    def _auto_enable_guardduty_everywhere(self, guardduty: Mapping[str, Any], mode: str) -> None:
+        """The home region with the detector id given, each other region with its one
+        detector (`ensure_guardduty_detector` made it)."""
+        for region in self.regions(guardduty):
+            detector_id = guardduty["DetectorId"] if region == self.home else None
+            self.auto_enable_guardduty(
+                detector_id or self._detector(region),
+                guardduty["Features"],
+                mode,
+                guardduty.get("AdditionalConfiguration", {}),
+                region=region,
+            )
 
     def undo(self, properties: Mapping[str, Any], *, keep: Mapping[str, Any]) -> None:
         """Undo what `properties` set and `keep` does not."""
         guardduty = properties.get("GuardDutyOrganization")
         if guardduty and not keep.get("GuardDutyOrganization"):
-            self.auto_enable_guardduty(
-                guardduty["DetectorId"],
-                guardduty["Features"],
-                "NONE",
-                guardduty.get("AdditionalConfiguration", {}),
-            )
-        for service, account in sorted(_admins(properties) - _admins(keep)):
-            self.deregister_admin(service, account)
+            self._auto_enable_guardduty_everywhere(guardduty, "NONE")
+        elif guardduty:
+            gone = set(self.regions(guardduty)) - set(self.regions(keep["GuardDutyOrganization"]))
+            for region in sorted(gone):
+                self.auto_enable_guardduty(
+                    self._detector(region),
+                    guardduty["Features"],
+                    "NONE",
+                    guardduty.get("AdditionalConfiguration", {}),
+                    region=region,
+                )
+        for service, account, region in sorted(
+            _admins(properties, self.home) - _admins(keep, self.home)
+        ):
+            self.deregister_admin(service, account, region)
         kept = _placement(keep)
         for account in sorted(set(_placement(properties)) - set(kept)):
             self.move(account, properties["RootId"])
@@ -292,12 +355,14 @@ class OrganizationSetup:
         LOG.info("enabling resource sharing with the organisation")
         self.ram.enable_sharing_with_aws_organization()
 
-    def register_admin(self, service: str, account: str) -> None:
-        if account in self._admins_of(service):
+    def register_admin(self, service: str, account: str, region: str = "") -> None:
+        if account in self._admins_of(service, region):
             return
-        LOG.info("registering %s as delegated administrator of %s", account, service)
-        if service == GUARDDUTY:
-            self.guardduty.enable_organization_admin_account(AdminAccountId=account)
+        LOG.info("registering %s as delegated administrator of %s %s", account, service, region)
+        if service in REGIONAL_ADMINS:
+            self.client(REGIONAL_ADMINS[service], region).enable_organization_admin_account(
+                AdminAccountId=account
+            )
         elif service == CLOUDTRAIL:
             self.cloudtrail.register_organization_delegated_admin(MemberAccountId=account)
         else:
@@ -305,12 +370,14 @@ class OrganizationSetup:
                 AccountId=account, ServicePrincipal=service
             )
 
-    def deregister_admin(self, service: str, account: str) -> None:
-        if account not in self._admins_of(service):
+    def deregister_admin(self, service: str, account: str, region: str = "") -> None:
+        if account not in self._admins_of(service, region):
             return
-        LOG.info("deregistering %s as delegated administrator of %s", account, service)
-        if service == GUARDDUTY:
-            self.guardduty.disable_organization_admin_account(AdminAccountId=account)
+        LOG.info("deregistering %s as delegated administrator of %s %s", account, service, region)
+        if service in REGIONAL_ADMINS:
+            self.client(REGIONAL_ADMINS[service], region).disable_organization_admin_account(
+                AdminAccountId=account
+            )
         elif service == CLOUDTRAIL:
             self.cloudtrail.deregister_organization_delegated_admin(DelegatedAdminAccountId=account)
         else:
@@ -323,9 +390,11 @@ class OrganizationSetup:
         features: Iterable[str],
         frequency: str,
         additional: Mapping[str, Iterable[str]] | None = None,
+        *,
+        region: str = "",
     ) -> str:
-        """This account's GuardDuty detector: created with `features` on if there is none,
-        and its id answered either way.
+        """This account's GuardDuty detector in `region` (default: the home region): created
+        with `features` on if there is none, and its id answered either way.
 
         An account has at most one detector per Region, and CreateDetector fails where one
         exists (https://docs.aws.amazon.com/goto/WebAPI/guardduty/CreateDetector), so an
@@ -361,13 +430,13 @@ class OrganizationSetup:
                 for name in wanted
             ],
         }
-        pages = self.guardduty.get_paginator("list_detectors").paginate()
-        detectors = [d for page in pages for d in page["DetectorIds"]]
+        guardduty = self.client("guardduty", region)
+        detectors = self._detectors(region)
         if not detectors:
-            LOG.info("creating the GuardDuty detector")
-            return self.guardduty.create_detector(**settings)["DetectorId"]
+            LOG.info("creating the GuardDuty detector in %s", region or self.home)
+            return guardduty.create_detector(**settings)["DetectorId"]
         (detector_id,) = detectors
-        current = self.guardduty.get_detector(DetectorId=detector_id)
+        current = guardduty.get_detector(DetectorId=detector_id)
         statuses = {f["Name"]: f["Status"] for f in current.get("Features", [])}
         off = [name for name in wanted if statuses.get(name) != "ENABLED"]
         if current.get("Status") != "ENABLED" or off:
@@ -393,12 +462,14 @@ class OrganizationSetup:
         features: Iterable[str],
         mode: str,
         additional: Mapping[str, Iterable[str]] | None = None,
+        *,
+        region: str = "",
     ) -> None:
         """GuardDuty (and `features`, with their `additional` configuration) in every member
-        account: a set, so idempotent."""
-        LOG.info("GuardDuty organisation auto-enable: %s", mode)
+        account, in `region` (default: the home region): a set, so idempotent."""
+        LOG.info("GuardDuty organisation auto-enable in %s: %s", region or self.home, mode)
         extra = additional or {}
-        self.guardduty.update_organization_configuration(
+        self.client("guardduty", region).update_organization_configuration(
             DetectorId=detector_id,
             AutoEnableOrganizationMembers=mode,
             Features=[
@@ -420,9 +491,15 @@ class OrganizationSetup:
         )
 
     def ensure_security_hub(
-        self, generator: str, auto_enable_controls: bool, standards: Iterable[str]
+        self,
+        generator: str,
+        auto_enable_controls: bool,
+        standards: Iterable[str],
+        *,
+        region: str = "",
     ) -> str:
-        """Security Hub in this account with these settings and `standards`; its hub ARN.
+        """Security Hub in this account and `region` (default: the home region) with these
+        settings and `standards` (that region's ARNs); its hub ARN.
 
         Designating the delegated administrator already enables Security Hub there: "It also
         enables Security Hub CSPM in the current AWS Region for the delegated administrator
@@ -435,16 +512,17 @@ class OrganizationSetup:
         https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_EnableSecurityHub.html)
         makes `AWS::SecurityHub::Standard` fail the same way.
         """
-        hub = self._hub()
+        securityhub = self.client("securityhub", region)
+        hub = self._hub(region)
         if hub is None:
-            LOG.info("enabling Security Hub")
+            LOG.info("enabling Security Hub in %s", region or self.home)
             try:
-                self.securityhub.enable_security_hub(
+                securityhub.enable_security_hub(
                     EnableDefaultStandards=False, ControlFindingGenerator=generator
                 )
-            except self.securityhub.exceptions.ResourceConflictException:
+            except securityhub.exceptions.ResourceConflictException:
                 LOG.info("Security Hub was enabled meanwhile")
-            hub = self._hub()
+            hub = self._hub(region)
             if hub is None:
                 raise RuntimeError("Security Hub is still not enabled after EnableSecurityHub")
         if (
@@ -452,17 +530,31 @@ class OrganizationSetup:
             or hub.get("AutoEnableControls") != auto_enable_controls
         ):
             LOG.info("updating Security Hub's configuration")
-            self.securityhub.update_security_hub_configuration(
+            securityhub.update_security_hub_configuration(
                 ControlFindingGenerator=generator, AutoEnableControls=auto_enable_controls
             )
-        enabled = self._enabled_standards()
+        enabled = self._enabled_standards(region)
         missing = [arn for arn in standards if arn not in enabled]
         if missing:
             LOG.info("enabling standards %s", missing)
-            self.securityhub.batch_enable_standards(
+            securityhub.batch_enable_standards(
                 StandardsSubscriptionRequests=[{"StandardsArn": arn} for arn in missing]
             )
         return hub["HubArn"]
+
+    def auto_enable_security_hub(self, region: str) -> None:
+        """Security Hub, with its default standards, in accounts that join the organisation,
+        in `region`, as the delegated administrator (local configuration: a per-region
+        setting, https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_UpdateOrganizationConfiguration.html).
+        Read first; never turned off."""
+        securityhub = self.client("securityhub", region)
+        current = securityhub.describe_organization_configuration()
+        if current.get("AutoEnable") and current.get("AutoEnableStandards") == "DEFAULT":
+            return
+        LOG.info("Security Hub organisation auto-enable in %s", region)
+        securityhub.update_organization_configuration(
+            AutoEnable=True, AutoEnableStandards="DEFAULT"
+        )
 
     def move(self, account: str, parent: str) -> None:
         (current,) = self.organizations.list_parents(ChildId=account)["Parents"]
@@ -495,29 +587,45 @@ class OrganizationSetup:
         pages = self.iam.get_paginator("list_roles").paginate(PathPrefix=path)
         return [role["RoleName"] for page in pages for role in page["Roles"]]
 
-    def _admins_of(self, service: str) -> set[str]:
-        """Accounts registered for `service` (CloudTrail's registrations show in
-        Organizations like any other service's)."""
-        if service == GUARDDUTY:
-            accounts = self.guardduty.list_organization_admin_accounts()["AdminAccounts"]
-            return {a["AdminAccountId"] for a in accounts if a.get("AdminStatus") == "ENABLED"}
+    def _admins_of(self, service: str, region: str = "") -> set[str]:
+        """Accounts registered for `service` (in `region`, for a regional one; CloudTrail's
+        registrations show in Organizations like any other service's)."""
+        if service in REGIONAL_ADMINS:
+            client = self.client(REGIONAL_ADMINS[service], region)
+            accounts = client.list_organization_admin_accounts()["AdminAccounts"]
+            return {
+                a.get("AdminAccountId", a.get("AccountId"))
+                for a in accounts
+                if a.get("AdminStatus", a.get("Status")) == "ENABLED"
+            }
         pages = self.organizations.get_paginator("list_delegated_administrators").paginate(
             ServicePrincipal=service
         )
         return {a["Id"] for page in pages for a in page["DelegatedAdministrators"]}
 
-    def _hub(self) -> Mapping[str, Any] | None:
-        """This account's hub, or None where Security Hub is not enabled."""
+    def _detectors(self, region: str = "") -> list[str]:
+        pages = self.client("guardduty", region).get_paginator("list_detectors").paginate()
+        return [d for page in pages for d in page["DetectorIds"]]
+
+    def _detector(self, region: str) -> str:
+        """The one detector of `region` (an account has at most one per region)."""
+        detectors = self._detectors(region)
+        if len(detectors) != 1:
+            raise RuntimeError(f"{len(detectors)} GuardDuty detectors in {region}, not one")
+        return detectors[0]
+
+    def _hub(self, region: str = "") -> Mapping[str, Any] | None:
+        """This account's hub in `region`, or None where Security Hub is not enabled."""
         try:
-            return self.securityhub.describe_hub()
+            return self.client("securityhub", region).describe_hub()
         except Exception as error:
             if _error_code(error) == "InvalidAccessException":  # "not subscribed"
                 return None
             raise
 
-    def _enabled_standards(self) -> set[str]:
+    def _enabled_standards(self, region: str = "") -> set[str]:
         """The ARNs of the standards that are on (or coming on)."""
-        pages = self.securityhub.get_paginator("get_enabled_standards").paginate()
+        pages = self.client("securityhub", region).get_paginator("get_enabled_standards").paginate()
         return {
             s["StandardsArn"]
             for page in pages

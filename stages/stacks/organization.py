@@ -91,7 +91,9 @@ class OrganizationStack(PlatformStack):
                     f"{org.prefix}-baseline",
                     "No leaving the organisation, no disabling or blinding security services, "
                     "no root user, no access keys, no sharing outside the organisation",
-                    guardrails.baseline(path, setup_role=setup_role),
+                    guardrails.baseline(
+                        path, setup_role=setup_role, security_deployers=security_deployers
+                    ),
                     (ROOT,),
                 ),
                 ServiceControlPolicy(
@@ -124,4 +126,5 @@ class OrganizationStack(PlatformStack):
             tag_policy=guardrails.tag_policy(config.tags, get_args(Role)),
             service_access=SECURITY_SERVICES,
             delegated_administrators={service: security.id for service in SECURITY_SERVICES},
+            admin_regions=org.allowed_regions,
         )

@@ -2,7 +2,9 @@
 
 A need or an offer is a plain tuple key, e.g. `("bucket", name)`, `("role", account, name)`,
 `("output", stack name, region, output)`, `("parameter", account, region, name)`,
-`("trusted-access", service)`, `("delegated-admin", service, account)`, `("ram-sharing",)`,
+`("trusted-access", service)`, `("delegated-admin", service, account)`,
+`("delegated-admin-region", service, account, region)` (GuardDuty's and Security Hub's
+regional designations), `("ram-sharing",)`,
 `("policy-type", type)`, `("service-linked-role", account, service)`,
 `("acceptance", resource type, stack name, region)` (the owner's stack accepts requests made to
 its resource: `WAITS_FOR_OWNER`). Only literal values in the
@@ -77,6 +79,7 @@ def offers(stack: PlannedStack) -> set[Key]:
         elif kind == "AWS::SecurityHub::DelegatedAdmin" and literal(props.get("AdminAccountId")):
             admin = ("delegated-admin", "securityhub.amazonaws.com", props["AdminAccountId"])
             found |= {admin, ("trusted-access", "securityhub.amazonaws.com")}
+            found.add(("delegated-admin-region", *admin[1:], stack.region))
         elif kind == "AWS::IAM::ServiceLinkedRole" and literal(props.get("AWSServiceName")):
             found.add(("service-linked-role", stack.account_id, props["AWSServiceName"]))
         elif kind.startswith("Custom::") or kind == "AWS::CloudFormation::CustomResource":
@@ -123,6 +126,10 @@ def custom_resource_offers(stack: PlannedStack, props: dict[str, Any]) -> set[Ke
         found.add(("trusted-access", service))
     for admin in props.get("DelegatedAdministrators", []) or []:
         found.add(("delegated-admin", admin["ServicePrincipal"], admin["AccountId"]))
+        for region in admin.get("Regions") or []:
+            found.add(
+                ("delegated-admin-region", admin["ServicePrincipal"], admin["AccountId"], region)
+            )
     for policy_type in props.get("PolicyTypes", []) or []:
         found.add(("policy-type", policy_type))
     if str(props.get("ResourceSharing", "")).lower() == "true":
@@ -223,6 +230,7 @@ def resource_needs(stack: PlannedStack, logical_id: str, resource: dict[str, Any
     if kind == "AWS::EKS::AccessEntry" and (match := ROLE_ARN.match(principal)):
         found.append(Need(("principal", *match.groups()), logical_id, "grants it access"))
     if kind.startswith("Custom::") or kind == "AWS::CloudFormation::CustomResource":
+        found.extend(regional_admin_needs(stack, logical_id, props))
         for value in walk({k: v for k, v in props.items() if k != "ServiceToken"}):
             role = literal(value)
             if role and (match := ROLE_ARN.match(role)) and match.group(1) != stack.account_id:
@@ -233,6 +241,28 @@ def resource_needs(stack: PlannedStack, logical_id: str, resource: dict[str, Any
         ):
             key = ("service-linked-role", stack.account_id, need.service)
             found.append(Need(key, logical_id, f"needs {need.role_name} ({need.doc})"))
+    return found
+
+
+REGIONAL_SETUP = {
+    "GuardDutyDetector": "guardduty.amazonaws.com",
+    "GuardDutyOrganization": "guardduty.amazonaws.com",
+    "SecurityHub": "securityhub.amazonaws.com",
+    "SecurityHubOrganization": "securityhub.amazonaws.com",
+}
+"""The security account's setup properties that act in `Regions` as the service's delegated
+administrator, which the management account designates per region."""
+
+
+def regional_admin_needs(stack: PlannedStack, logical_id: str, props: dict) -> list[Need]:
+    found = []
+    for name, service in REGIONAL_SETUP.items():
+        setting = props.get(name)
+        if not isinstance(setting, dict) or not setting.get("Regions"):
+            continue
+        for region in sorted({stack.region, *setting["Regions"]}):
+            key = ("delegated-admin-region", service, stack.account_id, region)
+            found.append(Need(key, logical_id, f"acts as administrator in {region}"))
     return found
 
 
