@@ -216,9 +216,11 @@ def _validate(policies: Sequence[ServiceControlPolicy], units: Mapping[str, Sequ
 
 
 SETUP_WILDCARDS = {
-    "ReadTheOrganization": "Read-only calls. The List calls and DescribeOrganization have no "
-    "resource-level permissions; DescribeAccount and DescribeOrganizationalUnit are made by "
-    "GuardDuty on the accounts and OUs it chooses, and GuardDuty documents them on '*'.",
+    "ReadTheOrganization": "Read-only calls. ListAccounts, ListRoots, "
+    "ListAWSServiceAccessForOrganization, ListDelegatedAdministrators, DescribeOrganization "
+    "and ListOrganizationAdminAccounts have no resource-level permissions; DescribeAccount and "
+    "DescribeOrganizationalUnit are made by GuardDuty on the accounts and OUs it chooses, and "
+    "GuardDuty documents them on '*'.",
     "TrustedAccess": "EnableAWSServiceAccess has no resource type; the condition limits it to "
     "the service principals this organisation gives trusted access to.",
     "ResourceSharing": "RAM's EnableSharingWithAwsOrganization has no resource type; it only "
@@ -290,7 +292,6 @@ def _setup_statements(
                 "organizations:DescribeOrganizationalUnit",
                 "organizations:ListAccounts",
                 "organizations:ListRoots",
-                "organizations:ListParents",
                 "organizations:ListAWSServiceAccessForOrganization",
                 "organizations:ListDelegatedAdministrators",
                 "guardduty:ListOrganizationAdminAccounts",
@@ -342,6 +343,17 @@ def _setup_statements(
             ],
         ),
     ]
+    placed = sorted({a for members in units.values() for a in members})
+    if placed:
+        # ListParents is authorised on the child (account or OU): only the accounts the
+        # function places.
+        statements.append(
+            iam.PolicyStatement(
+                sid="ReadPlacement",
+                actions=["organizations:ListParents"],
+                resources=[f"{arn}:account/{organization_id}/{a}" for a in placed],
+            )
+        )
     if resource_sharing:
         statements += [
             iam.PolicyStatement(
