@@ -90,7 +90,8 @@ class OrganizationStack(PlatformStack):
                 ServiceControlPolicy(
                     f"{org.prefix}-baseline",
                     "No leaving the organisation, no disabling or blinding security services, "
-                    "no root user, no access keys, no sharing outside the organisation",
+                    "no root user, no access keys, no sharing outside the organisation, no "
+                    "internet-facing load balancers",
                     guardrails.baseline(path, setup_role=setup_role),
                     (ROOT,),
                 ),
