@@ -28,6 +28,10 @@ FSBP = "arn:aws:securityhub:eu-west-1::standards/aws-foundational-security-best-
 CIS = "arn:aws:securityhub:eu-west-1::standards/cis-aws-foundations-benchmark/v/3.0.0"
 
 
+BACKUP_SETTINGS: dict[str, str] = {}
+"""The management account's AWS Backup global settings, as the double keeps them."""
+
+
 class Session:
     """boto3 clients on moto, each call recorded; where moto lacks a call or one of its
     effects, a narrow double does what AWS documents (through clients that are not recorded):
@@ -38,6 +42,8 @@ class Session:
       trusted access for ram.amazonaws.com and RAM's service-linked role.
     - Security Hub's configuration and standards calls (moto has none) keep their state in
       `hub_settings` and `standards`.
+    - AWS Backup's global settings (moto has none) keep theirs in `BACKUP_SETTINGS`, the
+      account's, which the `org` fixture resets.
     """
 
     def __init__(self) -> None:
@@ -110,6 +116,8 @@ class Session:
             client.enable_sharing_with_aws_organization = share
         if name == "securityhub":
             self._double_security_hub(client)
+        if name == "backup":
+            self._double_backup(client)
         return client
 
     def _double_security_hub(self, client: Any) -> None:
@@ -152,6 +160,19 @@ class Session:
         client.get_enabled_standards = get_enabled_standards
         client.batch_enable_standards = batch_enable_standards
 
+    def _double_backup(self, client: Any) -> None:
+        def describe_global_settings() -> dict:
+            self._record("backup", "DescribeGlobalSettings")
+            return {"GlobalSettings": dict(BACKUP_SETTINGS)}
+
+        def update_global_settings(GlobalSettings: dict) -> dict:
+            self._record("backup", "UpdateGlobalSettings", GlobalSettings=GlobalSettings)
+            BACKUP_SETTINGS.update(GlobalSettings)
+            return {}
+
+        client.describe_global_settings = describe_global_settings
+        client.update_global_settings = update_global_settings
+
     def mutations(self) -> list[str]:
         return [
             c.operation
@@ -169,6 +190,8 @@ def org(monkeypatch):
         "SUPPORTED_SERVICES",
         [*FakeDelegatedAdministrator.SUPPORTED_SERVICES, CONFIG, setup.CLOUDTRAIL],
     )
+    BACKUP_SETTINGS.clear()
+    BACKUP_SETTINGS["isCrossAccountBackupEnabled"] = "false"
     with mock_aws():
         client = boto3.client("organizations", region_name=REGION)
         client.create_organization(FeatureSet="ALL")
@@ -200,8 +223,9 @@ def account():
         yield
 
 
-def properties(org, *, admins=None, placement=None, sharing=True) -> dict:
+def properties(org, *, admins=None, placement=None, sharing=True, backup=True) -> dict:
     return {
+        **({"CrossAccountBackup": "true"} if backup else {}),
         "RootId": org["root"],
         "PolicyTypes": ["SERVICE_CONTROL_POLICY", "TAG_POLICY"],
         "ServiceAccess": [ANALYZER, CONFIG, setup.CLOUDTRAIL, setup.GUARDDUTY],
@@ -605,3 +629,27 @@ def test_standards_and_the_hub_are_never_turned_off(account):
     assert len(session.mutations()) == before
     assert sorted(session.standards) == sorted([FSBP, CIS])
     assert boto3.client("securityhub", region_name=REGION).describe_hub()["HubArn"]
+
+
+def test_cross_account_backup_is_enabled_once_with_aws_backups_trusted_access(org):
+    """Copies into the security account's vault need both, from the management account."""
+    first = Session()
+    status, _, _, _ = run("Create", properties(org), session=first)
+    assert status == "SUCCESS"
+    assert setup.BACKUP in trusted(org)
+    assert BACKUP_SETTINGS["isCrossAccountBackupEnabled"] == "true"
+    assert "UpdateGlobalSettings" in first.mutations()
+    again = Session()
+    run("Update", properties(org), old=properties(org), session=again)
+    assert again.mutations() == []
+    gone = Session()
+    run("Delete", properties(org), session=gone)
+    assert "UpdateGlobalSettings" not in gone.mutations()  # left on: copies need it
+    assert setup.BACKUP in trusted(org)
+
+
+def test_no_cross_account_backup_unless_asked(org):
+    session = Session()
+    run("Create", properties(org, backup=False), session=session)
+    assert BACKUP_SETTINGS["isCrossAccountBackupEnabled"] == "false"
+    assert setup.BACKUP not in trusted(org)

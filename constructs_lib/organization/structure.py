@@ -55,6 +55,9 @@ class OrganizationGuardrails(Construct):
     - With `resource_sharing` (the default), RAM sharing with the organisation, which a share
       naming the organisation (the Transit Gateway's) needs; RAM's own API does it, once, from
       this account (see `OrganizationSetup.enable_resource_sharing`).
+    - With `cross_account_backup`, AWS Backup's trusted access and its global setting
+      `isCrossAccountBackupEnabled`, which copies into another account's vault need (see
+      `OrganizationSetup.enable_cross_account_backup`); left on if this turns False.
     - The custom resource depends on its function's policy, so CloudFormation never invokes
       the function before its permissions exist.
 
@@ -74,6 +77,7 @@ class OrganizationGuardrails(Construct):
         service_access: Sequence[str],
         delegated_administrators: Mapping[str, str],
         resource_sharing: bool = True,
+        cross_account_backup: bool = False,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
     ) -> None:
         """
@@ -98,6 +102,7 @@ class OrganizationGuardrails(Construct):
             service_access=service_access,
             delegated_administrators=delegated_administrators,
             resource_sharing=resource_sharing,
+            cross_account_backup=cross_account_backup,
             log_retention=log_retention,
         )
         self._policies(policies, root_id=root_id, tag_policy=tag_policy)
@@ -116,6 +121,7 @@ class OrganizationGuardrails(Construct):
         service_access: Sequence[str],
         delegated_administrators: Mapping[str, str],
         resource_sharing: bool,
+        cross_account_backup: bool,
         log_retention: logs.RetentionDays,
     ) -> None:
         """The `OrganizationSetup` function and custom resource (`setup`): policy types,
@@ -131,10 +137,18 @@ class OrganizationGuardrails(Construct):
                 root_id,
                 units,
                 delegated_administrators,
-                trusted_services=[*service_access, *([RAM] if resource_sharing else [])],
+                trusted_services=[
+                    *service_access,
+                    *([RAM] if resource_sharing else []),
+                    *([BACKUP] if cross_account_backup else []),
+                ],
                 resource_sharing=resource_sharing,
+                cross_account_backup=cross_account_backup,
             ),
-            wildcard_reasons=SETUP_WILDCARDS,
+            wildcard_reasons={
+                **SETUP_WILDCARDS,
+                **(BACKUP_WILDCARDS if cross_account_backup else {}),
+            },
             log_retention=log_retention,
         )
         self.setup = CustomResource(
@@ -157,6 +171,7 @@ class OrganizationGuardrails(Construct):
                     for name, accounts in units.items()
                     for account in accounts
                 ],
+                **({"CrossAccountBackup": True} if cross_account_backup else {}),
             },
         )
         self.setup.node.add_dependency(function.policy)  # its permissions exist first
@@ -234,8 +249,15 @@ SETUP_WILDCARDS = {
     "this organisation's OUs, its root and the named accounts only.",
 }
 """Why each wildcard of the management-account function's policy is the narrowest form."""
+BACKUP_WILDCARDS = {
+    "CrossAccountBackup": "AWS Backup's DescribeGlobalSettings and UpdateGlobalSettings have "
+    "no resource type; the global settings are the account's own, and UpdateGlobalSettings "
+    "works only in the organisation's management account, where this function runs.",
+}
+"""The same, for the cross-account backup step's statement."""
 
 RAM = "ram.amazonaws.com"
+BACKUP = "backup.amazonaws.com"
 SERVICE_LINKED_ROLES = {
     "guardduty.amazonaws.com": "AWSServiceRoleForAmazonGuardDuty",
     "cloudtrail.amazonaws.com": "AWSServiceRoleForCloudTrail",
@@ -259,6 +281,7 @@ def _setup_statements(
     *,
     trusted_services: Sequence[str],
     resource_sharing: bool,
+    cross_account_backup: bool = False,
 ) -> list[iam.PolicyStatement]:
     """The management-account function's permissions: what it calls itself, and what the
     services it calls do with its permissions (a forward access session).
@@ -343,6 +366,15 @@ def _setup_statements(
             ],
         ),
     ]
+    if cross_account_backup:
+        # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbackup.html
+        statements.append(
+            iam.PolicyStatement(
+                sid="CrossAccountBackup",
+                actions=["backup:DescribeGlobalSettings", "backup:UpdateGlobalSettings"],
+                resources=["*"],
+            )
+        )
     placed = sorted({a for members in units.values() for a in members})
     if placed:
         # ListParents is authorised on the child (account or OU): only the accounts the

@@ -125,4 +125,10 @@ class OrganizationStack(PlatformStack):
             tag_policy=guardrails.tag_policy(config.tags, get_args(Role)),
             service_access=SECURITY_SERVICES,
             delegated_administrators={service: security.id for service in SECURITY_SERVICES},
+            # Every data account but sandbox copies its recovery points into the security
+            # account's vault (stages/stacks/data.py, stages/security.py).
+            cross_account_backup=any(
+                account.role != "sandbox" and account.data is not None
+                for account in config.accounts.values()
+            ),
         )

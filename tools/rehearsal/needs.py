@@ -3,7 +3,8 @@
 A need or an offer is a plain tuple key, e.g. `("bucket", name)`, `("role", account, name)`,
 `("output", stack name, region, output)`, `("parameter", account, region, name)`,
 `("trusted-access", service)`, `("delegated-admin", service, account)`, `("ram-sharing",)`,
-`("policy-type", type)`, `("service-linked-role", account, service)`. Only literal values in the
+`("policy-type", type)`, `("service-linked-role", account, service)`,
+`("backup-cross-account",)`. Only literal values in the
 templates count: a reference to a resource of the same stack is CloudFormation's to order.
 """
 
@@ -94,6 +95,8 @@ def custom_resource_offers(stack: PlannedStack, props: dict[str, Any]) -> set[Ke
         found.add(("policy-type", policy_type))
     if str(props.get("ResourceSharing", "")).lower() == "true":
         found.add(("ram-sharing",))
+    if str(props.get("CrossAccountBackup", "")).lower() == "true":
+        found |= {("backup-cross-account",), ("trusted-access", "backup.amazonaws.com")}
     for call in (props.get("Create"), props.get("Update")):
         text = literal(call)
         if text and "createServiceLinkedRole" in text:
@@ -168,6 +171,14 @@ def resource_needs(stack: PlannedStack, logical_id: str, resource: dict[str, Any
         # Shared with accounts of the organisation, a share needs no invitation only once
         # sharing with the organisation is enabled.
         found.append(Need(("ram-sharing",), logical_id, "shares with the organisation"))
+    if kind == "AWS::Backup::BackupPlan" and copies_to_another_account(stack, props):
+        why = "copies recovery points into another account's vault"
+        found.append(Need(("backup-cross-account",), logical_id, why))
+    if kind == "AWS::Backup::BackupVault" and "backup:CopyIntoBackupVault" in json.dumps(
+        props.get("AccessPolicy", {})
+    ):
+        why = "receives copies from other accounts"
+        found.append(Need(("backup-cross-account",), logical_id, why))
     if kind == "AWS::Config::ConfigurationAggregator" and props.get(
         "OrganizationAggregationSource"
     ):
@@ -193,6 +204,16 @@ def resource_needs(stack: PlannedStack, logical_id: str, resource: dict[str, Any
             key = ("service-linked-role", stack.account_id, need.service)
             found.append(Need(key, logical_id, f"needs {need.role_name} ({need.doc})"))
     return found
+
+
+def copies_to_another_account(stack: PlannedStack, props: dict[str, Any]) -> bool:
+    """Whether a backup plan's copy actions name a vault of another account."""
+    return any(
+        (vault := literal(action.get("DestinationBackupVaultArn")))
+        and vault.split(":")[4] != stack.account_id
+        for rule in props.get("BackupPlan", {}).get("BackupPlanRule", [])
+        for action in rule.get("CopyActions", []) or []
+    )
 
 
 def admin_need(service: str, stack: PlannedStack, logical_id: str) -> Need:
