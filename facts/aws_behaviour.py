@@ -167,6 +167,9 @@ ORGANIZATION_SETTINGS = MappingProxyType(
             "the policy type enabled at the root (ENABLED, not PENDING_ENABLE)",
             "https://docs.aws.amazon.com/organizations/latest/APIReference/API_EnablePolicyType.html",
         ),
+        # Needed by every backup plan copying into another account's vault (the data
+        # accounts') and every vault admitting such copies (the security account's
+        # BackupCopies); made by management/Organization's setup (`CrossAccountBackup`).
         "backup-cross-account": (
             "cross-account backup enabled for the organisation (trusted access for "
             "backup.amazonaws.com, then backup:UpdateGlobalSettings "
@@ -210,15 +213,6 @@ PREREQUISITES: tuple[Prerequisite, ...] = (
         "registrar-delegation",
         "the registrar of the parent domain points at the parent zone's name servers",
         "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/domain-name-servers-glue-records.html",
-    ),
-    Prerequisite(
-        "backup-cross-account",
-        "AWS Backup's cross-account backup turned on for the organisation, from the "
-        "management account: `aws organizations enable-aws-service-access "
-        "--service-principal backup.amazonaws.com`, then `aws backup update-global-settings "
-        "--global-settings isCrossAccountBackupEnabled=true` (the data accounts' plans copy "
-        "every recovery point into the security account's vault)",
-        "https://docs.aws.amazon.com/aws-backup/latest/devguide/create-cross-account-backup.html",
     ),
     Prerequisite(
         "external-principal",

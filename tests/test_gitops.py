@@ -502,3 +502,39 @@ def test_fargate_pods_get_the_workload_clients_group_through_gitops(organisation
     registration = json.dumps(organisation.stacks["dev"]["Cluster"].template)
     for fact in ("label_has_fargate", "annotation_fargate_namespaces", "batch"):
         assert fact in registration, fact
+
+
+EXACT_VERSION = re.compile(r"^v?\d+\.\d+\.\d+$")
+"""A chart version pinned exactly: no `latest`, no range (`^1.2`, `~1.2`, `1.x`, `>=1`)."""
+
+
+def _charts(value):
+    if isinstance(value, dict):
+        if "chart" in value:
+            yield value
+        for item in value.values():
+            yield from _charts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _charts(item)
+
+
+def test_every_helm_chart_is_pinned_to_an_exact_version(organisation):
+    """Argo CD's Applications in gitops/ and the Helm charts CDK installs name one chart
+    version each, so a deploy never picks up a chart nobody reviewed."""
+    found = {}
+    for path in sorted((ROOT / "gitops").rglob("*.yaml")):
+        if "templates" in path.parts:
+            continue  # Helm templates, not YAML until rendered
+        for document in yaml.safe_load_all(path.read_text()):
+            for source in _charts(document):
+                found[f"{path.relative_to(ROOT)}:{source['chart']}"] = str(
+                    source.get("targetRevision")
+                )
+    for stack in organisation.all_stacks():
+        for logical, resource in stack.resources.items():
+            chart = resource.get("Properties", {}).get("Chart")
+            if isinstance(chart, str):
+                found[f"{stack.id}/{logical}:{chart}"] = str(resource["Properties"].get("Version"))
+    assert len(found) >= 7
+    assert {k: v for k, v in found.items() if not EXACT_VERSION.match(v)} == {}

@@ -382,3 +382,56 @@ def test_no_stack_declares_what_guardduty_runtime_monitoring_makes(organisation)
     for stack in organisation.all_stacks():
         for addon in stack.of_type("AWS::EKS::Addon").values():
             assert props(addon)["AddonName"] != "aws-guardduty-agent", stack.id
+
+
+LOAD_BALANCER = (
+    f"arn:aws:elasticloadbalancing:eu-west-1:{DEV}:loadbalancer/app/web/0123456789abcdef"
+)
+CLASSIC = f"arn:aws:elasticloadbalancing:eu-west-1:{DEV}:loadbalancer/web"
+
+
+@pytest.mark.parametrize("resource", [LOAD_BALANCER, CLASSIC])
+@pytest.mark.parametrize(
+    "principal",
+    [ADMIN, cdk_role_arn("cfn-exec", DEV, "eu-west-1"), cdk_role_arn("deploy", DEV, "eu-west-1")],
+)
+def test_no_one_creates_an_internet_facing_load_balancer(scps, principal, resource):
+    """Not an administrator, a controller in a cluster, nor the deploy path: the internet
+    comes in through CloudFront's VPC origin to an internal ALB. A request without a scheme
+    gets AWS's default, internet-facing, so it is denied too."""
+    create = "elasticloadbalancing:CreateLoadBalancer"
+    root = ["exco-baseline"]
+    scheme = "elasticloadbalancing:Scheme"
+    assert denied(scps, root, principal, create, resource, **{scheme: "internet-facing"})
+    assert denied(scps, root, principal, create, resource)
+    assert not denied(scps, root, principal, create, resource, **{scheme: "internal"})
+
+
+def test_the_load_balancer_deny_is_attached_at_the_root(organisation):
+    """At the root, so it covers every member account, the workload accounts included."""
+    stack = organisation.stacks["management"]["Organization"]
+    (setup,) = stack.of_type("Custom::OrganizationSetup").values()
+    (baseline,) = (
+        p
+        for p in stack.of_type("AWS::Organizations::Policy").values()
+        if props(p)["Name"] == "exco-baseline"
+    )
+    assert props(baseline)["TargetIds"] == [props(setup)["RootId"]]
+    assert "DenyInternetFacingLoadBalancers" in {
+        s["Sid"] for s in props(baseline)["Content"]["Statement"]
+    }
+
+
+def test_the_edge_load_balancer_is_internal(organisation):
+    """The one load balancer the platform declares is internal, so the deny never meets the
+    deploy path."""
+    found = [
+        props(r).get("Scheme")
+        for stack in organisation.all_stacks()
+        for r in stack.of_type("AWS::ElasticLoadBalancingV2::LoadBalancer").values()
+    ] + [
+        props(r).get("Scheme")
+        for stack in organisation.all_stacks()
+        for r in stack.of_type("AWS::ElasticLoadBalancing::LoadBalancer").values()
+    ]
+    assert found and set(found) == {"internal"}

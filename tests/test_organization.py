@@ -337,3 +337,27 @@ def test_more_than_five_scps_on_one_target_are_refused():
 )
 def test_bad_organization_ids_are_refused_with_their_path(sample_raw, edits, expected):
     assert problems_of(broken(sample_raw, *edits))[0].startswith(expected)
+
+
+def test_the_setup_turns_on_cross_account_backup_with_exactly_its_permissions(stack):
+    """The data accounts copy every recovery point into the security account's vault: the
+    management account's setup enables AWS Backup's trusted access and its cross-account
+    setting, and its function may do that and nothing more of AWS Backup."""
+    (setup,) = stack.of_type("Custom::OrganizationSetup").values()
+    assert props(setup)["CrossAccountBackup"] is True
+    _, by_sid = setup_policy(stack)
+    assert by_sid["CrossAccountBackup"]["Action"] == [
+        "backup:DescribeGlobalSettings",
+        "backup:UpdateGlobalSettings",
+    ]
+    backup_actions = {
+        a
+        for s in by_sid.values()
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+        if a.startswith("backup:")
+    }
+    assert backup_actions == {"backup:DescribeGlobalSettings", "backup:UpdateGlobalSettings"}
+    services = by_sid["TrustedAccess"]["Condition"]["StringEquals"][
+        "organizations:ServicePrincipal"
+    ]
+    assert "backup.amazonaws.com" in services

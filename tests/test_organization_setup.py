@@ -28,6 +28,10 @@ FSBP = "arn:aws:securityhub:eu-west-1::standards/aws-foundational-security-best-
 CIS = "arn:aws:securityhub:eu-west-1::standards/cis-aws-foundations-benchmark/v/3.0.0"
 
 
+BACKUP_SETTINGS: dict[str, str] = {}
+"""The management account's AWS Backup global settings, as the double keeps them."""
+
+
 class Session:
     """boto3 clients on moto, each call recorded; where moto lacks a call or one of its
     effects, a narrow double does what AWS documents (through clients that are not recorded):
@@ -38,6 +42,8 @@ class Session:
       trusted access for ram.amazonaws.com and RAM's service-linked role.
     - Security Hub's configuration and standards calls (moto has none) keep their state in
       `hub_settings` and `standards`.
+    - AWS Backup's global settings (moto has none) keep theirs in `BACKUP_SETTINGS`, the
+      account's, which the `org` fixture resets.
     """
 
     region_name = REGION
@@ -122,6 +128,8 @@ class Session:
             client.enable_sharing_with_aws_organization = share
         if name == "securityhub":
             self._double_security_hub(client, region)
+        if name == "backup":
+            self._double_backup(client)
         return client
 
     def _double_security_hub(self, client: Any, region: str) -> None:
@@ -195,6 +203,19 @@ class Session:
         client.enable_organization_admin_account = enable_organization_admin_account
         client.disable_organization_admin_account = disable_organization_admin_account
 
+    def _double_backup(self, client: Any) -> None:
+        def describe_global_settings() -> dict:
+            self._record("backup", "DescribeGlobalSettings")
+            return {"GlobalSettings": dict(BACKUP_SETTINGS)}
+
+        def update_global_settings(GlobalSettings: dict) -> dict:
+            self._record("backup", "UpdateGlobalSettings", GlobalSettings=GlobalSettings)
+            BACKUP_SETTINGS.update(GlobalSettings)
+            return {}
+
+        client.describe_global_settings = describe_global_settings
+        client.update_global_settings = update_global_settings
+
     def mutations(self) -> list[str]:
         return [
             c.operation
@@ -212,6 +233,8 @@ def org(monkeypatch):
         "SUPPORTED_SERVICES",
         [*FakeDelegatedAdministrator.SUPPORTED_SERVICES, CONFIG, setup.CLOUDTRAIL],
     )
+    BACKUP_SETTINGS.clear()
+    BACKUP_SETTINGS["isCrossAccountBackupEnabled"] = "false"
     with mock_aws():
         client = boto3.client("organizations", region_name=REGION)
         client.create_organization(FeatureSet="ALL")
@@ -243,8 +266,9 @@ def account():
         yield
 
 
-def properties(org, *, admins=None, placement=None, sharing=True) -> dict:
+def properties(org, *, admins=None, placement=None, sharing=True, backup=True) -> dict:
     return {
+        **({"CrossAccountBackup": "true"} if backup else {}),
         "RootId": org["root"],
         "PolicyTypes": ["SERVICE_CONTROL_POLICY", "TAG_POLICY"],
         "ServiceAccess": [ANALYZER, CONFIG, setup.CLOUDTRAIL, setup.GUARDDUTY],
@@ -855,3 +879,27 @@ def test_security_hub_is_enabled_for_new_accounts_in_the_other_regions():
         stubber.assert_no_pending_responses()
         stubber.deactivate()
     assert [a[:2] for a in answers] == [("SUCCESS", "security-hub-organization")] * 3
+
+
+def test_cross_account_backup_is_enabled_once_with_aws_backups_trusted_access(org):
+    """Copies into the security account's vault need both, from the management account."""
+    first = Session()
+    status, _, _, _ = run("Create", properties(org), session=first)
+    assert status == "SUCCESS"
+    assert setup.BACKUP in trusted(org)
+    assert BACKUP_SETTINGS["isCrossAccountBackupEnabled"] == "true"
+    assert "UpdateGlobalSettings" in first.mutations()
+    again = Session()
+    run("Update", properties(org), old=properties(org), session=again)
+    assert again.mutations() == []
+    gone = Session()
+    run("Delete", properties(org), session=gone)
+    assert "UpdateGlobalSettings" not in gone.mutations()  # left on: copies need it
+    assert setup.BACKUP in trusted(org)
+
+
+def test_no_cross_account_backup_unless_asked(org):
+    session = Session()
+    run("Create", properties(org, backup=False), session=session)
+    assert BACKUP_SETTINGS["isCrossAccountBackupEnabled"] == "false"
+    assert setup.BACKUP not in trusted(org)

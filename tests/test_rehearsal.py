@@ -473,3 +473,23 @@ def test_it_catches_a_domain_created_before_its_service_linked_role(sample_plan)
         "service-linked-role 666666666666/opensearchservice.amazonaws.com",
     )
     assert problem.producer.startswith("made in the same stack, but nothing makes")
+
+
+def test_it_catches_cross_account_backup_never_enabled(sample_plan) -> None:
+    """Without the management account's setup turning it on, the security account's copy
+    vault and every data account's copying plan would wait for a person's commands."""
+    plan = copied(sample_plan)
+    (setup,) = resources_of(plan, "management/Organization", "Custom::OrganizationSetup").values()
+    del setup["Properties"]["CrossAccountBackup"]
+    setting = (
+        "cross-account backup enabled for the organisation (trusted access for "
+        "backup.amazonaws.com, then backup:UpdateGlobalSettings "
+        "isCrossAccountBackupEnabled=true, both from the management account): without it "
+        "every copy job into the security account's vault fails"
+    )
+    assert {stack for stack, what in needs_named(plan) if what == setting} == {
+        "security/BackupCopies",
+        "dev/Data",
+        "staging/Data",
+        "prod/Data",
+    }

@@ -152,7 +152,9 @@ class DataBackup(Construct):
         acknowledge_aws_managed_policies(
             role.node.default_child,
             "AWS Backup's own service-role policies, maintained by AWS as it supports new "
-            "resource types; the plan reaches only resources carrying the backup tag.",
+            "resource types. They let AWS Backup back up and restore any supported resource "
+            "of the account: the plan's selection, not this role, limits its jobs to "
+            "resources carrying the backup tag.",
         )
         self.plan.add_selection(
             "Tagged",

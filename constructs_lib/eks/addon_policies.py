@@ -23,6 +23,10 @@ def load_balancer_controller(scope: Construct, *, cluster_name: str, vpc_id: str
     elb = f"arn:{stack.partition}:elasticloadbalancing:{stack.region}:{stack.account}"
     sg = f"arn:{stack.partition}:ec2:{stack.region}:{stack.account}:security-group/*"
     vpc = f"arn:{stack.partition}:ec2:{stack.region}:{stack.account}:vpc/{vpc_id}"
+
+    def here(service: str) -> str:
+        return f"arn:{stack.partition}:{service}:{stack.region}:{stack.account}"
+
     owned = {"Null": {"aws:ResourceTag/elbv2.k8s.aws/cluster": "false"}}
     owned_lbs = [
         f"{elb}:targetgroup/*/*",
@@ -57,9 +61,7 @@ def load_balancer_controller(scope: Construct, *, cluster_name: str, vpc_id: str
                 "ec2:DescribeNetworkInterfaces",
                 "ec2:DescribeTags",
                 "ec2:DescribeRouteTables",
-                "ec2:GetCoipPoolUsage",
                 "ec2:DescribeCoipPools",
-                "ec2:GetSecurityGroupsForVpc",
                 "elasticloadbalancing:DescribeLoadBalancers",
                 "elasticloadbalancing:DescribeLoadBalancerAttributes",
                 "elasticloadbalancing:DescribeListeners",
@@ -74,14 +76,43 @@ def load_balancer_controller(scope: Construct, *, cluster_name: str, vpc_id: str
                 "elasticloadbalancing:DescribeTrustStores",
                 "elasticloadbalancing:DescribeCapacityReservation",
                 "acm:ListCertificates",
-                "acm:DescribeCertificate",
-                "cognito-idp:DescribeUserPoolClient",
-                "wafv2:GetWebACL",
-                "wafv2:GetWebACLForResource",
                 "shield:GetSubscriptionState",
-                "shield:DescribeProtection",
             ],
             wildcard_reason=NO_RESOURCE_LEVEL,
+        ),
+        # The controller's reads that IAM authorises on a resource type (Service
+        # Authorization Reference, https://docs.aws.amazon.com/service-authorization/latest/
+        # reference/reference_policies_actions-resources-contextkeys.html), each on this
+        # account's resources of that type in this region.
+        Grant(
+            sid="ReadClusterVpcSecurityGroups",
+            actions=["ec2:GetSecurityGroupsForVpc"],
+            resources=[vpc],
+        ),
+        Grant(
+            sid="ReadListenerInputs",
+            resources=[
+                f"{here('acm')}:certificate/*",
+                f"{here('cognito-idp')}:userpool/*",
+                f"{here('ec2')}:coip-pool/*",
+                f"arn:{stack.partition}:shield::{stack.account}:protection/*",
+                f"{here('wafv2')}:regional/webacl/*/*",
+                f"{elb}:loadbalancer/app/*/*",
+            ],
+            actions=[
+                "acm:DescribeCertificate",
+                "cognito-idp:DescribeUserPoolClient",
+                "ec2:GetCoipPoolUsage",
+                "shield:DescribeProtection",
+                "wafv2:GetWebACL",
+                "wafv2:GetWebACLForResource",
+            ],
+            wildcard_reason=(
+                "Read-only: the certificates, user pools, customer-owned IP pools, Shield "
+                "protections and regional web ACLs an Ingress names are chosen by its author, "
+                "so the grant covers this account's resources of each type (in this region), "
+                "the narrowest ARNs these actions take."
+            ),
         ),
         Grant(
             sid="CreateSecurityGroupsInClusterVpc",
@@ -260,14 +291,20 @@ def external_dns(scope: Construct, *, zone_name: str) -> list[Grant]:
             ),
         ),
         Grant(
-            sid="ListZonesAndRecords",
+            sid="ListZones",
             resources=["*"],
-            actions=[
-                "route53:ListHostedZones",
-                "route53:ListResourceRecordSets",
-                "route53:ListTagsForResources",
-            ],
+            actions=["route53:ListHostedZones"],
             wildcard_reason=NO_RESOURCE_LEVEL,
+        ),
+        Grant(
+            sid="ReadRecordsAndTags",
+            # Authorised on the hosted zone (Service Authorization Reference, Route 53).
+            resources=[zones],
+            actions=["route53:ListResourceRecordSets", "route53:ListTagsForResources"],
+            wildcard_reason=(
+                "Read-only: the zone ids are created later (shared-services), so the grant "
+                "covers hosted zones, the narrowest resource type these reads take."
+            ),
         ),
     ]
 

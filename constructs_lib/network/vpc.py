@@ -231,7 +231,9 @@ def _acknowledge_public_route(subnet: ec2.ISubnet) -> None:
     acknowledge_control(
         route,
         "VPCNoUnrestrictedRouteToIGW",
-        "Public tier by design: it holds only NAT gateways and internet-facing load balancers. "
+        "Public tier by design: it holds only the NAT gateways (and their route tables); no "
+        "load balancer is placed there (the load balancer controller may create internal ones "
+        "only, in the private tier). "
         "Its subnets never assign public IPs on launch; nodes, pods and data live in the "
         "private and isolated tiers, which have no route to the internet gateway.",
     )

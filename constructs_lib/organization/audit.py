@@ -105,9 +105,10 @@ class OrganizationTrail(Construct):
         acknowledge_control(
             self.trail,
             "CloudTrailCloudWatchLogsEnabled",
-            "The organisation trail goes to the object-locked archive; GuardDuty analyses "
-            "CloudTrail events natively for every account, so a CloudWatch copy of every "
-            "account's events would duplicate the detection at ingestion cost.",
+            "Accepted trade-off: the organisation trail goes to the object-locked archive "
+            "without a CloudWatch Logs copy (ingestion cost for every account's events). "
+            "GuardDuty analyses CloudTrail events natively but does not replace the CIS "
+            "CloudWatch metric-filter alarms, which are missing until issue #23 adds them.",
         )
 
 

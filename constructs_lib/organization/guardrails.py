@@ -287,7 +287,9 @@ def _unless(principals: Iterable[str]) -> dict:
 
 def baseline(path: DeployPath, *, setup_role: str, security_deployers: Sequence[str] = ()) -> dict:
     """What every member account is denied: leaving the organisation, acting as root,
-    creating long-lived access keys, sharing resources outside the organisation, turning
+    creating long-lived access keys, sharing resources outside the organisation, creating an
+    internet-facing load balancer (or one without a scheme: AWS's default is internet-facing)
+    or a Gateway Load Balancer (it has no scheme), turning
     off or blinding the security services except by the platform's own deployments (the
     execution roles), and the organisation-wide detection switches (`SETUP_ACTIONS`) except
     by `setup_role` (the security account's setup function; `protect_log_archive` keeps
@@ -318,6 +320,18 @@ def baseline(path: DeployPath, *, setup_role: str, security_deployers: Sequence[
             "DenyChangingAutoEnable",
             AUTO_ENABLE_ACTIONS,
             **_unless([setup_role, *security_deployers]),
+        ),
+        # The internet reaches workloads only through CloudFront and WAF (a VPC origin to an
+        # internal ALB): no one, the deploy path included, creates an internet-facing load
+        # balancer. One action serves ELBv2 and classic ELB, and both authorise it with
+        # `elasticloadbalancing:Scheme` (Service Authorization Reference,
+        # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticloadbalancingv2.html
+        # and list_awselasticloadbalancing.html). Anything but `internal` is denied: a
+        # request that names no scheme gets AWS's default, internet-facing.
+        _deny(
+            "DenyInternetFacingLoadBalancers",
+            ["elasticloadbalancing:CreateLoadBalancer"],
+            StringNotEquals={"elasticloadbalancing:Scheme": "internal"},
         ),
     )
 

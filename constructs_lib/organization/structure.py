@@ -62,6 +62,9 @@ class OrganizationGuardrails(Construct):
     - With `resource_sharing` (the default), RAM sharing with the organisation, which a share
       naming the organisation (the Transit Gateway's) needs; RAM's own API does it, once, from
       this account (see `OrganizationSetup.enable_resource_sharing`).
+    - With `cross_account_backup`, AWS Backup's trusted access and its global setting
+      `isCrossAccountBackupEnabled`, which copies into another account's vault need (see
+      `OrganizationSetup.enable_cross_account_backup`); left on if this turns False.
     - The custom resource depends on its function's policy, so CloudFormation never invokes
       the function before its permissions exist.
 
@@ -82,6 +85,7 @@ class OrganizationGuardrails(Construct):
         delegated_administrators: Mapping[str, str],
         admin_regions: Sequence[str] = (),
         resource_sharing: bool = True,
+        cross_account_backup: bool = False,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
     ) -> None:
         """
@@ -110,6 +114,7 @@ class OrganizationGuardrails(Construct):
             delegated_administrators=delegated_administrators,
             admin_regions=admin_regions,
             resource_sharing=resource_sharing,
+            cross_account_backup=cross_account_backup,
             log_retention=log_retention,
         )
         self._policies(policies, root_id=root_id, tag_policy=tag_policy)
@@ -129,6 +134,7 @@ class OrganizationGuardrails(Construct):
         delegated_administrators: Mapping[str, str],
         admin_regions: Sequence[str],
         resource_sharing: bool,
+        cross_account_backup: bool,
         log_retention: logs.RetentionDays,
     ) -> None:
         """The `OrganizationSetup` function and custom resource (`setup`): policy types,
@@ -160,11 +166,19 @@ class OrganizationGuardrails(Construct):
                 root_id,
                 units,
                 delegated_administrators,
-                trusted_services=[*service_access, *([RAM] if resource_sharing else [])],
+                trusted_services=[
+                    *service_access,
+                    *([RAM] if resource_sharing else []),
+                    *([BACKUP] if cross_account_backup else []),
+                ],
                 resource_sharing=resource_sharing,
                 regions=regions,
+                cross_account_backup=cross_account_backup,
             ),
-            wildcard_reasons=SETUP_WILDCARDS,
+            wildcard_reasons={
+                **SETUP_WILDCARDS,
+                **(BACKUP_WILDCARDS if cross_account_backup else {}),
+            },
             log_retention=log_retention,
         )
         self.setup = CustomResource(
@@ -183,6 +197,7 @@ class OrganizationGuardrails(Construct):
                     for name, accounts in units.items()
                     for account in accounts
                 ],
+                **({"CrossAccountBackup": True} if cross_account_backup else {}),
             },
         )
         self.setup.node.add_dependency(function.policy)  # its permissions exist first
@@ -242,9 +257,11 @@ def _validate(policies: Sequence[ServiceControlPolicy], units: Mapping[str, Sequ
 
 
 SETUP_WILDCARDS = {
-    "ReadTheOrganization": "Read-only calls. The List calls and DescribeOrganization have no "
-    "resource-level permissions; DescribeAccount and DescribeOrganizationalUnit are made by "
-    "GuardDuty on the accounts and OUs it chooses, and GuardDuty documents them on '*'.",
+    "ReadTheOrganization": "Read-only calls. ListAccounts, ListRoots, "
+    "ListAWSServiceAccessForOrganization, ListDelegatedAdministrators, DescribeOrganization "
+    "and ListOrganizationAdminAccounts have no resource-level permissions; DescribeAccount and "
+    "DescribeOrganizationalUnit are made by GuardDuty on the accounts and OUs it chooses, and "
+    "GuardDuty documents them on '*'.",
     "TrustedAccess": "EnableAWSServiceAccess has no resource type; the condition limits it to "
     "the service principals this organisation gives trusted access to.",
     "ResourceSharing": "RAM's EnableSharingWithAwsOrganization has no resource type; it only "
@@ -260,8 +277,15 @@ SETUP_WILDCARDS = {
     "this organisation's OUs, its root and the named accounts only.",
 }
 """Why each wildcard of the management-account function's policy is the narrowest form."""
+BACKUP_WILDCARDS = {
+    "CrossAccountBackup": "AWS Backup's DescribeGlobalSettings and UpdateGlobalSettings have "
+    "no resource type; the global settings are the account's own, and UpdateGlobalSettings "
+    "works only in the organisation's management account, where this function runs.",
+}
+"""The same, for the cross-account backup step's statement."""
 
 RAM = "ram.amazonaws.com"
+BACKUP = "backup.amazonaws.com"
 SERVICE_LINKED_ROLES = {
     "guardduty.amazonaws.com": "AWSServiceRoleForAmazonGuardDuty",
     "cloudtrail.amazonaws.com": "AWSServiceRoleForCloudTrail",
@@ -286,6 +310,7 @@ def _setup_statements(
     trusted_services: Sequence[str],
     resource_sharing: bool,
     regions: Mapping[str, Sequence[str]],
+    cross_account_backup: bool = False,
 ) -> list[iam.PolicyStatement]:
     """The management-account function's permissions: what it calls itself, and what the
     services it calls do with its permissions (a forward access session).
@@ -323,7 +348,6 @@ def _setup_statements(
                 "organizations:DescribeOrganizationalUnit",
                 "organizations:ListAccounts",
                 "organizations:ListRoots",
-                "organizations:ListParents",
                 "organizations:ListAWSServiceAccessForOrganization",
                 "organizations:ListDelegatedAdministrators",
             ],
@@ -398,6 +422,26 @@ def _setup_statements(
                     f"arn:{stack.partition}:securityhub:{region}:{stack.account}:hub/default"
                     for region in regions[SECURITY_HUB]
                 ],
+            )
+        )
+    if cross_account_backup:
+        # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbackup.html
+        statements.append(
+            iam.PolicyStatement(
+                sid="CrossAccountBackup",
+                actions=["backup:DescribeGlobalSettings", "backup:UpdateGlobalSettings"],
+                resources=["*"],
+            )
+        )
+    placed = sorted({a for members in units.values() for a in members})
+    if placed:
+        # ListParents is authorised on the child (account or OU): only the accounts the
+        # function places.
+        statements.append(
+            iam.PolicyStatement(
+                sid="ReadPlacement",
+                actions=["organizations:ListParents"],
+                resources=[f"{arn}:account/{organization_id}/{a}" for a in placed],
             )
         )
     if resource_sharing:

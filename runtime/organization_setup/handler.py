@@ -18,6 +18,9 @@ Runs in the management account (the organisation's settings) or in the security 
   Hub's designations are regional (`REGIONAL_ADMINS`): they are made in each of `Regions`
   (GuardDuty's default: the function's own region).
 - `Placement`: `[{"AccountId": ..., "ParentId": ...}]`: the OU each account belongs in.
+- `CrossAccountBackup`: `true`: AWS Backup may copy recovery points between the
+  organisation's accounts (see `OrganizationSetup.enable_cross_account_backup`); management
+  account only.
 - `GuardDutyDetector`: `{"Features": [...], "AdditionalConfiguration": {feature: [...]},
   "FindingPublishingFrequency": ..., "Regions": [...]}`: this account's detector in its own
   region and each of `Regions`, created with those settings only if there is none (see
@@ -40,9 +43,9 @@ Runs in the management account (the organisation's settings) or in the security 
 Every step reads the current state first and changes only what differs, so a retry, a
 re-deploy or an account already in place is a no-op. On update, administrators and
 placements that left the properties are undone; on delete, all of them are (accounts go back
-to the root, so CloudFormation can then delete the OUs). Trusted access, resource sharing and
-policy types are left enabled on delete: turning them off would silently detach every policy
-of that type or break every share.
+to the root, so CloudFormation can then delete the OUs). Trusted access, resource sharing,
+cross-account backup and policy types are left enabled on delete: turning them off would
+silently detach every policy of that type, break every share or fail every copy job.
 
 In a member account (the security account) the function never calls what the baseline SCP
 denies to all but CloudFormation's execution role (guardduty:UpdateDetector,
@@ -76,6 +79,7 @@ organization management account designates the Security Hub administrator accoun
 Region" (https://docs.aws.amazon.com/securityhub/latest/userguide/designate-orgs-admin-account.html)."""
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
 RAM = "ram.amazonaws.com"
+BACKUP = "backup.amazonaws.com"
 RAM_ROLE_PATH = "/aws-service-role/ram.amazonaws.com/"
 """Where RAM's service-linked role (AWSServiceRoleForResourceAccessManager) lives."""
 
@@ -223,6 +227,10 @@ class OrganizationSetup:
     def securityhub(self) -> Any:
         return self.session.client("securityhub")
 
+    @cached_property
+    def backup(self) -> Any:
+        return self.session.client("backup")
+
     def apply(self, properties: Mapping[str, Any]) -> dict[str, str]:
         """Apply `properties`; answer what the resource exposes."""
         data: dict[str, str] = {}
@@ -236,6 +244,8 @@ class OrganizationSetup:
             self.register_admin(service, account, region)
         for account, parent in sorted(_placement(properties).items()):
             self.move(account, parent)
+        if flag(properties.get("CrossAccountBackup")):
+            self.enable_cross_account_backup()
         detector = properties.get("GuardDutyDetector")
         if detector:
             for region in reversed(self.regions(detector)):  # the home region's answered
@@ -354,6 +364,24 @@ class OrganizationSetup:
             return
         LOG.info("enabling resource sharing with the organisation")
         self.ram.enable_sharing_with_aws_organization()
+
+    def enable_cross_account_backup(self) -> None:
+        """Cross-account backup for the organisation, which every copy job into another
+        account's vault needs: trusted access for AWS Backup, then its global setting
+        `isCrossAccountBackupEnabled`, both only from the management account
+        (https://docs.aws.amazon.com/aws-backup/latest/devguide/create-cross-account-backup.html,
+        https://docs.aws.amazon.com/aws-backup/latest/devguide/API_UpdateGlobalSettings.html).
+        Each is read first and set only if it is not; both stay on when the resource is
+        deleted or the property leaves (turning them off would fail every copy job)."""
+        if BACKUP not in self._trusted_access():
+            LOG.info("enabling trusted access for %s", BACKUP)
+            self.organizations.enable_aws_service_access(ServicePrincipal=BACKUP)
+        settings = self.backup.describe_global_settings().get("GlobalSettings", {})
+        if str(settings.get("isCrossAccountBackupEnabled", "")).lower() != "true":
+            LOG.info("enabling cross-account backup")
+            self.backup.update_global_settings(
+                GlobalSettings={"isCrossAccountBackupEnabled": "true"}
+            )
 
     def register_admin(self, service: str, account: str, region: str = "") -> None:
         if account in self._admins_of(service, region):

@@ -90,7 +90,8 @@ class OrganizationStack(PlatformStack):
                 ServiceControlPolicy(
                     f"{org.prefix}-baseline",
                     "No leaving the organisation, no disabling or blinding security services, "
-                    "no root user, no access keys, no sharing outside the organisation",
+                    "no root user, no access keys, no sharing outside the organisation, no "
+                    "internet-facing load balancers",
                     guardrails.baseline(
                         path, setup_role=setup_role, security_deployers=security_deployers
                     ),
@@ -127,4 +128,10 @@ class OrganizationStack(PlatformStack):
             service_access=SECURITY_SERVICES,
             delegated_administrators={service: security.id for service in SECURITY_SERVICES},
             admin_regions=org.allowed_regions,
+            # Every data account but sandbox copies its recovery points into the security
+            # account's vault (stages/stacks/data.py, stages/security.py).
+            cross_account_backup=any(
+                account.role != "sandbox" and account.data is not None
+                for account in config.accounts.values()
+            ),
         )

@@ -4,7 +4,7 @@ A need or an offer is a plain tuple key, e.g. `("bucket", name)`, `("role", acco
 `("output", stack name, region, output)`, `("parameter", account, region, name)`,
 `("trusted-access", service)`, `("delegated-admin", service, account)`,
 `("delegated-admin-region", service, account, region)` (GuardDuty's and Security Hub's
-regional designations), `("ram-sharing",)`,
+regional designations), `("ram-sharing",)`, `("backup-cross-account",)`,
 `("policy-type", type)`, `("service-linked-role", account, service)`,
 `("acceptance", resource type, stack name, region)` (the owner's stack accepts requests made to
 its resource: `WAITS_FOR_OWNER`). Only literal values in the
@@ -134,6 +134,8 @@ def custom_resource_offers(stack: PlannedStack, props: dict[str, Any]) -> set[Ke
         found.add(("policy-type", policy_type))
     if str(props.get("ResourceSharing", "")).lower() == "true":
         found.add(("ram-sharing",))
+    if str(props.get("CrossAccountBackup", "")).lower() == "true":
+        found |= {("backup-cross-account",), ("trusted-access", "backup.amazonaws.com")}
     for call in (props.get("Create"), props.get("Update")):
         text = literal(call)
         if text and "createServiceLinkedRole" in text:
@@ -216,6 +218,14 @@ def resource_needs(stack: PlannedStack, logical_id: str, resource: dict[str, Any
         # Shared with accounts of the organisation, a share needs no invitation only once
         # sharing with the organisation is enabled.
         found.append(Need(("ram-sharing",), logical_id, "shares with the organisation"))
+    if kind == "AWS::Backup::BackupPlan" and copies_to_another_account(stack, props):
+        why = "copies recovery points into another account's vault"
+        found.append(Need(("backup-cross-account",), logical_id, why))
+    if kind == "AWS::Backup::BackupVault" and "backup:CopyIntoBackupVault" in json.dumps(
+        props.get("AccessPolicy", {})
+    ):
+        why = "receives copies from other accounts"
+        found.append(Need(("backup-cross-account",), logical_id, why))
     if kind == "AWS::Config::ConfigurationAggregator" and props.get(
         "OrganizationAggregationSource"
     ):
@@ -264,6 +274,16 @@ def regional_admin_needs(stack: PlannedStack, logical_id: str, props: dict) -> l
             key = ("delegated-admin-region", service, stack.account_id, region)
             found.append(Need(key, logical_id, f"acts as administrator in {region}"))
     return found
+
+
+def copies_to_another_account(stack: PlannedStack, props: dict[str, Any]) -> bool:
+    """Whether a backup plan's copy actions name a vault of another account."""
+    return any(
+        (vault := literal(action.get("DestinationBackupVaultArn")))
+        and vault.split(":")[4] != stack.account_id
+        for rule in props.get("BackupPlan", {}).get("BackupPlanRule", [])
+        for action in rule.get("CopyActions", []) or []
+    )
 
 
 def admin_need(service: str, stack: PlannedStack, logical_id: str) -> Need:
