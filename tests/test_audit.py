@@ -190,13 +190,15 @@ def delivery_bucket(organisation, stack, channel: dict) -> dict:
 
 
 def test_no_config_delivery_channel_targets_an_object_locked_bucket(organisation):
-    """"AWS Config does not support the delivery channel to an Amazon S3 bucket where object
+    """ "AWS Config does not support the delivery channel to an Amazon S3 bucket where object
     lock is enabled" (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-config-deliverychannel.html):
     every account's channel must name a bucket of the organisation without object lock."""
     channels = [
         (stack, channel)
         for stack in organisation.all_stacks()
-        for channel in (c["Properties"] for c in stack.of_type("AWS::Config::DeliveryChannel").values())
+        for channel in (
+            c["Properties"] for c in stack.of_type("AWS::Config::DeliveryChannel").values()
+        )
     ]
     assert len(channels) == len(organisation.stacks)  # one per account
     for stack, channel in channels:

@@ -223,9 +223,7 @@ def test_the_log_archive_cannot_be_deleted_or_reconfigured(stack, organisation):
     delete = policy["DenyDeletingTheLogArchive"]
     buckets = [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{config}"]
     assert delete["Resource"] == [*buckets, *(f"{b}/*" for b in buckets)]
-    assert {"s3:DeleteBucket", "s3:DeleteObject", "s3:DeleteObjectVersion"} <= set(
-        delete["Action"]
-    )
+    assert {"s3:DeleteBucket", "s3:DeleteObject", "s3:DeleteObjectVersion"} <= set(delete["Action"])
     assert "Condition" not in delete  # not even the platform's deployments
     change = policy["DenyChangingTheLogArchive"]
     assert change["Resource"] == buckets

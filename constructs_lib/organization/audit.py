@@ -134,7 +134,8 @@ class SecurityServices(Construct):
       enabled only if it is not; one dropped from `standards` stays on). The organisation
       configuration (new accounts enabled with the default standards) depends on it.
     - Config: a recorder of every supported resource type (global types included) delivering
-      to `bucket` (the archive's Config bucket, not the object-locked archive) under `key`, and an aggregator over the organisation, all regions.
+      to `bucket` (the archive's Config bucket, not the object-locked archive) under `key`,
+      and an aggregator over the organisation, all regions.
     - Access Analyzer: zone of trust the organisation.
 
     GuardDuty's detector and Security Hub stay on when the stack is deleted: they hold the

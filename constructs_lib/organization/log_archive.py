@@ -300,7 +300,9 @@ class LogArchive(Construct):
         )
 
 
-def _lifecycle(glacier_transition_after: Duration, expire_after: Duration) -> list[s3.LifecycleRule]:
+def _lifecycle(
+    glacier_transition_after: Duration, expire_after: Duration
+) -> list[s3.LifecycleRule]:
     return [
         s3.LifecycleRule(
             id="archive",
