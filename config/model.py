@@ -192,8 +192,8 @@ class Organization(_Frozen):
     live there)."""
     id: Annotated[str, StringConstraints(pattern=r"^o-[a-z0-9]{10,32}$")]
     """The AWS Organizations id, `o-` and 10-32 lowercase letters or digits (`aws
-    organizations describe-organization`): the log archive admits the organisation trail and
-    Config of this organisation only."""
+    organizations describe-organization`): the log archive admits the organisation trail, and
+    its Config bucket the Config of this organisation only."""
     root_id: Annotated[str, StringConstraints(pattern=r"^r-[0-9a-z]{4,32}$")]
     """The organisation root, `r-` and 4-32 lowercase letters or digits (`aws organizations
     list-roots`), that the OUs are created under."""
@@ -258,10 +258,12 @@ class Network(_Frozen):
 
 
 class LogArchive(_Frozen):
-    """The object-locked, KMS-encrypted bucket every trail and Config recorder of the
-    organisation delivers to. It is named `<prefix>-<account name>-log-archive-<account
-    id>-<region>` (computed by `stages/naming.py`), so other accounts find it without a
-    CloudFormation export."""
+    """The object-locked, KMS-encrypted bucket the organisation trail delivers to, named
+    `<prefix>-<account name>-log-archive-<account id>-<region>`, and beside it the bucket
+    every Config recorder delivers to (Config refuses object lock), named
+    `<prefix>-<account name>-config-delivery-<account id>-<region>` (both computed by
+    `stages/naming.py`, so other accounts find them without a CloudFormation export). The
+    Config bucket takes the same lifecycle; object lock applies to the archive only."""
 
     object_lock_mode: Literal["COMPLIANCE", "GOVERNANCE"] = "COMPLIANCE"
     """COMPLIANCE: nobody, root included, can delete a locked version early; GOVERNANCE:

@@ -180,6 +180,15 @@ def dns_delegation_role_arn(config: PlatformConfig, account_name: str) -> str:
 
 
 def log_archive_bucket_name(config: PlatformConfig) -> str:
-    """The archive's name, which every account's trail and Config delivery write to."""
+    """The object-locked archive's name, which the organisation trail writes to."""
     name, account = config.account_with_role("security")
     return bucket_name(config.organization.prefix, name, "log-archive", account.id, account.region)
+
+
+def config_bucket_name(config: PlatformConfig) -> str:
+    """The bucket every account's AWS Config delivery channel writes to, beside the archive in
+    the security account: Config refuses an object-locked bucket, so never the archive."""
+    name, account = config.account_with_role("security")
+    return bucket_name(
+        config.organization.prefix, name, "config-delivery", account.id, account.region
+    )

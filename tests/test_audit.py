@@ -58,15 +58,32 @@ def service_statements(document: dict) -> dict[str, list[dict]]:
     return found
 
 
-def test_the_archive_admits_exactly_the_trail_and_this_organisations_config(archive, sample_config):
-    logical, _ = archive_bucket(archive)
+def config_bucket(archive) -> tuple[str, dict]:
+    ((logical, bucket),) = (
+        (k, v)
+        for k, v in archive.of_type("AWS::S3::Bucket").items()
+        if v["Properties"]["BucketName"].startswith("exco-security-config-delivery-")
+    )
+    return logical, bucket["Properties"]
+
+
+def bucket_policy(archive, logical: str) -> dict:
     (policy,) = (
-        p["Properties"]
+        p["Properties"]["PolicyDocument"]
         for p in archive.of_type("AWS::S3::BucketPolicy").values()
         if p["Properties"]["Bucket"] == {"Ref": logical}
     )
-    services = service_statements(policy["PolicyDocument"])
-    assert set(services) == {"cloudtrail.amazonaws.com", "config.amazonaws.com"}
+    return policy
+
+
+def test_the_archive_admits_exactly_the_trail_and_this_organisations_config(archive, sample_config):
+    """The object-locked archive admits the trail alone; the Config bucket beside it admits
+    this organisation's Config alone; the archive's key both."""
+    archive_services = service_statements(bucket_policy(archive, archive_bucket(archive)[0]))
+    config_services = service_statements(bucket_policy(archive, config_bucket(archive)[0]))
+    assert set(archive_services) == {"cloudtrail.amazonaws.com"}
+    assert set(config_services) == {"config.amazonaws.com"}
+    services = {**archive_services, **config_services}
     trail_arns = [
         f"arn:aws:cloudtrail:eu-west-1:{account}:trail/exco-organization-trail"
         for account in ("111111111111", "222222222222")
@@ -143,9 +160,52 @@ def test_config_records_everything_and_aggregates_the_organisation(audit):
     }
     channel = one(audit, "AWS::Config::DeliveryChannel")
     assert channel["S3BucketName"]["Fn::GetStackOutput"]["StackName"] == "security-LogArchive"
+    assert "ConfigBucket" in channel["S3BucketName"]["Fn::GetStackOutput"]["OutputName"]
     assert "S3KmsKeyArn" in channel
     aggregator = one(audit, "AWS::Config::ConfigurationAggregator")
     assert aggregator["OrganizationAggregationSource"]["AllAwsRegions"] is True
+
+
+def delivery_bucket(organisation, stack, channel: dict) -> dict:
+    """The AWS::S3::Bucket a delivery channel's S3BucketName names: a literal name looked up
+    among every bucket of the organisation, or another stack's output followed to its
+    bucket."""
+    name = channel["S3BucketName"]
+    if isinstance(name, dict):
+        ref = name["Fn::GetStackOutput"]
+        (producer,) = (
+            s
+            for s in organisation.all_stacks()
+            if f"{s.stage}-{s.id}" == ref["StackName"] and s.account == stack.account
+        )
+        value = producer.template["Outputs"][ref["OutputName"]]["Value"]
+        return producer.resources[value["Ref"]]["Properties"]
+    (found,) = (
+        b["Properties"]
+        for s in organisation.all_stacks()
+        for b in s.of_type("AWS::S3::Bucket").values()
+        if b["Properties"].get("BucketName") == name
+    )
+    return found
+
+
+def test_no_config_delivery_channel_targets_an_object_locked_bucket(organisation):
+    """ "AWS Config does not support the delivery channel to an Amazon S3 bucket where object
+    lock is enabled" (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-config-deliverychannel.html):
+    every account's channel must name a bucket of the organisation without object lock."""
+    channels = [
+        (stack, channel)
+        for stack in organisation.all_stacks()
+        for channel in (
+            c["Properties"] for c in stack.of_type("AWS::Config::DeliveryChannel").values()
+        )
+    ]
+    assert len(channels) == len(organisation.stacks)  # one per account
+    for stack, channel in channels:
+        bucket = delivery_bucket(organisation, stack, channel)
+        assert "ObjectLockEnabled" not in bucket, (stack.stage, bucket["BucketName"])
+        assert "ObjectLockConfiguration" not in bucket, stack.stage
+        assert bucket["BucketName"].startswith("exco-security-config-delivery-"), stack.stage
 
 
 def test_access_analyzer_trusts_the_organisation(audit):
@@ -230,8 +290,8 @@ def test_config_records_as_a_role_of_its_own_stack_not_the_service_linked_role(o
         assert "AWSServiceRoleForConfig" not in json.dumps(stack.template), account
 
 
-def test_every_other_account_records_to_the_archive(organisation, archive):
-    _, bucket = archive_bucket(archive)
+def test_every_other_account_records_to_the_config_bucket(organisation, archive):
+    _, bucket = config_bucket(archive)
     for account, stacks in organisation.stacks.items():
         if account == "security":
             continue

@@ -246,6 +246,28 @@ def test_the_archive_keys_and_the_security_setup_are_the_execution_roles_alone(s
     assert not denied(scps, ["exco-log-archive"], exec_role, "lambda:InvokeFunction", function)
 
 
+def test_the_config_bucket_is_guarded_like_the_archive(scps):
+    """Config delivers beside the object-locked archive (it refuses object lock): no one
+    deletes that bucket or a recording, and only the execution role changes its settings."""
+    admin = f"arn:aws:iam::{SECURITY}:role/Admin"
+    exec_role = cdk_role_arn("cfn-exec", SECURITY, "eu-west-1")
+    bucket = f"arn:aws:s3:::exco-security-config-delivery-{SECURITY}-eu-west-1"
+    recording = f"{bucket}/AWSLogs/{DEV}/Config/eu-west-1/2025/1/1/ConfigHistory/x.json.gz"
+    for principal in (admin, exec_role):
+        assert denied(scps, ["exco-log-archive"], principal, "s3:DeleteBucket", bucket)
+        for action in ("s3:DeleteObject", "s3:DeleteObjectVersion"):
+            assert denied(scps, ["exco-log-archive"], principal, action, recording), action
+    for action in (
+        "s3:PutBucketPolicy",
+        "s3:PutLifecycleConfiguration",
+        "s3:PutBucketVersioning",
+        "s3:PutEncryptionConfiguration",
+        "s3:PutBucketLogging",
+    ):
+        assert denied(scps, ["exco-log-archive"], admin, action, bucket), action
+        assert not denied(scps, ["exco-log-archive"], exec_role, action, bucket), action
+
+
 def _covers(statement: dict, action: str) -> bool:
     def match(patterns) -> bool:
         patterns = [patterns] if isinstance(patterns, str) else patterns

@@ -18,6 +18,7 @@ def archive() -> dict:
         stack,
         "LogArchive",
         bucket_name="org-security-log-archive",
+        config_bucket_name="org-security-config-delivery",
         access_logs_bucket_name="org-security-log-archive-access",
         object_lock_mode="GOVERNANCE",
         object_lock_retention=Duration.days(400),
@@ -84,9 +85,55 @@ def test_archive_lifecycle_moves_to_glacier_then_expires_after_lock(archive):
     assert rules["expire"]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
 
 
-def test_both_buckets_refuse_plain_http(archive):
+def test_config_bucket_is_the_archive_without_object_lock(archive):
+    """Config does not deliver to an object-locked bucket (`CONFIG_DELIVERY_DOC`): its bucket
+    has the archive's key, versioning, access logs, lifecycle and retention, but no lock."""
+    main = bucket(archive, "org-security-log-archive")["Properties"]
+    config = bucket(archive, "org-security-config-delivery")
+    props = config["Properties"]
+    assert "ObjectLockEnabled" not in props
+    assert "ObjectLockConfiguration" not in props
+    for same in (
+        "BucketEncryption",
+        "VersioningConfiguration",
+        "PublicAccessBlockConfiguration",
+        "OwnershipControls",
+        "LifecycleConfiguration",
+    ):
+        assert props[same] == main[same], same
+    assert props["LoggingConfiguration"] == {
+        **main["LoggingConfiguration"],
+        "LogFilePrefix": "config-delivery/",
+    }
+    assert (config["DeletionPolicy"], config["UpdateReplacePolicy"]) == ("Retain", "Retain")
+
+
+def test_no_one_deletes_a_config_recording(archive):
+    (logical,) = (
+        k
+        for k, b in of_type(archive, "AWS::S3::Bucket").items()
+        if b["Properties"]["BucketName"] == "org-security-config-delivery"
+    )
+    (policy,) = (
+        p
+        for p in of_type(archive, "AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": logical}
+    )
+    (deny,) = (
+        s
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s.get("Sid") == "NoOneDeletesRecordings"
+    )
+    assert deny["Effect"] == "Deny"
+    assert deny["Principal"] == {"AWS": "*"}
+    assert deny["Action"] == ["s3:DeleteObject", "s3:DeleteObjectVersion"]
+    assert "Condition" not in deny
+    assert deny["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [logical, "Arn"]}, "/*"]]}
+
+
+def test_every_bucket_refuses_plain_http(archive):
     policies = of_type(archive, "AWS::S3::BucketPolicy").values()
-    assert len(policies) == 2
+    assert len(policies) == 3
     for policy in policies:
         denies = [
             s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"
@@ -111,6 +158,7 @@ def test_expiry_shorter_than_lock_is_refused():
             new_stack(),
             "LogArchive",
             bucket_name="a-b",
+            config_bucket_name="a-d",
             access_logs_bucket_name="a-c",
             expire_after=Duration.days(30),
             glacier_transition_after=Duration.days(10),

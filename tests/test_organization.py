@@ -207,18 +207,27 @@ def test_regions_outside_the_allowed_list_are_denied_global_services_excepted(st
 
 
 def test_the_log_archive_cannot_be_deleted_or_reconfigured(stack, organisation):
+    """The object-locked archive and the Config bucket beside it, alike."""
     archive = organisation.stacks["security"]["LogArchive"]
     (name,) = (
         props(b)["BucketName"]
         for b in archive.of_type("AWS::S3::Bucket").values()
         if "ObjectLockEnabled" in props(b)
     )
+    (config,) = (
+        props(b)["BucketName"]
+        for b in archive.of_type("AWS::S3::Bucket").values()
+        if "-config-delivery-" in props(b)["BucketName"]
+    )
     policy = statements(scps(stack)["exco-log-archive"])
     delete = policy["DenyDeletingTheLogArchive"]
-    assert delete["Resource"] == [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"]
-    assert {"s3:DeleteBucket", "s3:DeleteObjectVersion"} <= set(delete["Action"])
+    buckets = [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{config}"]
+    assert delete["Resource"] == [*buckets, *(f"{b}/*" for b in buckets)]
+    assert {"s3:DeleteBucket", "s3:DeleteObject", "s3:DeleteObjectVersion"} <= set(delete["Action"])
     assert "Condition" not in delete  # not even the platform's deployments
-    assert "s3:PutBucketPolicy" in policy["DenyChangingTheLogArchive"]["Action"]
+    change = policy["DenyChangingTheLogArchive"]
+    assert change["Resource"] == buckets
+    assert {"s3:PutBucketPolicy", "s3:PutLifecycleConfiguration"} <= set(change["Action"])
 
 
 def test_tag_policy_on_the_root_spells_the_cost_allocation_tags(stack, sample_config):

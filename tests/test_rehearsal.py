@@ -373,7 +373,10 @@ def test_it_catches_config_delivery_before_the_log_archive(sample_plan) -> None:
     baseline.phase, baseline.start, baseline.end = archive.phase, archive.start, archive.end
     problems = [p for p in rehearse_plan(plan) if p.stack == "management/Baseline"]
     assert len(problems) == 1
-    assert problems[0].need.startswith("bucket exco-security-log-archive-222222222222-eu-west-1")
+    # Config delivers to the Config bucket beside the archive, in the same stack.
+    assert problems[0].need.startswith(
+        "bucket exco-security-config-delivery-222222222222-eu-west-1"
+    )
     assert "security/LogArchive" in problems[0].producer
 
 

@@ -135,7 +135,8 @@ class SecurityServices(Construct):
       enabled only if it is not; one dropped from `standards` stays on). The organisation
       configuration (new accounts enabled with the default standards) depends on it.
     - Config: a recorder of every supported resource type (global types included) delivering
-      to `bucket` under the archive's key, and an aggregator over the organisation, all regions.
+      to `bucket` (the archive's Config bucket, not the object-locked archive) under `key`,
+      and an aggregator over the organisation, all regions.
     - Access Analyzer: zone of trust the organisation.
 
     GuardDuty's detector and Security Hub stay on when the stack is deleted: they hold the
@@ -406,7 +407,9 @@ def _security_statements(stack: Stack, others: Sequence[str]) -> list[iam.Policy
 
 class ConfigRecorder(Construct):
     """AWS Config in one account: a recorder of every supported resource type (global types
-    included) delivering daily snapshots and changes to the organisation's archive.
+    included) delivering daily snapshots and changes to `bucket_name`: the organisation's
+    Config bucket, never the object-locked archive, which Config does not support
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-config-deliverychannel.html).
 
     `kms_key_arn` names the archive's key where it is known (the security account); elsewhere
     the bucket's default encryption applies the same key, which admits this organisation's
@@ -418,8 +421,8 @@ class ConfigRecorder(Construct):
     (https://docs.aws.amazon.com/config/latest/APIReference/API_PutServiceLinkedConfigurationRecorder.html),
     not for a recorder given a role ARN; an `AWS::IAM::ServiceLinkedRole` fails where the role
     already exists. A role of the stack exists before the recorder, in every account. Where
-    the role cannot write to the archive in another account, Config delivers as its service
-    principal, which the archive's bucket and key policies admit
+    the role cannot write to the bucket in another account, Config delivers as its service
+    principal, which the Config bucket's and the archive key's policies admit
     (https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html).
     """
 

@@ -385,24 +385,28 @@ def deny_regions_outside(allowed_regions: Sequence[str]) -> dict:
 def protect_log_archive(
     bucket_name: str,
     *,
+    config_bucket_name: str,
     account_id: str,
     deployers: Sequence[str],
     setup_role: str,
     setup_function: str,
 ) -> dict:
-    """The security account's archive and what guards it: the bucket (never deleted, its
-    settings changed by `deployers` only: the account's execution roles), its keys (never
+    """The security account's archive and what guards it: the bucket and the Config bucket
+    beside it (neither they nor an object version deleted, their settings changed by
+    `deployers` only: the account's execution roles), its keys (never
     deleted, disabled, re-permissioned or granted away but by `deployers`), and the setup
     function that `baseline` exempts (role and function changed, passed or invoked by
     `deployers` only: CloudFormation invokes a custom resource's function as the execution
     role)."""
-    bucket = f"arn:aws:s3:::{bucket_name}"
+    buckets = [f"arn:aws:s3:::{name}" for name in (bucket_name, config_bucket_name)]
     keep_out = _unless(deployers)
     return _document(
         _deny(
-            "DenyDeletingTheLogArchive", LOG_ARCHIVE_DESTRUCTIVE_ACTIONS, [bucket, f"{bucket}/*"]
+            "DenyDeletingTheLogArchive",
+            LOG_ARCHIVE_DESTRUCTIVE_ACTIONS,
+            [*buckets, *(f"{bucket}/*" for bucket in buckets)],
         ),
-        _deny("DenyChangingTheLogArchive", LOG_ARCHIVE_SETTINGS_ACTIONS, [bucket], **keep_out),
+        _deny("DenyChangingTheLogArchive", LOG_ARCHIVE_SETTINGS_ACTIONS, buckets, **keep_out),
         _deny(
             "DenyDestroyingTheArchiveKeys",
             KEY_DESTRUCTIVE_ACTIONS,

@@ -48,8 +48,18 @@ KEY_ADMINISTRATION = (
 but the execution role."""
 
 
+CONFIG_DELIVERY_DOC = (
+    "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/"
+    "aws-resource-config-deliverychannel.html"
+)
+"""'AWS Config does not support the delivery channel to an Amazon S3 bucket where object lock
+is enabled': Config delivers to `LogArchive.config_bucket`, never to the archive."""
+
+
 class LogArchive(Construct):
-    """An object-locked, KMS-encrypted, versioned S3 bucket with its own access-log bucket.
+    """An object-locked, KMS-encrypted, versioned S3 bucket with its own access-log bucket,
+    and beside it the bucket AWS Config delivers to (Config refuses an object-locked bucket,
+    `CONFIG_DELIVERY_DOC`).
 
     - Archive bucket: SSE-KMS with a customer-managed key (yearly rotation, S3 Bucket Keys to
       keep KMS request costs down), versioning, object lock with a default retention, TLS
@@ -58,14 +68,19 @@ class LogArchive(Construct):
       expiry, noncurrent versions expired on the same schedule.
     - Access-log bucket (`AccessLogsBucket`): SSE-S3, versioned, TLS only, public access
       blocked, expiring on the archive's schedule.
-    - Both buckets and the key are always retained: removing the construct never deletes logs.
+    - Config bucket (`config_bucket`): the archive's settings without object lock (same
+      key, versioning, TLS only, public access blocked, access logs, lifecycle), its bucket
+      policy denying s3:DeleteObject and s3:DeleteObjectVersion to everyone, so a recording
+      goes only when the lifecycle expires it (lifecycle actions are S3's own, not requests
+      a bucket policy evaluates).
+    - All buckets and the key are always retained: removing the construct never deletes logs.
     - The key's policy separates administration from use: the account's principals may be
       given `KEY_ADMINISTRATION` and kms:Decrypt through S3 only (reading the archive); the
       writers (the trail, Config) are admitted by `admit_*`, each with only what its
       delivery needs.
 
-    Exposes `bucket`, `key` and `access_logs_bucket`. Later constructs (the org trail, Config
-    delivery) add their own statements to the bucket and key policies.
+    Exposes `bucket`, `config_bucket`, `key` and `access_logs_bucket`. Later constructs (the
+    org trail, Config delivery) add their own statements to the bucket and key policies.
     """
 
     def __init__(
@@ -74,6 +89,7 @@ class LogArchive(Construct):
         id_: str,
         *,
         bucket_name: str,
+        config_bucket_name: str,
         access_logs_bucket_name: str,
         object_lock_mode: ObjectLockMode = "COMPLIANCE",
         object_lock_retention: Duration = DEFAULT_LOCK_RETENTION,
@@ -82,6 +98,7 @@ class LogArchive(Construct):
     ) -> None:
         """
         :param bucket_name: the archive's deterministic name, so other accounts can find it.
+        :param config_bucket_name: the Config delivery bucket's deterministic name.
         :param access_logs_bucket_name: the access-log bucket's name.
         :param object_lock_mode: COMPLIANCE (default): no one can shorten retention or delete
             a locked version early; GOVERNANCE: principals with
@@ -129,6 +146,11 @@ class LogArchive(Construct):
             glacier_transition_after=glacier_transition_after,
             expire_after=expire_after,
         )
+        self._config_bucket(
+            config_bucket_name,
+            glacier_transition_after=glacier_transition_after,
+            expire_after=expire_after,
+        )
 
     def _bucket(
         self,
@@ -155,18 +177,7 @@ class LogArchive(Construct):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=self.access_logs_bucket,
             server_access_logs_prefix="log-archive/",
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="archive",
-                    transitions=[
-                        s3.Transition(
-                            storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
-                            transition_after=glacier_transition_after,
-                        )
-                    ],
-                ),
-                expiry_rule(expire_after),
-            ],
+            lifecycle_rules=_lifecycle(glacier_transition_after, expire_after),
             removal_policy=RemovalPolicy.RETAIN,
         )
         acknowledge_control(
@@ -176,6 +187,46 @@ class LogArchive(Construct):
             "residency) and is protected by S3's multi-AZ durability, versioning and "
             "COMPLIANCE-mode object lock, so no principal can delete or overwrite a record. "
             "A second-region copy is a business-continuity choice with its own cost.",
+        )
+
+    def _config_bucket(
+        self, bucket_name: str, *, glacier_transition_after: Duration, expire_after: Duration
+    ) -> None:
+        """The bucket Config delivers to (`config_bucket`): the archive's settings but object
+        lock, which Config does not support (`CONFIG_DELIVERY_DOC`); no one may delete an
+        object or a version of one, only the lifecycle expires them."""
+        self.config_bucket = s3.Bucket(
+            self,
+            "ConfigBucket",
+            bucket_name=bucket_name,
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,
+            versioned=True,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_logs_bucket,
+            server_access_logs_prefix="config-delivery/",
+            lifecycle_rules=_lifecycle(glacier_transition_after, expire_after),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.config_bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="NoOneDeletesRecordings",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:DeleteObject", "s3:DeleteObjectVersion"],
+                resources=[self.config_bucket.arn_for_objects("*")],
+            )
+        )
+        acknowledge_control(
+            self.config_bucket,
+            "S3BucketReplicationEnabled",
+            "Accepted trade-off: Config's recordings stay in the organisation's home region "
+            "(data residency), protected by S3's multi-AZ durability, versioning and a bucket "
+            "policy that denies every deletion of an object or version; a second-region copy "
+            "is a business-continuity choice with its own cost.",
         )
 
     def admit_organization_trail(self, *, trail_arns: list[str]) -> None:
@@ -213,25 +264,26 @@ class LogArchive(Construct):
         )
 
     def admit_config(self, *, organization_id: str) -> None:
-        """Let AWS Config of this organisation's accounts deliver to `AWSLogs/<account>/Config/`
-        and encrypt with the key; no other organisation's Config."""
+        """Let AWS Config of this organisation's accounts deliver to the Config bucket's
+        `AWSLogs/<account>/Config/` and encrypt with the key; no other organisation's Config,
+        and never to the object-locked archive."""
         config = iam.ServicePrincipal("config.amazonaws.com")
         org = {"StringEquals": {"aws:SourceOrgID": organization_id}}
-        self.bucket.add_to_resource_policy(
+        self.config_bucket.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="ConfigBucketCheck",
                 principals=[config],
                 actions=["s3:GetBucketAcl", "s3:ListBucket"],
-                resources=[self.bucket.bucket_arn],
+                resources=[self.config_bucket.bucket_arn],
                 conditions=org,
             )
         )
-        self.bucket.add_to_resource_policy(
+        self.config_bucket.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="ConfigWrite",
                 principals=[config],
                 actions=["s3:PutObject"],
-                resources=[self.bucket.arn_for_objects("AWSLogs/*/Config/*")],
+                resources=[self.config_bucket.arn_for_objects("AWSLogs/*/Config/*")],
                 conditions=org,
             )
         )
@@ -246,6 +298,23 @@ class LogArchive(Construct):
                 conditions=org,
             )
         )
+
+
+def _lifecycle(
+    glacier_transition_after: Duration, expire_after: Duration
+) -> list[s3.LifecycleRule]:
+    return [
+        s3.LifecycleRule(
+            id="archive",
+            transitions=[
+                s3.Transition(
+                    storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+                    transition_after=glacier_transition_after,
+                )
+            ],
+        ),
+        expiry_rule(expire_after),
+    ]
 
 
 def _validate(

@@ -42,7 +42,7 @@ class AuditStack(PlatformStack):
             self,
             "Services",
             name_prefix=org.prefix,
-            bucket=bucket,
+            bucket=log_archive.config_bucket,
             key=key,
             standards=audit.security_hub_standards,
             linked_regions=[r for r in org.allowed_regions if r != scope.account_config.region],

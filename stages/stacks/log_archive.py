@@ -9,7 +9,12 @@ from aws_cdk import Duration
 from config.model import LogArchive as LogArchiveConfig
 from constructs_lib.organization.audit import trail_arn
 from constructs_lib.organization.log_archive import LogArchive
-from stages.naming import bucket_name, log_archive_bucket_name, resource_name
+from stages.naming import (
+    bucket_name,
+    config_bucket_name,
+    log_archive_bucket_name,
+    resource_name,
+)
 from stages.platform_stack import PlatformStack
 
 if TYPE_CHECKING:
@@ -22,8 +27,8 @@ def organization_trail_name(prefix: str) -> str:
 
 
 class LogArchiveStack(PlatformStack):
-    """The object-locked, KMS-encrypted archive every trail and Config recorder writes to,
-    admitting the organisation trail (under either owner) and Config from the organisation."""
+    """The object-locked, KMS-encrypted archive the organisation trail writes to (under either
+    owner), and beside it the bucket every Config recorder of the organisation delivers to."""
 
     def __init__(self, scope: PlatformStage, id_: str) -> None:
         config, account = scope.config, scope.account_config
@@ -38,6 +43,7 @@ class LogArchiveStack(PlatformStack):
             self,
             "LogArchive",
             bucket_name=log_archive_bucket_name(config),
+            config_bucket_name=config_bucket_name(config),
             access_logs_bucket_name=bucket_name(
                 org.prefix, scope.node.id, "log-archive-access", account.id, account.region
             ),

@@ -13,7 +13,13 @@ from constructs_lib.organization.structure import (
     OrganizationGuardrails,
     ServiceControlPolicy,
 )
-from stages.naming import SECURITY_SETUP, function_arn, log_archive_bucket_name, role_arn
+from stages.naming import (
+    SECURITY_SETUP,
+    config_bucket_name,
+    function_arn,
+    log_archive_bucket_name,
+    role_arn,
+)
 from stages.platform_stack import PlatformStack
 
 if TYPE_CHECKING:
@@ -116,6 +122,7 @@ class OrganizationStack(PlatformStack):
                     "reconfigured by hand",
                     guardrails.protect_log_archive(
                         log_archive_bucket_name(config),
+                        config_bucket_name=config_bucket_name(config),
                         account_id=security.id,
                         deployers=security_deployers,
                         setup_role=setup_role,
