@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
@@ -162,23 +162,13 @@ class LogArchive(Construct):
     ) -> None:
         """The archive bucket (`bucket`): object-locked, encrypted with `key`, moving to
         Glacier Instant Retrieval, then expiring; access-logged; retained."""
-        self.bucket = s3.Bucket(
-            self,
+        self.bucket = self._retained_bucket(
             "Bucket",
-            bucket_name=bucket_name,
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=self.key,
-            bucket_key_enabled=True,
-            versioned=True,
+            bucket_name,
+            logs_prefix="log-archive/",
+            lifecycle=_lifecycle(glacier_transition_after, expire_after),
             object_lock_enabled=True,
             object_lock_default_retention=lock,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=self.access_logs_bucket,
-            server_access_logs_prefix="log-archive/",
-            lifecycle_rules=_lifecycle(glacier_transition_after, expire_after),
-            removal_policy=RemovalPolicy.RETAIN,
         )
         acknowledge_control(
             self.bucket,
@@ -189,15 +179,21 @@ class LogArchive(Construct):
             "A second-region copy is a business-continuity choice with its own cost.",
         )
 
-    def _config_bucket(
-        self, bucket_name: str, *, glacier_transition_after: Duration, expire_after: Duration
-    ) -> None:
-        """The bucket Config delivers to (`config_bucket`): the archive's settings but object
-        lock, which Config does not support (`CONFIG_DELIVERY_DOC`); no one may delete an
-        object or a version of one, only the lifecycle expires them."""
-        self.config_bucket = s3.Bucket(
+    def _retained_bucket(
+        self,
+        id_: str,
+        bucket_name: str,
+        *,
+        logs_prefix: str,
+        lifecycle: list[s3.LifecycleRule],
+        **lock: Any,
+    ) -> s3.Bucket:
+        """A bucket of the archive's kind: KMS with the archive's key, versioned, TLS only,
+        private, access-logged under `logs_prefix`, `lifecycle`, retained; `lock` the object
+        lock settings where it has them."""
+        return s3.Bucket(
             self,
-            "ConfigBucket",
+            id_,
             bucket_name=bucket_name,
             encryption=s3.BucketEncryption.KMS,
             encryption_key=self.key,
@@ -207,9 +203,23 @@ class LogArchive(Construct):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=self.access_logs_bucket,
-            server_access_logs_prefix="config-delivery/",
-            lifecycle_rules=_lifecycle(glacier_transition_after, expire_after),
+            server_access_logs_prefix=logs_prefix,
+            lifecycle_rules=lifecycle,
             removal_policy=RemovalPolicy.RETAIN,
+            **lock,
+        )
+
+    def _config_bucket(
+        self, bucket_name: str, *, glacier_transition_after: Duration, expire_after: Duration
+    ) -> None:
+        """The bucket Config delivers to (`config_bucket`): the archive's settings but object
+        lock, which Config does not support (`CONFIG_DELIVERY_DOC`); no one may delete an
+        object or a version of one, only the lifecycle expires them."""
+        self.config_bucket = self._retained_bucket(
+            "ConfigBucket",
+            bucket_name,
+            logs_prefix="config-delivery/",
+            lifecycle=_lifecycle(glacier_transition_after, expire_after),
         )
         self.config_bucket.add_to_resource_policy(
             iam.PolicyStatement(
