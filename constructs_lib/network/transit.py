@@ -12,7 +12,6 @@ from aws_cdk import (
     CustomResource,
     Duration,
     Intrinsic,
-    RemovalPolicy,
     Stack,
     Token,
 )
@@ -25,7 +24,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ram as ram
 from constructs import Construct
 
-from constructs_lib.shared.encryption import log_group_key
+from constructs_lib.shared.functions import handler_function
 from policies.acknowledgements import acknowledge_control
 from policies.wildcards import acknowledge_aws_managed_policies, acknowledge_wildcards
 
@@ -222,27 +221,13 @@ def _segments_function(
 ) -> tuple[lambda_.Function, iam.Policy]:
     """The function that applies the segments, and its policy: exactly what it uses."""
     stack = Stack.of(scope)
-    key = log_group_key(
-        scope, "SegmentsLogKey", description="Encrypts the logs of: the Transit Gateway's segments"
-    )
-    log_group = logs.LogGroup(
+    function = handler_function(
         scope,
-        "SegmentsLogs",
-        encryption_key=key,
-        retention=log_retention,
-        removal_policy=RemovalPolicy.RETAIN,
-    )
-    function = lambda_.Function(
-        scope,
-        "SegmentsFunction",
+        ids=("SegmentsLogKey", "SegmentsLogs", "SegmentsFunction"),
+        code=SEGMENTS_CODE,
         description="Accepts, associates and routes the Transit Gateway's attachments",
-        runtime=lambda_.Runtime.PYTHON_3_14,
-        architecture=lambda_.Architecture.ARM_64,
-        handler="handler.handler",
-        code=lambda_.Code.from_asset(str(SEGMENTS_CODE), exclude=["__pycache__", "*.pyc"]),
-        timeout=Duration.minutes(5),
-        memory_size=256,
-        log_group=log_group,
+        logs_of="the Transit Gateway's segments",
+        log_retention=log_retention,
     )
     table_arns = [
         stack.format_arn(service="ec2", resource="transit-gateway-route-table", resource_name=t.ref)

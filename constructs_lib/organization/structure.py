@@ -7,16 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import CustomResource, Stack
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_organizations as organizations
 from aws_cdk import aws_securityhub as securityhub
 from constructs import Construct
 
 from constructs_lib.organization import guardrails
-from constructs_lib.shared.encryption import log_group_key
+from constructs_lib.shared.functions import handler_function
 from policies.acknowledgements import acknowledge_control
 from policies.wildcards import acknowledge_aws_managed_policies, acknowledge_wildcards
 
@@ -510,25 +509,13 @@ class SetupFunction(Construct):
                     )
                 ],
             )
-        key = log_group_key(self, "LogKey", description=f"Encrypts the logs of: {description}")
-        log_group = logs.LogGroup(
+        self.function = handler_function(
             self,
-            "Logs",
-            encryption_key=key,
-            retention=log_retention,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        self.function = lambda_.Function(
-            self,
-            "Function",
+            ids=("LogKey", "Logs", "Function"),
+            code=HANDLER_CODE,
             description=description,
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            architecture=lambda_.Architecture.ARM_64,
-            handler="handler.handler",
-            code=lambda_.Code.from_asset(str(HANDLER_CODE), exclude=["__pycache__", "*.pyc"]),
-            timeout=Duration.minutes(5),
-            memory_size=256,
-            log_group=log_group,
+            logs_of=description,
+            log_retention=log_retention,
             function_name=name,
             role=role,
         )
