@@ -156,6 +156,9 @@ class PipelineStack(Stack):
             description=description,
             termination_protection=True,
             permissions_boundary=PermissionsBoundary.from_name(PERMISSIONS_BOUNDARY_NAME),
+            # Its template grows with every account and region the pipeline deploys to; without
+            # indentation it is about half of CloudFormation's 1 MB with 36 accounts (84% indented).
+            suppress_template_indentation=True,
         )
         if not waves:
             raise ValueError("waves: at least one wave is required; got none")

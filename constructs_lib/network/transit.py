@@ -263,12 +263,14 @@ def _segments_function(
             resources=[*table_arns, attachments],
         ),
     ]
-    for statement in statements:
-        function.add_to_role_policy(statement)
     role = function.role
     assert role is not None  # the Function made it
-    policy = role.node.find_child("DefaultPolicy")
-    assert isinstance(policy, iam.Policy)
+    # A policy of its own rather than the role's default policy, which CDK splits into
+    # overflow managed policies once the route tables of many segments outgrow it (where
+    # these acknowledgements would not reach).
+    policy = iam.Policy(scope, "SegmentsPolicy", statements=statements, roles=[role])
+    # nothing invokes it before it may act (the function itself: its role is in the policy)
+    function.node.default_child.node.add_dependency(policy)  # type: ignore[union-attr]
     acknowledge_wildcards(policy, SEGMENTS_WILDCARDS)
     acknowledge_control(
         policy,
