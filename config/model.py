@@ -34,7 +34,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from config.docstrings import describe_properties
-from facts.aws import CLOUDWATCH_RETENTION, EDGE_REGION
+from facts.aws import CLOUDWATCH_RETENTION
 from facts.endpoints import DEFAULT_INTERFACE_ENDPOINTS, INTERFACE_ENDPOINT_IDS
 from facts.postgres import DEFAULT_VERSION as DEFAULT_POSTGRES_VERSION
 from facts.postgres import OLDEST_OFFERED_MINOR
@@ -1319,18 +1319,13 @@ class PlatformConfig(_Frozen):
         return frozenset(n for w in self.pipeline.waves for n in w.accounts)
 
     def deployment_regions(self, name: str) -> list[str]:
-        """The regions account `name` is bootstrapped (and deployed) in: its own region first,
-        then us-east-1 where it has an edge (its certificate and web ACL stack) or, for
-        shared-services, where a pipelined account has one (the pipeline's artifact bucket
-        there)."""
-        account = self.accounts[name]
-        needs_edge_region = (
-            any(self.accounts[n].edge_settings is not None for n in self.pipelined_accounts())
-            if account.role == "shared-services"
-            else account.edge_settings is not None
-        )
-        extra = [EDGE_REGION] if needs_edge_region and account.region != EDGE_REGION else []
-        return [account.region, *extra]
+        """The regions account `name` is bootstrapped and deployed in: every allowed region,
+        its own first. Each holds at least the account's regional baseline (AWS Config: the
+        detective controls run wherever the region SCP lets anyone work); us-east-1 also the
+        edge's certificate and web ACL, and shared-services the pipeline's artifact bucket in
+        each region the pipeline deploys to."""
+        home = self.accounts[name].region
+        return [home, *(r for r in self.organization.allowed_regions if r != home)]
 
     def account_with_role(self, role: Role) -> tuple[str, Account]:
         """The one account of a singleton role (validation guarantees exactly one)."""

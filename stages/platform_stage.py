@@ -39,9 +39,12 @@ class PlatformStage(Stage):
         self.tags = {**config.tags, "Environment": self.account_config.role}
         for key, value in self.tags.items():
             Tags.of(self).add(key, value)
-        self.baseline_stack: BaselineStack | None = None
-        if self.account_config.role != "security":  # the security account's is in Audit
-            self.baseline_stack = BaselineStack(self, "Baseline")
+        self.baseline_stacks = [
+            BaselineStack(self, region)
+            for region in config.deployment_regions(id_)
+            # the security account's home-region recorder is in its Audit stack
+            if not (self.account_config.role == "security" and region == self.account_config.region)
+        ]
         self.operations_stack: OperationsStack | None = None
         if id_ in config.health_checked_accounts():
             self.operations_stack = OperationsStack(self, "Operations")

@@ -17,6 +17,10 @@ class SecurityStage(PlatformStage):
         self.log_archive = self.log_archive_stack.log_archive
         self.audit_stack = AuditStack(self, "Audit", log_archive=self.log_archive)
         self.audit_stack.add_stack_dependency(self.log_archive_stack, "writes to the archive")
+        for baseline in self.baseline_stacks:  # this account's other regions
+            baseline.add_stack_dependency(
+                self.log_archive_stack, "AWS Config delivers to the archive's Config bucket"
+            )
         copied = [
             data.backup.retention_days
             for account in self.config.accounts.values()

@@ -399,6 +399,17 @@ OPERATORS: dict[str, Callable[[str, str], bool]] = {
 """Condition operators (the negated forms and ...IfExists are derived)."""
 
 
+def _substitute(value: str, keys: Mapping[str, str]) -> str:
+    """IAM policy variables (`${aws:PrincipalAccount}`) replaced by the request's context
+    keys; a variable the request lacks leaves the value unmatchable."""
+    return re.sub(r"\$\{([^}]+)\}", lambda m: keys.get(m.group(1).lower(), "\0"), value)
+
+
+def principal_context(principal_arn: str) -> dict[str, str]:
+    """The context keys a principal brings to every request: its ARN and its account."""
+    return {"aws:PrincipalArn": principal_arn, "aws:PrincipalAccount": principal_arn.split(":")[4]}
+
+
 def conditions_hold(condition: Mapping[str, Mapping[str, Any]], context: Mapping[str, str]):
     """IAM's evaluation of a statement's Condition block against a request's context keys
     (key names are case-insensitive; a missing key matches only ...IfExists and negated
@@ -420,7 +431,7 @@ def conditions_hold(condition: Mapping[str, Mapping[str, Any]], context: Mapping
                     continue
                 return False
             values = expected if isinstance(expected, list) else [expected]
-            matched = any(test(actual, str(value)) for value in values)
+            matched = any(test(actual, _substitute(str(value), keys)) for value in values)
             if matched == negated:
                 return False
     return True
@@ -486,7 +497,7 @@ def scp_denials(
     for call in calls:
         for request in requests(call, world):
             context = {
-                "aws:PrincipalArn": principal_arn,
+                **principal_context(principal_arn),
                 "aws:RequestedRegion": in_region(call, world).region,
                 **request.context,
             }

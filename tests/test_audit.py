@@ -200,7 +200,7 @@ def test_no_config_delivery_channel_targets_an_object_locked_bucket(organisation
             c["Properties"] for c in stack.of_type("AWS::Config::DeliveryChannel").values()
         )
     ]
-    assert len(channels) == len(organisation.stacks)  # one per account
+    assert len(channels) == 3 * len(organisation.stacks)  # one per account and allowed region
     for stack, channel in channels:
         bucket = delivery_bucket(organisation, stack, channel)
         assert "ObjectLockEnabled" not in bucket, (stack.stage, bucket["BucketName"])
@@ -300,3 +300,19 @@ def test_every_other_account_records_to_the_config_bucket(organisation, archive)
         assert recorder["RecordingGroup"]["AllSupported"] is True, account
         channel = one(baseline, "AWS::Config::DeliveryChannel")
         assert channel["S3BucketName"] == bucket["BucketName"], account
+
+
+def test_config_records_in_every_allowed_region_global_types_once(organisation, sample_config):
+    """Detective controls run wherever the region SCP lets anyone work: every account has a
+    recorder in every allowed region, recording IAM's global types in its own region only."""
+    allowed = set(sample_config.organization.allowed_regions)
+    for name, account in sample_config.accounts.items():
+        recorders = {
+            stack.region: recorder["Properties"]["RecordingGroup"]
+            for stack in organisation.stacks[name].values()
+            for recorder in stack.of_type("AWS::Config::ConfigurationRecorder").values()
+        }
+        assert set(recorders) == allowed, name
+        for region, group in recorders.items():
+            assert group["AllSupported"] is True, (name, region)
+            assert group["IncludeGlobalResourceTypes"] is (region == account.region), (name, region)

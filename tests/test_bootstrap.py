@@ -49,7 +49,12 @@ def trust(template, kind):
 def test_one_command_per_account_and_region_shared_services_first(sample_config):
     commands = bootstrap_commands(sample_config)
     targets = [c[3] for c in commands]
-    assert targets[:2] == [f"aws://{SS}/eu-west-1", f"aws://{SS}/us-east-1"]
+    assert targets[:3] == [
+        f"aws://{SS}/eu-west-1",  # its own region first: it makes the permissions boundary
+        f"aws://{SS}/eu-central-1",
+        f"aws://{SS}/us-east-1",
+    ]
+    assert len(targets) == 7 * 3  # every account in every allowed region
     assert sorted(targets) == sorted(
         f"aws://{a.id}/{region}"
         for name, a in sample_config.accounts.items()

@@ -11,7 +11,7 @@ from importlib import resources as package_data
 
 import pytest
 
-from facts.cdk import cdk_role_arn
+from facts.cdk import BOOTSTRAP_ROLE_NAME, cdk_role_arn
 from pipelines.promotion import PIPELINE_STACK_ID
 from stages.stacks.organization import PIPELINE_STACKS
 from tests import iam_check
@@ -41,7 +41,11 @@ def denied(scps, names, principal, action, resource, **context) -> bool:
         statements(scps, *names),
         action,
         resource,
-        {"aws:PrincipalArn": principal, "aws:RequestedRegion": "eu-west-1", **context},
+        {
+            **iam_check.principal_context(principal),
+            "aws:RequestedRegion": "eu-west-1",
+            **context,
+        },
     )
 
 
@@ -81,20 +85,54 @@ def test_the_check_would_notice_a_misspelt_action():
 
 
 def test_exemptions_are_the_exact_deploy_path_of_every_member_account(scps, sample_config):
+    """The execution roles of every member account in every region it deploys to, and no other
+    role, may change the security services; the exemption names no pattern."""
+    members = {n: a for n, a in sample_config.accounts.items() if a.role != "management"}
     execution = {
         cdk_role_arn("cfn-exec", account.id, region)
-        for name, account in sample_config.accounts.items()
-        if account.role != "management"
+        for name, account in members.items()
         for region in sample_config.deployment_regions(name)
     }
-    assert len(execution) == 11  # us-east-1 too wherever an account has an edge
-    baseline = {s["Sid"]: s for s in scps["exco-baseline"]["Statement"]}
-    exempt = baseline["DenyDisablingSecurityServices"]["Condition"]["ArnNotEquals"]
-    assert set(exempt["aws:PrincipalArn"]) == execution
+    assert len(execution) == 18  # 6 member accounts x 3 allowed regions
+    for role in execution:
+        assert not denied(scps, ["exco-baseline"], role, "config:StopConfigurationRecorder", "*")
+    for account in members.values():
+        for other in (
+            cdk_role_arn("cfn-exec", account.id, "ap-south-1"),  # a region it is not in
+            cdk_role_arn("deploy", account.id, "eu-west-1"),
+            f"arn:aws:iam::{account.id}:role/{BOOTSTRAP_ROLE_NAME}",
+        ):
+            assert denied(scps, ["exco-baseline"], other, "config:StopConfigurationRecorder", "*")
     for document in scps.values():
         for statement in document["Statement"]:
             for principals in statement.get("Condition", {}).get("ArnNotEquals", {}).values():
-                assert not any("*" in p for p in principals), statement["Sid"]
+                assert not any("*" in p or "?" in p for p in principals), statement["Sid"]
+
+
+def test_the_own_account_exemption_needs_the_known_deploy_path(scps):
+    """The baseline names the execution role of the caller's own account
+    (`${aws:PrincipalAccount}`), which in an account the platform does not know (one invited
+    with CDK's own bootstrap) resolves to that account's role: only the known accounts' deploy
+    roles may pass a `cdk-` role to CloudFormation, so nobody there can put it to work."""
+    stranger = "999999999999"
+    role = cdk_role_arn("cfn-exec", stranger, "eu-west-1")
+    its_deploy_role = cdk_role_arn("deploy", stranger, "eu-west-1")
+    assert denied(scps, ["exco-deploy-path"], its_deploy_role, "iam:PassRole", role)
+    assert denied(
+        scps,
+        ["exco-deploy-path"],
+        f"arn:aws:iam::{stranger}:role/{BOOTSTRAP_ROLE_NAME}",
+        "iam:UpdateAssumeRolePolicy",
+        role,
+    )
+    known = cdk_role_arn("deploy", DEV, "eu-west-1")
+    assert not denied(
+        scps,
+        ["exco-deploy-path"],
+        known,
+        "iam:PassRole",
+        cdk_role_arn("cfn-exec", DEV, "eu-west-1"),
+    )
 
 
 def test_an_admin_cannot_make_a_role_the_old_pattern_exempted(scps):

@@ -186,11 +186,13 @@ def test_the_baseline_denies(stack):
         "access-analyzer:DeleteAnalyzer",
     ):
         assert action in services["Action"], action
-    # Only the platform's own deployments (exact execution-role ARNs) may change them.
+    # Only the platform's own deployments (the caller's account's execution role, an exact
+    # ARN once resolved) may change them: tests/test_guardrails.py evaluates who.
     (exempt,) = services["Condition"]["ArnNotEquals"].values()
-    assert "arn:aws:iam::444444444444:role/cdk-hnb659fds-cfn-exec-role-444444444444-eu-west-1" in (
-        exempt
-    )
+    assert (
+        "arn:aws:iam::${aws:PrincipalAccount}:role/"
+        "cdk-hnb659fds-cfn-exec-role-${aws:PrincipalAccount}-eu-west-1"
+    ) in exempt
     assert not any("*" in arn for arn in exempt)
 
 

@@ -141,7 +141,7 @@ def test_prod_asks_one_person_once_after_the_review_before_any_stack_changes(
     review = actions["Review-prod"]
     assert approve["Name"] == "Approve-prod"
     changes = [a for a in stages["prod"] if a["ActionTypeId"]["Provider"] == "CloudFormation"]
-    assert len(changes) == 2 * 8  # prepare and execute of every prod stack
+    assert len(changes) == 2 * 10  # prepare and execute of every prod stack
     # the review first, then the approval, then the first change set is even created
     assert review["RunOrder"] < approve["RunOrder"] < min(a["RunOrder"] for a in changes)
     assert "Read the Review-prod action's log" in approve["Configuration"]["CustomData"]
@@ -267,9 +267,10 @@ def test_environment_read_role_trusts_only_the_pipeline_gate(organisation):
 def test_artifacts_are_encrypted_versioned_and_logged_in_every_region(organisation, pipeline_stack):
     (pipeline,) = pipeline_stack.of_type("AWS::CodePipeline::Pipeline").values()
     stores = {s["Region"]: s["ArtifactStore"] for s in pipeline["Properties"]["ArtifactStores"]}
-    # The edge's certificates and web ACLs deploy to us-east-1, so the pipeline needs an
-    # artifact bucket there, in a stack of its own (CDK's generated one is not compliant).
-    assert set(stores) == {"eu-west-1", "us-east-1"}
+    # Every account's regional baselines (and the edge's certificates and web ACLs in
+    # us-east-1) deploy to the other allowed regions, so the pipeline needs an artifact bucket
+    # in each, in a stack of its own (CDK's generated one is not compliant).
+    assert set(stores) == {"eu-west-1", "eu-central-1", "us-east-1"}
     home = pipeline_stack.resources[stores["eu-west-1"]["Location"]["Ref"]]["Properties"]
     support = organisation.top_level["Pipeline-us-east-1"]
     assert (support.account, support.region) == (pipeline_stack.account, "us-east-1")
@@ -377,6 +378,7 @@ def test_the_protection_step_may_assume_only_the_deploy_roles_it_uses(pipeline_s
         ]
         assert [s["Resource"] for s in statements] == [
             [
+                "arn:aws:iam::666666666666:role/cdk-hnb659fds-deploy-role-666666666666-eu-central-1",
                 "arn:aws:iam::666666666666:role/cdk-hnb659fds-deploy-role-666666666666-eu-west-1",
                 "arn:aws:iam::666666666666:role/cdk-hnb659fds-deploy-role-666666666666-us-east-1",
             ]

@@ -10,14 +10,19 @@ from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
 from tests.helpers import tags_of
 
+REGIONAL = {"Baseline-eu-central-1", "Baseline-us-east-1"}
+"""Every account's baseline (AWS Config) in the allowed regions other than its own."""
 EXPECTED_STACKS = {
-    "management": {"Organization", "Budgets", "Baseline", "Ci"},
-    "security": {"LogArchive", "Audit", "BackupCopies", "Ci"},
-    "shared-services": {"Network", "NetworkHub", "Dns", "Cluster", "Registry", "Ci", "Baseline"},
-    "dev": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Ci", "Baseline"},
-    "staging": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Operations", "Baseline", "Ci"},
-    "prod": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Operations", "Baseline", "Ci"},
-    "sandbox": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Baseline", "Ci"},
+    "management": {"Organization", "Budgets", "Baseline", "Ci"} | REGIONAL,
+    "security": {"LogArchive", "Audit", "BackupCopies", "Ci"} | REGIONAL,
+    "shared-services": {"Network", "NetworkHub", "Dns", "Cluster", "Registry", "Ci", "Baseline"}
+    | REGIONAL,
+    "dev": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Ci", "Baseline"} | REGIONAL,
+    "staging": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Operations", "Baseline", "Ci"}
+    | REGIONAL,
+    "prod": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Operations", "Baseline", "Ci"}
+    | REGIONAL,
+    "sandbox": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Baseline", "Ci"} | REGIONAL,
 }
 
 
@@ -31,8 +36,17 @@ def test_every_stack_is_bound_to_its_account_and_region(organisation, sample_con
             continue  # the pipeline: see test_pipeline
         account = sample_config.accounts[stack.stage]
         # CloudFront takes certificates and web ACLs from us-east-1 only.
-        region = "us-east-1" if stack.id == "EdgeGlobal" else account.region
+        region = (
+            "us-east-1"
+            if stack.id == "EdgeGlobal"
+            else stack.id.removeprefix("Baseline-")
+            if stack.id.startswith("Baseline-")
+            else account.region
+        )
         assert (stack.account, stack.region) == (account.id, region), stack.stage
+
+
+PROTECTED_ACCOUNTS = ("management", "security", "shared-services", "staging", "prod")
 
 
 def test_termination_protection_everywhere_but_dev_and_sandbox(organisation):
@@ -43,6 +57,7 @@ def test_termination_protection_everywhere_but_dev_and_sandbox(organisation):
         ("management", "Organization"),
         ("management", "Budgets"),
         ("management", "Baseline"),
+        *((a, b) for a in PROTECTED_ACCOUNTS for b in REGIONAL),
         ("management", "Ci"),
         ("security", "Ci"),
         ("staging", "Ci"),
@@ -73,6 +88,7 @@ def test_termination_protection_everywhere_but_dev_and_sandbox(organisation):
         ("prod", "EdgeGlobal"),
         ("(app)", "Pipeline"),
         ("(app)", "Pipeline-us-east-1"),
+        ("(app)", "Pipeline-eu-central-1"),
     }
 
 

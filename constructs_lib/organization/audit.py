@@ -434,7 +434,12 @@ class ConfigRecorder(Construct):
         name_prefix: str,
         bucket_name: str,
         kms_key_arn: str | None = None,
+        global_resource_types: bool = True,
     ) -> None:
+        """
+        :param global_resource_types: record IAM's global resource types too: in one region
+            of the account only (its own), or every region records them again.
+        """
         super().__init__(scope, id_)
         role = iam.Role(
             self,
@@ -456,7 +461,7 @@ class ConfigRecorder(Construct):
             name=f"{name_prefix}-recorder",
             role_arn=role.role_arn,
             recording_group=config.CfnConfigurationRecorder.RecordingGroupProperty(
-                all_supported=True, include_global_resource_types=True
+                all_supported=True, include_global_resource_types=global_resource_types
             ),
         )
         channel = config.CfnDeliveryChannel(

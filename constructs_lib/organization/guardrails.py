@@ -216,45 +216,72 @@ FUNCTION_CHANGES = (
 own makes it act with its role."""
 
 
+OWN_ACCOUNT = "${aws:PrincipalAccount}"
+"""The caller's account, as an IAM policy variable SCPs resolve
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html)."""
+
+
 @dataclass(frozen=True)
 class DeployPath:
-    """The exact principals of the deploy path in every member account, as ARNs (`deploy_path`
-    builds them).
+    """The principals of the deploy path, as the exact ARNs of the caller's own account
+    (`deploy_path` builds them).
 
     Exact ARNs rather than `arn:aws:iam::*:role/cdk-...-*` patterns: an SCP limits the
     principals of the account it applies to, and any administrator there can create a role
     whose name matches a pattern; none can create a second role with an existing name, and
-    `deploy_path()` denies everyone but the bootstrap path changing these roles.
+    `protect_deploy_path()` denies everyone but the bootstrap path changing these roles.
+
+    Each is written once per region with `${aws:PrincipalAccount}` for the account, which
+    resolves to one exact ARN in the caller's account: an SCP whose exemptions list every
+    account's roles in every region would outgrow AWS's 5,120 characters with a few more
+    accounts or regions. An SCP only ever judges principals of the account it applies to, so
+    for the accounts in `accounts` this exempts exactly the roles an explicit list would; in
+    any other account of the organisation (one created or invited outside the config, perhaps
+    with CDK's own bootstrap) `protect_deploy_path()` lets nobody create, change or pass a
+    `cdk-` role, so no role of these names can be put to work there.
     """
 
+    accounts: tuple[str, ...]
+    """The member accounts the platform deploys (their ids)."""
+    regions: tuple[str, ...]
+    """The regions they are bootstrapped in."""
     bootstrap: tuple[str, ...]
-    """`OrganizationAccountAccessRole` of each member account: creates and changes the CDK
-    bootstrap (`make bootstrap`)."""
+    """`OrganizationAccountAccessRole`: creates and changes the CDK bootstrap (`make
+    bootstrap`)."""
     deploy: tuple[str, ...]
-    """The CDK deploy role of each member account and deployment region: starts deployments
-    and passes the execution role to CloudFormation (the bootstrap template's deploy role
-    policy is the only grant of iam:PassRole on it)."""
+    """The CDK deploy role in each region: starts deployments and passes the execution role to
+    CloudFormation (the bootstrap template's deploy role policy is the only grant of
+    iam:PassRole on it)."""
     execution: tuple[str, ...]
-    """The CDK CloudFormation execution role of each member account and deployment region:
-    what deploys the platform's stacks, so the only principal that may change what they
-    hold."""
+    """The CDK CloudFormation execution role in each region: what deploys the platform's
+    stacks, so the only principal that may change what they hold."""
     stacks: tuple[str, ...]
     """ARN patterns of the platform's stacks."""
+
+    def execution_in(self, account: str) -> tuple[str, ...]:
+        """The execution roles of one account, written out."""
+        return tuple(arn.replace(OWN_ACCOUNT, account) for arn in self.execution)
 
 
 def deploy_path(
     regions_by_account: Mapping[str, Sequence[str]], stack_names: Sequence[str]
 ) -> DeployPath:
-    """`regions_by_account`: member account id -> the regions it is bootstrapped in;
-    `stack_names`: the platform's stack-name patterns (`dev-*`)."""
-    pairs = [(a, r) for a, regions in sorted(regions_by_account.items()) for r in regions]
+    """`regions_by_account`: member account id -> the regions it is bootstrapped in (every
+    account in the same ones: an exemption of one account's role in one region is an
+    exemption of every account's there); `stack_names`: the platform's stack-name patterns
+    (`dev-*`)."""
+    region_sets = {tuple(sorted(regions)) for regions in regions_by_account.values()}
+    if len(region_sets) > 1:
+        raise ValueError(
+            f"every member account must be bootstrapped in the same regions: {sorted(region_sets)}"
+        )
+    regions = next(iter(region_sets), ())
     return DeployPath(
-        bootstrap=tuple(
-            f"arn:aws:iam::{account}:role/{BOOTSTRAP_ROLE_NAME}"
-            for account in sorted(regions_by_account)
-        ),
-        deploy=tuple(cdk_role_arn("deploy", a, r) for a, r in pairs),
-        execution=tuple(cdk_role_arn("cfn-exec", a, r) for a, r in pairs),
+        accounts=tuple(sorted(regions_by_account)),
+        regions=regions,
+        bootstrap=(f"arn:aws:iam::{OWN_ACCOUNT}:role/{BOOTSTRAP_ROLE_NAME}",),
+        deploy=tuple(cdk_role_arn("deploy", OWN_ACCOUNT, r) for r in regions),
+        execution=tuple(cdk_role_arn("cfn-exec", OWN_ACCOUNT, r) for r in regions),
         stacks=tuple(f"arn:aws:cloudformation:*:*:stack/{name}/*" for name in stack_names),
     )
 
@@ -349,23 +376,29 @@ def protect_deploy_path(path: DeployPath) -> dict:
       execution role would operate: `tests/test_guardrails.py` checks that).
     """
     roles = f"arn:aws:iam::*:role/{CDK_NAME_PREFIX}*"
+    bootstrap_role = f"arn:aws:iam::*:role/{BOOTSTRAP_ROLE_NAME}"
     return _document(
         _deny(
             "DenyChangingTheDeployPath",
             [*ROLE_CHANGES, *POLICY_CHANGES],
-            [
-                roles,
-                f"arn:aws:iam::*:role/{BOOTSTRAP_ROLE_NAME}",
-                f"arn:aws:iam::*:policy/{CDK_NAME_PREFIX}*",
-            ],
+            [roles, bootstrap_role, f"arn:aws:iam::*:policy/{CDK_NAME_PREFIX}*"],
             **_unless(path.bootstrap),
         ),
-        _deny("DenyPassingTheDeployPath", ["iam:PassRole"], [roles], **_unless(path.deploy)),
+        # One statement for both (the same exemption; IAM matches an action only with its own
+        # resource type, so iam:PassRole never meets a stack nor a stack action a role).
         _deny(
-            "DenyOperatingThePlatformStacks",
-            STACK_CHANGES,
-            path.stacks,
+            "DenyPassingOrOperatingTheDeployPath",
+            ["iam:PassRole", *STACK_CHANGES],
+            [roles, *path.stacks],
             **_unless(path.deploy),
+        ),
+        # The exemptions above name the caller's own account's roles: in an account the
+        # platform does not deploy, nobody may make, change or pass a deploy-path role.
+        _deny(
+            "DenyTheDeployPathElsewhere",
+            [*ROLE_CHANGES, "iam:PassRole"],
+            [roles, bootstrap_role],
+            StringNotEquals={"aws:PrincipalAccount": list(path.accounts)},
         ),
     )
 

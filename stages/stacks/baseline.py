@@ -1,5 +1,5 @@
-"""The baseline every account but security has: AWS Config recording to the organisation's
-Config bucket."""
+"""The baseline every account has in every allowed region: AWS Config recording to the
+organisation's Config bucket."""
 
 from __future__ import annotations
 
@@ -13,21 +13,36 @@ if TYPE_CHECKING:
     from stages.platform_stage import PlatformStage
 
 
-class BaselineStack(PlatformStack):
-    """AWS Config's recorder and delivery channel into the organisation's Config bucket, beside
-    the log archive (the security account's own recorder is in its Audit stack)."""
+def baseline_stack_id(stage: PlatformStage, region: str) -> str:
+    """`Baseline` in the account's own region, `Baseline-<region>` in the others."""
+    return "Baseline" if region == stage.account_config.region else f"Baseline-{region}"
 
-    def __init__(self, scope: PlatformStage, id_: str) -> None:
+
+class BaselineStack(PlatformStack):
+    """AWS Config's recorder and delivery channel in one region, into the organisation's Config
+    bucket beside the log archive (in the security account's home region: Config delivers
+    across regions and accounts).
+
+    Global resource types (IAM) are recorded in the account's own region only, as AWS
+    recommends to avoid recording them once per region
+    (https://docs.aws.amazon.com/config/latest/developerguide/select-resources.html). The
+    security account's home-region recorder is in its Audit stack.
+    """
+
+    def __init__(self, scope: PlatformStage, region: str) -> None:
         config = scope.config
+        home = region == scope.account_config.region
         super().__init__(
             scope,
-            id_,
+            baseline_stack_id(scope, region),
             description=f"{config.organization.name} {scope.account_config.role} account "
-            "baseline: AWS Config recording to the organisation's Config bucket",
+            f"baseline in {region}: AWS Config recording to the organisation's Config bucket",
+            region=region,
         )
         ConfigRecorder(
             self,
             "Config",
             name_prefix=config.organization.prefix,
             bucket_name=config_bucket_name(config),
+            global_resource_types=home,
         )

@@ -83,9 +83,7 @@ class OrganizationStack(PlatformStack):
         security_name, security = config.account_with_role("security")
         path = platform_deploy_path(config)
         setup_role = role_arn(config, security_name, SECURITY_SETUP)
-        security_deployers = [
-            a for a in path.execution if a.startswith(f"arn:aws:iam::{security.id}:")
-        ]
+        security_deployers = list(path.execution_in(security.id))
         self.guardrails = OrganizationGuardrails(
             self,
             "Guardrails",

@@ -153,7 +153,8 @@ def plan_rollout(
             for s in stacks.values()
             if s.stage
             and roles.get(s.stage) in rule.roles
-            and (rule.stacks is None or s.path.split("/")[1] in rule.stacks)
+            # `Baseline` names the account's regional `Baseline-<region>` stacks too
+            and (rule.stacks is None or s.path.split("/")[1].split("-")[0] in rule.stacks)
         ]
         if chosen:
             place_in_dependency_order(plan, chosen, f"by hand ({when})")
