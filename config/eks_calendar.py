@@ -8,6 +8,7 @@ publishes a new version or moves a date; the config guard and the README follow 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -51,3 +52,61 @@ def accepted_versions(today: date) -> list[str]:
         for version, release in EKS_CALENDAR.items()
         if release.status(today) != "ended" and version in KUBECTL_LAYERS
     ]
+
+
+ADDON_VERSIONS: dict[str, dict[str, str]] = {
+    "1.33": {
+        "eks-pod-identity-agent": "v1.3.10-eksbuild.2",
+        "vpc-cni": "v1.20.4-eksbuild.2",
+        "kube-proxy": "v1.33.10-eksbuild.13",
+        "coredns": "v1.12.4-eksbuild.18",
+        "aws-ebs-csi-driver": "v1.56.0-eksbuild.1",
+    },
+    "1.34": {
+        "eks-pod-identity-agent": "v1.3.10-eksbuild.2",
+        "vpc-cni": "v1.20.4-eksbuild.2",
+        "kube-proxy": "v1.34.6-eksbuild.13",
+        "coredns": "v1.13.2-eksbuild.11",
+        "aws-ebs-csi-driver": "v1.56.0-eksbuild.1",
+    },
+    "1.35": {
+        "eks-pod-identity-agent": "v1.3.10-eksbuild.2",
+        "vpc-cni": "v1.21.1-eksbuild.1",
+        "kube-proxy": "v1.35.3-eksbuild.13",
+        "coredns": "v1.14.3-eksbuild.3",
+        "aws-ebs-csi-driver": "v1.57.1-eksbuild.1",
+    },
+    "1.36": {
+        "kube-proxy": "v1.36.0-eksbuild.14",
+        "coredns": "v1.14.3-eksbuild.3",
+    },
+}
+"""The EKS managed add-on versions a cluster of each Kubernetes version gets unless its config
+pins another (`cluster.addon_versions`), kept beside the calendar and changed with it: an
+add-on changes only when this table does, never because EKS moved its default.
+
+Sources (read 2026-11-30; no `describe-addon-versions`, which needs AWS):
+- coredns and kube-proxy: the EKS User Guide's version tables,
+  https://docs.aws.amazon.com/eks/latest/userguide/managing-coredns.html#coredns-versions and
+  https://docs.aws.amazon.com/eks/latest/userguide/managing-kube-proxy.html#kube-proxy-versions
+  (kube-proxy is built per Kubernetes minor: its version starts with the cluster's);
+- vpc-cni, aws-ebs-csi-driver, eks-pod-identity-agent for 1.33-1.35: the per-version pins of
+  AWS's own awslabs/cdk-eks-blueprints (`lib/addons/*/index.ts`, commit 0b82904e, 2026-04-08),
+  as AWS's docs publish no per-version table for the last two and stop at 1.33 for vpc-cni.
+
+Not listed, because no AWS source here names them: vpc-cni, aws-ebs-csi-driver and
+eks-pod-identity-agent for 1.36. A 1.36 cluster must pin them in config (the config check asks,
+with the command that lists them). `docs/architecture.md#eks-versions` says how to refresh this
+table."""
+
+ADDON_VERSION_COMMAND = (
+    "aws eks describe-addon-versions --kubernetes-version {version} --addon-name {addon} "
+    "--query 'addons[].addonVersions[?compatibilities[?defaultVersion]].addonVersion'"
+)
+"""How a platform engineer finds EKS's default build of an add-on for a Kubernetes version."""
+
+
+def addon_versions(kubernetes_version: str, pinned: Mapping[str, str]) -> dict[str, str]:
+    """The add-on versions of a cluster: the table's for its Kubernetes version, overridden by
+    what its config pins."""
+    return {**ADDON_VERSIONS.get(kubernetes_version, {}), **pinned}

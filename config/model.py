@@ -418,8 +418,9 @@ class Cluster(_Frozen):
     )
     """Kubernetes namespace names (at most 5) whose pods run on Fargate."""
     addon_versions: dict[Addon, str] = {}
-    """Pin an EKS add-on's version by name (e.g. `vpc-cni: v1.20.4-eksbuild.1`); unpinned
-    ones get the default EKS chooses for the cluster's Kubernetes version."""
+    """Pin an EKS add-on's version by name (e.g. `vpc-cni: v1.20.4-eksbuild.1`) over the
+    platform's table for the cluster's Kubernetes version (`config/eks_calendar.py`
+    `ADDON_VERSIONS`); an add-on the table has no version for must be pinned here."""
     log_retention_days: RetentionDays = 90
     """Retention of the application log group Fluent Bit writes to."""
 

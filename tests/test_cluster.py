@@ -228,7 +228,8 @@ def test_managed_addons_with_pod_identity_for_cni_and_ebs(clusters):
         addons["aws-ebs-csi-driver"]["Properties"]["PodIdentityAssociations"][0]["ServiceAccount"]
         == "ebs-csi-controller-sa"
     )
-    assert "AddonVersion" not in addons["coredns"]["Properties"]  # EKS default unless pinned
+    # pinned from the calendar's table (tests/test_eks_versions.py checks every cluster)
+    assert addons["coredns"]["Properties"]["AddonVersion"] == "v1.14.3-eksbuild.3"
 
 
 def test_pod_identity_associations_follow_the_contract(clusters):

@@ -3,13 +3,15 @@ creates are refused with their date, extended support warns."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import date
 
 import pytest
 
 from config import ConfigError, config_warnings, parse_config
-from config.eks_calendar import EKS_CALENDAR, accepted_versions
+from config.eks_calendar import ADDON_VERSIONS, EKS_CALENDAR, accepted_versions
+from config.model import ADDONS
 from facts.kubernetes import KUBECTL_LAYERS
 from tests.conftest import ROOT
 from tests.test_config import broken
@@ -122,3 +124,59 @@ def test_cluster_needs_a_vpc_and_public_access_is_never_open_to_all(sample_raw):
         "accounts.sandbox.cluster.endpoint_public_access_cidrs: '0.0.0.0/0' opens the API "
         "server to the whole internet (got ['0.0.0.0/0'])",
     }
+
+
+ADDONS_PATH = "accounts.dev.cluster.addon_versions"
+
+
+def test_every_add_on_of_every_cluster_is_pinned(organisation):
+    """No add-on follows EKS's moving default: each `AWS::EKS::Addon` names its version, the
+    calendar's for the cluster's Kubernetes version."""
+    for stage, stacks in organisation.stacks.items():
+        if "Cluster" not in stacks:
+            continue
+        (cluster,) = stacks["Cluster"].of_type("AWS::EKS::Cluster").values()
+        version = cluster["Properties"]["Version"]
+        addons = {
+            a["Properties"]["AddonName"]: a["Properties"].get("AddonVersion")
+            for a in stacks["Cluster"].of_type("AWS::EKS::Addon").values()
+        }
+        assert addons == ADDON_VERSIONS[version], stage
+
+
+def test_the_table_pins_each_add_on_for_its_own_kubernetes_version():
+    """kube-proxy is built per Kubernetes minor; every accepted version pins what it can."""
+    for version in accepted_versions(TODAY):
+        table = ADDON_VERSIONS[version]
+        assert table["kube-proxy"].startswith(f"v{version}."), version
+        assert set(table) <= set(ADDONS)
+        for addon, pin in table.items():
+            assert re.fullmatch(r"v\d+\.\d+\.\d+-eksbuild\.\d+", pin), (version, addon)
+
+
+def test_a_version_without_a_verified_pin_asks_for_one(sample_raw):
+    """1.36's vpc-cni, EBS driver and Pod Identity agent have no AWS-published version here:
+    the config must pin them, and is told how to find them."""
+    found = problems(broken(sample_raw, (VERSION, "1.36")))
+    assert [p.split(":")[0] for p in found] == [
+        f"{ADDONS_PATH}.vpc-cni",
+        f"{ADDONS_PATH}.eks-pod-identity-agent",
+        f"{ADDONS_PATH}.aws-ebs-csi-driver",
+    ]
+    assert (
+        "aws eks describe-addon-versions --kubernetes-version 1.36 --addon-name vpc-cni"
+        in (found[0])
+    )
+    pinned = broken(
+        sample_raw,
+        (VERSION, "1.36"),
+        (
+            "accounts.dev.cluster.addon_versions",
+            {
+                "vpc-cni": "v1.22.3-eksbuild.1",
+                "eks-pod-identity-agent": "v1.3.10-eksbuild.3",
+                "aws-ebs-csi-driver": "v1.63.1-eksbuild.1",
+            },
+        ),
+    )
+    parse_config(pinned, today=TODAY)

@@ -15,7 +15,11 @@ from config.rules.accounts import (
     workload_environments_present,
 )
 from config.rules.ci import ci_role_name, ci_roles_have_targets, existing_providers_name_accounts
-from config.rules.cluster import kubernetes_version_supported, kubernetes_version_warnings
+from config.rules.cluster import (
+    addon_versions_pinned,
+    kubernetes_version_supported,
+    kubernetes_version_warnings,
+)
 from config.rules.data import data_sized_for_environment, data_where_it_belongs
 from config.rules.edge import edge_where_it_belongs
 from config.rules.gitops import (
@@ -52,6 +56,7 @@ RULES: tuple[Rule, ...] = (
     pipeline_connection_in_shared_services,
     cluster_principals_of_their_environment,
     kubernetes_version_supported,
+    addon_versions_pinned,
     gitops_has_clusters,
     argocd_high_availability_has_nodes,
     spokes_reach_the_hub,

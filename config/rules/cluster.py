@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
-from config.eks_calendar import EKS_CALENDAR, accepted_versions
+from config.eks_calendar import (
+    ADDON_VERSION_COMMAND,
+    EKS_CALENDAR,
+    accepted_versions,
+    addon_versions,
+)
+from config.model import ADDONS
 from config.rules.problem import PartialConfig, Problem
 
 
@@ -38,6 +44,25 @@ def kubernetes_version_supported(config: PartialConfig) -> Iterator[Problem]:
                 f"no kubectl layer is packaged for {version}; use one of {accepted}",
                 version,
             )
+
+
+def addon_versions_pinned(config: PartialConfig) -> Iterator[Problem]:
+    """Every managed add-on has a pinned version: the calendar's table for the cluster's
+    Kubernetes version, or the cluster's own `addon_versions`."""
+    for name, account in config.accounts.items():
+        cluster = account.cluster
+        if cluster is None or cluster.kubernetes_version not in accepted_versions(config.today):
+            continue  # kubernetes_version_supported names the version
+        version = cluster.kubernetes_version
+        pinned = addon_versions(version, cluster.addon_versions)
+        for addon in ADDONS:
+            if addon not in pinned:
+                command = ADDON_VERSION_COMMAND.format(version=version, addon=addon)
+                yield Problem(
+                    f"accounts.{name}.cluster.addon_versions.{addon}",
+                    f"the platform has no verified {addon} version for Kubernetes {version} "
+                    f"yet: pin the one EKS offers (`{command}`)",
+                )
 
 
 def kubernetes_version_warnings(config: PartialConfig) -> Iterator[Problem]:

@@ -144,7 +144,8 @@ class PlatformCluster(Construct):
         :param node_ami_type: an EKS AMI type (AL2023_* or BOTTLEROCKET_*); default Graviton AL2023.
         :param node_desired_size: default `node_min_size`.
         :param fargate_namespaces: at most 5; default none (no Fargate profile).
-        :param addon_versions: add-on name -> version; unlisted add-ons use EKS's default.
+        :param addon_versions: add-on name -> version (the config pins every one:
+            config/eks_calendar.py); an unlisted add-on would get EKS's default.
         :param dns_zone_name: the zone ExternalDNS and cert-manager may change; default none
             (neither role is created).
         :param application_log_retention: retention of Fluent Bit's log group; default 90 days.

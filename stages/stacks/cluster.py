@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ssm as ssm
 
+from config.eks_calendar import addon_versions
 from config.model import Cluster, GitOpsRole
 from constructs_lib.eks import gitops_bridge
 from constructs_lib.eks.cluster import PlatformCluster
@@ -82,7 +83,7 @@ class ClusterStack(PlatformStack):
             node_desired_size=nodes.desired_size,
             node_disk_size_gib=nodes.disk_size_gib,
             fargate_namespaces=cluster.fargate_namespaces,
-            addon_versions=cluster.addon_versions,
+            addon_versions=addon_versions(cluster.kubernetes_version, cluster.addon_versions),
             dns_zone_name=account.domain,
             application_log_retention=RETENTION_DAYS[cluster.log_retention_days],
         )
