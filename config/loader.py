@@ -17,6 +17,7 @@ from config.model import (
     Ci,
     Dns,
     GitOps,
+    Notifications,
     Organization,
     Pipeline,
     PlatformConfig,
@@ -115,6 +116,7 @@ def _partial(config: PlatformConfig | None, raw: Mapping[str, Any], today: date)
             registry=config.registry,
             ci=config.ci,
             dns=config.dns,
+            notifications=config.notifications,
             today=today,
         )
     accounts = {}
@@ -132,6 +134,8 @@ def _partial(config: PlatformConfig | None, raw: Mapping[str, Any], today: date)
         registry=_valid_or_none(Registry, raw.get("registry")),
         ci=_valid_or_none(Ci, raw.get("ci")),
         dns=_valid_or_none(Dns, raw.get("dns")),
+        notifications=(notifications := _valid_or_none(Notifications, raw.get("notifications"))),
+        notifications_invalid=notifications is None and raw.get("notifications") is not None,
         today=today,
     )
 

@@ -17,6 +17,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from fnmatch import fnmatchcase
+from types import MappingProxyType
 from typing import Annotated, Any, ClassVar, Literal, Self, get_args
 
 from pydantic import (
@@ -167,6 +168,8 @@ EndpointName = Annotated[
     str, WithJsonSchema({"type": "string", "enum": sorted(INTERFACE_ENDPOINT_IDS)})
 ]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$")]
+"""A notification channel's name: 2-20 lowercase letters, digits and `-`."""
 
 
 # --- organisation-wide sections -------------------------------------------------------------
@@ -213,6 +216,129 @@ class Budgets(_Frozen):
 
 
 # --- an account's network -------------------------------------------------------------------
+
+
+class SlackChannel(_Frozen):
+    """A Slack channel AWS Chatbot posts to. The workspace must be authorised for AWS Chatbot
+    once in each account that posts to it (console, *AWS Chatbot > Configure a chat client*):
+    CloudFormation cannot do that step."""
+
+    workspace_id: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{1,255}$")]
+    """The Slack workspace (team) id, as the AWS Chatbot console shows it (`T0…`)."""
+    channel_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]+$")]
+    """The channel id: the last part of the channel's link (`C0…`)."""
+
+
+class TeamsChannel(_Frozen):
+    """A Microsoft Teams channel AWS Chatbot posts to. The team must be authorised for AWS
+    Chatbot once in each account that posts to it (console)."""
+
+    tenant_id: Annotated[
+        str, StringConstraints(pattern=r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
+    ]
+    """The Microsoft Entra tenant id."""
+    team_id: Annotated[
+        str, StringConstraints(pattern=r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
+    ]
+    """The team's id."""
+    channel_id: Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,255}$")]
+    """The channel's id (`19:…@thread.tacv2`, from the channel's link)."""
+
+
+class Channel(_Frozen):
+    """Where one kind of notification goes: a chat channel (through AWS Chatbot) and/or e-mail
+    addresses; at least one."""
+
+    slack: SlackChannel | None = None
+    """A Slack channel."""
+    teams: TeamsChannel | None = None
+    """A Microsoft Teams channel."""
+    emails: tuple[Email, ...] = Field(default=(), max_length=10)
+    """Addresses subscribed by e-mail (each confirms the subscription once); a paging
+    service's e-mail integration address pages."""
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> Channel:
+        if self.slack is None and self.teams is None and not self.emails:
+            raise ValueError("a channel needs `slack`, `teams` or `emails`")
+        return self
+
+
+class Notifications(_Frozen):
+    """Where alarms and findings go. Every account has an alarm topic (encrypted SNS) in each
+    region; its alarms post to the account's `monitoring.channel`, and prod's also page."""
+
+    channels: dict[ChannelName, Channel] = Field(min_length=1)
+    """Channel name (2-20 lowercase letters, digits and `-`) -> where it delivers."""
+    default_channel: ChannelName
+    """The channel of every account that names none (`accounts.<name>.monitoring.channel`)."""
+    page: ChannelName | None = None
+    """The channel that pages (e.g. a paging service's e-mail address): accounts whose
+    `monitoring.page` is on (prod by default) send their alarms there too."""
+    security: ChannelName | None = None
+    """The security team's channel: GuardDuty, Security Hub and AWS Config findings, root and
+    MFA-less console sign-ins, from the security account. Default: `default_channel`."""
+    pipeline: ChannelName | None = None
+    """The channel the pipeline's notifications (failures, approvals waiting) post to, besides
+    `pipeline.notification_emails`. Default: `default_channel`."""
+
+    @model_validator(mode="after")
+    def _known_channels(self) -> Notifications:
+        problems = [
+            f"{field}: no channel named {getattr(self, field)!r} in `channels`"
+            for field in ("default_channel", "page", "security", "pipeline")
+            if getattr(self, field) is not None and getattr(self, field) not in self.channels
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class Thresholds(_Frozen):
+    """Alarm thresholds; each account's default depends on its role (`DEFAULT_THRESHOLDS`)."""
+
+    cpu_percent: int = Field(default=80, ge=1, le=100)
+    """Databases, caches and search domains: average CPU above this for 15 minutes."""
+    memory_percent: int = Field(default=90, ge=1, le=100)
+    """Caches: memory used above this (evictions follow)."""
+    free_storage_percent: int = Field(default=15, ge=1, le=99)
+    """Databases and search domains: free storage below this share of the allocated."""
+    connections_percent: int = Field(default=80, ge=1, le=100)
+    """PostgreSQL: connections above this share of `max_connections` for the instance class
+    (Aurora Serverless: of its maximum capacity's)."""
+    replica_lag_seconds: int = Field(default=30, ge=1)
+    """PostgreSQL readers and cache replicas: lag above this."""
+    error_rate_percent: float = Field(default=5.0, gt=0, le=100)
+    """Load balancers and the CDN: 5xx responses above this share of requests."""
+    latency_ms: int = Field(default=2000, ge=1)
+    """Load balancers: p99 target response time above this."""
+    function_errors: int = Field(default=1, ge=1)
+    """The platform's Lambda functions: errors in 5 minutes at or above this."""
+
+
+class Monitoring(_Frozen):
+    """How an account's alarms reach people, and how long the health gate soaks."""
+
+    channel: ChannelName | None = None
+    """Its alarm channel (`notifications.channels`); default `notifications.default_channel`."""
+    page: bool | None = None
+    """Also page (`notifications.page`) on its alarms; default on for prod only."""
+    soak_minutes: int = Field(default=10, ge=0, le=120)
+    """Where the pipeline health-checks the account: minutes to wait after the deploy before
+    reading its alarms (metrics need time to show a bad release)."""
+    thresholds: Thresholds | None = None
+    """Alarm thresholds; default: the role's (`DEFAULT_THRESHOLDS`)."""
+
+
+DEFAULT_THRESHOLDS: Mapping[str, Thresholds] = MappingProxyType(
+    {
+        "prod": Thresholds(),
+        "staging": Thresholds(),
+        "dev": Thresholds(cpu_percent=90, error_rate_percent=20.0, latency_ms=5000),
+        "sandbox": Thresholds(cpu_percent=95, error_rate_percent=50.0, latency_ms=10000),
+    }
+)
+"""Thresholds by account role: dev and sandbox only post, and tolerate more."""
 
 
 class TransitGateway(_Frozen):
@@ -878,6 +1004,16 @@ class _AccountBase(_Frozen):
     monthly_budget_usd: int = Field(gt=0)
     """The management account's monthly cost budget for this account, in US dollars; it
     alerts at `budgets.thresholds_percent`."""
+    monitoring: Monitoring = Monitoring()
+    """Where its alarms go and how the health gate reads them."""
+
+    def thresholds(self) -> Thresholds:
+        """Its alarm thresholds: its own, or its role's default."""
+        return self.monitoring.thresholds or DEFAULT_THRESHOLDS.get(self.role, Thresholds())
+
+    def pages(self) -> bool:
+        """Whether its alarms page: its setting, or on for prod."""
+        return self.monitoring.page if self.monitoring.page is not None else self.role == "prod"
 
     @property
     def is_workload(self) -> bool:
@@ -1235,6 +1371,9 @@ class PlatformConfig(_Frozen):
     account's role."""
     budgets: Budgets = Budgets()
     """Budget alerts."""
+    notifications: Notifications | None = None
+    """Where alarms and security findings go; without it the alarms exist (and the health gate
+    reads them) but notify no one."""
     accounts: dict[AccountName, Account] = Field(min_length=1)
     """Account name -> account. The name (2-24 lowercase letters, digits and `-`, starting
     with a letter) becomes the stage id (`cdk deploy 'dev/*'`)."""

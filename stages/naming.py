@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from constructs_lib.operations.notification import ChatChannel
 from facts.aws import S3_BUCKET_NAME_MAX
 from facts.cdk import CDK_QUALIFIER
 
 if TYPE_CHECKING:
     from config import PlatformConfig
+    from config.model import Channel
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
 
@@ -192,3 +194,37 @@ def config_bucket_name(config: PlatformConfig) -> str:
     return bucket_name(
         config.organization.prefix, name, "config-delivery", account.id, account.region
     )
+
+
+def alarm_topic_name(config: PlatformConfig, account_name: str) -> str:
+    """The account's alarm topic, the same name in each of its regions
+    (`stacks/baseline.py`): every stack's alarms publish to it by name."""
+    return resource_name(config.organization.prefix, account_name, "alarms")
+
+
+def alarm_channels(config: PlatformConfig, account_name: str) -> dict[str, Channel]:
+    """The channels the account's alarms go to: its own (or the default) and, where it
+    pages, the paging channel; none without `notifications`."""
+    notifications = config.notifications
+    if notifications is None:
+        return {}
+    account = config.accounts[account_name]
+    names = [account.monitoring.channel or notifications.default_channel]
+    if account.pages() and notifications.page is not None:
+        names.append(notifications.page)
+    return {name: notifications.channels[name] for name in dict.fromkeys(names)}
+
+
+def chat_channels(config: PlatformConfig, account_name: str) -> dict[str, ChatChannel]:
+    """The chat channels (Slack, Teams) among the account's alarm channels."""
+    return {
+        name: ChatChannel(
+            slack_workspace_id=c.slack.workspace_id if c.slack else None,
+            slack_channel_id=c.slack.channel_id if c.slack else None,
+            teams_tenant_id=c.teams.tenant_id if c.teams else None,
+            teams_team_id=c.teams.team_id if c.teams else None,
+            teams_channel_id=c.teams.channel_id if c.teams else None,
+        )
+        for name, c in alarm_channels(config, account_name).items()
+        if c.slack or c.teams
+    }

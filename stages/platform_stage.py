@@ -39,26 +39,45 @@ class PlatformStage(Stage):
         self.tags = {**config.tags, "Environment": self.account_config.role}
         for key, value in self.tags.items():
             Tags.of(self).add(key, value)
-        self.baseline_stacks = [
-            BaselineStack(self, region)
+        self.baseline_stacks = {
+            region: BaselineStack(
+                self,
+                region,
+                # the security account's home-region recorder is in its Audit stack
+                record=not (
+                    self.account_config.role == "security" and region == self.account_config.region
+                ),
+            )
             for region in config.deployment_regions(id_)
-            # the security account's home-region recorder is in its Audit stack
-            if not (self.account_config.role == "security" and region == self.account_config.region)
-        ]
-        self.operations_stack: OperationsStack | None = None
-        if id_ in config.health_checked_accounts():
-            self.operations_stack = OperationsStack(self, "Operations")
+        }
+        self.operations_stack = OperationsStack(self, "Operations")
         self.build()
         ci = config.ci_repositories_for(id_)
         self.ci_stack = (
             CiStack(self, "Ci", repositories=ci) if ci or config.pipeline is not None else None
         )
+        self._after_baselines()
         RawResourceTags(self.tags).add_to(
             scope
             for stack in self.node.children
             if isinstance(stack, PlatformStack)
             for scope in stack.raw_resource_scopes
         )
+
+    def _after_baselines(self) -> None:
+        """Every other stack deploys after its region's baseline (its alarms publish to the
+        alarm topic there, by name) and the operations stack after every baseline (its chat
+        channels subscribe to each region's topic)."""
+        for stack in self.node.children:
+            if not isinstance(stack, PlatformStack) or stack in self.baseline_stacks.values():
+                continue
+            if stack is self.operations_stack:
+                for baseline in self.baseline_stacks.values():
+                    stack.add_stack_dependency(baseline, "subscribes to its alarm topic")
+            else:
+                stack.add_stack_dependency(
+                    self.baseline_stacks[stack.region], "its alarms publish to the alarm topic"
+                )
 
     def build(self) -> None:
         """The stacks of this account role (subclasses); called once, from the constructor,

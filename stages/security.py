@@ -17,7 +17,9 @@ class SecurityStage(PlatformStage):
         self.log_archive = self.log_archive_stack.log_archive
         self.audit_stack = AuditStack(self, "Audit", log_archive=self.log_archive)
         self.audit_stack.add_stack_dependency(self.log_archive_stack, "writes to the archive")
-        for baseline in self.baseline_stacks:  # this account's other regions
+        for region, baseline in self.baseline_stacks.items():
+            if region == self.account_config.region:
+                continue  # no recorder at home: Audit has it
             baseline.add_stack_dependency(
                 self.log_archive_stack, "AWS Config delivers to the archive's Config bucket"
             )

@@ -240,7 +240,7 @@ def test_health_gate_role_may_only_assume_the_environments_read_roles(pipeline_s
 
 def test_environment_read_role_trusts_only_the_pipeline_gate(organisation):
     stack = organisation.stacks["staging"]["Operations"]
-    (role,) = stack.of_type("AWS::IAM::Role").values()
+    (role,) = (r for r in stack.of_type("AWS::IAM::Role").values() if "RoleName" in r["Properties"])
     assert role["Properties"]["RoleName"] == "exco-staging-health-check"
     (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Condition"] == {

@@ -13,16 +13,27 @@ from tests.helpers import tags_of
 REGIONAL = {"Baseline-eu-central-1", "Baseline-us-east-1"}
 """Every account's baseline (AWS Config) in the allowed regions other than its own."""
 EXPECTED_STACKS = {
-    "management": {"Organization", "Budgets", "Baseline", "Ci"} | REGIONAL,
-    "security": {"LogArchive", "Audit", "BackupCopies", "Ci"} | REGIONAL,
-    "shared-services": {"Network", "NetworkHub", "Dns", "Cluster", "Registry", "Ci", "Baseline"}
+    "management": {"Organization", "Budgets", "Baseline", "Operations", "Ci"} | REGIONAL,
+    "security": {"LogArchive", "Audit", "BackupCopies", "Baseline", "Operations", "Ci"} | REGIONAL,
+    "shared-services": {
+        "Network",
+        "NetworkHub",
+        "Dns",
+        "Cluster",
+        "Registry",
+        "Ci",
+        "Baseline",
+        "Operations",
+    }
     | REGIONAL,
-    "dev": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Ci", "Baseline"} | REGIONAL,
+    "dev": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Ci", "Baseline", "Operations"}
+    | REGIONAL,
     "staging": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Operations", "Baseline", "Ci"}
     | REGIONAL,
     "prod": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Operations", "Baseline", "Ci"}
     | REGIONAL,
-    "sandbox": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Baseline", "Ci"} | REGIONAL,
+    "sandbox": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Baseline", "Operations", "Ci"}
+    | REGIONAL,
 }
 
 
@@ -57,6 +68,8 @@ def test_termination_protection_everywhere_but_dev_and_sandbox(organisation):
         ("management", "Organization"),
         ("management", "Budgets"),
         ("management", "Baseline"),
+        ("security", "Baseline"),
+        *((a, "Operations") for a in ("management", "security", "shared-services")),
         *((a, b) for a in PROTECTED_ACCOUNTS for b in REGIONAL),
         ("management", "Ci"),
         ("security", "Ci"),

@@ -86,6 +86,8 @@ FREE = frozenset(
         "AWS::ElastiCache::UserGroup",
         "AWS::Logs::ResourcePolicy",
         "AWS::SNS::TopicPolicy",
+        "AWS::Chatbot::SlackChannelConfiguration",  # AWS Chatbot has no charge of its own
+        "AWS::Chatbot::MicrosoftTeamsChannelConfiguration",
         "AWS::SNS::Subscription",
         "AWS::SQS::QueuePolicy",
         "AWS::S3::BucketPolicy",

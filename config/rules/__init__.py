@@ -39,6 +39,7 @@ from config.rules.network import (
     domains_below_the_parent_zone,
     transit_gateway_reach,
 )
+from config.rules.notifications import monitoring_channels_exist
 from config.rules.pipeline import pipeline_promotes_in_order
 from config.rules.problem import PartialConfig, Problem, Rule
 
@@ -68,6 +69,7 @@ RULES: tuple[Rule, ...] = (
     transit_gateway_reach,
     domains_below_the_parent_zone,
     domains_distinct,
+    monitoring_channels_exist,
 )
 """Every rule, in the order their problems are reported."""
 

@@ -7,7 +7,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from config.model import Account, Ci, Dns, GitOps, Organization, Pipeline, Registry
+from config.model import (
+    Account,
+    Ci,
+    Dns,
+    GitOps,
+    Notifications,
+    Organization,
+    Pipeline,
+    Registry,
+)
 
 _NO_VALUE: Any = object()
 
@@ -38,6 +47,9 @@ class PartialConfig:
     registry: Registry | None = None
     ci: Ci | None = None
     dns: Dns | None = None
+    notifications: Notifications | None = None
+    notifications_invalid: bool = False
+    """`notifications` is in the file but failed field validation (its problems are reported)."""
     today: date = field(default_factory=date.today)
     """The date support windows are judged on (the EKS version guard)."""
 

@@ -37,7 +37,7 @@ BY_HAND: tuple[ByHand, ...] = (
     # and budgets go first, by hand; its Config baseline once the security account's log
     # archive exists.
     ByHand(roles=("management",), when="before-pipeline", stacks=("Organization", "Budgets", "Ci")),
-    ByHand(roles=("management",), when="after-role:security", stacks=("Baseline",)),
+    ByHand(roles=("management",), when="after-role:security", stacks=("Baseline", "Operations")),
     ByHand(roles=("sandbox",), when="after-pipeline"),
 )
 """What the first rollout deploys by hand, and when (docs/first-deployment.md)."""
