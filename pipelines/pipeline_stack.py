@@ -80,6 +80,10 @@ class Deployment:
     stage: Stage
     health_check_role_arn: str | None = None
     """When set, the health gate assumes this role after the stage deploys."""
+    soak_minutes: int = 0
+    """How long the health gate watches the stage's alarms before its final check."""
+    alarm_regions: tuple[str, ...] = ()
+    """The stage's other regions, whose alarms the health gate reads too."""
     review_role_arn: str | None = None
     """The stage's read-only review role: the wave's review step diffs through it."""
 
@@ -364,8 +368,15 @@ class PipelineStack(Stack):
                     commands=[
                         "python -m runtime.health_check "
                         f"--role-arn {deployment.health_check_role_arn} "
-                        f"--region {stage.region}"
+                        f"--region {stage.region} "
+                        f"--soak-minutes {deployment.soak_minutes}"
+                        + "".join(
+                            f" --alarm-regions {r}" if i == 0 else f" {r}"
+                            for i, r in enumerate(deployment.alarm_regions)
+                        )
                     ],
+                    # CodeBuild's default is 60 minutes; the soak may be up to 120
+                    timeout=Duration.minutes(deployment.soak_minutes + 30),
                 )
                 if protect is not None:
                     gate.add_step_dependency(protect)  # the gate is the wave's last word

@@ -65,6 +65,8 @@ def build_pipeline(
                     health_check_role_arn=(
                         role_arn(config, name, HEALTH_CHECK) if wave.health_check else None
                     ),
+                    soak_minutes=config.accounts[name].monitoring.soak_minutes,
+                    alarm_regions=tuple(config.deployment_regions(name)[1:]),
                     review_role_arn=review_role_arn(config, name),
                 )
                 for name in wave.accounts

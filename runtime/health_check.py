@@ -2,19 +2,24 @@
 
 Run by a CodeBuild step in the shared-services account after a wave deploys:
 
-    python -m runtime.health_check --role-arn arn:aws:iam::<id>:role/<name> --region <r>
+    python -m runtime.health_check --role-arn arn:aws:iam::<id>:role/<name> --region <r> \
+        [--alarm-regions <r> <r2> ...] [--soak-minutes N]
 
 It assumes the environment's read-only health-check role and fails (exit 1) when any EKS
 cluster is not ACTIVE, any managed node group is not ACTIVE or reports health issues, or any
-CloudWatch alarm of the account is in ALARM. The pipeline stops there: nothing later in the
-promotion deploys. Only boto3 is needed.
+CloudWatch alarm of the account (in `--region` and each `--alarm-regions`) is in ALARM. With
+`--soak-minutes`, it first watches the alarms for that long after the deploy, once a minute,
+and fails as soon as one is in ALARM (a bad release shows in metrics minutes after it is
+live), naming the alarms. The pipeline stops there: nothing later in the promotion deploys.
+Only boto3 is needed.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import boto3
@@ -42,12 +47,39 @@ class HealthReport:
         return "\n".join(lines)
 
 
-def check_environment(session: boto3.Session) -> HealthReport:
-    """Check every EKS cluster, node group and CloudWatch alarm the session can see."""
+def check_environment(session: boto3.Session, alarm_regions: Sequence[str] = ()) -> HealthReport:
+    """Check every EKS cluster and node group the session can see, and every CloudWatch alarm
+    in its region and `alarm_regions`."""
     report = HealthReport()
     _check_clusters(session.client("eks"), report)
-    _check_alarms(session.client("cloudwatch"), report)
+    for region in _regions(session, alarm_regions):
+        _check_alarms(session.client("cloudwatch", region_name=region), report, region)
     return report
+
+
+def soak(
+    session: boto3.Session,
+    minutes: int,
+    alarm_regions: Sequence[str] = (),
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> HealthReport:
+    """Watch the account's alarms once a minute for `minutes`; the report of the first look
+    that finds one in ALARM, or an empty (healthy) report once the time is up."""
+    for minute in range(minutes):
+        sleep(60)
+        report = HealthReport()
+        for region in _regions(session, alarm_regions):
+            _check_alarms(session.client("cloudwatch", region_name=region), report, region)
+        if not report.healthy:
+            report.problems.insert(0, f"after {minute + 1} of {minutes} soak minute(s):")
+            return report
+    return HealthReport(checked=[f"{minutes} soak minute(s) without an alarm"] if minutes else [])
+
+
+def _regions(session: boto3.Session, alarm_regions: Sequence[str]) -> list[str]:
+    home: str = session.region_name or ""
+    return list(dict.fromkeys([home, *alarm_regions]))
 
 
 def _check_clusters(eks, report: HealthReport) -> None:
@@ -74,7 +106,7 @@ def _check_nodegroup(eks, cluster: str, name: str, report: HealthReport) -> None
         )
 
 
-def _check_alarms(cloudwatch, report: HealthReport) -> None:
+def _check_alarms(cloudwatch, report: HealthReport, region: str) -> None:
     pages = cloudwatch.get_paginator("describe_alarms").paginate(
         AlarmTypes=["MetricAlarm", "CompositeAlarm"]
     )
@@ -84,9 +116,10 @@ def _check_alarms(cloudwatch, report: HealthReport) -> None:
             total += 1
             if alarm["StateValue"] == "ALARM":
                 report.problems.append(
-                    f"alarm {alarm['AlarmName']} is in ALARM: {alarm.get('StateReason', '')}"
+                    f"alarm {alarm['AlarmName']} ({region}) is in ALARM: "
+                    f"{alarm.get('StateReason', '')}"
                 )
-    report.checked.append(f"{total} CloudWatch alarm(s)")
+    report.checked.append(f"{total} CloudWatch alarm(s) in {region}")
 
 
 def assume(role_arn: str, region: str) -> boto3.Session:
@@ -98,8 +131,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--role-arn", required=True, help="the environment's health-check role")
     parser.add_argument("--region", required=True, help="the environment's region")
+    parser.add_argument(
+        "--alarm-regions", nargs="*", default=[], help="other regions whose alarms count"
+    )
+    parser.add_argument(
+        "--soak-minutes", type=int, default=0, help="watch the alarms this long first"
+    )
     args = parser.parse_args(argv)
-    report = check_environment(assume(args.role_arn, args.region))
+    session = assume(args.role_arn, args.region)
+    soaked = soak(session, args.soak_minutes, args.alarm_regions)
+    report = soaked if not soaked.healthy else check_environment(session, args.alarm_regions)
+    report.checked[:0] = soaked.checked if soaked.healthy else []
     print(report.render())
     return 0 if report.healthy else 1
 

@@ -5,11 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from aws_cdk import Environment, Stack
+from aws_cdk import CfnResource, Environment, Stack
 from constructs import IConstruct
+
+from constructs_lib.operations.alarms import AlarmThresholds, StackAlarms
+from constructs_lib.operations.notification import topic_arn
+from stages.naming import alarm_topic_name
 
 if TYPE_CHECKING:
     from stages.platform_stage import PlatformStage
+
+
+FOUND_TYPES = ("AWS::Lambda::Function", "AWS::EC2::NatGateway")
+"""Resource types `monitor_found` alarms on wherever a construct made them."""
 
 
 class PlatformStack(Stack):
@@ -47,10 +55,43 @@ class PlatformStack(Stack):
             env=Environment(account=account.id, region=region) if elsewhere else None,
             cross_region_references=cross_region_references or None,
         )
+        self._stage = scope
+        self._alarms: StackAlarms | None = None
         self._availability_zones = list(availability_zones)
         self.raw_resource_scopes: list[IConstruct] = []
         """Scopes holding the raw CfnResources this stack's constructs make CDK build, which
         `Tags.of` cannot reach; the stage tags them (`constructs_lib.shared.tagging`)."""
+
+    @property
+    def alarms(self) -> StackAlarms:
+        """This stack's alarms (made on first use): named `<prefix>-<account>-...`, on the
+        account's alarm topic in the stack's region, with the account's thresholds, and the
+        stack's dashboard `<prefix>-<account>-<stack>`."""
+        if self._alarms is None:
+            config, name = self._stage.config, self._stage.node.id
+            account = config.accounts[name]
+            self._alarms = StackAlarms(
+                self,
+                "Alarms",
+                topic_arn=topic_arn(self, self.region, alarm_topic_name(config, name)),
+                alarm_prefix=f"{config.organization.prefix}-{name}",
+                dashboard_name=f"{config.organization.prefix}-{name}-{self.node.id}",
+                thresholds=AlarmThresholds(**account.thresholds().model_dump()),
+            )
+        return self._alarms
+
+    def monitor_found(self) -> None:
+        """Alarms for what any construct of the stack may have made: every Lambda function
+        (errors) and NAT gateway (port allocation, drops). The stage calls this once every
+        construct exists; other resources are monitored where they are built."""
+        found: dict[str, list[CfnResource]] = {t: [] for t in FOUND_TYPES}
+        for c in self.node.find_all():
+            if isinstance(c, CfnResource) and c.cfn_resource_type in found:
+                found[c.cfn_resource_type].append(c)
+        if found["AWS::Lambda::Function"]:
+            self.alarms.functions(found["AWS::Lambda::Function"])
+        if found["AWS::EC2::NatGateway"]:
+            self.alarms.nat_gateways(found["AWS::EC2::NatGateway"])
 
     @property
     def availability_zones(self) -> list[str]:

@@ -57,6 +57,9 @@ class PlatformStage(Stage):
             CiStack(self, "Ci", repositories=ci) if ci or config.pipeline is not None else None
         )
         self._after_baselines()
+        for stack in self.node.children:
+            if isinstance(stack, PlatformStack):
+                stack.monitor_found()
         RawResourceTags(self.tags).add_to(
             scope
             for stack in self.node.children

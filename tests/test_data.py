@@ -15,7 +15,7 @@ from aws_cdk.assertions import Match, Template
 
 from constructs_lib.data.kafka import PlatformKafka
 from constructs_lib.network.vpc import PlatformNetwork
-from policies.acknowledgements import acknowledgements_on
+from policies.acknowledgements import acknowledge, acknowledgements_on
 from policies.platform import PACK_NAME
 from policies.platform.data_retention import KEEPS_DATA, STATEFUL_TYPES
 from policies.platform.rule import is_aurora_instance
@@ -615,6 +615,11 @@ def test_kafka_uses_iam_tls_and_a_key_and_passes_the_gate(tmp_path):
             subnet_type=ec2.SubnetType.PRIVATE_ISOLATED
         ).subnet_ids,
         clients=clients,
+    )
+    acknowledge(
+        stack,
+        "Platform::Monitored",
+        "Construct test: the data stack wires the alarms (tests/test_monitoring.py).",
     )
     stack.node.root.synth()  # raises if any pack finds something
     template = Template.from_string((tmp_path / "Test.template.json").read_text())

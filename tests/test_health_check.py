@@ -6,7 +6,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from runtime.health_check import check_environment, main
+from runtime.health_check import check_environment, main, soak
 from tests.helpers import fake_aws_credentials
 
 REGION = "eu-west-1"
@@ -53,7 +53,7 @@ def test_healthy_environment_passes(aws):
     assert report.checked == [
         "EKS cluster platform (ACTIVE)",
         "node group platform/system (ACTIVE)",
-        "1 CloudWatch alarm(s)",
+        "1 CloudWatch alarm(s) in eu-west-1",
     ]
 
 
@@ -105,7 +105,47 @@ def test_nodegroup_health_issue_fails(aws, monkeypatch):
 def test_alarm_firing_fails(aws):
     make_alarm(aws, "api-errors", "ALARM")
     make_alarm(aws, "queue-depth", "OK")
-    assert check_environment(aws).problems == ["alarm api-errors is in ALARM: test says so"]
+    assert check_environment(aws).problems == [
+        "alarm api-errors (eu-west-1) is in ALARM: test says so"
+    ]
+
+
+def test_an_alarm_in_another_region_of_the_account_fails(aws):
+    """The account's us-east-1 alarms (the edge's certificate and WAF side) count too."""
+    make_alarm(boto3.Session(region_name="us-east-1"), "edge-errors", "ALARM")
+    assert check_environment(aws).healthy  # not looked at
+    assert check_environment(aws, ["us-east-1"]).problems == [
+        "alarm edge-errors (us-east-1) is in ALARM: test says so"
+    ]
+
+
+def test_the_soak_fails_at_the_first_alarm_naming_it(aws):
+    """A release that breaks a minute after it is live: the gate watches, minute by minute,
+    and stops the promotion at the first alarm."""
+    make_alarm(aws, "api-errors", "OK")
+    waited: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waited.append(seconds)
+        if len(waited) == 2:  # the second minute of the soak
+            aws.client("cloudwatch").set_alarm_state(
+                AlarmName="api-errors", StateValue="ALARM", StateReason="5xx above 5%"
+            )
+
+    report = soak(aws, 10, sleep=sleep)
+    assert waited == [60, 60]
+    assert report.problems == [
+        "after 2 of 10 soak minute(s):",
+        "alarm api-errors (eu-west-1) is in ALARM: 5xx above 5%",
+    ]
+
+
+def test_a_quiet_soak_passes_after_its_minutes(aws):
+    make_alarm(aws, "api-errors", "OK")
+    waited: list[float] = []
+    report = soak(aws, 3, sleep=waited.append)
+    assert report.healthy and waited == [60, 60, 60]
+    assert soak(aws, 0, sleep=waited.append).healthy and len(waited) == 3
 
 
 def test_main_assumes_the_role_and_exits_nonzero_when_unhealthy(aws, capsys):
@@ -116,7 +156,7 @@ def test_main_assumes_the_role_and_exits_nonzero_when_unhealthy(aws, capsys):
     make_alarm(aws, "api-errors", "ALARM")
     assert main(["--role-arn", role, "--region", REGION]) == 1
     out = capsys.readouterr().out
-    assert "UNHEALTHY: alarm api-errors is in ALARM" in out
+    assert "UNHEALTHY: alarm api-errors (eu-west-1) is in ALARM" in out
     assert out.rstrip().endswith("1 problem(s)")
 
 

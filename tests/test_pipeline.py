@@ -198,19 +198,26 @@ def test_dev_and_staging_deploy_without_a_person(stages):
 
 
 @pytest.mark.parametrize(
-    ("wave", "account_id"), [("staging", "555555555555"), ("prod", "666666666666")]
+    ("wave", "account_id", "soak"),
+    [("staging", "555555555555", 10), ("prod", "666666666666", 15)],
 )
 def test_health_gate_runs_after_the_wave_with_the_read_only_role(
-    pipeline_stack, stages, wave, account_id
+    pipeline_stack, stages, wave, account_id, soak
 ):
+    """After the wave, the gate soaks for the account's `monitoring.soak_minutes` (prod's
+    config says 15, staging keeps the default 10), reading the alarms of every region of the
+    account, with time to do it."""
     actions = stages[wave]
     gate = by_name(actions)[f"HealthCheck-{wave}"]
     assert gate["RunOrder"] > max(a["RunOrder"] for a in actions if a is not gate)
     commands = buildspec(pipeline_stack, gate)["phases"]["build"]["commands"]
     assert commands == [
         "python -m runtime.health_check "
-        f"--role-arn arn:aws:iam::{account_id}:role/exco-{wave}-health-check --region eu-west-1"
+        f"--role-arn arn:aws:iam::{account_id}:role/exco-{wave}-health-check --region eu-west-1 "
+        f"--soak-minutes {soak} --alarm-regions eu-central-1 us-east-1"
     ]
+    project = pipeline_stack.resources[gate["Configuration"]["ProjectName"]["Ref"]]
+    assert project["Properties"]["TimeoutInMinutes"] == soak + 30
 
 
 def test_no_health_gate_before_staging(stages):

@@ -316,6 +316,13 @@ def _pipeline(pr: Pricer, props, template):
         yield "Delivery", "CodePipeline (V1)", pr.p["codepipeline_v1_month"]
 
 
+def _alarm(pr: Pricer, props, template):
+    """A standard-resolution alarm costs per metric it evaluates (a metric-math alarm: each
+    metric of its expression), https://aws.amazon.com/cloudwatch/pricing/."""
+    metrics = sum(1 for m in props.get("Metrics", []) if "MetricStat" in m) or 1
+    yield "Monitoring", "alarm", metrics * pr.p["cloudwatch_alarm_metric_month"]
+
+
 RULES: dict[str, Callable] = {
     "AWS::EC2::NatGateway": _nat,
     "AWS::EC2::EIP": _eip,
@@ -338,6 +345,9 @@ RULES: dict[str, Callable] = {
         "Transit Gateway", "attachment", "transit_gateway_attachment_hour"
     ),
     "AWS::CodePipeline::Pipeline": _pipeline,
+    "AWS::CloudWatch::Alarm": _alarm,
+    # the first three dashboards of an account are free: not counted, so an upper bound
+    "AWS::CloudWatch::Dashboard": _fixed("Monitoring", "dashboard", "cloudwatch_dashboard_month"),
 }
 
 

@@ -54,7 +54,7 @@ def addon_versions_pinned(config: PartialConfig) -> Iterator[Problem]:
         if cluster is None or cluster.kubernetes_version not in accepted_versions(config.today):
             continue  # kubernetes_version_supported names the version
         version = cluster.kubernetes_version
-        pinned = addon_versions(version, cluster.addon_versions)
+        pinned = addon_versions(version, {str(k): v for k, v in cluster.addon_versions.items()})
         for addon in ADDONS:
             if addon not in pinned:
                 command = ADDON_VERSION_COMMAND.format(version=version, addon=addon)

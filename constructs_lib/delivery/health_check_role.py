@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -19,11 +21,19 @@ class HealthCheckRole(Construct):
     """
 
     def __init__(
-        self, scope: Construct, id_: str, *, role_name: str, trusted_role_arn: str
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        role_name: str,
+        trusted_role_arn: str,
+        alarm_regions: Sequence[str] = (),
     ) -> None:
         """
         :param role_name: the deterministic name the caller builds this role's ARN from.
         :param trusted_role_arn: the only principal that may assume the role.
+        :param alarm_regions: other regions whose alarm states it may read (the account's
+            alarms there count for the gate); default the stack's region only.
         """
         super().__init__(scope, id_)
         trusted_account = trusted_role_arn.split(":")[4] if ":" in trusted_role_arn else ""
@@ -45,12 +55,16 @@ class HealthCheckRole(Construct):
         # DescribeAlarms is authorised on the `alarm` resource type (Service Authorization
         # Reference: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html);
         # listing every alarm is authorised against `alarm:*`.
-        alarms = stack.format_arn(
-            service="cloudwatch",
-            resource="alarm",
-            resource_name="*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
+        alarms = [
+            stack.format_arn(
+                service="cloudwatch",
+                region=region,
+                resource="alarm",
+                resource_name="*",
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
+            for region in dict.fromkeys([stack.region, *alarm_regions])
+        ]
         policy = iam.ManagedPolicy(
             self,
             "Policy",
@@ -71,7 +85,7 @@ class HealthCheckRole(Construct):
                     sid="ListClusters", actions=["eks:ListClusters"], resources=["*"]
                 ),
                 iam.PolicyStatement(
-                    sid="ReadAlarmStates", actions=["cloudwatch:DescribeAlarms"], resources=[alarms]
+                    sid="ReadAlarmStates", actions=["cloudwatch:DescribeAlarms"], resources=alarms
                 ),
             ],
         )

@@ -25,6 +25,7 @@ from policies.platform import (
     cost_allocation_tags,
     customer_managed_keys,
     data_retention,
+    monitored,
     no_admin_wildcards,
     no_open_ingress,
     no_public_buckets,
@@ -100,7 +101,7 @@ class PlatformChecks:
 
     @property
     def rule_ids(self) -> list[str]:
-        return [*(rule.id for rule in RULES), stack_limits.RULE_ID]
+        return [*(rule.id for rule in RULES), stack_limits.RULE_ID, monitored.RULE_ID]
 
     def validate(self, context: IPolicyValidationContext) -> PolicyValidationPluginReport:
         descriptions = {rule.id: rule.description for rule in RULES}
@@ -125,6 +126,21 @@ class PlatformChecks:
                                 resource_logical_id=excess.last_id or "",
                                 template_path=template_path,
                                 locations=[excess.section],
+                            )
+                        ],
+                    )
+                )
+            for logical_id, message in monitored.unmonitored(template):
+                violations.append(
+                    PolicyViolation(
+                        rule_name=monitored.RULE_ID,
+                        description=f"{monitored.DESCRIPTION} ({message})",
+                        severity="error",
+                        violating_resources=[
+                            PolicyViolatingResource(
+                                resource_logical_id=logical_id,
+                                template_path=template_path,
+                                locations=["Resources"],
                             )
                         ],
                     )

@@ -32,3 +32,4 @@ class BackupCopiesStack(PlatformStack):
             organization_id=config.organization.id,
             min_retention_days=min_retention_days,
         )
+        self.alarms.backup_failures(self.copies.vault)

@@ -90,6 +90,29 @@ class DataStack(PlatformStack):
         self.search = self._search(data.search) if data.search is not None else None
         self.kafka = self._kafka(data.kafka) if data.kafka is not None else None
         self.buckets = self._buckets(data.buckets) if data.buckets else {}
+        self._monitor(data)
+
+    def _monitor(self, data: Data) -> None:
+        """Every database, cache, search domain and Kafka cluster alarms on the account's
+        topic, and so does every failed backup or copy job."""
+        self.alarms.backup_failures(self.backup.vault)
+        if self.postgres is not None and data.postgres is not None:
+            pg = data.postgres
+            self.alarms.postgres(
+                "postgres",
+                self.postgres.resource,  # type: ignore[arg-type]
+                max_connections=getattr(pg, "max_connections", None),
+                max_capacity_acu=getattr(pg, "max_capacity", None),
+                allocated_storage_gib=getattr(pg, "allocated_storage_gib", None),
+            )
+        for cache_name, built in self.caches.items():
+            self.alarms.cache(
+                cache_name, built.resource, nodes=1 + data.caches[cache_name].replicas
+            )
+        if self.search is not None:
+            self.alarms.search("search", self.search.domain)
+        if self.kafka is not None:
+            self.alarms.kafka("kafka", self.kafka.resource)
 
     def _backup(self, backup: BackupConfig, *, sandbox: bool) -> DataBackup:
         """The vault and daily plan; outside sandbox the vault is locked (unless config says

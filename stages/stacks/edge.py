@@ -114,6 +114,7 @@ class EdgeStack(PlatformStack):
             deletion_protection=scope.termination_protection,
             allow_data_loss=allow_data_loss,
         )
+        self.alarms.load_balancer("alb", self.edge.load_balancer)
         self._publish("distribution-id", self.edge.distribution.distribution_id)
         self._publish("distribution-domain", self.edge.distribution.distribution_domain_name)
         self._publish("target-group-arn", self.edge.target_group.target_group_arn)

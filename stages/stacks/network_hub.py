@@ -45,6 +45,7 @@ class NetworkHubStack(PlatformStack):
             reader_role_name=role_name(config, name, NETWORK_HUB_READER),
             reader_principal_arns=[cfn_exec_role_arn(config, n) for n in attached],
         )
+        self.alarms.transit_gateway("hub", hub.transit_gateway_id)
         own = TransitGatewayAttachment(
             self,
             "Attachment",

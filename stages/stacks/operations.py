@@ -53,4 +53,5 @@ class OperationsStack(PlatformStack):
                 "HealthCheckRole",
                 role_name=role_name(config, name, HEALTH_CHECK),
                 trusted_role_arn=role_arn(config, shared_services(config), PIPELINE_HEALTH_CHECK),
+                alarm_regions=config.deployment_regions(name),
             )

@@ -1,0 +1,368 @@
+"""The alarms of one stack's resources, built with cdklabs' cdk-monitoring-constructs (its
+`MonitoringFacade`), each publishing to the account's alarm topic in the stack's region, and
+the stack's dashboard of what they watch.
+
+The facade knows each service's metrics and the alarm shapes that fit them (statistics,
+periods, missing data); this module chooses which alarms a resource gets and their thresholds,
+and adds the few metrics the library has no monitor for (NAT gateways, MSK, the Transit
+Gateway, application load balancers without a target group object) as plain CloudWatch alarms
+through the same naming and topic. `policies/platform/monitored.py` fails synthesis when a
+resource of a monitored type has no alarm on the topic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cdk_monitoring_constructs as monitoring
+from aws_cdk import CfnResource, Duration, Fn
+from aws_cdk import aws_backup as backup
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_elasticache as elasticache
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_msk as msk
+from aws_cdk import aws_opensearchservice as opensearch
+from aws_cdk import aws_rds as rds
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+ALARM = "Critical"
+"""The facade's disambiguator of every alarm here: one level, routed by the account (posted
+to its channel; in prod also paged)."""
+
+GIB = 1024**3
+
+
+@dataclass(frozen=True)
+class AlarmThresholds:
+    """What an account tolerates (config's `Thresholds`, by role unless set)."""
+
+    cpu_percent: int = 80
+    memory_percent: int = 90
+    free_storage_percent: int = 15
+    connections_percent: int = 80
+    replica_lag_seconds: int = 30
+    error_rate_percent: float = 5.0
+    latency_ms: int = 2000
+    function_errors: int = 1
+
+
+class StackAlarms(Construct):
+    """A `MonitoringFacade` for one stack: alarms named `<alarm_prefix>-<resource>-<metric>`,
+    each sending ALARM to the topic `topic_arn` (the account's alarm topic in the stack's
+    region), and a dashboard named `dashboard_name` of everything monitored.
+
+    Call one method per resource; each alarm's actions name the topic.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        topic_arn: str,
+        alarm_prefix: str,
+        dashboard_name: str,
+        thresholds: AlarmThresholds,
+    ) -> None:
+        super().__init__(scope, id_)
+        self.thresholds = thresholds
+        self.topic = sns.Topic.from_topic_arn(self, "Topic", topic_arn)
+        self._prefix = alarm_prefix
+        self.facade = monitoring.MonitoringFacade(
+            self,
+            "Monitoring",
+            alarm_factory_defaults=monitoring.AlarmFactoryDefaults(
+                actions_enabled=True,
+                alarm_name_prefix=alarm_prefix,
+                action=monitoring.SnsAlarmActionStrategy(on_alarm_topic=self.topic),
+                datapoints_to_alarm=3,
+                evaluation_periods=3,
+            ),
+            dashboard_factory=monitoring.DefaultDashboardFactory(
+                self,
+                "Dashboards",
+                dashboard_name_prefix=dashboard_name,
+                create_dashboard=True,
+                create_summary_dashboard=False,
+                create_alarm_dashboard=False,
+            ),
+        )
+
+    # --- the library's monitors -----------------------------------------------------------
+
+    def postgres(
+        self,
+        name: str,
+        resource: rds.DatabaseCluster | rds.DatabaseInstance,
+        *,
+        max_connections: int | None = None,
+        max_capacity_acu: float | None = None,
+        allocated_storage_gib: int | None = None,
+    ) -> None:
+        """CPU, connections against `max_connections` (when known), free storage (an
+        instance) or the Serverless v2 ceiling (`max_capacity_acu`: alarms at 90% of it)."""
+        t = self.thresholds
+        cpu = {ALARM: monitoring.UsageThreshold(max_usage_percent=t.cpu_percent)}
+        connections = (
+            {
+                ALARM: monitoring.HighConnectionCountThreshold(
+                    max_connection_count=int(max_connections * t.connections_percent / 100)
+                )
+            }
+            if max_connections
+            else None
+        )
+        if isinstance(resource, rds.DatabaseCluster):
+            self.facade.monitor_aurora_cluster(
+                cluster=resource,
+                alarm_friendly_name=name,
+                human_readable_name=f"PostgreSQL {name}",
+                add_cpu_usage_alarm=cpu,
+                add_max_connection_count_alarm=connections,
+                add_max_serverless_database_capacity_alarm=(
+                    {
+                        ALARM: monitoring.UsageCountThreshold(
+                            max_usage_count=round(max_capacity_acu * 0.9, 1)
+                        )
+                    }
+                    if max_capacity_acu
+                    else None
+                ),
+            )
+        else:
+            self.facade.monitor_rds_instance(
+                instance=resource,
+                alarm_friendly_name=name,
+                human_readable_name=f"PostgreSQL {name}",
+                add_cpu_usage_alarm=cpu,
+                add_max_connection_count_alarm=connections,
+                add_free_storage_space_alarm=(
+                    {
+                        ALARM: monitoring.MinUsageCountThreshold(
+                            min_count=allocated_storage_gib * GIB * t.free_storage_percent / 100
+                        )
+                    }
+                    if allocated_storage_gib
+                    else None
+                ),
+            )
+
+    def cache(self, name: str, group: elasticache.CfnReplicationGroup, *, nodes: int) -> None:
+        """Per node of the replication group (`<id>-001`, …): host and engine CPU, evictions,
+        freeable memory."""
+        t = self.thresholds
+        for index in range(1, nodes + 1):
+            node = Fn.join("-", [group.ref, f"{index:03d}"])
+            self.facade.monitor_elasti_cache_cluster(
+                cluster_id=node,
+                cluster_type=monitoring.ElastiCacheClusterType.REDIS,
+                alarm_friendly_name=f"{name}-{index:03d}",
+                human_readable_name=f"Cache {name} node {index}",
+                add_cpu_usage_alarm={
+                    ALARM: monitoring.UsageThreshold(max_usage_percent=t.cpu_percent)
+                },
+                add_redis_engine_cpu_usage_alarm={
+                    ALARM: monitoring.UsageThreshold(max_usage_percent=t.cpu_percent)
+                },
+                add_max_evicted_items_count_alarm={
+                    ALARM: monitoring.MaxItemsCountThreshold(max_items_count=1000)
+                },
+            )
+
+    def search(self, name: str, domain: opensearch.Domain) -> None:
+        """Cluster red and yellow, disk space, JVM pressure, automated snapshot failures."""
+        t = self.thresholds
+        self.facade.monitor_open_search_cluster(
+            domain=domain,
+            alarm_friendly_name=name,
+            human_readable_name=f"OpenSearch {name}",
+            add_cluster_status_alarm={
+                ALARM: monitoring.OpenSearchClusterStatusCustomization(
+                    status=monitoring.OpenSearchClusterStatus.YELLOW
+                )
+            },
+            add_disk_space_usage_alarm={
+                ALARM: monitoring.UsageThreshold(max_usage_percent=100 - t.free_storage_percent)
+            },
+            add_jvm_memory_pressure_alarm={
+                ALARM: monitoring.UsageThreshold(max_usage_percent=t.memory_percent)
+            },
+            add_cluster_automated_snapshot_failure_alarm={
+                ALARM: monitoring.OpenSearchClusterAutomatedSnapshotFailureThreshold(max_failures=0)
+            },
+        )
+
+    def functions(self, functions: Sequence[CfnResource]) -> None:
+        """Errors of each Lambda function (`AWS::Lambda::Function` resources: the platform's
+        handlers and the ones CDK makes for custom resources alike), in five minutes at or
+        above the threshold."""
+        for function in functions:
+            parent = function.node.scope
+            name = (
+                parent.node.id
+                if function.node.id == "Resource" and parent is not None
+                else function.node.id
+            )
+            self._alarm(
+                f"function-{name}-errors",
+                cloudwatch.Metric(
+                    namespace="AWS/Lambda",
+                    metric_name="Errors",
+                    dimensions_map={"FunctionName": function.ref},
+                    statistic="Sum",
+                    period=Duration.minutes(5),
+                ),
+                self.thresholds.function_errors - 1,
+                f"Function {function.node.path} failed",
+                periods=1,
+            )
+
+    # --- metrics the library has no monitor for ------------------------------------------
+
+    def load_balancer(self, name: str, balancer: elbv2.ApplicationLoadBalancer) -> None:
+        """5xx share of requests (the balancer's and the targets'), unhealthy hosts of any
+        target group, p99 target latency."""
+        t = self.thresholds
+        metrics = balancer.metrics
+        requests = metrics.request_count(period=Duration.minutes(5))
+        for code, metric in (
+            ("elb-5xx", metrics.http_code_elb(elbv2.HttpCodeElb.ELB_5XX_COUNT)),
+            ("target-5xx", metrics.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT)),
+        ):
+            self._alarm(
+                f"{name}-{code}-rate",
+                cloudwatch.MathExpression(
+                    expression="100 * errors / MAX([requests, 1])",
+                    using_metrics={
+                        "errors": metric.with_(period=Duration.minutes(5)),
+                        "requests": requests,
+                    },
+                    period=Duration.minutes(5),
+                    label=f"{code} %",
+                ),
+                t.error_rate_percent,
+                f"{name}: more than {t.error_rate_percent}% of requests answered {code}",
+            )
+        self._alarm(
+            f"{name}-latency-p99",
+            metrics.target_response_time(statistic="p99", period=Duration.minutes(5)),
+            t.latency_ms / 1000,
+            f"{name}: p99 target response time above {t.latency_ms} ms",
+        )
+        self._alarm(
+            f"{name}-unhealthy-hosts",
+            cloudwatch.Metric(
+                namespace="AWS/ApplicationELB",
+                metric_name="UnHealthyHostCount",
+                dimensions_map={"LoadBalancer": balancer.load_balancer_full_name},
+                statistic="Maximum",
+                period=Duration.minutes(1),
+            ),
+            0,
+            f"{name}: a target is unhealthy",
+        )
+
+    def nat_gateways(self, gateways: Sequence[CfnResource]) -> None:
+        """Port allocation errors and dropped packets of each NAT gateway."""
+        for index, gateway in enumerate(gateways, start=1):
+            for metric, what in (
+                ("ErrorPortAllocation", "could not allocate a source port"),
+                ("PacketsDropCount", "dropped packets"),
+            ):
+                self._alarm(
+                    f"nat-{index}-{metric}",
+                    cloudwatch.Metric(
+                        namespace="AWS/NATGateway",
+                        metric_name=metric,
+                        dimensions_map={"NatGatewayId": gateway.ref},
+                        statistic="Sum",
+                        period=Duration.minutes(5),
+                    ),
+                    0,
+                    f"NAT gateway {index} {what}",
+                )
+
+    def kafka(self, name: str, cluster: msk.CfnCluster) -> None:
+        """Under-replicated partitions and the fullest broker's data disk."""
+        t = self.thresholds
+        for metric, threshold, what in (
+            ("UnderReplicatedPartitions", 0, "has under-replicated partitions"),
+            ("KafkaDataLogsDiskUsed", 100 - t.free_storage_percent, "is running out of disk"),
+        ):
+            self._alarm(
+                f"{name}-{metric}",
+                cloudwatch.Metric(
+                    namespace="AWS/Kafka",
+                    metric_name=metric,
+                    dimensions_map={"Cluster Name": cluster.cluster_name},
+                    statistic="Maximum",
+                    period=Duration.minutes(5),
+                ),
+                threshold,
+                f"Kafka {name} {what}",
+            )
+
+    def transit_gateway(self, name: str, gateway_id: str) -> None:
+        """Packets dropped for want of a route (a segment's routes missing) or to a blackhole."""
+        for metric in ("PacketDropCountNoRoute", "PacketDropCountBlackhole"):
+            self._alarm(
+                f"{name}-{metric}",
+                cloudwatch.Metric(
+                    namespace="AWS/TransitGateway",
+                    metric_name=metric,
+                    dimensions_map={"TransitGateway": gateway_id},
+                    statistic="Sum",
+                    period=Duration.minutes(5),
+                ),
+                0,
+                f"Transit Gateway {name}: {metric}",
+            )
+
+    def backup_failures(self, vault: backup.IBackupVault) -> None:
+        """A backup or copy job of `vault` that fails, aborts or expires posts to the topic
+        (AWS Backup's EventBridge events, https://docs.aws.amazon.com/aws-backup/latest/devguide/eventbridge.html)."""
+        events.Rule(
+            self,
+            "BackupFailures",
+            description=f"Failed, aborted or expired jobs of {vault.node.path}",
+            event_pattern=events.EventPattern(
+                source=["aws.backup"],
+                detail_type=["Backup Job State Change", "Copy Job State Change"],
+                detail={
+                    "state": ["FAILED", "ABORTED", "EXPIRED"],
+                    "backupVaultName": [vault.backup_vault_name],
+                },
+            ),
+            targets=[targets.SnsTopic(self.topic)],
+        )
+
+    def _alarm(
+        self,
+        name: str,
+        metric: cloudwatch.IMetric,
+        threshold: float,
+        description: str,
+        *,
+        periods: int = 3,
+    ) -> cloudwatch.Alarm:
+        """A plain alarm above `threshold` for `periods` of `periods` periods, missing data not
+        breaching, named and routed like the facade's."""
+        alarm = cloudwatch.Alarm(
+            self,
+            f"Alarm-{name}",
+            alarm_name=f"{self._prefix}-{name}",
+            alarm_description=description,
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=periods,
+            datapoints_to_alarm=periods,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(actions.SnsAction(self.topic))
+        return alarm
