@@ -419,7 +419,13 @@ class PipelineStack(Stack):
                         actions=["codepipeline:GetPipelineState", "codepipeline:PutApprovalResult"],
                         resources=[
                             self._pipeline_arn(),
-                            self._pipeline_arn(self._action_path(approval_action.id)),
+                            self._pipeline_arn(
+                                self._action_path(
+                                    approval_action.id,
+                                    # the wave's pipeline stage, or its one stage's
+                                    (wave.name, *(d.stage.stage_name for d in wave.deployments)),
+                                )
+                            ),
                         ],
                     )
                 )
@@ -433,13 +439,18 @@ class PipelineStack(Stack):
             commands=[command],
         )
 
-    def _action_path(self, action_name: str) -> str:
-        """`stage/action` of an action of the built pipeline (a one-stage wave's stage is
-        named after its stage, not the wave)."""
+    def _action_path(self, action_name: str, stage_names: Sequence[str]) -> str:
+        """`stage/action` of an action of the built pipeline, looked for in the pipeline
+        stages named `stage_names` (a one-stage wave's stage is named after its stage, not the
+        wave). Each name and action read is a jsii round trip: reading every action of the
+        pipeline took about 430 of them per lookup."""
         for stage in self.pipeline.pipeline.stages:
-            if any(action.action_properties.action_name == action_name for action in stage.actions):
-                return f"{stage.stage_name}/{action_name}"
-        raise ValueError(f"no action {action_name!r} in the pipeline")
+            name = stage.stage_name
+            if name in stage_names and any(
+                action.action_properties.action_name == action_name for action in stage.actions
+            ):
+                return f"{name}/{action_name}"
+        raise ValueError(f"no action {action_name!r} in the pipeline stages {list(stage_names)}")
 
     def _pipeline_arn(self, path: str = "") -> str:
         """The pipeline's ARN, or with `path` (`stage/action`) an action's."""
