@@ -259,11 +259,12 @@ class PipelineStack(Stack):
         for role in self.node.find_all():
             if not isinstance(role, iam.Role) or not role.node.path.endswith("/Assets/FileRole"):
                 continue
+            role_arn = self.resolve(role.role_arn)  # once: each read is a jsii round trip
             projects = [
                 project.attr_arn
                 for project in self.node.find_all()
                 if isinstance(project, codebuild.CfnProject)
-                and self.resolve(project.service_role) == self.resolve(role.role_arn)
+                and self.resolve(project.service_role) == role_arn
             ]
             policy = role.node.try_find_child("DefaultPolicy")
             cfn = policy.node.default_child if policy is not None else None
@@ -313,10 +314,10 @@ class PipelineStack(Stack):
         The projects exist only once `build_pipeline` has run; one `find_all` lists them (an
         aspect would cost a call back into Python per construct of the stack, see
         `acknowledge_generated_grants`)."""
-        for project in self.node.find_all():
-            if not isinstance(project, codebuild.CfnProject):
-                continue
-            source = self.resolve(project.source)
+        projects = [c for c in self.node.find_all() if isinstance(c, codebuild.CfnProject)]
+        # one resolve for all of them: each is a jsii round trip
+        sources = self.resolve([project.source for project in projects])
+        for project, source in zip(projects, sources, strict=True):
             if source.get("type", source.get("Type")) == "CODEPIPELINE":
                 acknowledge_control(
                     project,
