@@ -14,6 +14,7 @@ from constructs import Construct
 
 from constructs_lib.eks.pod_identity import Grant
 
+
 @dataclass(frozen=True)
 class _StackEnv:
     """A stack's partition, region and account, read once: each read of a `Stack` property
