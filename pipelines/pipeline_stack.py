@@ -263,11 +263,12 @@ class PipelineStack(Stack):
         for role in self.node.find_all():
             if not isinstance(role, iam.Role) or not role.node.path.endswith("/Assets/FileRole"):
                 continue
+            role_arn = self.resolve(role.role_arn)  # once: each read is a jsii round trip
             projects = [
                 project.attr_arn
                 for project in self.node.find_all()
                 if isinstance(project, codebuild.CfnProject)
-                and self.resolve(project.service_role) == self.resolve(role.role_arn)
+                and self.resolve(project.service_role) == role_arn
             ]
             policy = role.node.try_find_child("DefaultPolicy")
             cfn = policy.node.default_child if policy is not None else None
@@ -317,10 +318,10 @@ class PipelineStack(Stack):
         The projects exist only once `build_pipeline` has run; one `find_all` lists them (an
         aspect would cost a call back into Python per construct of the stack, see
         `acknowledge_generated_grants`)."""
-        for project in self.node.find_all():
-            if not isinstance(project, codebuild.CfnProject):
-                continue
-            source = self.resolve(project.source)
+        projects = [c for c in self.node.find_all() if isinstance(c, codebuild.CfnProject)]
+        # one resolve for all of them: each is a jsii round trip
+        sources = self.resolve([project.source for project in projects])
+        for project, source in zip(projects, sources, strict=True):
             if source.get("type", source.get("Type")) == "CODEPIPELINE":
                 acknowledge_control(
                     project,
@@ -430,7 +431,13 @@ class PipelineStack(Stack):
                         actions=["codepipeline:GetPipelineState", "codepipeline:PutApprovalResult"],
                         resources=[
                             self._pipeline_arn(),
-                            self._pipeline_arn(self._action_path(approval_action.id)),
+                            self._pipeline_arn(
+                                self._action_path(
+                                    approval_action.id,
+                                    # the wave's pipeline stage, or its one stage's
+                                    (wave.name, *(d.stage.stage_name for d in wave.deployments)),
+                                )
+                            ),
                         ],
                     )
                 )
@@ -444,13 +451,18 @@ class PipelineStack(Stack):
             commands=[command],
         )
 
-    def _action_path(self, action_name: str) -> str:
-        """`stage/action` of an action of the built pipeline (a one-stage wave's stage is
-        named after its stage, not the wave)."""
+    def _action_path(self, action_name: str, stage_names: Sequence[str]) -> str:
+        """`stage/action` of an action of the built pipeline, looked for in the pipeline
+        stages named `stage_names` (a one-stage wave's stage is named after its stage, not the
+        wave). Each name and action read is a jsii round trip: reading every action of the
+        pipeline took about 430 of them per lookup."""
         for stage in self.pipeline.pipeline.stages:
-            if any(action.action_properties.action_name == action_name for action in stage.actions):
-                return f"{stage.stage_name}/{action_name}"
-        raise ValueError(f"no action {action_name!r} in the pipeline")
+            name = stage.stage_name
+            if name in stage_names and any(
+                action.action_properties.action_name == action_name for action in stage.actions
+            ):
+                return f"{name}/{action_name}"
+        raise ValueError(f"no action {action_name!r} in the pipeline stages {list(stage_names)}")
 
     def _pipeline_arn(self, path: str = "") -> str:
         """The pipeline's ARN, or with `path` (`stage/action`) an action's."""

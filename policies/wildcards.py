@@ -53,11 +53,12 @@ def acknowledge_wildcards(
     Raises ValueError if a Sid of `reasons` is in no statement, if a reason claims read-only
     access for a statement that changes things, or if an acknowledged wildcard also occurs in
     a statement without a reason (the one finding id would silence it unreviewed)."""
-    cfn = policy.node.default_child
+    node = policy.node  # once: each read is a jsii round trip
+    cfn = node.default_child
     if not isinstance(cfn, iam.CfnPolicy | iam.CfnManagedPolicy):
-        raise TypeError(f"{policy.node.path}: expected an L1 IAM policy, found {cfn!r}")
+        raise TypeError(f"{node.path}: expected an L1 IAM policy, found {cfn!r}")
     found = statements(cfn)
-    where = policy.node.path
+    where = node.path
     unknown = sorted(set(reasons) - {st.get("Sid") for st in found})
     if unknown:
         raise ValueError(f"{where}: reasons for Sids no statement has: {unknown}")

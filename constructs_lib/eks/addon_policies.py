@@ -7,10 +7,28 @@ allows. A wildcard that remains carries the reason it cannot be narrower.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import Stack
 from constructs import Construct
 
 from constructs_lib.eks.pod_identity import Grant
+
+
+@dataclass(frozen=True)
+class _StackEnv:
+    """A stack's partition, region and account, read once: each read of a `Stack` property
+    is a jsii round trip, and these ARNs name them about 35 times per cluster."""
+
+    partition: str
+    region: str
+    account: str
+
+    @classmethod
+    def of(cls, scope: Construct) -> _StackEnv:
+        stack = Stack.of(scope)
+        return cls(stack.partition, stack.region, stack.account)
+
 
 NO_RESOURCE_LEVEL = (
     "These are read-only Describe/List/Get calls that IAM cannot scope to a resource; the "
@@ -19,7 +37,7 @@ NO_RESOURCE_LEVEL = (
 
 
 def load_balancer_controller(scope: Construct, *, cluster_name: str, vpc_id: str) -> list[Grant]:
-    stack = Stack.of(scope)
+    stack = _StackEnv.of(scope)
     elb = f"arn:{stack.partition}:elasticloadbalancing:{stack.region}:{stack.account}"
     sg = f"arn:{stack.partition}:ec2:{stack.region}:{stack.account}:security-group/*"
     vpc = f"arn:{stack.partition}:ec2:{stack.region}:{stack.account}:vpc/{vpc_id}"
@@ -270,7 +288,7 @@ def load_balancer_controller(scope: Construct, *, cluster_name: str, vpc_id: str
 
 
 def external_dns(scope: Construct, *, zone_name: str) -> list[Grant]:
-    stack = Stack.of(scope)
+    stack = _StackEnv.of(scope)
     zones = f"arn:{stack.partition}:route53:::hostedzone/*"
     return [
         Grant(
@@ -310,7 +328,7 @@ def external_dns(scope: Construct, *, zone_name: str) -> list[Grant]:
 
 
 def cert_manager(scope: Construct, *, zone_name: str) -> list[Grant]:
-    stack = Stack.of(scope)
+    stack = _StackEnv.of(scope)
     return [
         Grant(
             sid="ReadChangeStatus",
@@ -350,7 +368,7 @@ def cert_manager(scope: Construct, *, zone_name: str) -> list[Grant]:
 
 
 def external_secrets(scope: Construct, *, secrets_prefix: str) -> list[Grant]:
-    stack = Stack.of(scope)
+    stack = _StackEnv.of(scope)
     return [
         Grant(
             sid="ReadEnvironmentSecrets",
@@ -406,7 +424,7 @@ def karpenter_controller(
     queue_arn: str,
     queue_key_arn: str,
 ) -> list[Grant]:
-    stack = Stack.of(scope)
+    stack = _StackEnv.of(scope)
     ec2 = f"arn:{stack.partition}:ec2:{stack.region}"
     here = f"{ec2}:{stack.account}"
     profiles = f"arn:{stack.partition}:iam::{stack.account}:instance-profile/*"

@@ -332,12 +332,15 @@ class TransitGatewayAttachment(Construct):
             subnet_ids=[s.subnet_id for s in selected],
             tags=[{"key": "Name", "value": name}],
         )
-        for index, subnet in enumerate(selected):
+        for index, subnet in enumerate(selected if routes else ()):
+            # read once per subnet: each read is a jsii round trip, and the hub routes every
+            # spoke's CIDR
+            route_table_id = subnet.route_table.route_table_id
             for cidr in routes:
                 route = ec2.CfnRoute(
                     self,
                     f"Route{index}-{cidr.replace('/', '-')}",
-                    route_table_id=subnet.route_table.route_table_id,
+                    route_table_id=route_table_id,
                     destination_cidr_block=cidr,
                     transit_gateway_id=transit_gateway_id,
                 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from aws_cdk import ArnFormat, Stack
@@ -50,6 +51,13 @@ Reference, AWS KMS), spelled out: an `Allow` with `NotAction` would be refused b
 platform's own rule, and `kms:*` would include the grant."""
 
 
+@cache
+def _account_root() -> iam.AccountRootPrincipal:
+    """The account's root principal, made once: it names `${AWS::AccountId}` of whichever
+    stack renders it, and each new one is a jsii round trip (one per platform key)."""
+    return iam.AccountRootPrincipal()
+
+
 def key_policy(
     scope: Construct, *, administration: Sequence[str] | None = None
 ) -> iam.PolicyDocument:
@@ -61,7 +69,7 @@ def key_policy(
     - `administration` listed: those actions only (no cryptographic use, no grants), for a
       key whose use the policy gives statement by statement.
     """
-    account = iam.AccountRootPrincipal()
+    account = _account_root()
     if administration is not None:
         return iam.PolicyDocument(
             statements=[
