@@ -54,6 +54,7 @@ USAGE_BASED = frozenset(
         "AWS::CodePipeline::Pipeline",
         "AWS::WAFv2::LoggingConfiguration",
         "AWS::SecurityHub::Standard",
+        "AWS::Logs::MetricFilter",  # its metric is charged in the hours it has data points
     }
 )
 """Types with no fixed charge: they cost what they are used for."""
@@ -302,6 +303,17 @@ def _hourly(category: str, item: str, key: str) -> Callable:
     return rule
 
 
+def _alarm(pr: Pricer, props, template):
+    """A standard-resolution alarm ($0.10 a month); a high-resolution one (period under a
+    minute) costs three times that."""
+    high = 0 < int(props.get("Period", 60) or 60) < 60
+    yield (
+        "Monitoring",
+        "CloudWatch alarm" + (" (high resolution)" if high else ""),
+        pr.p["cloudwatch_alarm_month"] * (3 if high else 1),
+    )
+
+
 def _web_acl(pr: Pricer, props, template):
     rules = len(props.get("Rules", []))
     yield (
@@ -338,6 +350,7 @@ RULES: dict[str, Callable] = {
         "Transit Gateway", "attachment", "transit_gateway_attachment_hour"
     ),
     "AWS::CodePipeline::Pipeline": _pipeline,
+    "AWS::CloudWatch::Alarm": _alarm,
 }
 
 
