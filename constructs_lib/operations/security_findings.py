@@ -75,9 +75,7 @@ def _finding(**match: Any) -> dict[str, Any]:
 
 def guardduty_pattern() -> dict[str, Any]:
     """GuardDuty's findings of severity 4.0 and above, from every account and region."""
-    return _finding(
-        ProductName=["GuardDuty"], Severity={"Label": list(GUARDDUTY_SEVERITY_LABELS)}
-    )
+    return _finding(ProductName=["GuardDuty"], Severity={"Label": list(GUARDDUTY_SEVERITY_LABELS)})
 
 
 def security_hub_pattern() -> dict[str, Any]:
@@ -149,7 +147,9 @@ class SecurityFindings(Construct):
                 event_pattern=pattern,
                 state="ENABLED",
                 targets=[
-                    events.CfnRule.TargetProperty(arn=self.topic.topic.topic_arn, id="SecurityTopic")
+                    events.CfnRule.TargetProperty(
+                        arn=self.topic.topic.topic_arn, id="SecurityTopic"
+                    )
                 ],
             )
         if trail_log_group is not None:
