@@ -11,8 +11,11 @@ Where the events arrive (so one region of one account is enough):
   (https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-cwe-integration-types.html).
   The security account is Security Hub's delegated administrator and its home region holds
   the finding aggregator over the other allowed regions (`SecurityServices`).
-- GuardDuty findings are imported into Security Hub (the GuardDuty integration is on by
-  default; https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-internal-providers.html),
+- GuardDuty findings are imported into Security Hub ("once you enable GuardDuty and Security
+  Hub in the same account within the same AWS Region, GuardDuty starts sending all the
+  generated findings to Security Hub":
+  https://docs.aws.amazon.com/guardduty/latest/ug/securityhub-integration.html; both run in
+  every account and allowed region),
   so GuardDuty's findings of every region reach the home region through the same aggregation:
   no per-region GuardDuty rule. GuardDuty's numeric severity maps to Security Hub's label
   (4.0-6.9 MEDIUM, 7.0-8.9 HIGH, 9.0-10 CRITICAL), so "severity 4 and above" is the labels
@@ -30,9 +33,9 @@ Where the events arrive (so one region of one account is enough):
   delivers to a CloudWatch Logs log group here, where the CIS metric filters and alarms run
   (`SIGN_IN_FILTERS`).
 
-Chat channels receive the events unchanged: AWS Chatbot formats GuardDuty and Security Hub
-events and CloudWatch alarms itself
-(https://docs.aws.amazon.com/chatbot/latest/adminguide/related-services.html).
+Chat channels receive the events unchanged (no input transformer into AWS Chatbot's custom
+notification format, https://docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html):
+the e-mails get the full finding.
 """
 
 from __future__ import annotations
