@@ -217,6 +217,10 @@ def alarm_channels(config: PlatformConfig, account_name: str) -> dict[str, Chann
 
 def chat_channels(config: PlatformConfig, account_name: str) -> dict[str, ChatChannel]:
     """The chat channels (Slack, Teams) among the account's alarm channels."""
+    return _chat(alarm_channels(config, account_name))
+
+
+def _chat(channels: dict[str, Channel]) -> dict[str, ChatChannel]:
     return {
         name: ChatChannel(
             slack_workspace_id=c.slack.workspace_id if c.slack else None,
@@ -225,6 +229,27 @@ def chat_channels(config: PlatformConfig, account_name: str) -> dict[str, ChatCh
             teams_team_id=c.teams.team_id if c.teams else None,
             teams_channel_id=c.teams.channel_id if c.teams else None,
         )
-        for name, c in alarm_channels(config, account_name).items()
+        for name, c in channels.items()
         if c.slack or c.teams
     }
+
+
+def security_findings_topic_name(config: PlatformConfig) -> str:
+    """The security account's topic of the organisation's security findings and sign-in
+    alarms (`stacks/audit.py`), in its home region."""
+    return f"{config.organization.prefix}-security-findings"
+
+
+def security_channels(config: PlatformConfig) -> dict[str, Channel]:
+    """The security team's channel (`notifications.security`, default the default channel);
+    none without `notifications`."""
+    notifications = config.notifications
+    if notifications is None:
+        return {}
+    name = notifications.security or notifications.default_channel
+    return {name: notifications.channels[name]}
+
+
+def security_chat_channels(config: PlatformConfig) -> dict[str, ChatChannel]:
+    """The chat channels (Slack, Teams) among the security channels."""
+    return _chat(security_channels(config))

@@ -233,9 +233,10 @@ def test_the_health_gate_reads_alarms_by_their_resource_type(organisation):
     (policy,) = stack.of_type("AWS::IAM::ManagedPolicy").values()
     by_sid = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
     assert by_sid["ReadAlarmStates"]["Action"] == "cloudwatch:DescribeAlarms"
-    assert (
-        by_sid["ReadAlarmStates"]["Resource"] == "arn:aws:cloudwatch:eu-west-1:555555555555:alarm:*"
-    )
+    assert by_sid["ReadAlarmStates"]["Resource"] == [  # every region the account has alarms in
+        f"arn:aws:cloudwatch:{region}:555555555555:alarm:*"
+        for region in ("eu-central-1", "eu-west-1", "us-east-1")
+    ]
     on_everything = [s["Action"] for s in by_sid.values() if s["Resource"] == "*"]
     assert on_everything == ["eks:ListClusters"]
 

@@ -54,6 +54,7 @@ USAGE_BASED = frozenset(
         "AWS::CodePipeline::Pipeline",
         "AWS::WAFv2::LoggingConfiguration",
         "AWS::SecurityHub::Standard",
+        "AWS::Logs::MetricFilter",  # its metric is charged in the hours it has data points
     }
 )
 """Types with no fixed charge: they cost what they are used for."""
@@ -317,10 +318,16 @@ def _pipeline(pr: Pricer, props, template):
 
 
 def _alarm(pr: Pricer, props, template):
-    """A standard-resolution alarm costs per metric it evaluates (a metric-math alarm: each
-    metric of its expression), https://aws.amazon.com/cloudwatch/pricing/."""
+    """An alarm costs per metric it evaluates (a metric-math alarm: each metric of its
+    expression), three times as much at high resolution (a period under a minute),
+    https://aws.amazon.com/cloudwatch/pricing/."""
     metrics = sum(1 for m in props.get("Metrics", []) if "MetricStat" in m) or 1
-    yield "Monitoring", "alarm", metrics * pr.p["cloudwatch_alarm_metric_month"]
+    high = 0 < int(props.get("Period", 60) or 60) < 60
+    yield (
+        "Monitoring",
+        "CloudWatch alarm" + (" (high resolution)" if high else ""),
+        metrics * pr.p["cloudwatch_alarm_metric_month"] * (3 if high else 1),
+    )
 
 
 RULES: dict[str, Callable] = {

@@ -13,6 +13,7 @@ from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_config as config
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_securityhub as securityhub
 from constructs import Construct
@@ -56,7 +57,12 @@ def trail_arn(partition: str, region: str, account: str, name: str) -> str:
 
 class OrganizationTrail(Construct):
     """A multi-region organisation trail of management events (and `data_events`), with log
-    file validation, encrypted with the archive's key, written to the archive bucket.
+    file validation, encrypted with the archive's key, written to the archive bucket and, given
+    `log_group` (of this account and region), to CloudWatch Logs as well, through a role that
+    may only write to that log group. A delegated administrator configures an organisation
+    trail's log group through CreateTrail/UpdateTrail, which CloudFormation calls
+    (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/send-cloudtrail-events-to-cloudwatch-logs.html);
+    a multi-region trail delivers every region's events to the one log group.
 
     The log archive must admit it first (`LogArchive.admit_organization_trail`).
     Exposes `trail`.
@@ -71,8 +77,10 @@ class OrganizationTrail(Construct):
         bucket: s3.IBucket,
         key: kms.IKey,
         data_events: Sequence[DataEvents] = (),
+        log_group: logs.ILogGroup | None = None,
     ) -> None:
         super().__init__(scope, id_)
+        role, policy = _trail_log_role(self, log_group) if log_group is not None else (None, None)
         selectors = (
             [
                 cloudtrail.CfnTrail.EventSelectorProperty(
@@ -101,15 +109,50 @@ class OrganizationTrail(Construct):
             s3_bucket_name=bucket.bucket_name,
             kms_key_id=key.key_arn,
             event_selectors=selectors,
+            cloud_watch_logs_log_group_arn=log_group.log_group_arn if log_group else None,
+            cloud_watch_logs_role_arn=role.role_arn if role else None,
         )
+        if policy is not None:
+            self.trail.node.add_dependency(policy)  # CloudTrail checks the role can write
+            return
         acknowledge_control(
             self.trail,
             "CloudTrailCloudWatchLogsEnabled",
             "Accepted trade-off: the organisation trail goes to the object-locked archive "
             "without a CloudWatch Logs copy (ingestion cost for every account's events). "
             "GuardDuty analyses CloudTrail events natively but does not replace the CIS "
-            "CloudWatch metric-filter alarms, which are missing until issue #23 adds them.",
+            "CloudWatch metric-filter alarms, which run only where the trail is given a log "
+            "group (the platform's Audit stack gives it one).",
         )
+
+
+def _trail_log_role(
+    scope: Construct, log_group: logs.ILogGroup
+) -> tuple[iam.Role, iam.ManagedPolicy]:
+    """The role CloudTrail assumes to write the trail's events to `log_group`, and nothing else
+    (the log group's ARN ends in `:*`, its streams; CloudTrail names them per account and
+    region, with the organisation id for member accounts:
+    https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-required-policy-for-cloudwatch-logs.html,
+    which also says the role policy supports no aws:SourceArn or aws:SourceAccount)."""
+    role = iam.Role(
+        scope,
+        "LogsRole",
+        description="Lets CloudTrail deliver the organisation trail to its log group",
+        assumed_by=iam.ServicePrincipal("cloudtrail.amazonaws.com"),
+    )
+    policy = iam.ManagedPolicy(
+        scope,
+        "LogsPolicy",
+        description="Write the organisation trail's events to one log group",
+        roles=[role],
+        statements=[
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[log_group.log_group_arn],
+            )
+        ],
+    )
+    return role, policy
 
 
 class SecurityServices(Construct):

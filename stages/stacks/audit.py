@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_logs as logs
+
 from config.model import Audit
+from constructs_lib.operations.security_findings import SecurityFindings
 from constructs_lib.organization.audit import OrganizationTrail, SecurityServices
 from constructs_lib.organization.log_archive import LogArchive
-from stages.naming import SECURITY_SETUP, role_name
+from constructs_lib.shared.encryption import log_group_key
+from stages.naming import (
+    SECURITY_SETUP,
+    role_name,
+    security_channels,
+    security_chat_channels,
+    security_findings_topic_name,
+)
 from stages.platform_stack import PlatformStack
 from stages.stacks.log_archive import organization_trail_name
 
@@ -15,9 +26,16 @@ if TYPE_CHECKING:
     from stages.platform_stage import PlatformStage
 
 
+TRAIL_LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+"""The organisation trail's CloudWatch Logs copy feeds the sign-in alarms and quick searches;
+the object-locked archive is the record."""
+
+
 class AuditStack(PlatformStack):
     """The organisation trail, GuardDuty, Security Hub, Config and Access Analyzer, writing
-    to `log_archive` (which must deploy first)."""
+    to `log_archive` (which must deploy first); the trail's CloudWatch Logs copy, and the
+    security findings and sign-in alarms of the whole organisation on the security channel's
+    topic (`SecurityFindings`)."""
 
     def __init__(self, scope: PlatformStage, id_: str, *, log_archive: LogArchive) -> None:
         config = scope.config
@@ -27,9 +45,18 @@ class AuditStack(PlatformStack):
             scope,
             id_,
             description=f"{org.name} audit: organisation trail, GuardDuty, Security Hub, "
-            "Config, Access Analyzer",
+            "Config, Access Analyzer, security findings to the security channel",
         )
         bucket, key = log_archive.bucket, log_archive.key
+        trail_logs = logs.LogGroup(
+            self,
+            "TrailLogs",
+            encryption_key=log_group_key(
+                self, "TrailLogsKey", description="Encrypts the organisation trail's log group"
+            ),
+            retention=TRAIL_LOG_RETENTION,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
         OrganizationTrail(
             self,
             "Trail",
@@ -37,6 +64,16 @@ class AuditStack(PlatformStack):
             bucket=bucket,
             key=key,
             data_events=audit.trail_data_events,
+            log_group=trail_logs,
+        )
+        SecurityFindings(
+            self,
+            "SecurityFindings",
+            topic_name=security_findings_topic_name(config),
+            display_name=f"{org.name} security findings",
+            emails=[e for c in security_channels(config).values() for e in c.emails],
+            chat_channels=security_chat_channels(config),
+            trail_log_group=trail_logs,
         )
         SecurityServices(
             self,
