@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from aws_cdk import (
     Duration,
@@ -33,6 +34,7 @@ from config.deploy_path import (
     protect_purpose,
     review_purpose,
 )
+from constructs_lib.operations.notification import ChatChannel, ChatChannels
 from constructs_lib.shared.access_logs import AccessLogsBucket, expiry_rule
 from constructs_lib.shared.encryption import platform_key
 from facts.cdk import CDK_QUALIFIER, PERMISSIONS_BOUNDARY_NAME
@@ -132,6 +134,7 @@ class PipelineStack(Stack):
         health_check_role_name: str,
         role_prefix: str,
         notification_emails: Sequence[str] = (),
+        chat_channels: Mapping[str, ChatChannel] = MappingProxyType({}),
         replication: Sequence[ReplicationBucketStack] = (),
         assets_version: str | None = None,
     ) -> None:
@@ -150,6 +153,8 @@ class PipelineStack(Stack):
             prefix plus their purpose (`config.deploy_path`): the target accounts' bootstrap
             roles trust exactly these names.
         :param notification_emails: subscribed to the topic; default none.
+        :param chat_channels: chat channels (AWS Chatbot, read-only) the topic posts to, by
+            name; default none.
         :param replication: the artifact buckets of every region a stage deploys to other
             than this stack's; default none.
         """
@@ -180,6 +185,13 @@ class PipelineStack(Stack):
         self.role_prefix = role_prefix
         self.cli_version = cli_version
         self.topic = self._topic(notification_emails)
+        ChatChannels(
+            self,
+            "Chat",
+            name_prefix=f"{role_prefix.rstrip('-')}-notifications",
+            channels=chat_channels,
+            topic_arns=[self.topic.topic_arn],
+        )
         self.synth = pipelines.ShellStep(
             "Synth",
             input=self.source,

@@ -18,6 +18,7 @@ from stages.naming import (
     HEALTH_CHECK,
     PIPELINE_HEALTH_CHECK,
     bucket_name,
+    pipeline_chat_channels,
     role_arn,
     role_name,
     shared_services,
@@ -110,6 +111,7 @@ def build_pipeline(
         health_check_role_name=role_name(config, shared_services(config), PIPELINE_HEALTH_CHECK),
         role_prefix=pipeline_role_name(config, ""),
         notification_emails=config.pipeline.notification_emails,
+        chat_channels=pipeline_chat_channels(config),
         replication=replication,
     )
     for support in replication:

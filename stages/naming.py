@@ -220,6 +220,16 @@ def chat_channels(config: PlatformConfig, account_name: str) -> dict[str, ChatCh
     return _chat(alarm_channels(config, account_name))
 
 
+def pipeline_chat_channels(config: PlatformConfig) -> dict[str, ChatChannel]:
+    """The pipeline's chat channel (`notifications.pipeline`, default the default channel),
+    if it is a chat channel; none without `notifications`."""
+    notifications = config.notifications
+    if notifications is None:
+        return {}
+    name = notifications.pipeline or notifications.default_channel
+    return _chat({name: notifications.channels[name]})
+
+
 def _chat(channels: dict[str, Channel]) -> dict[str, ChatChannel]:
     return {
         name: ChatChannel(

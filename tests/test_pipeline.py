@@ -438,3 +438,13 @@ def test_the_asset_role_may_start_only_its_own_asset_builds(pipeline_stack):
     projects = {r["Fn::GetAtt"][0] for r in builds["Resource"]}
     assert projects and all(p.startswith("PipelineAssetsFileAsset") for p in projects)
     assert all(pipeline_stack.resources[p]["Type"] == "AWS::CodeBuild::Project" for p in projects)
+
+
+def test_the_pipeline_topic_posts_to_the_pipeline_chat_channel(pipeline_stack):
+    """Failures and approvals waiting reach the same chat as the alarms (the sample's
+    `notifications.pipeline` defaults to the default channel), read-only."""
+    (chat,) = pipeline_stack.of_type("AWS::Chatbot::SlackChannelConfiguration").values()
+    (topic_id,) = pipeline_stack.of_type("AWS::SNS::Topic")
+    assert chat["Properties"]["SnsTopicArns"] == [{"Ref": topic_id}]
+    assert chat["Properties"]["SlackChannelId"] == "C00000001"
+    assert "ReadOnlyAccess" in json.dumps(chat["Properties"]["GuardrailPolicies"])
