@@ -117,47 +117,43 @@ class PlatformChecks:
             template = json.loads(body)
             for excess in stack_limits.excesses(template, len(body.encode())):
                 violations.append(
-                    PolicyViolation(
-                        rule_name=stack_limits.RULE_ID,
-                        description=f"{stack_limits.DESCRIPTION} ({path.name}: {excess.message})",
-                        severity="error",
-                        violating_resources=[
-                            PolicyViolatingResource(
-                                resource_logical_id=excess.last_id or "",
-                                template_path=template_path,
-                                locations=[excess.section],
-                            )
-                        ],
+                    _violation(
+                        stack_limits.RULE_ID,
+                        f"{stack_limits.DESCRIPTION} ({path.name}: {excess.message})",
+                        excess.last_id or "",
+                        template_path,
+                        excess.section,
                     )
                 )
             for logical_id, message in monitored.unmonitored(template):
                 violations.append(
-                    PolicyViolation(
-                        rule_name=monitored.RULE_ID,
-                        description=f"{monitored.DESCRIPTION} ({message})",
-                        severity="error",
-                        violating_resources=[
-                            PolicyViolatingResource(
-                                resource_logical_id=logical_id,
-                                template_path=template_path,
-                                locations=["Resources"],
-                            )
-                        ],
+                    _violation(
+                        monitored.RULE_ID,
+                        f"{monitored.DESCRIPTION} ({message})",
+                        logical_id,
+                        template_path,
                     )
                 )
             for rule_id, logical_id, message in evaluate(template, rule_context):
                 violations.append(
-                    PolicyViolation(
-                        rule_name=rule_id,
-                        description=f"{descriptions[rule_id]} ({message})",
-                        severity="error",
-                        violating_resources=[
-                            PolicyViolatingResource(
-                                resource_logical_id=logical_id,
-                                template_path=template_path,
-                                locations=["Resources"],
-                            )
-                        ],
+                    _violation(
+                        rule_id, f"{descriptions[rule_id]} ({message})", logical_id, template_path
                     )
                 )
         return PolicyValidationPluginReport(success=not violations, violations=violations)
+
+
+def _violation(
+    rule: str, description: str, logical_id: str, template_path: str, location: str = "Resources"
+) -> PolicyViolation:
+    """One finding of the pack, as CDK's validation report takes it."""
+    return PolicyViolation(
+        rule_name=rule,
+        description=description,
+        severity="error",
+        violating_resources=[
+            PolicyViolatingResource(
+                resource_logical_id=logical_id, template_path=template_path, locations=[location]
+            )
+        ],
+    )
