@@ -12,8 +12,8 @@ from config.model import Cluster, GitOpsRole
 from constructs_lib.eks import gitops_bridge
 from constructs_lib.eks.cluster import PlatformCluster
 from constructs_lib.eks.gitops import ArgoCdBootstrap, SpokeRegistration
-from constructs_lib.operations.notification import topic_arn
 from constructs_lib.network.vpc import PlatformNetwork
+from constructs_lib.operations.notification import topic_arn
 from stages.naming import (
     ARGOCD_HUB,
     ARGOCD_REGISTRATIONS,
