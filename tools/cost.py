@@ -36,6 +36,7 @@ USAGE_BASED = frozenset(
         "AWS::Logs::LogGroup",
         "AWS::EC2::FlowLog",
         "AWS::SQS::Queue",
+        "AWS::Pipes::Pipe",  # per request (Argo CD notifications: a handful a day)
         "AWS::SNS::Topic",
         "AWS::Lambda::Function",
         "AWS::CloudTrail::Trail",

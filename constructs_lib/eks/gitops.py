@@ -21,6 +21,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from constructs_lib.eks import hub_access
+from constructs_lib.eks.argocd_notifications import ArgoCdNotifications
 from constructs_lib.eks.gitops_bridge import registration_fields
 from constructs_lib.eks.pod_identity import pods_of
 from constructs_lib.shared.encryption import platform_key
@@ -56,7 +57,7 @@ class ArgoCdBootstrap(Construct):
     only the hub's External Secrets role may assume and which can do nothing else: Argo CD
     never reads registrations, and External Secrets never reaches a spoke cluster.
     Exposes `chart`, `root_application`, `hub_role` and `registration_reader` (None unless
-    hub).
+    hub), and `notifications` (None without `alarm_topic_arn`).
     """
 
     def __init__(
@@ -78,6 +79,7 @@ class ArgoCdBootstrap(Construct):
         registration_secret_arns: Sequence[str] = (),
         registration_reader_role_name: str | None = None,
         external_secrets_role: iam.IRole | None = None,
+        alarm_topic_arn: str | None = None,
     ) -> None:
         """
         :param chart_version: the argo-cd chart version, e.g. "9.5.4".
@@ -93,6 +95,9 @@ class ArgoCdBootstrap(Construct):
             with spokes.
         :param external_secrets_role: the hub's External Secrets Pod Identity role, the only
             principal that may assume the registration reader; required with spokes.
+        :param alarm_topic_arn: where failed syncs and degraded applications are notified
+            (`ArgoCdNotifications`, exposed as `notifications`); default None (no
+            notifications).
         """
         super().__init__(scope, id_)
         if hub_role_name is None and (spoke_role_arns or registration_secret_arns):
@@ -116,6 +121,21 @@ class ArgoCdBootstrap(Construct):
             and external_secrets_role is not None
             else None
         )
+        self.notifications = (
+            ArgoCdNotifications(
+                self,
+                "Notifications",
+                cluster_name=cluster.cluster_name,
+                cluster_arn=cluster.cluster_arn,
+                topic_arn=alarm_topic_arn,
+                queue_name=f"{cluster.cluster_name}-argocd-notifications",
+            )
+            if alarm_topic_arn is not None
+            else None
+        )
+        defaults = dict(HIGH_AVAILABILITY_VALUES) if high_availability else {}
+        if self.notifications is not None:
+            defaults["notifications"] = self.notifications.values
         self.chart = eks.HelmChart(
             self,
             "ArgoCd",
@@ -128,7 +148,7 @@ class ArgoCdBootstrap(Construct):
             create_namespace=True,
             wait=True,
             timeout=Duration.minutes(15),
-            values=_merge(HIGH_AVAILABILITY_VALUES if high_availability else {}, values or {}),
+            values=_merge(defaults, values or {}),
         )
         self.root_application = eks.KubernetesManifest(
             self,

@@ -13,11 +13,13 @@ from constructs_lib.eks import gitops_bridge
 from constructs_lib.eks.cluster import PlatformCluster
 from constructs_lib.eks.gitops import ArgoCdBootstrap, SpokeRegistration
 from constructs_lib.network.vpc import PlatformNetwork
+from constructs_lib.operations.notification import topic_arn
 from stages.naming import (
     ARGOCD_HUB,
     ARGOCD_REGISTRATIONS,
     ARGOCD_SPOKE,
     CLUSTER_SECURITY_GROUP,
+    alarm_topic_name,
     cluster_name,
     edge_name,
     parameter_name,
@@ -142,6 +144,8 @@ class ClusterStack(PlatformStack):
                 role_name(config, name, ARGOCD_REGISTRATIONS) if hub else None
             ),
             external_secrets_role=self.cluster.pod_roles["external-secrets"] if hub else None,
+            # Until teams exist in config, the account's alarm topic (its chat channel).
+            alarm_topic_arn=topic_arn(self, self.region, alarm_topic_name(config, name)),
         )
 
 
