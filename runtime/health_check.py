@@ -139,9 +139,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     session = assume(args.role_arn, args.region)
-    soaked = soak(session, args.soak_minutes, args.alarm_regions)
-    report = soaked if not soaked.healthy else check_environment(session, args.alarm_regions)
-    report.checked[:0] = soaked.checked if soaked.healthy else []
+    report = soak(session, args.soak_minutes, args.alarm_regions)
+    if report.healthy:
+        soaked = report.checked
+        report = check_environment(session, args.alarm_regions)
+        report.checked[:0] = soaked
     print(report.render())
     return 0 if report.healthy else 1
 

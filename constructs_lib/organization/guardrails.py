@@ -243,8 +243,6 @@ class DeployPath:
 
     accounts: tuple[str, ...]
     """The member accounts the platform deploys (their ids)."""
-    regions: tuple[str, ...]
-    """The regions they are bootstrapped in."""
     bootstrap: tuple[str, ...]
     """`OrganizationAccountAccessRole`: creates and changes the CDK bootstrap (`make
     bootstrap`)."""
@@ -264,24 +262,16 @@ class DeployPath:
 
 
 def deploy_path(
-    regions_by_account: Mapping[str, Sequence[str]], stack_names: Sequence[str]
+    account_ids: Sequence[str], regions: Sequence[str], stack_names: Sequence[str]
 ) -> DeployPath:
-    """`regions_by_account`: member account id -> the regions it is bootstrapped in (every
-    account in the same ones: an exemption of one account's role in one region is an
-    exemption of every account's there); `stack_names`: the platform's stack-name patterns
-    (`dev-*`)."""
-    region_sets = {tuple(sorted(regions)) for regions in regions_by_account.values()}
-    if len(region_sets) > 1:
-        raise ValueError(
-            f"every member account must be bootstrapped in the same regions: {sorted(region_sets)}"
-        )
-    regions = next(iter(region_sets), ())
+    """`account_ids`: the member accounts the platform deploys; `regions`: where each of them
+    is bootstrapped (all in the same ones: the exemptions name a role per region, whatever the
+    account); `stack_names`: the platform's stack-name patterns (`dev-*`)."""
     return DeployPath(
-        accounts=tuple(sorted(regions_by_account)),
-        regions=regions,
+        accounts=tuple(sorted(account_ids)),
         bootstrap=(f"arn:aws:iam::{OWN_ACCOUNT}:role/{BOOTSTRAP_ROLE_NAME}",),
-        deploy=tuple(cdk_role_arn("deploy", OWN_ACCOUNT, r) for r in regions),
-        execution=tuple(cdk_role_arn("cfn-exec", OWN_ACCOUNT, r) for r in regions),
+        deploy=tuple(cdk_role_arn("deploy", OWN_ACCOUNT, r) for r in sorted(regions)),
+        execution=tuple(cdk_role_arn("cfn-exec", OWN_ACCOUNT, r) for r in sorted(regions)),
         stacks=tuple(f"arn:aws:cloudformation:*:*:stack/{name}/*" for name in stack_names),
     )
 

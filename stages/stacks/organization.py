@@ -58,7 +58,8 @@ def platform_deploy_path(config: PlatformConfig) -> guardrails.DeployPath:
     bootstrapped in, and the names of the stacks it deploys (`<account name>-<stack>`)."""
     members = [n for n, a in config.accounts.items() if a.role != "management"]
     return guardrails.deploy_path(
-        {config.accounts[n].id: config.deployment_regions(n) for n in members},
+        [config.accounts[n].id for n in members],
+        config.organization.allowed_regions,  # every account's `deployment_regions`
         [*(f"{n}-*" for n in members), PIPELINE_STACKS],
     )
 
