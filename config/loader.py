@@ -22,6 +22,7 @@ from config.model import (
     Pipeline,
     PlatformConfig,
     Registry,
+    Team,
 )
 from config.rules import PartialConfig, Problem, check, warnings
 from config.unions import discriminator, member_for, tags, union_members, unwrap
@@ -117,6 +118,7 @@ def _partial(config: PlatformConfig | None, raw: Mapping[str, Any], today: date)
             ci=config.ci,
             dns=config.dns,
             notifications=config.notifications,
+            teams=config.teams,
             today=today,
         )
     accounts = {}
@@ -136,8 +138,18 @@ def _partial(config: PlatformConfig | None, raw: Mapping[str, Any], today: date)
         dns=_valid_or_none(Dns, raw.get("dns")),
         notifications=(notifications := _valid_or_none(Notifications, raw.get("notifications"))),
         notifications_invalid=notifications is None and raw.get("notifications") is not None,
+        teams=_valid_teams(raw.get("teams")),
         today=today,
     )
+
+
+def _valid_teams(value: Any) -> dict[str, Team]:
+    """The teams that pass field validation on their own (one bad team hides no other's
+    cross-field problems)."""
+    if not isinstance(value, Mapping):
+        return {}
+    teams = {str(name): _valid_or_none(Team, team) for name, team in value.items()}
+    return {name: team for name, team in teams.items() if team is not None}
 
 
 def _valid_account(value: Any) -> Account | None:

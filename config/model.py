@@ -1348,6 +1348,108 @@ def argocd_high_availability_of(gitops: GitOps | None, account: Account) -> bool
     return role == "hub" or account.role == "prod"
 
 
+TeamName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,14}[a-z0-9]$")]
+"""A team's name (2-16 lowercase letters, digits and `-`): it names the team's roles
+(`<prefix>-<account>-team-<team>-<namespace>`), its Argo CD project and its database user."""
+
+
+class Quota(_Frozen):
+    """What one team namespace may use in total (its `ResourceQuota`); its `LimitRange`
+    gives containers that ask for nothing a share of it."""
+
+    cpu: float = Field(default=4, gt=0, le=1024)
+    """Cores of CPU requests in total (limits may reach twice that)."""
+    memory_gib: int = Field(default=8, ge=1, le=4096)
+    """GiB of memory requests in total (limits: the same, memory is not overcommitted)."""
+    pods: int = Field(default=50, ge=1, le=5000)
+    """Pods at once."""
+    storage_gib: int = Field(default=0, ge=0, le=65536)
+    """GiB of persistent volume claims in total (0: none)."""
+
+
+class TeamBucket(_Frozen):
+    """Part of one of the account's data buckets."""
+
+    bucket: ResourceName
+    """A name from the account's `data.buckets`."""
+    prefix: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-_/]{0,100}/$")] | None = (
+        None
+    )
+    """The key prefix the team's pods may use, ending in `/`; default `<team>/`."""
+    read_only: bool = False
+    """Read objects only (no put or delete)."""
+
+
+class TeamData(_Frozen):
+    """What the team's pods may use of the account's data services, each through their Pod
+    Identity role and no password."""
+
+    postgres: bool = False
+    """A database user named after the team in the account's PostgreSQL database, signing in
+    with IAM authentication (`rds-db:connect`), owning a schema of the team's name."""
+    caches: Annotated[tuple[ResourceName, ...], AfterValidator(_check_unique)] = ()
+    """Names from the account's `data.caches`: a cache user of the team's name with IAM
+    authentication (`elasticache:Connect`)."""
+    buckets: tuple[TeamBucket, ...] = Field(default=(), max_length=10)
+    """Bucket prefixes (read-write unless `read_only`)."""
+
+
+class TeamEnvironment(_Frozen):
+    """The team in one account."""
+
+    namespaces: dict[KubernetesName, Quota] = Field(min_length=1, max_length=10)
+    """Namespace -> its quota. A namespace belongs to one team; the team's roles and service
+    accounts are per namespace."""
+    data: TeamData = TeamData()
+    """The data its pods may use (its secrets path `<prefix>/teams/<team>/` always)."""
+    public_paths: tuple[EdgePathPattern, ...] = Field(default=(), max_length=10)
+    """Paths of the account's edge (CloudFront, then the load balancer) that reach the team's
+    ingress; each path belongs to one team."""
+
+
+class TeamService(_Frozen):
+    """A service the team deploys with Argo CD to each of its environments."""
+
+    repository: GitHubRepository
+    """One of the team's `repositories`."""
+    path: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-][A-Za-z0-9._/-]{0,200}$")] = (
+        "deploy"
+    )
+    """The directory of its Helm chart or Kustomize tree in the repository."""
+    namespace: KubernetesName
+    """One of the team's namespaces, in every environment of the team."""
+    canary: bool = False
+    """Progressive delivery: canary steps with analysis and automatic rollback."""
+
+
+def team_bucket_prefix(team: str, grant: TeamBucket) -> str:
+    """The key prefix a team's grant on a bucket covers (default `<team>/`)."""
+    return grant.prefix if grant.prefix is not None else f"{team}/"
+
+
+class Team(_Frozen):
+    """A team that runs services on the platform: one entry onboards it end to end (roles and
+    data grants in its accounts, namespaces and quotas, Argo CD project and applications)."""
+
+    owners: Annotated[tuple[RoleArn, ...], AfterValidator(_check_unique)] = ()
+    """IAM roles of the team's people, each in the account of one of its environments (an IAM
+    Identity Center permission set's role too): each gets `AmazonEKSEditPolicy` on the team's
+    namespaces only, in the cluster of its account."""
+    repositories: Annotated[tuple[GitHubRepository, ...], AfterValidator(_check_unique)] = Field(
+        min_length=1, max_length=20
+    )
+    """GitHub repositories (`owner/name`) of its services: Argo CD may read only these for the
+    team, and their workflows on `main` get keyless roles that push to the team's images."""
+    images: Annotated[tuple[ResourceName, ...], AfterValidator(_check_unique)] = Field(
+        default=(), max_length=20
+    )
+    """ECR repositories created for the team in the registry (`<prefix>/<team>/<name>`)."""
+    environments: dict[AccountName, TeamEnvironment] = Field(min_length=1)
+    """Workload account name -> the team there."""
+    services: dict[KubernetesName, TeamService] = {}
+    """Service name -> where its manifests are; Argo CD deploys each to every environment."""
+
+
 class PlatformConfig(_Frozen):
     """`config/platform.yaml` is the only file you edit. Every section is frozen and
     **rejects unknown keys**. A wrong value stops `make synth` before any template is
@@ -1389,6 +1491,8 @@ class PlatformConfig(_Frozen):
     """Container images, in the shared-services account."""
     ci: Ci | None = None
     """Keyless roles for GitHub Actions."""
+    teams: dict[TeamName, Team] = {}
+    """Teams on the platform, by name (see docs/onboard-a-team.md)."""
 
     def ci_repositories_for(self, name: str) -> list[CiRepository]:
         """The CI repositories that need a role in account `name`: pushers in
@@ -1401,6 +1505,14 @@ class PlatformConfig(_Frozen):
             for repo in self.ci.repositories
             if (shared and (repo.push or repo.decrypt_secrets)) or name in repo.describe_clusters
         ]
+
+    def teams_in(self, name: str) -> dict[str, TeamEnvironment]:
+        """Team name -> the team in account `name`, for the teams that run there."""
+        return {
+            t: team.environments[name]
+            for t, team in self.teams.items()
+            if name in team.environments
+        }
 
     def hub_attachments(self) -> dict[str, TransitGateway]:
         """Account name -> its VPC's attachment to the Transit Gateway hub."""

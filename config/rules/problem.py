@@ -16,6 +16,7 @@ from config.model import (
     Organization,
     Pipeline,
     Registry,
+    Team,
 )
 
 _NO_VALUE: Any = object()
@@ -50,6 +51,8 @@ class PartialConfig:
     notifications: Notifications | None = None
     notifications_invalid: bool = False
     """`notifications` is in the file but failed field validation (its problems are reported)."""
+    teams: Mapping[str, Team] = field(default_factory=dict)
+    """The teams that passed field validation."""
     today: date = field(default_factory=date.today)
     """The date support windows are judged on (the EKS version guard)."""
 
