@@ -263,3 +263,44 @@ def security_channels(config: PlatformConfig) -> dict[str, Channel]:
 def security_chat_channels(config: PlatformConfig) -> dict[str, ChatChannel]:
     """The chat channels (Slack, Teams) among the security channels."""
     return _chat(security_channels(config))
+
+
+def team_role_name(config: PlatformConfig, account_name: str, team: str) -> str:
+    """The Pod Identity role of a team's pods in `account_name` (service account
+    `team_service_account(team)` in each of its namespaces): exactly the team's data."""
+    return resource_name(config.organization.prefix, account_name, "team", team)
+
+
+def team_secrets_role_name(config: PlatformConfig, account_name: str, team: str) -> str:
+    """The role the team's `SecretStore` (External Secrets) assumes: its secrets path only."""
+    return resource_name(config.organization.prefix, account_name, "secrets", team)
+
+
+def team_role_arn(
+    config: PlatformConfig, account_name: str, team: str, *, secrets: bool = False
+) -> str:
+    """Either role's ARN, known before the role exists (the GitOps tree names it)."""
+    name = (team_secrets_role_name if secrets else team_role_name)(config, account_name, team)
+    return f"arn:aws:iam::{config.accounts[account_name].id}:role/{name}"
+
+
+def team_service_account(team: str) -> str:
+    """The Kubernetes service account, in each of the team's namespaces, bound to its role."""
+    return team
+
+
+def team_secrets_path(config: PlatformConfig, account_name: str, team: str) -> str:
+    """The Secrets Manager path of a team's secrets in `account_name` (under the
+    environment's `secrets_prefix`)."""
+    return f"{secrets_prefix(config, account_name)}teams/{team}/"
+
+
+def team_database_user(team: str) -> str:
+    """The team's PostgreSQL user (and schema): its name with `-` as `_`."""
+    return team.replace("-", "_")
+
+
+def team_cache_user(team: str) -> str:
+    """The team's ElastiCache user id and name (equal, as IAM authentication requires); one
+    user per account, in the user group of each cache the team may use."""
+    return f"team-{team}"
