@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from aws_cdk import CfnResource, Environment, Stack
+from aws_cdk import CfnResource, Environment, Stack, Token
+from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import IConstruct
 
 from constructs_lib.operations.alarms import AlarmThresholds, StackAlarms
@@ -18,6 +19,18 @@ if TYPE_CHECKING:
 
 FOUND_TYPES = ("AWS::Lambda::Function", "AWS::EC2::NatGateway")
 """Resource types `monitor_found` alarms on wherever a construct made them."""
+
+ALARM_TYPE = "AWS::CloudWatch::Alarm"
+
+
+def alarm_name(alarm: CfnResource) -> str:
+    """The name of a platform alarm, which every platform alarm sets (the account's dashboard
+    lists alarms by ARN)."""
+    assert isinstance(alarm, cloudwatch.CfnAlarm)
+    name = alarm.alarm_name
+    if name is None or Token.is_unresolved(name):
+        raise ValueError(f"{alarm.node.path}: a platform alarm needs a literal alarm_name")
+    return name
 
 
 class PlatformStack(Stack):
@@ -80,18 +93,30 @@ class PlatformStack(Stack):
             )
         return self._alarms
 
-    def monitor_found(self) -> None:
+    def monitor_found(self) -> list[str]:
         """Alarms for what any construct of the stack may have made: every Lambda function
         (errors) and NAT gateway (port allocation, drops). The stage calls this once every
-        construct exists; other resources are monitored where they are built."""
-        found: dict[str, list[CfnResource]] = {t: [] for t in FOUND_TYPES}
+        construct exists; other resources are monitored where they are built.
+
+        :returns: the names of every alarm of the stack (for the account's dashboard).
+        """
+        found: dict[str, list[CfnResource]] = {t: [] for t in (*FOUND_TYPES, ALARM_TYPE)}
         for c in self.node.find_all():
             if isinstance(c, CfnResource) and c.cfn_resource_type in found:
                 found[c.cfn_resource_type].append(c)
+        alarms = found.pop(ALARM_TYPE)
         if found["AWS::Lambda::Function"]:
             self.alarms.functions(found["AWS::Lambda::Function"])
         if found["AWS::EC2::NatGateway"]:
             self.alarms.nat_gateways(found["AWS::EC2::NatGateway"])
+        if any(found.values()):  # the alarms just made
+            known = {alarm.node.path for alarm in alarms}
+            alarms += [
+                c
+                for c in self.alarms.node.find_all()
+                if isinstance(c, cloudwatch.CfnAlarm) and c.node.path not in known
+            ]
+        return [alarm_name(alarm) for alarm in alarms]
 
     @property
     def availability_zones(self) -> list[str]:

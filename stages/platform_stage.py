@@ -57,9 +57,11 @@ class PlatformStage(Stage):
             CiStack(self, "Ci", repositories=ci) if ci or config.pipeline is not None else None
         )
         self._after_baselines()
+        alarms: dict[str, list[str]] = {region: [] for region in self.baseline_stacks}
         for stack in self.node.children:
             if isinstance(stack, PlatformStack):
-                stack.monitor_found()
+                alarms[stack.region] += stack.monitor_found()
+        self.operations_stack.dashboard(alarms=alarms, services=self.dashboard_services())
         RawResourceTags(self.tags).add_to(
             scope
             for stack in self.node.children
@@ -86,6 +88,32 @@ class PlatformStage(Stage):
         """The stacks of this account role (subclasses); called once, from the constructor,
         after the stacks every account has and before the CI stack (GitHub's OIDC provider,
         the review role, CI roles)."""
+
+    def dashboard_services(self) -> list[str]:
+        """What the account's dashboard graphs (`constructs_lib.operations.dashboard`): the
+        services its config gives it, and the functions every account has."""
+        account = self.account_config
+        services = []
+        if account.edge_settings is not None:
+            services += ["edge", "load_balancer"]
+        if account.cluster is not None:
+            services.append("cluster")
+        data = account.data
+        if data is not None and data.postgres is not None:
+            services.append("postgres" if data.postgres.engine != "rds" else "postgres_instance")
+        if data is not None:
+            services += [
+                service
+                for service, present in (
+                    ("cache", data.caches),
+                    ("search", data.search),
+                    ("kafka", data.kafka),
+                )
+                if present
+            ]
+        if account.network is not None:
+            services.append("nat")
+        return [*services, "functions"]
 
     @property
     def termination_protection(self) -> bool:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cdk_monitoring_constructs as monitoring
-from aws_cdk import CfnResource, Duration, Fn
+from aws_cdk import CfnResource, Duration, Fn, Stack
 from aws_cdk import aws_backup as backup
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
@@ -87,7 +87,7 @@ class StackAlarms(Construct):
                 self,
                 "Dashboards",
                 dashboard_name_prefix=dashboard_name,
-                create_dashboard=True,
+                create_dashboard=False,  # one dashboard per account (dashboard.py)
                 create_summary_dashboard=False,
                 create_alarm_dashboard=False,
             ),
@@ -209,7 +209,8 @@ class StackAlarms(Construct):
                 else function.node.id
             )
             self._alarm(
-                f"function-{name}-errors",
+                # the stack's id too: two stacks of a region may both have a "Handler"
+                f"function-{Stack.of(function).node.id}-{name}-errors",
                 cloudwatch.Metric(
                     namespace="AWS/Lambda",
                     metric_name="Errors",

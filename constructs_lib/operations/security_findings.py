@@ -170,6 +170,7 @@ class SecurityFindings(Construct):
                 alarm = cloudwatch.Alarm(
                     self,
                     f"{name}Alarm",
+                    alarm_name=f"{topic_name}-{name}",
                     alarm_description=f"{name} in an account of the organisation (CIS): "
                     "find the event in the organisation trail's log group",
                     metric=metric_filter.metric(statistic="Sum", period=Duration.minutes(5)),

@@ -1,12 +1,15 @@
-"""The operations stack of every account: its chat channels and, where the pipeline gates on
-its health, the health gate's read-only role."""
+"""The operations stack of every account: its chat channels, its dashboard and, where the
+pipeline gates on its health, the health gate's read-only role."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from constructs_lib.delivery.health_check_role import HealthCheckRole
+from constructs_lib.operations.dashboard import AccountDashboard
 from constructs_lib.operations.notification import ChatChannels, topic_arn
+from facts.aws import EDGE_REGION
 from stages.naming import (
     HEALTH_CHECK,
     PIPELINE_HEALTH_CHECK,
@@ -55,3 +58,17 @@ class OperationsStack(PlatformStack):
                 trusted_role_arn=role_arn(config, shared_services(config), PIPELINE_HEALTH_CHECK),
                 alarm_regions=config.deployment_regions(name),
             )
+
+    def dashboard(self, *, alarms: Mapping[str, Sequence[str]], services: Sequence[str]) -> None:
+        """The account's dashboard `<prefix>-<account>`: its alarms (region -> names) and the
+        golden signals of `services` (made once every other stack of the stage exists)."""
+        config, name = self._stage.config, self._stage.node.id
+        AccountDashboard(
+            self,
+            "Dashboard",
+            dashboard_name=f"{config.organization.prefix}-{name}",
+            title=f"{config.organization.name} {name} ({self._stage.account_config.role})",
+            alarms=alarms,
+            services=services,
+            edge_region=EDGE_REGION,
+        )
