@@ -44,3 +44,7 @@ CLOUDWATCH_RETENTION = MappingProxyType(
 )
 """The retention periods CloudWatch Logs accepts, in days -> the name of CDK's
 `aws_logs.RetentionDays` member for it."""
+
+CHATBOT_API_REGIONS = ("us-east-2", "us-west-2", "ap-southeast-1", "eu-west-1")
+"""Where AWS Chatbot's API answers (its configuration data is stored in each of them; the
+console is us-east-2 only): https://docs.aws.amazon.com/cli/latest/reference/chatbot/index.html"""

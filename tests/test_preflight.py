@@ -35,11 +35,13 @@ from tools.preflight import checks
 from tools.preflight.access import Accounts, StackInfo, describe_stack
 from tools.preflight.cli import main, run_checks
 from tools.preflight.dns import ResolverUnavailable, system_resolver
-from tools.preflight.needs import RAM, Creator, Needs
+from tools.preflight.needs import RAM, ChatWorkspace, Creator, Needs
 from tools.preflight.report import Result, Status, exit_status, failed, passed, pending, render
 
 REGION = "eu-west-1"
 ZONE = "example.com"
+SLACK = "T00000000"
+"""The sample's Slack workspace."""
 DEPLOYED = StackInfo("CREATE_COMPLETE")
 BOTOCORE = botocore.session.get_session()
 """One botocore session for every test: it reads each service's model once (moto intercepts
@@ -93,14 +95,35 @@ def connection_client(arn: str, status: str | None) -> Any:
     return client
 
 
+def chatbot_client(slack: list[str], teams: list[tuple[str, str]] | None = None) -> Any:
+    """A chatbot client answering which Slack workspaces (ids) and, when asked, which
+    Microsoft Teams teams (id, tenant) are authorised (moto has no AWS Chatbot)."""
+    client = boto3.Session(botocore_session=BOTOCORE).client("chatbot", region_name=REGION)
+    stubber = Stubber(client)
+    stubber.add_response(
+        "describe_slack_workspaces",
+        {"SlackWorkspaces": [{"SlackTeamId": w, "SlackTeamName": "Example"} for w in slack]},
+    )
+    if teams is not None:
+        stubber.add_response(
+            "list_microsoft_teams_configured_teams",
+            {"ConfiguredTeams": [{"TeamId": t, "TenantId": tenant} for t, tenant in teams]},
+        )
+    stubber.activate()
+    return client
+
+
 class MotoAccounts(Accounts):
-    """Accounts in moto, with the connection answered by a Stubber."""
+    """Accounts in moto, with the connection and AWS Chatbot answered by Stubbers."""
 
     connection_status: str | None = "AVAILABLE"
+    slack_workspaces: tuple[str, ...] = (SLACK,)
 
     def client(self, account_id: str, service: str, region: str | None = None) -> Any:
         if service in ("codeconnections", "codestar-connections"):
             return connection_client(self.connection_arn, self.connection_status)
+        if service == "chatbot":
+            return chatbot_client(list(self.slack_workspaces))
         return super().client(account_id, service, region)
 
 
@@ -170,6 +193,18 @@ def write_assembly(folder: Path, config: PlatformConfig) -> Path:
     organisation = f"arn:aws:organizations::{management}:organization/{config.organization.id}"
     for name, account in config.accounts.items():
         add(f"{name}/Baseline", account.id, account.region)
+        if account.role == "prod":
+            add(
+                f"{name}/Operations",
+                account.id,
+                account.region,
+                {
+                    "Chat": {
+                        "Type": "AWS::Chatbot::SlackChannelConfiguration",
+                        "Properties": {"SlackWorkspaceId": SLACK, "SlackChannelId": "C1"},
+                    }
+                },
+            )
         if account.role == "management":
             add(
                 f"{name}/Organization",
@@ -364,6 +399,7 @@ def test_a_ready_organisation_passes_every_check(org, capsys):
         "DNS delegation": 1,
         "service-linked role": 7,  # Spot where a cluster runs, OpenSearch in staging and prod
         "EKS access principal": 9,
+        "chat workspace": 1,
     }
     assert out.splitlines()[0].split() == [
         "CHECK",
@@ -402,6 +438,36 @@ def test_a_new_organisation_shows_what_the_platform_creates_as_pending(org):
     assert "Created by shared-services/Dns (not deployed yet)" in waiting[-1].fix
     assert "point the registrar at its name servers" in waiting[-1].fix
     assert exit_status(results) == 0
+
+
+def test_a_chat_workspace_not_authorised_in_its_account_fails_with_where_to_do_it(org):
+    """AWS Chatbot cannot create a channel configuration for a workspace nobody authorised in
+    that account (an OAuth step in its console)."""
+    make_ready(org)
+    org.accounts.slack_workspaces = ("T99999999",)
+    row = only(org.run(), "chat workspace")
+    assert row.status is Status.FAIL
+    assert row.where.startswith("prod (")
+    assert row.found == f"Slack workspace {SLACK} is not authorised in this account"
+    assert "Configure a chat client > Slack" in row.fix
+
+
+TEAM, TENANT, OTHER_TENANT = (f"{n:08d}-0000-4000-8000-000000000000" for n in (1, 2, 3))
+
+
+def test_a_teams_channel_needs_its_team_and_tenant_authorised():
+    wanted = [ChatWorkspace("teams", TEAM, TENANT), ChatWorkspace("slack", SLACK)]
+    ok = checks.check_chat_workspaces(
+        chatbot_client([SLACK], [(TEAM, TENANT)]), wanted, where="dev"
+    )
+    assert [r.status for r in ok] == [Status.PASS, Status.PASS]
+    other_tenant = checks.check_chat_workspaces(
+        chatbot_client([SLACK], [(TEAM, OTHER_TENANT)]), wanted, where="dev"
+    )
+    assert [r.status for r in other_tenant] == [Status.PASS, Status.FAIL]
+    assert other_tenant[1].found == (
+        f"Microsoft Teams team {TEAM} (tenant {TENANT}) is not authorised in this account"
+    )
 
 
 def test_trusted_access_still_missing_after_the_organization_stack_deployed_fails(org):
@@ -982,6 +1048,10 @@ def test_the_synthesized_organisation_is_read_for_environments_and_creators(
     shared = sample_config.accounts["shared-services"].id
     assert needs.hosted_zone_creator(shared, "example.com").path == "shared-services/Dns"
     assert needs.hosted_zone_creator(shared, "other.example") is None
+    # every account posts its alarms to the sample's Slack workspace
+    assert needs.chat_workspaces() == {
+        account.id: {ChatWorkspace("slack", SLACK)} for account in sample_config.accounts.values()
+    }
 
 
 def test_creators_are_found_by_what_the_templates_do(tmp_path):

@@ -21,7 +21,7 @@ from config import Account, PlatformConfig
 from facts.cdk import CDK_QUALIFIER
 from tools.preflight.access import StackInfo, Stacks
 from tools.preflight.dns import Resolver, ResolverUnavailable, normalise
-from tools.preflight.needs import RAM, Creator
+from tools.preflight.needs import RAM, ChatWorkspace, Creator
 from tools.preflight.report import Result, failed, passed, pending
 
 ORGANISATION = "organisation"
@@ -755,3 +755,54 @@ def check_access_principals(
                 )
             )
     return results
+
+
+CHATBOT_CONSOLE = (
+    "In the AWS Chatbot console of that account (https://console.aws.amazon.com/chatbot/)"
+)
+
+
+def check_chat_workspaces(
+    chatbot: Any, workspaces: Iterable[ChatWorkspace], *, where: str
+) -> list[Result]:
+    """Each chat workspace the account's Chatbot configurations post to is authorised in the
+    account: a Slack workspace or a Microsoft Teams team is authorised once per account, by a
+    person in the console (OAuth with the chat service), and CloudFormation cannot create a
+    channel configuration before it is (https://docs.aws.amazon.com/chatbot/latest/adminguide/slack-setup.html)."""
+    check = "chat workspace"
+    wanted = sorted(workspaces)
+    slack: set[str] | None = None
+    teams: set[tuple[str, str]] | None = None
+    rows = []
+    for workspace in wanted:
+        if workspace.kind == "slack":
+            if slack is None:
+                slack = {
+                    w["SlackTeamId"]
+                    for page in chatbot.get_paginator("describe_slack_workspaces").paginate()
+                    for w in page["SlackWorkspaces"]
+                }
+            known = workspace.id in slack
+            what = f"Slack workspace {workspace.id}"
+            fix = f"{CHATBOT_CONSOLE}: Configure a chat client > Slack, and sign in to it"
+        else:
+            if teams is None:
+                teams = {
+                    (t["TeamId"], t["TenantId"])
+                    for page in chatbot.get_paginator(
+                        "list_microsoft_teams_configured_teams"
+                    ).paginate()
+                    for t in page["ConfiguredTeams"]
+                }
+            known = (workspace.id, workspace.tenant) in teams
+            what = f"Microsoft Teams team {workspace.id} (tenant {workspace.tenant})"
+            fix = (
+                f"{CHATBOT_CONSOLE}: Configure a chat client > Microsoft Teams, with a link to "
+                "a channel of that team"
+            )
+        rows.append(
+            passed(check, where, f"{what} authorised")
+            if known
+            else failed(check, where, f"{what} is not authorised in this account", fix)
+        )
+    return rows

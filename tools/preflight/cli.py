@@ -16,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from config import Account, ConfigError, PlatformConfig, load_config
 from config.deploy_path import BOOTSTRAP_ROLES, trusted_principals
+from facts.aws import CHATBOT_API_REGIONS
 from tools.preflight import checks
 from tools.preflight.access import (
     DEFAULT_ROLE_NAME,
@@ -69,8 +70,8 @@ def run_checks(
 ) -> list[Result]:
     """Every check, in the table's order: the organisation, its accounts and access to them,
     trusted access and RAM sharing, the bootstrap of every environment the assembly deploys
-    to, the pipeline's connection, the parent zone's delegation, service-linked roles and
-    the clusters' access-entry principals."""
+    to, the pipeline's connection, the parent zone's delegation, the chat workspaces,
+    service-linked roles and the clusters' access-entry principals."""
     names = {account.id: name for name, account in config.accounts.items()}
 
     def where(account_id: str, region: str | None = None) -> str:
@@ -187,6 +188,21 @@ def run_checks(
                     where=where(account.id),
                     creator_of=partial(_role_creator, needs, account.id),
                     stacks=stacks,
+                )
+            )
+
+    for account_id, workspaces in needs.chat_workspaces().items():
+        # an allowed region where Chatbot's API answers (the region SCP denies the others)
+        region = next(
+            (r for r in config.organization.allowed_regions if r in CHATBOT_API_REGIONS),
+            CHATBOT_API_REGIONS[0],
+        )
+        with table.guard("chat workspace", where(account_id)):
+            table.extend(
+                checks.check_chat_workspaces(
+                    accounts.client(account_id, "chatbot", region),
+                    workspaces,
+                    where=where(account_id),
                 )
             )
 

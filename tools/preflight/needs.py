@@ -13,7 +13,9 @@ seen without touching the preflight:
   `EnableSharingWithAwsOrganization` or an OrganizationSetup that lists `ram.amazonaws.com`;
 - service-linked roles: created by an `AWS::IAM::ServiceLinkedRole` (or a custom resource
   calling `CreateServiceLinkedRole` for the service) in the account's stacks;
-- the parent zone: the `AWS::Route53::HostedZone` of that name in the account's stacks.
+- the parent zone: the `AWS::Route53::HostedZone` of that name in the account's stacks;
+- chat workspaces: each AWS Chatbot channel configuration names a Slack workspace or a
+  Microsoft Teams team that must already be authorised in its account (a console step).
 """
 
 from __future__ import annotations
@@ -44,6 +46,16 @@ class Creator:
     @classmethod
     def of(cls, stack: StackArtifact) -> Creator:
         return cls(stack.path, stack.stack_name, stack.account_id, stack.region)
+
+
+@dataclass(frozen=True, order=True)
+class ChatWorkspace:
+    """A Slack workspace (its id) or a Microsoft Teams team (its id and tenant)."""
+
+    kind: str
+    """`slack` or `teams`."""
+    id: str
+    tenant: str = ""
 
 
 class Needs:
@@ -120,6 +132,23 @@ class Needs:
             ).rstrip(".") == zone_name.rstrip("."):
                 return Creator.of(stack)
         return None
+
+    def chat_workspaces(self) -> dict[str, set[ChatWorkspace]]:
+        """Account id -> the chat workspaces its Chatbot configurations post to (each must be
+        authorised in that account before the stack deploys)."""
+        found: dict[str, set[ChatWorkspace]] = {}
+        for stack, resource in self._resources():
+            properties = _properties(resource)
+            if resource["Type"] == "AWS::Chatbot::SlackChannelConfiguration":
+                workspace = ChatWorkspace("slack", str(properties["SlackWorkspaceId"]))
+            elif resource["Type"] == "AWS::Chatbot::MicrosoftTeamsChannelConfiguration":
+                workspace = ChatWorkspace(
+                    "teams", str(properties["TeamId"]), str(properties["TeamsTenantId"])
+                )
+            else:
+                continue
+            found.setdefault(stack.account_id, set()).add(workspace)
+        return dict(sorted(found.items()))
 
     def _resources(
         self, account_id: str | None = None
