@@ -61,6 +61,7 @@ ADDON_VERSIONS: dict[str, dict[str, str]] = {
         "kube-proxy": "v1.33.10-eksbuild.13",
         "coredns": "v1.12.4-eksbuild.18",
         "aws-ebs-csi-driver": "v1.56.0-eksbuild.1",
+        "amazon-cloudwatch-observability": "v4.10.1-eksbuild.1",
     },
     "1.34": {
         "eks-pod-identity-agent": "v1.3.10-eksbuild.2",
@@ -68,6 +69,7 @@ ADDON_VERSIONS: dict[str, dict[str, str]] = {
         "kube-proxy": "v1.34.6-eksbuild.13",
         "coredns": "v1.13.2-eksbuild.11",
         "aws-ebs-csi-driver": "v1.56.0-eksbuild.1",
+        "amazon-cloudwatch-observability": "v4.10.1-eksbuild.1",
     },
     "1.35": {
         "eks-pod-identity-agent": "v1.3.10-eksbuild.2",
@@ -75,6 +77,7 @@ ADDON_VERSIONS: dict[str, dict[str, str]] = {
         "kube-proxy": "v1.35.3-eksbuild.13",
         "coredns": "v1.14.3-eksbuild.3",
         "aws-ebs-csi-driver": "v1.57.1-eksbuild.1",
+        "amazon-cloudwatch-observability": "v5.3.1-eksbuild.1",
     },
     "1.36": {
         "kube-proxy": "v1.36.0-eksbuild.14",
@@ -90,12 +93,15 @@ Sources (read 2026-11-30; no `describe-addon-versions`, which needs AWS):
   https://docs.aws.amazon.com/eks/latest/userguide/managing-coredns.html#coredns-versions and
   https://docs.aws.amazon.com/eks/latest/userguide/managing-kube-proxy.html#kube-proxy-versions
   (kube-proxy is built per Kubernetes minor: its version starts with the cluster's);
-- vpc-cni, aws-ebs-csi-driver, eks-pod-identity-agent for 1.33-1.35: the per-version pins of
-  AWS's own awslabs/cdk-eks-blueprints (`lib/addons/*/index.ts`, commit 0b82904e, 2026-04-08),
-  as AWS's docs publish no per-version table for the last two and stop at 1.33 for vpc-cni.
+- vpc-cni, aws-ebs-csi-driver, eks-pod-identity-agent and amazon-cloudwatch-observability for
+  1.33-1.35: the per-version pins of AWS's own awslabs/cdk-eks-blueprints
+  (`lib/addons/*/index.ts`, `lib/addons/cloud-watch-insights/index.ts` for the last, commit
+  0b82904e, 2026-04-08), as AWS's docs publish no per-version table for the last three and stop
+  at 1.33 for vpc-cni. amazon-cloudwatch-observability 3.1.0 or later takes its role through
+  Pod Identity (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-setup-EKS-addon.html).
 
-Not listed, because no AWS source here names them: vpc-cni, aws-ebs-csi-driver and
-eks-pod-identity-agent for 1.36. A 1.36 cluster must pin them in config (the config check asks,
+Not listed, because no AWS source here names them: vpc-cni, aws-ebs-csi-driver,
+eks-pod-identity-agent and amazon-cloudwatch-observability for 1.36. A 1.36 cluster must pin them in config (the config check asks,
 with the command that lists them). `docs/architecture.md#eks-versions` says how to refresh this
 table."""
 

@@ -450,7 +450,14 @@ RoleArn = Annotated[
 AmiType = Literal[
     "AL2023_ARM_64_STANDARD", "AL2023_x86_64_STANDARD", "BOTTLEROCKET_ARM_64", "BOTTLEROCKET_x86_64"
 ]
-Addon = Literal["vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver"]
+Addon = Literal[
+    "vpc-cni",
+    "coredns",
+    "kube-proxy",
+    "eks-pod-identity-agent",
+    "aws-ebs-csi-driver",
+    "amazon-cloudwatch-observability",
+]
 """The name of an EKS managed add-on every cluster runs."""
 ADDONS: tuple[Addon, ...] = get_args(Addon)
 """The EKS managed add-ons every cluster runs."""

@@ -169,3 +169,18 @@ def test_prices_refresh_from_the_price_list_api(tmp_path):
     }
     assert missing == ["eu-west-1 ec2_instance_hour x9z.huge"]
     assert table["as_of"] == "2026-11-23"
+
+
+def test_container_insights_is_priced_per_node_observation(tmp_path):
+    """The CloudWatch Observability add-on costs its nodes' observations a month: 2 nodes x
+    1000 a minute x 60 x 730 = 87.6 million x the table's price; other add-ons are free."""
+    addons = {
+        "Insights": {
+            "Type": "AWS::EKS::Addon",
+            "Properties": {"AddonName": "amazon-cloudwatch-observability"},
+        },
+        "Dns": {"Type": "AWS::EKS::Addon", "Properties": {"AddonName": "coredns"}},
+    }
+    result = cost.estimate(read_stacks(assembly(tmp_path, {**SMALL, **addons})), TABLE, today=TODAY)
+    price = TABLE["regions"]["eu-west-1"]["container_insights_observations_million"]
+    assert result.by_account()["dev"]["Monitoring"] == round(87.6 * price, 2)

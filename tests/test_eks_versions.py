@@ -162,6 +162,7 @@ def test_a_version_without_a_verified_pin_asks_for_one(sample_raw):
         f"{ADDONS_PATH}.vpc-cni",
         f"{ADDONS_PATH}.eks-pod-identity-agent",
         f"{ADDONS_PATH}.aws-ebs-csi-driver",
+        f"{ADDONS_PATH}.amazon-cloudwatch-observability",
     ]
     assert (
         "aws eks describe-addon-versions --kubernetes-version 1.36 --addon-name vpc-cni"
@@ -176,6 +177,7 @@ def test_a_version_without_a_verified_pin_asks_for_one(sample_raw):
                 "vpc-cni": "v1.22.3-eksbuild.1",
                 "eks-pod-identity-agent": "v1.3.10-eksbuild.3",
                 "aws-ebs-csi-driver": "v1.63.1-eksbuild.1",
+                "amazon-cloudwatch-observability": "v5.3.1-eksbuild.1",
             },
         ),
     )

@@ -215,6 +215,31 @@ def _eks(pr: Pricer, props, template):
     yield "EKS control planes", f"{version} ({support} support)", pr.monthly(rate)
 
 
+OBSERVATIONS_PER_NODE_MINUTE = 1000
+"""Assumed Container Insights (enhanced observability) observations a node sends a minute: its
+own metrics and those of its pods and containers (about 20 pods of 1-2 containers at some
+30 metrics each). An estimate: the real count grows with the pods a node runs."""
+
+
+def _container_insights(pr: Pricer, props, template):
+    """The CloudWatch Observability add-on: Container Insights with enhanced observability is
+    charged per observation (https://aws.amazon.com/cloudwatch/pricing/), estimated for the
+    system node group's desired nodes (Karpenter's nodes come and go: not counted)."""
+    if props.get("AddonName") != "amazon-cloudwatch-observability":
+        return
+    nodes = sum(
+        (r.get("Properties", {}).get("ScalingConfig", {}).get("DesiredSize") or 0)
+        for r in template.get("Resources", {}).values()
+        if r.get("Type") == "AWS::EKS::Nodegroup"
+    )
+    millions = nodes * OBSERVATIONS_PER_NODE_MINUTE * 60 * pr.hours / 1e6
+    yield (
+        "Monitoring",
+        f"Container Insights, {nodes} nodes x {OBSERVATIONS_PER_NODE_MINUTE} observations/min",
+        millions * pr.p["container_insights_observations_million"],
+    )
+
+
 def _nodegroup(pr: Pricer, props, template):
     scaling = props.get("ScalingConfig", {})
     count = scaling.get("DesiredSize") or scaling.get("MinSize") or 0
@@ -337,6 +362,7 @@ RULES: dict[str, Callable] = {
     "AWS::EC2::VPCEndpoint": _endpoint,
     "AWS::EKS::Cluster": _eks,
     "AWS::EKS::Nodegroup": _nodegroup,
+    "AWS::EKS::Addon": _container_insights,
     "AWS::RDS::DBInstance": _db_instance,
     "AWS::RDS::DBCluster": lambda pr, props, template: iter(()),  # priced by its instances
     "AWS::ElastiCache::ReplicationGroup": _cache,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple
@@ -50,14 +51,43 @@ POD_IDENTITIES = MappingProxyType(
         "fluent-bit": ServiceAccount("amazon-cloudwatch", "fluent-bit"),
         "vpc-cni": ServiceAccount("kube-system", "aws-node"),
         "aws-ebs-csi-driver": ServiceAccount("kube-system", "ebs-csi-controller-sa"),
+        "amazon-cloudwatch-observability": ServiceAccount("amazon-cloudwatch", "cloudwatch-agent"),
     }
 )
 """The contract with the GitOps repository: each add-on's service account (namespace, name)
 that holds its AWS role. Argo CD must install the add-on with exactly this service account."""
 
-ADDONS = ("eks-pod-identity-agent", "vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver")
+ADDONS = (
+    "eks-pod-identity-agent",
+    "vpc-cni",
+    "kube-proxy",
+    "coredns",
+    "aws-ebs-csi-driver",
+    "amazon-cloudwatch-observability",
+)
 """EKS managed add-ons, in install order: the Pod Identity agent (host network) first, as
-vpc-cni and the EBS driver get their roles through it; coredns and the EBS driver need nodes."""
+vpc-cni, the EBS driver and the CloudWatch agent get their roles through it; coredns, the EBS
+driver and the CloudWatch agent need nodes."""
+
+AWS_MANAGED_POD_POLICIES = MappingProxyType(
+    {
+        "vpc-cni": "AmazonEKS_CNI_Policy",
+        "aws-ebs-csi-driver": "service-role/AmazonEBSCSIDriverPolicy",
+        # What AWS documents for the agent with Pod Identity (add-on 3.1.0 or later):
+        # https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-setup-EKS-addon.html
+        "amazon-cloudwatch-observability": "CloudWatchAgentServerPolicy",
+    }
+)
+"""The managed add-ons whose pod role carries the AWS-managed policy written for them; each is
+bound by the add-on's own `podIdentityAssociations`."""
+
+CLOUDWATCH_OBSERVABILITY_CONFIGURATION = {"containerLogs": {"enabled": False}}
+"""The CloudWatch Observability add-on's `configurationValues` (its Helm chart's values,
+https://github.com/aws-observability/helm-charts, `containerLogs.enabled`, default true): the
+add-on ships no container logs, as the Fluent Bit Argo CD installs already sends them to the
+same log group (`/aws/containerinsights/<cluster>/application`, which this construct creates
+with a key and a retention). Its CloudWatch agent still sends Container Insights (enhanced
+observability) metrics."""
 
 AWS_MANAGED_NODE_POLICIES = (
     "AmazonEKSWorkerNodePolicy",
@@ -91,8 +121,10 @@ class PlatformCluster(Construct):
       volumes; Fargate for the listed namespaces.
     - Karpenter: controller role (Pod Identity), node role with an EC2_LINUX access entry, an
       interruption queue (CMK that EventBridge may use) fed by four EventBridge rules.
-    - Managed add-ons vpc-cni, kube-proxy, eks-pod-identity-agent, coredns and
-      aws-ebs-csi-driver (versions pinned where given, EKS defaults otherwise).
+    - Managed add-ons vpc-cni, kube-proxy, eks-pod-identity-agent, coredns,
+      aws-ebs-csi-driver and amazon-cloudwatch-observability (Container Insights metrics, no
+      container logs: Fluent Bit ships those) (versions pinned where given, EKS defaults
+      otherwise).
     - `POD_IDENTITIES` roles for the add-ons Argo CD installs; ExternalDNS and cert-manager
       only when `dns_zone_name` is given.
 
@@ -398,7 +430,8 @@ class PlatformCluster(Construct):
         dns_zone_name: str | None,
     ) -> None:
         """A Pod Identity role per add-on of `POD_IDENTITIES` (`pod_roles`): the ones Argo CD
-        installs with their own policies, vpc-cni and the EBS driver with AWS's."""
+        installs with their own policies, the managed add-ons of `AWS_MANAGED_POD_POLICIES`
+        with AWS's."""
         cluster_arn = self.cluster.cluster_arn
         grants = {
             "aws-load-balancer-controller": addon_policies.load_balancer_controller(
@@ -435,10 +468,7 @@ class PlatformCluster(Construct):
                 description=f"{addon} in {cluster_name}",
                 grants=addon_grants,
             ).role
-        for addon, policy in (
-            ("vpc-cni", "AmazonEKS_CNI_Policy"),
-            ("aws-ebs-csi-driver", "service-role/AmazonEBSCSIDriverPolicy"),
-        ):
+        for addon, policy in AWS_MANAGED_POD_POLICIES.items():
             self.pod_roles[addon] = PodIdentity(
                 self,
                 _construct_id(addon),
@@ -465,7 +495,7 @@ class PlatformCluster(Construct):
             )
 
     def _addons(self, versions: Mapping[str, str]) -> None:
-        bound = {"vpc-cni", "aws-ebs-csi-driver"}
+        bound = AWS_MANAGED_POD_POLICIES
         self.addons: dict[str, eks_l1.CfnAddon] = {}
         for name in ADDONS:
             addon = eks_l1.CfnAddon(
@@ -483,8 +513,11 @@ class PlatformCluster(Construct):
                 ]
                 if name in bound
                 else None,
+                configuration_values=json.dumps(CLOUDWATCH_OBSERVABILITY_CONFIGURATION)
+                if name == "amazon-cloudwatch-observability"
+                else None,
             )
-            if name in ("coredns", "aws-ebs-csi-driver"):
+            if name in ("coredns", "aws-ebs-csi-driver", "amazon-cloudwatch-observability"):
                 addon.node.add_dependency(self.system_nodes)
             if name in bound:
                 addon.node.add_dependency(self.addons["eks-pod-identity-agent"])

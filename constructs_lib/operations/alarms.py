@@ -36,6 +36,9 @@ to its channel; in prod also paged)."""
 
 GIB = 1024**3
 
+POD_RESTARTS = 5
+"""A pod whose containers restarted more than this many times alarms (crash loops)."""
+
 
 @dataclass(frozen=True)
 class AlarmThresholds:
@@ -266,6 +269,96 @@ class StackAlarms(Construct):
             ),
             0,
             f"{name}: a target is unhealthy",
+        )
+
+    def cluster(self, name: str, cluster_name: str) -> None:
+        """An EKS cluster (`cluster_name` a `Ref` of its `AWS::EKS::Cluster`): from Container
+        Insights (the CloudWatch Observability add-on's agent, namespace ContainerInsights,
+        https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-metrics-EKS.html)
+        the busiest node's CPU and memory, failed nodes and pods restarting their containers;
+        from the control plane's free vended metrics (AWS/EKS,
+        https://docs.aws.amazon.com/eks/latest/userguide/cloudwatch.html) the share of API
+        server requests answered 5xx."""
+        t = self.thresholds
+        for metric, short, threshold, what in (
+            (
+                "node_cpu_utilization",
+                "node-cpu",
+                t.cpu_percent,
+                f"a node's CPU above {t.cpu_percent}%",
+            ),
+            (
+                "node_memory_utilization",
+                "node-memory",
+                t.memory_percent,
+                f"a node's memory above {t.memory_percent}%",
+            ),
+            (
+                "cluster_failed_node_count",
+                "failed-nodes",
+                0,
+                "a node has failed (a node condition)",
+            ),
+        ):
+            self._alarm(
+                f"{name}-{short}",
+                cloudwatch.Metric(
+                    namespace="ContainerInsights",
+                    metric_name=metric,
+                    dimensions_map={"ClusterName": cluster_name},
+                    statistic="Maximum",
+                    period=Duration.minutes(5),
+                ),
+                threshold,
+                f"EKS {name}: {what}",
+            )
+        self._alarm(
+            f"{name}-pod-restarts",
+            cloudwatch.MathExpression(
+                expression=Fn.join(
+                    "",
+                    [
+                        "SELECT MAX(pod_number_of_container_restarts) FROM SCHEMA("
+                        '"ContainerInsights", ClusterName, Namespace, PodName) '
+                        "WHERE ClusterName = '",
+                        cluster_name,
+                        "'",
+                    ],
+                ),
+                using_metrics={},
+                period=Duration.minutes(5),
+                label="container restarts of the most restarting pod",
+            ),
+            POD_RESTARTS,
+            f"EKS {name}: a pod's containers restarted more than {POD_RESTARTS} times",
+            periods=1,
+        )
+        api = {"ClusterName": cluster_name}
+        self._alarm(
+            f"{name}-apiserver-5xx-rate",
+            cloudwatch.MathExpression(
+                expression="100 * errors / MAX([requests, 1])",
+                using_metrics={
+                    "errors": cloudwatch.Metric(
+                        namespace="AWS/EKS",
+                        metric_name="apiserver_request_total_5XX",
+                        dimensions_map=api,
+                        statistic="Sum",
+                        period=Duration.minutes(5),
+                    ),
+                    "requests": cloudwatch.Metric(
+                        namespace="AWS/EKS",
+                        metric_name="apiserver_request_total",
+                        dimensions_map=api,
+                        statistic="Sum",
+                        period=Duration.minutes(5),
+                    ),
+                },
+                period=Duration.minutes(5),
+                label="API server 5xx %",
+            ),
+            t.error_rate_percent,
+            f"EKS {name}: more than {t.error_rate_percent}% of API server requests answered 5xx",
         )
 
     def nat_gateways(self, gateways: Sequence[CfnResource]) -> None:

@@ -35,6 +35,7 @@ MONITORED_TYPES = frozenset(
         "AWS::EC2::TransitGateway",
         "AWS::Lambda::Function",
         "AWS::Backup::BackupVault",
+        "AWS::EKS::Cluster",
     }
 )
 """What must be monitored. An Aurora cluster's instances are watched through the cluster."""

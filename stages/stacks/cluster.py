@@ -90,6 +90,7 @@ class ClusterStack(PlatformStack):
             application_log_retention=RETENTION_DAYS[cluster.log_retention_days],
         )
         self.raw_resource_scopes.extend(self.cluster.raw_resource_scopes)
+        self.alarms.cluster("eks", self.cluster.cluster.cluster_name)
         ssm.StringParameter(
             self,
             "SecurityGroupParameter",
