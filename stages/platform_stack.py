@@ -17,7 +17,12 @@ if TYPE_CHECKING:
     from stages.platform_stage import PlatformStage
 
 
-FOUND_TYPES = ("AWS::Lambda::Function", "AWS::EC2::NatGateway")
+FOUND_TYPES = (
+    "AWS::Lambda::Function",
+    "AWS::EC2::NatGateway",
+    "AWS::SQS::Queue",
+    "AWS::Pipes::Pipe",
+)
 """Resource types `monitor_found` alarms on wherever a construct made them."""
 
 ALARM_TYPE = "AWS::CloudWatch::Alarm"
@@ -95,8 +100,9 @@ class PlatformStack(Stack):
 
     def monitor_found(self) -> list[str]:
         """Alarms for what any construct of the stack may have made: every Lambda function
-        (errors) and NAT gateway (port allocation, drops). The stage calls this once every
-        construct exists; other resources are monitored where they are built.
+        (errors), NAT gateway (port allocation, drops), SQS queue (age of the oldest message;
+        messages in a dead-letter queue) and EventBridge pipe (failures). The stage calls this
+        once every construct exists; other resources are monitored where they are built.
 
         :returns: the names of every alarm of the stack (for the account's dashboard).
         """
@@ -109,6 +115,10 @@ class PlatformStack(Stack):
             self.alarms.functions(found["AWS::Lambda::Function"])
         if found["AWS::EC2::NatGateway"]:
             self.alarms.nat_gateways(found["AWS::EC2::NatGateway"])
+        if found["AWS::SQS::Queue"]:
+            self.alarms.queues(found["AWS::SQS::Queue"])
+        if found["AWS::Pipes::Pipe"]:
+            self.alarms.pipes(found["AWS::Pipes::Pipe"])
         if any(found.values()):  # the alarms just made
             known = {alarm.node.path for alarm in alarms}
             alarms += [

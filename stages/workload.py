@@ -5,6 +5,7 @@ from __future__ import annotations
 from stages.networked import NetworkedStage
 from stages.stacks.data import DataStack
 from stages.stacks.edge import EdgeStack
+from stages.stacks.edge_alarms import EdgeAlarmsStack
 from stages.stacks.edge_global import EdgeGlobalStack
 
 
@@ -25,6 +26,7 @@ class WorkloadStage(NetworkedStage):
         )
         self.edge_global_stack: EdgeGlobalStack | None = None
         self.edge_stack: EdgeStack | None = None
+        self.edge_alarms_stack: EdgeAlarmsStack | None = None
         edge, domain = self.account_config.edge_settings, self.account_config.domain
         if edge is not None and domain is not None:
             self.edge_global_stack = EdgeGlobalStack(
@@ -40,6 +42,7 @@ class WorkloadStage(NetworkedStage):
                 allow_data_loss=self.allows_data_loss,
                 targets=clients,  # config.rules: an edge needs the account's cluster
             )
+            self.edge_alarms_stack = EdgeAlarmsStack(self, "EdgeAlarms", edge=self.edge_stack)
 
     @property
     def allows_data_loss(self) -> bool:

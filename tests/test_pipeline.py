@@ -114,6 +114,16 @@ def test_the_edge_deploys_after_its_us_east_1_half(stages, stage):
     assert edge_global["RunOrder"] < actions["Edge.Prepare"]["RunOrder"]
 
 
+@pytest.mark.parametrize("stage", ["dev", "staging", "prod"])
+def test_the_edge_alarms_deploy_after_the_distribution(stages, stage):
+    """The distribution's alarms read its id from Edge's outputs when they deploy, in
+    us-east-1 (where CloudFront publishes metrics), so Edge must be deployed first."""
+    actions = by_name(stages[stage])
+    alarms = actions["EdgeAlarms.Deploy"]
+    assert alarms["Region"] == "us-east-1"
+    assert actions["Edge.Deploy"]["RunOrder"] < actions["EdgeAlarms.Prepare"]["RunOrder"]
+
+
 def test_every_stack_deploys_with_its_accounts_bootstrap_role(stages, sample_config):
     for wave in sample_config.pipeline.waves:
         for action in stages[wave.accounts[0] if len(wave.accounts) == 1 else wave.name]:

@@ -26,13 +26,53 @@ EXPECTED_STACKS = {
         "Operations",
     }
     | REGIONAL,
-    "dev": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Ci", "Baseline", "Operations"}
+    "dev": {
+        "Network",
+        "Cluster",
+        "Data",
+        "Edge",
+        "EdgeGlobal",
+        "EdgeAlarms",
+        "Ci",
+        "Baseline",
+        "Operations",
+    }
     | REGIONAL,
-    "staging": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Operations", "Baseline", "Ci"}
+    "staging": {
+        "Network",
+        "Cluster",
+        "Data",
+        "Edge",
+        "EdgeGlobal",
+        "EdgeAlarms",
+        "Operations",
+        "Baseline",
+        "Ci",
+    }
     | REGIONAL,
-    "prod": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Operations", "Baseline", "Ci"}
+    "prod": {
+        "Network",
+        "Cluster",
+        "Data",
+        "Edge",
+        "EdgeGlobal",
+        "EdgeAlarms",
+        "Operations",
+        "Baseline",
+        "Ci",
+    }
     | REGIONAL,
-    "sandbox": {"Network", "Cluster", "Data", "Edge", "EdgeGlobal", "Baseline", "Operations", "Ci"}
+    "sandbox": {
+        "Network",
+        "Cluster",
+        "Data",
+        "Edge",
+        "EdgeGlobal",
+        "EdgeAlarms",
+        "Baseline",
+        "Operations",
+        "Ci",
+    }
     | REGIONAL,
 }
 
@@ -49,7 +89,7 @@ def test_every_stack_is_bound_to_its_account_and_region(organisation, sample_con
         # CloudFront takes certificates and web ACLs from us-east-1 only.
         region = (
             "us-east-1"
-            if stack.id == "EdgeGlobal"
+            if stack.id in ("EdgeGlobal", "EdgeAlarms")
             else stack.id.removeprefix("Baseline-")
             if stack.id.startswith("Baseline-")
             else account.region
@@ -99,6 +139,8 @@ def test_termination_protection_everywhere_but_dev_and_sandbox(organisation):
         ("prod", "Edge"),
         ("staging", "EdgeGlobal"),
         ("prod", "EdgeGlobal"),
+        ("staging", "EdgeAlarms"),
+        ("prod", "EdgeAlarms"),
         ("(app)", "Pipeline"),
         ("(app)", "Pipeline-us-east-1"),
         ("(app)", "Pipeline-eu-central-1"),

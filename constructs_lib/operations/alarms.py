@@ -28,7 +28,11 @@ from aws_cdk import aws_msk as msk
 from aws_cdk import aws_opensearchservice as opensearch
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
+
+from facts.aws import EDGE_REGION
 
 ALARM = "Critical"
 """The facade's disambiguator of every alarm here: one level, routed by the account (posted
@@ -38,6 +42,15 @@ GIB = 1024**3
 
 POD_RESTARTS = 5
 """A pod whose containers restarted more than this many times alarms (crash loops)."""
+
+QUEUE_AGE_SECONDS = 900
+"""A queue's oldest message older than this (15 minutes) means its consumer is not reading:
+the platform's queues (Argo CD's notifications, Karpenter's interruptions) are drained within
+seconds when their consumer works."""
+
+WAF_BLOCKED_STD_DEVS = 3
+"""Width of the expected band of a web ACL's blocked requests (standard deviations of the
+anomaly detection model)."""
 
 
 @dataclass(frozen=True)
@@ -435,6 +448,140 @@ class StackAlarms(Construct):
             targets=[targets.SnsTopic(self.topic)],
         )
 
+    def distribution(self, name: str, distribution_id: str) -> None:
+        """A CloudFront distribution's 5xx share of viewer requests (`5xxErrorRate`, a default
+        metric: no additional metrics needed), above the error-rate threshold for 15 minutes.
+
+        CloudFront publishes to us-east-1 only, with dimensions `DistributionId` and
+        `Region=Global`, so the stack must be in us-east-1:
+        https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/programming-cloudwatch-metrics.html
+        """
+        self._in_edge_region("distribution")
+        t = self.thresholds
+        self._alarm(
+            f"{name}-5xx-rate",
+            cloudwatch.Metric(
+                namespace="AWS/CloudFront",
+                metric_name="5xxErrorRate",
+                dimensions_map={"DistributionId": distribution_id, "Region": "Global"},
+                statistic="Average",
+                period=Duration.minutes(5),
+            ),
+            t.error_rate_percent,
+            f"Distribution {name}: more than {t.error_rate_percent}% of viewer requests "
+            "answered 5xx",
+        )
+
+    def web_acl(self, name: str, acl: wafv2.CfnWebACL) -> None:
+        """A spike of the CLOUDFRONT web ACL's blocked requests (all rules): `BlockedRequests`
+        (dimensions `WebACL`, `Rule=ALL`; no `Region` for CloudFront, whose metrics are in
+        us-east-1) above the band a CloudWatch anomaly detection model expects
+        (`WAF_BLOCKED_STD_DEVS` wide) in two of three five-minute periods.
+
+        Anomaly detection, not a threshold: blocks come from the rate rule and the managed
+        rule groups alike, and their normal level follows each environment's traffic and
+        the day's bot noise; the model learns that daily and weekly pattern, where a fixed
+        number (say, a multiple of the rate limit) would be noise in one account and blind in
+        another. https://docs.aws.amazon.com/waf/latest/developerguide/waf-metrics.html,
+        https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Anomaly_Detection.html
+        """
+        self._in_edge_region("web_acl")
+        if acl.scope != "CLOUDFRONT" or not isinstance(acl.name, str):
+            raise ValueError("acl: a CLOUDFRONT web ACL with a literal name")
+        alarm = cloudwatch.AnomalyDetectionAlarm(
+            self,
+            f"Alarm-{name}-blocked-spike",
+            alarm_name=f"{self._prefix}-{name}-blocked-spike",
+            alarm_description=f"Web ACL {acl.name}: blocked requests above the expected band",
+            metric=cloudwatch.Metric(
+                namespace="AWS/WAFV2",
+                metric_name="BlockedRequests",
+                dimensions_map={"WebACL": acl.name, "Rule": "ALL"},
+                statistic="Sum",
+                period=Duration.minutes(5),
+            ),
+            std_devs=WAF_BLOCKED_STD_DEVS,
+            evaluation_periods=3,
+            datapoints_to_alarm=2,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_UPPER_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(actions.SnsAction(self.topic))
+
+    def queues(self, queues: Sequence[CfnResource]) -> None:
+        """Each SQS queue's oldest message older than `QUEUE_AGE_SECONDS` for 15 minutes
+        (its consumer stopped reading), and, for a queue that is another's dead-letter queue,
+        any message visible in it."""
+        stack = Stack.of(self)
+        dead_letter_ids = {
+            target[0]
+            for queue in queues
+            if isinstance(queue, sqs.CfnQueue)
+            and isinstance(policy := stack.resolve(queue.redrive_policy), dict)
+            and isinstance(target := policy.get("deadLetterTargetArn", {}).get("Fn::GetAtt"), list)
+        }
+        for queue in queues:
+            name = _path_name(queue)
+            queue_name = queue.get_att("QueueName").to_string()
+            self._alarm(
+                f"queue-{name}-age",
+                cloudwatch.Metric(
+                    namespace="AWS/SQS",
+                    metric_name="ApproximateAgeOfOldestMessage",
+                    dimensions_map={"QueueName": queue_name},
+                    statistic="Maximum",
+                    period=Duration.minutes(5),
+                ),
+                QUEUE_AGE_SECONDS,
+                f"Queue {queue.node.path}: oldest message older than {QUEUE_AGE_SECONDS} s",
+            )
+            if stack.resolve(queue.logical_id) in dead_letter_ids:
+                self._alarm(
+                    f"queue-{name}-dead-letters",
+                    cloudwatch.Metric(
+                        namespace="AWS/SQS",
+                        metric_name="ApproximateNumberOfMessagesVisible",
+                        dimensions_map={"QueueName": queue_name},
+                        statistic="Maximum",
+                        period=Duration.minutes(5),
+                    ),
+                    0,
+                    f"Dead-letter queue {queue.node.path} holds messages",
+                    periods=1,
+                )
+
+    def pipes(self, pipes: Sequence[CfnResource]) -> None:
+        """Each EventBridge pipe's failed executions and failed target invocations (namespace
+        `AWS/EventBridge/Pipes`, dimension `PipeName`), any in five minutes:
+        https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-monitoring.html"""
+        for pipe in pipes:
+            name = _path_name(pipe)
+            for metric, what in (
+                ("ExecutionFailed", "executions failed"),
+                ("TargetStageFailed", "could not deliver to its target"),
+            ):
+                self._alarm(
+                    f"pipe-{name}-{metric}",
+                    cloudwatch.Metric(
+                        namespace="AWS/EventBridge/Pipes",
+                        metric_name=metric,
+                        dimensions_map={"PipeName": pipe.ref},
+                        statistic="Sum",
+                        period=Duration.minutes(5),
+                    ),
+                    0,
+                    f"Pipe {pipe.node.path} {what}",
+                    periods=1,
+                )
+
+    def _in_edge_region(self, method: str) -> None:
+        region = Stack.of(self).region
+        if region != EDGE_REGION:
+            raise ValueError(
+                f"{method}: CloudFront and its WAF publish metrics to {EDGE_REGION} only; this "
+                f"stack is in {region!r}"
+            )
+
     def _alarm(
         self,
         name: str,
@@ -460,3 +607,11 @@ class StackAlarms(Construct):
         )
         alarm.add_alarm_action(actions.SnsAction(self.topic))
         return alarm
+
+
+def _path_name(resource: CfnResource) -> str:
+    """`<parent>-<construct>` of an L2's resource (`Notifications-Queue`), or of the
+    resource itself: short, and unique within the stack for the platform's constructs."""
+    inside = resource.node.path.removeprefix(Stack.of(resource).node.path + "/")
+    parts = [p for p in inside.split("/") if p != "Resource"]
+    return "-".join(parts[-2:])

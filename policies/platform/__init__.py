@@ -76,6 +76,22 @@ def template_accounts(assembly: Path) -> dict[str, str]:
     return accounts
 
 
+def template_stack_names(assembly: Path) -> dict[str, str]:
+    """Template file name -> its stack's name, from the assembly's manifest; empty when there
+    is no manifest."""
+    try:
+        manifest = json.loads((assembly / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    names = {}
+    for artifact_id, artifact in manifest.get("artifacts", {}).items():
+        properties = artifact.get("properties", {})
+        template = properties.get("templateFile")
+        if template:
+            names[template] = properties.get("stackName", artifact_id)
+    return names
+
+
 @jsii.implements(IPolicyValidationPlugin)
 class PlatformChecks:
     """The platform pack as a CDK validation plugin.
@@ -106,6 +122,16 @@ class PlatformChecks:
     def validate(self, context: IPolicyValidationContext) -> PolicyValidationPluginReport:
         descriptions = {rule.id: rule.description for rule in RULES}
         violations = []
+        bodies = {path: Path(path).read_text(encoding="utf-8") for path in context.template_paths}
+        templates = {path: json.loads(body) for path, body in bodies.items()}
+        # Alarms of a stage's stacks on another stack's outputs (the distribution's, in
+        # us-east-1): by assembly folder, a stage's templates.
+        elsewhere: dict[Path, set[tuple[str, str]]] = {}
+        for template_path, template in templates.items():
+            elsewhere.setdefault(Path(template_path).parent, set()).update(
+                monitored.remote_watched(template)
+            )
+        stack_names: dict[Path, dict[str, str]] = {}
         for template_path in context.template_paths:
             path = Path(template_path)
             rule_context = RuleContext(
@@ -113,8 +139,9 @@ class PlatformChecks:
                 data_may_be_destroyed=path.parent.name in self._destroyable,
                 account=template_accounts(path.parent).get(path.name),
             )
-            body = path.read_text(encoding="utf-8")
-            template = json.loads(body)
+            body, template = bodies[template_path], templates[template_path]
+            if path.parent not in stack_names:
+                stack_names[path.parent] = template_stack_names(path.parent)
             for excess in stack_limits.excesses(template, len(body.encode())):
                 violations.append(
                     _violation(
@@ -125,7 +152,11 @@ class PlatformChecks:
                         excess.section,
                     )
                 )
-            for logical_id, message in monitored.unmonitored(template):
+            for logical_id, message in monitored.unmonitored(
+                template,
+                stack_name=stack_names[path.parent].get(path.name),
+                elsewhere=elsewhere[path.parent],
+            ):
                 violations.append(
                     _violation(
                         monitored.RULE_ID,

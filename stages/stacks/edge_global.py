@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 class EdgeGlobalStack(PlatformStack):
     """The account's public DNS zone, and the distribution's certificate and web ACL, in
-    us-east-1 (the only region CloudFront takes the last two from).
+    us-east-1 (the only region CloudFront takes the last two from), with the web ACL's alarm
+    (WAF publishes a CLOUDFRONT web ACL's metrics there too).
 
     The zone is the environment's: ExternalDNS, cert-manager and the edge's records live in
     it. It is retained when the stack goes (a new zone would get new name servers and break
@@ -83,3 +84,4 @@ class EdgeGlobalStack(PlatformStack):
             rate_limit=edge.rate_limit,
             log_retention=RETENTION_DAYS[edge.log_retention_days],
         )
+        self.alarms.web_acl("waf", self.protection.web_acl)
