@@ -1357,7 +1357,8 @@ def argocd_high_availability_of(gitops: GitOps | None, account: Account) -> bool
 
 TeamName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,14}[a-z0-9]$")]
 """A team's name (2-16 lowercase letters, digits and `-`): it names the team's roles
-(`<prefix>-<account>-team-<team>-<namespace>`), its Argo CD project and its database user."""
+(`<prefix>-<account>-team-<team>`, `<prefix>-<account>-secrets-<team>`: at most 62
+characters, within IAM's 64), its Argo CD project and its database user."""
 
 
 class Quota(_Frozen):
@@ -1436,7 +1437,13 @@ def team_bucket_prefix(team: str, grant: TeamBucket) -> str:
 
 class Team(_Frozen):
     """A team that runs services on the platform: one entry onboards it end to end (roles and
-    data grants in its accounts, namespaces and quotas, Argo CD project and applications)."""
+    data grants in its accounts, namespaces and quotas, Argo CD project and applications).
+    Checked against the rest of the file (`config/rules/teams.py`): its environments are
+    workload accounts with a cluster; it uses only data its account has (`postgres` needs an
+    Aurora engine); no namespace, public path or bucket prefix of another team, of the
+    platform or of the edge's behaviours; every team's quotas in an account fit the cluster's
+    system nodes at `max_size`; owners are roles of its accounts and not already the
+    cluster's admins or viewers."""
 
     owners: Annotated[tuple[RoleArn, ...], AfterValidator(_check_unique)] = ()
     """IAM roles of the team's people, each in the account of one of its environments (an IAM

@@ -35,3 +35,18 @@ REDIS_HA_MIN_NODES = 3
 pods with required pod anti-affinity on the node: fewer schedulable nodes leave pods Pending
 and the Helm install times out (https://github.com/argoproj/argo-helm/tree/main/charts/argo-cd,
 "High Availability": "at least 3 worker nodes")."""
+
+
+PLATFORM_NAMESPACES = (
+    "default",
+    "kube-system",
+    "kube-public",
+    "kube-node-lease",
+    "argocd",
+    "external-dns",
+    "cert-manager",
+    "external-secrets",
+    "amazon-cloudwatch",
+)
+"""Namespaces Kubernetes or the platform's add-ons use (those of `gitops/bootstrap/*.yaml` and
+`constructs_lib.eks` `POD_IDENTITIES`, a test keeps them in step): no team may claim one."""

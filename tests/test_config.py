@@ -253,7 +253,11 @@ def test_second_singleton_role(sample_raw):
 
 def test_missing_singleton_and_workload_roles(sample_raw):
     raw = broken(
-        sample_raw, ("accounts.management", ...), ("accounts.staging", ...), ("pipeline", ...)
+        sample_raw,
+        ("accounts.management", ...),
+        ("accounts.staging", ...),
+        ("pipeline", ...),
+        ("teams", ...),  # they run in staging (tests/test_teams_config.py)
     )
     assert problems_of(raw) == [
         "accounts: no account has role 'management'; exactly one is required",

@@ -42,6 +42,18 @@ from config.rules.network import (
 from config.rules.notifications import monitoring_channels_exist
 from config.rules.pipeline import pipeline_promotes_in_order
 from config.rules.problem import PartialConfig, Problem, Rule
+from config.rules.teams import (
+    team_data_exists,
+    team_images,
+    team_namespaces,
+    team_owner_warnings,
+    team_owners,
+    team_public_paths,
+    team_quota_warnings,
+    team_quotas_fit,
+    team_services,
+    teams_in_workload_accounts,
+)
 
 __all__ = ["RULES", "PartialConfig", "Problem", "Rule", "check", "ci_role_name", "warnings"]
 
@@ -70,6 +82,14 @@ RULES: tuple[Rule, ...] = (
     domains_below_the_parent_zone,
     domains_distinct,
     monitoring_channels_exist,
+    teams_in_workload_accounts,
+    team_data_exists,
+    team_quotas_fit,
+    team_public_paths,
+    team_namespaces,
+    team_services,
+    team_images,
+    team_owners,
 )
 """Every rule, in the order their problems are reported."""
 
@@ -80,5 +100,10 @@ def check(config: PartialConfig) -> list[Problem]:
 
 
 def warnings(config: PartialConfig) -> list[Problem]:
-    """Valid but worth a look: clusters on a version in extended support."""
-    return list(kubernetes_version_warnings(config))
+    """Valid but worth a look: clusters on a version in extended support, a team's
+    environment none of its owners reaches, quotas a cluster's instance types can't check."""
+    return [
+        *kubernetes_version_warnings(config),
+        *team_owner_warnings(config),
+        *team_quota_warnings(config),
+    ]
