@@ -17,7 +17,7 @@ export AWS_EC2_METADATA_DISABLED := true
 export CDK_DISABLE_VERSION_CHECK := true
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: synth test snapshot setup report bootstrap execution-policies preflight deploy-management bench cost diagram config-docs prices lint typecheck lock clean
+.PHONY: admission-policies synth test snapshot setup report bootstrap execution-policies preflight deploy-management bench cost diagram config-docs prices lint typecheck lock clean
 
 synth: setup
 	npx cdk synth --quiet
@@ -99,6 +99,11 @@ diagram: synth
 # (config/platform.schema.json), from the docstrings in config/model.py.
 config-docs: setup
 	python -m tools.config_docs
+
+# The admission policies that read config (allowed registries) or share the pod kinds
+# (gitops/policies/admission), from tools/admission_policies.py; a test checks they are fresh.
+admission-policies: setup
+	python -m tools.admission_policies
 
 # Refresh tools/prices.json from the AWS Price List API (needs AWS credentials).
 prices: setup

@@ -107,3 +107,41 @@ def test_the_real_app_has_nothing_open(organisation, tmp_path):
 def test_report_needs_an_assembly(tmp_path, capsys):
     assert main(["--assembly", str(tmp_path)]) == 2
     assert "run `make synth` first" in capsys.readouterr().err
+
+
+def test_the_kubernetes_section_lists_every_policy_on_every_gitops_cluster(
+    organisation, sample_config, tmp_path
+):
+    """Every cluster the GitOps bootstrap reaches (hub, spokes, standalone sandbox) with every
+    admission policy binding, what the policy enforces and where, read from the policy files."""
+    import yaml
+
+    from tools.compliance_report import ADMISSION, admission_rows
+
+    rows = admission_rows(sample_config)
+    assert {(r.account, r.cluster_role) for r in rows} == {
+        ("shared-services", "hub"), ("dev", "spoke"), ("staging", "spoke"), ("prod", "spoke"),
+        ("sandbox", "standalone"),
+    }  # fmt: skip
+    policies = {
+        d["metadata"]["name"]: d
+        for path in ADMISSION.glob("*.yaml")
+        for d in yaml.safe_load_all(path.read_text())
+        if d and d["kind"] == "ValidatingAdmissionPolicy"
+    }
+    assert {r.policy for r in rows if r.account == "dev"} == set(policies) >= {
+        "internal-load-balancers-only", "pod-security", "container-resources",
+        "images-from-the-organisation", "team-labels",
+    }  # fmt: skip
+    for row in rows:
+        assert row.enforces == policies[row.policy]["metadata"]["annotations"][
+            "platform.example/enforces"
+        ]
+    assert main(["--assembly", str(organisation.outdir), "--out", str(tmp_path), "--no-lint"]) == 0
+    report = (tmp_path / f"{ORGANISATION}.md").read_text()
+    section = report.split("## Kubernetes", 1)[1]
+    assert "| sandbox | standalone | pod-security |" in section
+    assert "333333333333.dkr.ecr.eu-west-1.amazonaws.com/exco/" in section
+    assert "## Kubernetes" in (tmp_path / "dev.html").read_text().replace("<h2>", "## ")
+    assert "| prod |" not in (tmp_path / "dev.md").read_text().split("## Kubernetes", 1)[1]
+    assert "## Kubernetes" not in (tmp_path / "management.md").read_text()

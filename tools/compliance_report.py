@@ -158,6 +158,68 @@ def cfn_lint(assembly: Assembly) -> list[LintResult]:
     return results
 
 
+# --- Kubernetes admission policies ------------------------------------------------------------
+
+ADMISSION = Path(__file__).resolve().parents[1] / "gitops/policies/admission"
+
+
+@dataclass(frozen=True)
+class AdmissionRow:
+    account: str
+    cluster_role: str
+    """hub, spoke or standalone: every cluster the GitOps bootstrap reaches (each gets every
+    policy: gitops/bootstrap/admission-policies.yaml selects every registered cluster)."""
+    policy: str
+    enforces: str
+    actions: str
+    scope: str
+
+
+def admission_rows(config, policies: Path = ADMISSION) -> list[AdmissionRow]:
+    """Which admission policy applies to which cluster, how, and what it enforces: read from
+    the policies' `platform.example/enforces` and the bindings' `platform.example/scope`."""
+    import yaml
+
+    from config.model import gitops_role_of
+
+    documents = [
+        d for path in sorted(policies.glob("*.yaml")) for d in yaml.safe_load_all(path.read_text())
+        if d
+    ]  # fmt: skip
+    enforces = {
+        d["metadata"]["name"]: d["metadata"]["annotations"]["platform.example/enforces"]
+        for d in documents
+        if d["kind"] == "ValidatingAdmissionPolicy"
+    }
+    bindings = [d for d in documents if d["kind"] == "ValidatingAdmissionPolicyBinding"]
+    rows = []
+    for name, account in config.accounts.items():
+        role = gitops_role_of(config.gitops, account)
+        if role is None:
+            continue
+        for binding in bindings:
+            policy = binding["spec"]["policyName"]
+            rows.append(
+                AdmissionRow(
+                    name, role, policy, enforces[policy],
+                    ", ".join(binding["spec"]["validationActions"]),
+                    binding["metadata"]["annotations"]["platform.example/scope"],
+                )
+            )  # fmt: skip
+    return rows
+
+
+def kubernetes_table(rows: Sequence[AdmissionRow]) -> Table:
+    return Table(
+        "Kubernetes",
+        ("cluster (account)", "GitOps role", "policy", "enforces", "actions", "where"),
+        [(r.account, r.cluster_role, r.policy, r.enforces, r.actions, r.scope) for r in rows],
+        note="ValidatingAdmissionPolicies (CEL) Argo CD installs on every cluster before anything "
+        "else (gitops/policies/admission); tests/test_admission_policies.py evaluates each "
+        "both ways.",
+    )
+
+
 # --- the document ------------------------------------------------------------------------------
 
 
@@ -170,7 +232,11 @@ class Table:
 
 
 def document(
-    scope: str, findings: Sequence[Finding], packs: Sequence[str], lint: Sequence[LintResult]
+    scope: str,
+    findings: Sequence[Finding],
+    packs: Sequence[str],
+    lint: Sequence[LintResult],
+    admission: Sequence[AdmissionRow] = (),
 ) -> list[Table]:
     """The report for one scope (an account, or the organisation) as a list of tables."""
     open_ = [f for f in findings if f.status == "open"]
@@ -251,6 +317,8 @@ def document(
             "ARNs) is counted as a warning.",
         )
     )
+    if admission:
+        tables.append(kubernetes_table(admission))
     return tables
 
 
@@ -319,7 +387,12 @@ def write_csv(path: Path, findings: Iterable[Finding]) -> None:
         writer.writerows(astuple(f) for f in findings)
 
 
-def write_reports(assembly: Assembly, lint: Sequence[LintResult], out: Path) -> list[Path]:
+def write_reports(
+    assembly: Assembly,
+    lint: Sequence[LintResult],
+    out: Path,
+    admission: Sequence[AdmissionRow] = (),
+) -> list[Path]:
     """Write the organisation's and each account's report in the three formats."""
     out.mkdir(parents=True, exist_ok=True)
     accounts = sorted(set(assembly.account_of.values()))
@@ -333,7 +406,13 @@ def write_reports(assembly: Assembly, lint: Sequence[LintResult], out: Path) -> 
     ]
     written = []
     for scope, findings, scope_lint in scopes:
-        tables = document(scope, findings, assembly.packs, scope_lint)
+        tables = document(
+            scope,
+            findings,
+            assembly.packs,
+            scope_lint,
+            [r for r in admission if scope in (ORGANISATION, r.account)],
+        )
         title = f"Compliance report: {scope}"
         for suffix, text in (
             (".md", to_markdown(title, tables)),
@@ -352,6 +431,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--assembly", default="cdk.out", type=Path)
     parser.add_argument("--out", default="reports/compliance", type=Path)
     parser.add_argument("--no-lint", action="store_true", help="skip cfn-lint")
+    parser.add_argument("--config", default="config/platform.yaml", type=Path)
     args = parser.parse_args(argv)
     if not (args.assembly / "validation-report.json").exists():
         print(
@@ -360,7 +440,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     assembly = read_assembly(args.assembly)
     lint = [] if args.no_lint else cfn_lint(assembly)
-    write_reports(assembly, lint, args.out)
+    from config import load_config
+
+    write_reports(assembly, lint, args.out, admission_rows(load_config(args.config)))
     open_count = sum(1 for f in assembly.findings if f.status == "open")
     acknowledged = len(assembly.findings) - open_count
     print(
