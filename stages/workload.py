@@ -6,6 +6,7 @@ from stages.networked import NetworkedStage
 from stages.stacks.data import DataStack
 from stages.stacks.edge import EdgeStack
 from stages.stacks.edge_global import EdgeGlobalStack
+from stages.stacks.teams import TeamsStack
 
 
 class WorkloadStage(NetworkedStage):
@@ -40,6 +41,13 @@ class WorkloadStage(NetworkedStage):
                 allow_data_loss=self.allows_data_loss,
                 targets=clients,  # config.rules: an edge needs the account's cluster
             )
+        # Teams: after cluster and data, only where a team runs (config.rules: a team's
+        # environment has a cluster), so removing every team removes the stack.
+        self.teams_stack = (
+            TeamsStack(self, "Teams", cluster=self.cluster_stack, data=self.data_stack)
+            if self.cluster_stack is not None and self.config.teams_in(self.node.id)
+            else None
+        )
 
     @property
     def allows_data_loss(self) -> bool:
