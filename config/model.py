@@ -1510,14 +1510,44 @@ class PlatformConfig(_Frozen):
 
     def ci_repositories_for(self, name: str) -> list[CiRepository]:
         """The CI repositories that need a role in account `name`: pushers in
-        shared-services, describers in the accounts they describe."""
-        if self.ci is None:
-            return []
+        shared-services, describers in the accounts they describe. A team's repositories
+        push to the team's images (`team_images`) from `main`; a repository that `ci` lists
+        too keeps its one entry (its branches), with the team's images added to its `push`."""
         shared = self.accounts[name].role == "shared-services"
+        repositories = list(self.ci.repositories) if self.ci is not None else []
+        for team, images in self.team_images().items():
+            pushes = tuple(f"{team}/{image}" for image in images)
+            for repository in self.teams[team].repositories:
+                found = next(
+                    (i for i, r in enumerate(repositories) if r.repository == repository), None
+                )
+                if found is None:
+                    # model_construct: `push` names `<team>/<image>`, which ResourceName
+                    # (a registry.repositories name) does not admit.
+                    repositories.append(
+                        CiRepository.model_construct(
+                            repository=repository, branches=("main",), push=pushes
+                        )
+                    )
+                else:
+                    repo = repositories[found]
+                    repositories[found] = repo.model_copy(update={"push": (*repo.push, *pushes)})
         return [
             repo
-            for repo in self.ci.repositories
+            for repo in repositories
             if (shared and (repo.push or repo.decrypt_secrets)) or name in repo.describe_clusters
+        ]
+
+    def team_images(self) -> dict[str, tuple[str, ...]]:
+        """Team name -> its images, for the teams that have some."""
+        return {team: t.images for team, t in self.teams.items() if t.images}
+
+    def registry_repository_names(self) -> list[str]:
+        """The registry's repository names below the prefix: `registry.repositories`, then
+        each team's images as `<team>/<image>` (each becomes `<prefix>/<name>`)."""
+        listed = list(self.registry.repositories) if self.registry is not None else []
+        return listed + [
+            f"{team}/{image}" for team, images in self.team_images().items() for image in images
         ]
 
     def teams_in(self, name: str) -> dict[str, TeamEnvironment]:

@@ -17,7 +17,7 @@ class SharedServicesStage(NetworkedStage):
         super().build()
         self.registry_stack = (
             RegistryStack(self, "Registry", registry=self.config.registry)
-            if self.config.registry is not None
+            if self.config.registry_repository_names()
             else None
         )
         self.dns_stack = (

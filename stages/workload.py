@@ -7,6 +7,7 @@ from stages.stacks.data import DataStack
 from stages.stacks.edge import EdgeStack
 from stages.stacks.edge_alarms import EdgeAlarmsStack
 from stages.stacks.edge_global import EdgeGlobalStack
+from stages.stacks.teams import TeamsStack
 
 
 class WorkloadStage(NetworkedStage):
@@ -43,6 +44,13 @@ class WorkloadStage(NetworkedStage):
                 targets=clients,  # config.rules: an edge needs the account's cluster
             )
             self.edge_alarms_stack = EdgeAlarmsStack(self, "EdgeAlarms", edge=self.edge_stack)
+        # Teams: after cluster and data, only where a team runs (config.rules: a team's
+        # environment has a cluster), so removing every team removes the stack.
+        self.teams_stack = (
+            TeamsStack(self, "Teams", cluster=self.cluster_stack, data=self.data_stack)
+            if self.cluster_stack is not None and self.config.teams_in(self.node.id)
+            else None
+        )
 
     @property
     def allows_data_loss(self) -> bool:

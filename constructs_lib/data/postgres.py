@@ -42,8 +42,8 @@ class PlatformPostgres(Construct):
     - Deletion protection and a final snapshot on deletion or replacement, unless
       `allow_data_loss` (sandbox's opt-in).
 
-    Exposes `endpoint` (writer address), `security_group`, `key`, `secret_arn` and `resource`
-    (the DBCluster or DBInstance).
+    Exposes `endpoint` (writer address), `security_group`, `key`, `secret_arn`, `resource_id`
+    (what `rds-db:connect` ARNs name) and `resource` (the DBCluster or DBInstance).
     """
 
     def __init__(
@@ -140,6 +140,12 @@ class PlatformPostgres(Construct):
         # RDS makes and rotates the master secret; encrypt it with this database's key.
         cfn.add_property_override("MasterUserSecret.KmsKeyId", self.key.key_arn)
         self.secret_arn = cfn.get_att("MasterUserSecret.SecretArn").to_string()
+        # What `rds-db:connect` ARNs name: the cluster's or the instance's resource id.
+        self.resource_id = (
+            cfn.attr_db_cluster_resource_id
+            if isinstance(cfn, rds.CfnDBCluster)
+            else cfn.attr_dbi_resource_id
+        )
         self.endpoint = (
             self.resource.cluster_endpoint.hostname
             if isinstance(self.resource, rds.DatabaseCluster)

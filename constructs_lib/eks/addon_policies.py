@@ -7,6 +7,7 @@ allows. A wildcard that remains carries the reason it cannot be narrower.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Stack
@@ -367,9 +368,25 @@ def cert_manager(scope: Construct, *, zone_name: str) -> list[Grant]:
     ]
 
 
-def external_secrets(scope: Construct, *, secrets_prefix: str) -> list[Grant]:
+def external_secrets(
+    scope: Construct, *, secrets_prefix: str, assumable_role_arns: Sequence[str] = ()
+) -> list[Grant]:
+    """Read the environment's secrets and assume `assumable_role_arns` (the teams' secrets
+    roles, which their `SecretStore`s name)."""
     stack = _StackEnv.of(scope)
+    assume = (
+        [
+            Grant(
+                sid="AssumeTeamSecretsRoles",
+                actions=["sts:AssumeRole"],
+                resources=list(assumable_role_arns),
+            )
+        ]
+        if assumable_role_arns
+        else []
+    )
     return [
+        *assume,
         Grant(
             sid="ReadEnvironmentSecrets",
             resources=[

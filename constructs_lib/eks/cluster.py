@@ -143,6 +143,7 @@ class PlatformCluster(Construct):
         vpc: ec2.IVpc,
         subnets: ec2.SubnetSelection,
         secrets_prefix: str,
+        secrets_role_arns: Sequence[str] = (),
         endpoint_public_access_cidrs: Sequence[str] = (),
         endpoint_private_access_cidrs: Sequence[str] = (),
         node_security_groups: Sequence[ec2.ISecurityGroup] = (),
@@ -164,6 +165,8 @@ class PlatformCluster(Construct):
         :param kubernetes_version: e.g. "1.35"; the kubectl layer of the same version is used.
         :param subnets: where nodes, pods and the API endpoint's interfaces go (private tier).
         :param secrets_prefix: External Secrets may read secrets under this path only.
+        :param secrets_role_arns: roles External Secrets may assume besides (the teams'
+            secrets roles, for their `SecretStore`s); default none.
         :param endpoint_public_access_cidrs: default none: the endpoint is private.
         :param endpoint_private_access_cidrs: networks outside the VPC (over the Transit
             Gateway) admitted to the private endpoint on 443, e.g. the GitOps hub's VPC;
@@ -220,6 +223,7 @@ class PlatformCluster(Construct):
             cluster_name=cluster_name,
             vpc_id=vpc.vpc_id,
             secrets_prefix=secrets_prefix,
+            secrets_role_arns=secrets_role_arns,
             dns_zone_name=dns_zone_name,
         )
         self._addons(addon_versions)
@@ -427,6 +431,7 @@ class PlatformCluster(Construct):
         cluster_name: str,
         vpc_id: str,
         secrets_prefix: str,
+        secrets_role_arns: Sequence[str],
         dns_zone_name: str | None,
     ) -> None:
         """A Pod Identity role per add-on of `POD_IDENTITIES` (`pod_roles`): the ones Argo CD
@@ -438,7 +443,7 @@ class PlatformCluster(Construct):
                 self, cluster_name=cluster_name, vpc_id=vpc_id
             ),
             "external-secrets": addon_policies.external_secrets(
-                self, secrets_prefix=secrets_prefix
+                self, secrets_prefix=secrets_prefix, assumable_role_arns=secrets_role_arns
             ),
             "fluent-bit": addon_policies.fluent_bit(
                 self, log_group_arn=self.application_log_group.log_group_arn

@@ -90,6 +90,7 @@ class PodIdentity(Construct):
         aws_managed_policy: str | None = None,
         aws_managed_policy_reason: str | None = None,
         create_association: bool = True,
+        role_name: str | None = None,
     ) -> None:
         """
         :param pods: the cluster whose pods may assume the role (`cluster_pods`).
@@ -97,6 +98,8 @@ class PodIdentity(Construct):
         :param aws_managed_policy: name of an AWS-managed policy to attach instead of, or as
             well as, grants (for add-ons whose policy AWS maintains with the add-on).
         :param create_association: False when an EKS add-on binds the role itself.
+        :param role_name: a fixed name, when something outside the stack names the role;
+            default CloudFormation's.
         """
         super().__init__(scope, id_)
         if aws_managed_policy and not aws_managed_policy_reason:
@@ -104,6 +107,7 @@ class PodIdentity(Construct):
         self.role = iam.Role(
             self,
             "Role",
+            role_name=role_name,
             description=description,
             assumed_by=pods.principal,
         )

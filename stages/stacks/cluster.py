@@ -29,6 +29,7 @@ from stages.naming import (
     role_name,
     secrets_prefix,
     shared_services,
+    team_role_arn,
 )
 from stages.platform_stack import PlatformStack
 from stages.retention import RETENTION_DAYS
@@ -73,6 +74,10 @@ class ClusterStack(PlatformStack):
             vpc=network.vpc,
             subnets=network.private_subnets,
             secrets_prefix=secrets_prefix(scope.config, scope.node.id),
+            secrets_role_arns=[
+                team_role_arn(scope.config, scope.node.id, team, secrets=True)
+                for team in scope.config.teams_in(scope.node.id)
+            ],
             endpoint_public_access_cidrs=cluster.endpoint_public_access_cidrs,
             endpoint_private_access_cidrs=hub_cidrs(scope),
             node_security_groups=[clients] if clients is not None else [],
