@@ -235,7 +235,9 @@ def pod_spec(**changes: Any) -> dict[str, Any]:
     return spec
 
 
-def as_kind(kind: str, spec: dict[str, Any], labels: dict[str, str] | None = None) -> dict[str, Any]:
+def as_kind(
+    kind: str, spec: dict[str, Any], labels: dict[str, str] | None = None
+) -> dict[str, Any]:
     """A manifest of `kind` whose pod (template) has `spec` and `labels`."""
     labels = {"team": "checkout", "app": "web"} if labels is None else labels
     template = {"metadata": {"labels": labels}, "spec": spec}
@@ -440,7 +442,10 @@ def test_the_bindings_exempt_exactly_the_namespaces_the_docs_name():
     }  # fmt: skip
     assert scope("internal-load-balancers-only") == (["Deny"], set(NAMESPACES))
     # the node agents (vpc-cni, kube-proxy, EBS CSI node, pod identity agent, Fluent Bit)
-    assert scope("pod-security") == (["Deny"], set(NAMESPACES) - {"kube-system", "amazon-cloudwatch"})
+    assert scope("pod-security") == (
+        ["Deny"],
+        set(NAMESPACES) - {"kube-system", "amazon-cloudwatch"},
+    )
     assert scope("container-resources-teams") == (["Deny"], TEAMS)
     assert scope("container-resources-platform") == (["Warn", "Audit"], PLATFORM)
     assert scope("images-from-the-organisation-teams") == (["Deny"], TEAMS)

@@ -134,9 +134,10 @@ def test_the_kubernetes_section_lists_every_policy_on_every_gitops_cluster(
         "images-from-the-organisation", "team-labels",
     }  # fmt: skip
     for row in rows:
-        assert row.enforces == policies[row.policy]["metadata"]["annotations"][
-            "platform.example/enforces"
-        ]
+        assert (
+            row.enforces
+            == policies[row.policy]["metadata"]["annotations"]["platform.example/enforces"]
+        )
     assert main(["--assembly", str(organisation.outdir), "--out", str(tmp_path), "--no-lint"]) == 0
     report = (tmp_path / f"{ORGANISATION}.md").read_text()
     section = report.split("## Kubernetes", 1)[1]

@@ -183,6 +183,23 @@ def test_secrets_role_trusts_only_external_secrets(dev, organisation, sample_con
     ]
 
 
+def test_the_controllers_own_credentials_read_no_teams_secrets(organisation):
+    """A ClusterSecretStore, or a SecretStore naming no role, reads with the External Secrets
+    controller's own role: the environment's secrets, never a team's."""
+    cluster = organisation.stacks["dev"]["Cluster"]
+    statements = [
+        s
+        for p in cluster.of_type("AWS::IAM::ManagedPolicy").values()
+        for s in props(p)["PolicyDocument"]["Statement"]
+        if s.get("Sid") in ("ReadEnvironmentSecrets", "NotTheTeamsSecrets")
+    ]
+    assert len(statements) == 2
+    account = organisation.stacks["dev"]["Cluster"].account
+    secret = f"arn:aws:secretsmanager:{REGION}:{account}:secret:exco/dev/%s-AbCdEf"
+    assert allowed(statements, "secretsmanager:GetSecretValue", secret % "argocd/registration")
+    assert not allowed(statements, "secretsmanager:GetSecretValue", secret % "teams/checkout/db")
+
+
 def test_pod_roles_trust_this_cluster_and_bind_per_namespace(dev, sample_config):
     stack, _ = dev
     for team in ("checkout", "reports"):

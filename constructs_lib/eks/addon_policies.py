@@ -368,6 +368,14 @@ def cert_manager(scope: Construct, *, zone_name: str) -> list[Grant]:
     ]
 
 
+SECRET_READ_ACTIONS = (
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:DescribeSecret",
+    "secretsmanager:ListSecretVersionIds",
+    "secretsmanager:GetResourcePolicy",
+)
+
+
 def external_secrets(
     scope: Construct, *, secrets_prefix: str, assumable_role_arns: Sequence[str] = ()
 ) -> list[Grant]:
@@ -393,16 +401,23 @@ def external_secrets(
                 f"arn:{stack.partition}:secretsmanager:{stack.region}:{stack.account}:"
                 f"secret:{secrets_prefix}*"
             ],
-            actions=[
-                "secretsmanager:GetSecretValue",
-                "secretsmanager:DescribeSecret",
-                "secretsmanager:ListSecretVersionIds",
-                "secretsmanager:GetResourcePolicy",
-            ],
+            actions=SECRET_READ_ACTIONS,
             wildcard_reason=(
                 f"Secrets Manager appends a random suffix to secret ARNs; the grant covers the "
                 f"environment's path {secrets_prefix} only."
             ),
+        ),
+        # The teams' secrets under the same path are read only through each team's secrets
+        # role (its SecretStore names it): never with the controller's own credentials, which
+        # any ClusterSecretStore or SecretStore without a role would use.
+        Grant(
+            sid="NotTheTeamsSecrets",
+            deny=True,
+            resources=[
+                f"arn:{stack.partition}:secretsmanager:{stack.region}:{stack.account}:"
+                f"secret:{secrets_prefix}teams/*"
+            ],
+            actions=SECRET_READ_ACTIONS,  # what the allow above grants
         ),
         Grant(
             sid="DecryptThroughSecretsManager",

@@ -17,8 +17,8 @@ from policies.wildcards import acknowledge_wildcards, aws_managed_policy_finding
 
 @dataclass(frozen=True)
 class Grant:
-    """One Allow statement of a pod role's policy and, if it must use a wildcard, why that is
-    the narrowest form. Plain data: the role's policy goes to CDK as one document, not one
+    """One statement of a pod role's policy (Allow unless `deny`) and, if an Allow must use a
+    wildcard, why that is the narrowest form. Plain data: the role's policy goes to CDK as one document, not one
     `PolicyStatement` (a jsii round trip each) per grant."""
 
     sid: str
@@ -26,12 +26,13 @@ class Grant:
     resources: Sequence[str]
     conditions: Mapping[str, Mapping[str, Any]] | None = None
     wildcard_reason: str | None = None
+    deny: bool = False
 
     def statement(self) -> dict[str, Any]:
         """The statement as IAM policy JSON."""
         statement: dict[str, Any] = {
             "Sid": self.sid,
-            "Effect": "Allow",
+            "Effect": "Deny" if self.deny else "Allow",
             "Action": list(self.actions),
             "Resource": list(self.resources),
         }
