@@ -14,7 +14,7 @@ from aws_cdk.assertions import Template
 from config.model import Cluster
 from constructs_lib.operations.prometheus import GRAFANA_QUERY_ACTIONS, ClusterPrometheus
 from tests.conftest import new_stack
-from tests.helpers import one, ref_of
+from tests.helpers import one
 from tools import cost
 from tools.assembly import read_stacks
 
@@ -164,8 +164,11 @@ def test_config_switch_turns_prometheus_off_and_on(sample_config):
     off = sample_config.model_copy(
         update={
             "accounts": sample_config.accounts
-            | {"dev": dev.model_copy(update={"cluster": dev.cluster.model_copy(
-                update={"prometheus": False})})}
+            | {
+                "dev": dev.model_copy(
+                    update={"cluster": dev.cluster.model_copy(update={"prometheus": False})}
+                )
+            }
         }
     )
     assert sample_config.prometheus("dev") is True

@@ -127,9 +127,7 @@ SCRAPE_CONFIGURATION: dict[str, Any] = {
 
 
 def scrape_configuration_blob() -> str:
-    return base64.b64encode(
-        yaml.safe_dump(SCRAPE_CONFIGURATION, sort_keys=False).encode()
-    ).decode()
+    return base64.b64encode(yaml.safe_dump(SCRAPE_CONFIGURATION, sort_keys=False).encode()).decode()
 
 
 GRAFANA_QUERY_ACTIONS = (
