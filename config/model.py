@@ -556,6 +556,21 @@ class Cluster(_Frozen):
     `ADDON_VERSIONS`); an add-on the table has no version for must be pinned here."""
     log_retention_days: RetentionDays = 90
     """Retention of the application log group Fluent Bit writes to."""
+    prometheus: bool | None = None
+    """An Amazon Managed Service for Prometheus workspace fed by the AWS managed collector
+    from this cluster (its endpoint goes to Argo CD's cluster annotations and to SSM for
+    canary analysis and autoscaling). Default: on for a workload account's cluster, off for
+    shared-services' (the GitOps hub runs no workload to analyse or scale; turn it on to keep
+    Argo CD's own metrics, at the collector's hourly charge)."""
+    grafana: bool = False
+    """With `prometheus`, an Amazon Managed Grafana workspace reading it, signed in through
+    IAM Identity Center, which must be enabled in the organisation first."""
+
+    @model_validator(mode="after")
+    def _grafana_reads_prometheus(self) -> Cluster:
+        if self.grafana and self.prometheus is False:
+            raise ValueError("grafana reads the Prometheus workspace: it needs prometheus")
+        return self
 
 
 # --- a workload account's data --------------------------------------------------------------
@@ -1600,6 +1615,16 @@ class PlatformConfig(_Frozen):
     def gitops_role(self, name: str) -> GitOpsRole | None:
         """What the account's cluster is to Argo CD (`gitops_role_of`)."""
         return gitops_role_of(self.gitops, self.accounts[name])
+
+    def prometheus(self, name: str) -> bool:
+        """Whether `name`'s cluster has a Prometheus workspace and collector (`Cluster.prometheus`;
+        by default every cluster but shared-services')."""
+        cluster = self.accounts[name].cluster
+        if cluster is None:
+            return False
+        if cluster.prometheus is not None:
+            return cluster.prometheus
+        return self.accounts[name].role != "shared-services"
 
     def argocd_high_availability(self, name: str) -> bool:
         """Whether Argo CD on `name`'s cluster is the HA install (`argocd_high_availability_of`)."""

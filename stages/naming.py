@@ -165,6 +165,11 @@ CLUSTER_SECURITY_GROUP = ("cluster", "security-group-id")
 the data stack admits it to databases and caches."""
 
 
+PROMETHEUS_ENDPOINT = ("prometheus", "endpoint")
+"""Parameter path of the cluster's Amazon Managed Service for Prometheus endpoint (ends in `/`;
+queries under `api/v1/query`, remote write at `api/v1/remote_write`)."""
+
+
 def edge_name(config: PlatformConfig, account_name: str) -> str:
     """The edge's target group, VPC origin and web ACL (a TargetGroupBinding finds the target
     group by this name; config.rules keeps it within the 32 characters ELB allows)."""

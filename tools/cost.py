@@ -56,6 +56,7 @@ USAGE_BASED = frozenset(
         "AWS::WAFv2::LoggingConfiguration",
         "AWS::SecurityHub::Standard",
         "AWS::Logs::MetricFilter",  # its metric is charged in the hours it has data points
+        "AWS::APS::Workspace",  # its samples are priced at the scraper that sends them
     }
 )
 """Types with no fixed charge: they cost what they are used for."""
@@ -356,6 +357,49 @@ def _alarm(pr: Pricer, props, template):
     )
 
 
+SAMPLES_PER_NODE_PER_SECOND = 200
+"""Assumption of the Prometheus lines: what the collector's configuration
+(constructs_lib.operations.prometheus) gathers per node every second: about 6,000 series of
+kubelet, cAdvisor and annotated pods per node at its 30 s interval. Sized on the node groups'
+desired nodes in the cluster's template; Karpenter's extra nodes add theirs."""
+BYTES_PER_STORED_SAMPLE = 2
+"""AMP's pricing page: a stored sample takes "typically 1 or 2 bytes" (and metadata)."""
+STORED_MONTHS = 5
+"""AMP keeps samples 150 days by default: storage settles at five months of them."""
+GRAFANA_USERS = {"editor": 1, "viewer": 5}
+"""Assumption: one editor and five viewers sign in each month (Grafana charges active users)."""
+
+
+def _scraper(pr: Pricer, props, template):
+    """The AWS managed collector: its hours, and the samples it collects, the workspace
+    ingests and stores (https://aws.amazon.com/prometheus/pricing/), at
+    `SAMPLES_PER_NODE_PER_SECOND` per node of the template's node groups."""
+    nodes = sum(
+        (r.get("Properties", {}).get("ScalingConfig", {}).get("DesiredSize") or 0)
+        for r in template.get("Resources", {}).values()
+        if r.get("Type") == "AWS::EKS::Nodegroup"
+    )
+    yield "Prometheus", "managed collector", pr.monthly(pr.p["amp_collector_hour"])
+    samples = nodes * SAMPLES_PER_NODE_PER_SECOND * 3600 * pr.hours
+    per_10m = samples / 1e7
+    yield (
+        "Prometheus",
+        f"{nodes} nodes x {SAMPLES_PER_NODE_PER_SECOND} samples/s collected and ingested",
+        per_10m * (pr.p["amp_collected_samples_10m"] + pr.p["amp_ingested_samples_10m"]),
+    )
+    stored_gb = samples * STORED_MONTHS * BYTES_PER_STORED_SAMPLE / 2**30
+    yield "Prometheus", f"{stored_gb:.0f} GB stored", stored_gb * pr.p["amp_storage_gb_month"]
+
+
+def _grafana(pr: Pricer, props, template):
+    users = pr.p["grafana_user_month"]
+    yield (
+        "Prometheus",
+        "Grafana " + ", ".join(f"{n} {role}" for role, n in GRAFANA_USERS.items()),
+        sum(n * users[role] for role, n in GRAFANA_USERS.items()),
+    )
+
+
 RULES: dict[str, Callable] = {
     "AWS::EC2::NatGateway": _nat,
     "AWS::EC2::EIP": _eip,
@@ -380,6 +424,8 @@ RULES: dict[str, Callable] = {
     ),
     "AWS::CodePipeline::Pipeline": _pipeline,
     "AWS::CloudWatch::Alarm": _alarm,
+    "AWS::APS::Scraper": _scraper,
+    "AWS::Grafana::Workspace": _grafana,
     # the first three dashboards of an account are free: not counted, so an upper bound
     "AWS::CloudWatch::Dashboard": _fixed("Monitoring", "dashboard", "cloudwatch_dashboard_month"),
 }

@@ -41,6 +41,8 @@ ANNOTATIONS = (
     "karpenter_node_role_name",
     "karpenter_interruption_queue",
     "fluent_bit_log_group",
+    "amp_workspace_endpoint",
+    "amp_workspace_id",
     "external_dns_domain",
     "edge_target_group_name",
     "external_secrets_prefix",

@@ -14,11 +14,13 @@ from constructs_lib.eks.cluster import PlatformCluster
 from constructs_lib.eks.gitops import ArgoCdBootstrap, SpokeRegistration
 from constructs_lib.network.vpc import PlatformNetwork
 from constructs_lib.operations.notification import topic_arn
+from constructs_lib.operations.prometheus import ClusterPrometheus
 from stages.naming import (
     ARGOCD_HUB,
     ARGOCD_REGISTRATIONS,
     ARGOCD_SPOKE,
     CLUSTER_SECURITY_GROUP,
+    PROMETHEUS_ENDPOINT,
     alarm_topic_name,
     cluster_name,
     edge_name,
@@ -104,15 +106,42 @@ class ClusterStack(PlatformStack):
             description="The cluster security group (nodes, Fargate pods): the data stack "
             "admits it",
         )
+        self.prometheus: ClusterPrometheus | None = None
+        if scope.config.prometheus(scope.node.id):
+            self._prometheus(scope, cluster, network)
         self.gitops_role = scope.config.gitops_role(scope.node.id)
         if self.gitops_role is not None:
             self._gitops(scope, network, self.gitops_role)
+
+    def _prometheus(self, scope: PlatformStage, cluster: Cluster, network: PlatformNetwork) -> None:
+        """The cluster's Prometheus workspace and collector; its endpoint to SSM (and, in
+        `bridge_metadata`, to Argo CD) for canary analysis and autoscaling."""
+        name = scope.node.id
+        self.prometheus = ClusterPrometheus(
+            self,
+            "Prometheus",
+            name=cluster_name(scope.config, name),
+            cluster_arn=self.cluster.cluster.cluster_arn,
+            cluster_security_group_id=self.cluster.cluster.cluster_security_group_id,
+            subnet_ids=[subnet.subnet_id for subnet in network.vpc.private_subnets],
+            log_retention=RETENTION_DAYS[cluster.log_retention_days],
+            grafana_workspace=cluster.grafana,
+        )
+        ssm.StringParameter(
+            self,
+            "PrometheusEndpointParameter",
+            parameter_name=parameter_name(scope.config, name, *PROMETHEUS_ENDPOINT),
+            string_value=self.prometheus.endpoint,
+            description="The cluster's Amazon Managed Service for Prometheus endpoint",
+        )
 
     def _gitops(self, scope: PlatformStage, network: PlatformNetwork, role: GitOpsRole) -> None:
         config, name = scope.config, scope.node.id
         gitops = config.gitops
         assert gitops is not None
-        labels, annotations = bridge_metadata(scope, self.cluster, network, role, self.clients)
+        labels, annotations = bridge_metadata(
+            scope, self.cluster, network, role, self.clients, self.prometheus
+        )
         if role == "spoke":
             SpokeRegistration(
                 self.cluster,
@@ -171,6 +200,7 @@ def bridge_metadata(
     network: PlatformNetwork,
     role: str,
     clients: ec2.ISecurityGroup | None = None,
+    prometheus: ClusterPrometheus | None = None,
 ) -> tuple[dict[str, str], dict[str, str]]:
     """The facts this cluster hands to Argo CD (keys: constructs_lib.eks.gitops_bridge)."""
     config, name, account = scope.config, scope.node.id, scope.account_config
@@ -211,6 +241,9 @@ def bridge_metadata(
             labels["has_fargate"] = "true"
             annotations["fargate_namespaces"] = ",".join(fargate)
             annotations["cluster_security_group_id"] = cluster.cluster.cluster_security_group_id
+    if prometheus is not None:
+        annotations["amp_workspace_endpoint"] = prometheus.endpoint
+        annotations["amp_workspace_id"] = prometheus.workspace.attr_workspace_id
     if account.domain:
         annotations["external_dns_domain"] = account.domain
     if account.edge_settings is not None:
