@@ -341,7 +341,7 @@ def test_fluent_bit_writes_only_its_log_group(clusters):
 
 def test_outputs_for_the_gitops_side(clusters):
     outputs = clusters["dev"].template["Outputs"]
-    described = {o["Description"] for o in outputs.values()}
+    described = {o.get("Description") for o in outputs.values()}
     assert {
         "EKS cluster name",
         "Kubernetes API endpoint",

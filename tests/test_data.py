@@ -693,6 +693,7 @@ def test_kafka_uses_iam_tls_and_a_key_and_passes_the_gate(tmp_path):
                 ("accounts.dev.cluster", ...),
                 ("accounts.dev.domain", ...),  # the edge needs a cluster too
                 ("ci", ...),  # and so does a CI role that describes it
+                ("teams", ...),  # and the teams that run there
                 ("accounts.sandbox.data.postgres.multi_az", "sometimes"),
             ],
             None,
