@@ -54,9 +54,12 @@ class PlatformCache(Construct):
         clients: ec2.ISecurityGroup,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         allow_data_loss: bool = False,
+        team_users: Sequence[elasticache.CfnUser] = (),
     ) -> None:
         """
         :param name: the replication group id, also the users' prefix (deterministic).
+        :param team_users: the users (of the data stack, one per team) admitted to this
+            cache besides its own: members of its user group.
         :param subnet_ids: the isolated subnets it may use.
         :param clients: the only security group admitted on 6379 (the cluster's).
         :param allow_data_loss: sandbox's opt-in: no final snapshot.
@@ -79,7 +82,7 @@ class PlatformCache(Construct):
             description=f"Cache {name}: isolated subnets",
             subnet_ids=list(subnet_ids),
         )
-        user_group = self._users(name, engine)
+        user_group = self._users(name, engine, team_users)
         log_group = service_log_group(
             self,
             "Logs",
@@ -105,9 +108,12 @@ class PlatformCache(Construct):
         self.endpoint = self.resource.attr_primary_end_point_address
         _acknowledge(self.resource, snapshot_retention_days, highly_available=replicas > 0)
 
-    def _users(self, name: str, engine: str) -> elasticache.CfnUserGroup:
+    def _users(
+        self, name: str, engine: str, team_users: Sequence[elasticache.CfnUser]
+    ) -> elasticache.CfnUserGroup:
         """The user group: `default` switched off, `<name>-app` (`user_id`) authenticating
-        with IAM."""
+        with IAM, and `team_users`. A user group must hold a user named `default`; changing
+        its members updates it in place."""
         default_user = elasticache.CfnUser(
             self,
             "DefaultUser",
@@ -132,10 +138,14 @@ class PlatformCache(Construct):
             "Users",
             engine=engine,
             user_group_id=name,
-            user_ids=[default_user.user_id, app_user.user_id],
+            user_ids=[
+                default_user.user_id,
+                app_user.user_id,
+                *(str(user.user_id) for user in team_users),
+            ],
         )
-        user_group.add_resource_dependency(default_user)
-        user_group.add_resource_dependency(app_user)
+        for user in (default_user, app_user, *team_users):
+            user_group.add_resource_dependency(user)
         return user_group
 
     def _replication_group(

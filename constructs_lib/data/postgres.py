@@ -69,6 +69,7 @@ class PlatformPostgres(Construct):
         database_name: str = "app",
         log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
         allow_data_loss: bool = False,
+        data_api: bool = False,
     ) -> None:
         """
         :param identifier: the DB cluster / instance identifier (deterministic).
@@ -82,9 +83,14 @@ class PlatformPostgres(Construct):
         :param multi_az: RDS only: a synchronous standby.
         :param max_connections: default the engine's formula.
         :param allow_data_loss: sandbox's opt-in: no deletion protection, no final snapshot.
+        :param data_api: Aurora only: the RDS Data API on (the teams' users are made through
+            it); enabling it on an existing cluster modifies it in place.
         """
         super().__init__(scope, id_)
         _validate(engine, version, readers, multi_az, min_capacity, max_capacity)
+        if data_api and engine == "rds":
+            raise ValueError("data_api: Aurora only (engine is rds)")
+        self.database_name = database_name
         aurora = engine != "rds"
         self.key = data_key(
             self,
@@ -121,6 +127,7 @@ class PlatformPostgres(Construct):
                 backup_retention_days,
                 database_name,
                 common,
+                data_api,
             )
         else:
             self.resource = self._instance(
@@ -297,6 +304,7 @@ class PlatformPostgres(Construct):
         backup_retention_days: int,
         database_name: str,
         common: dict,
+        data_api: bool,
     ) -> rds.DatabaseCluster:
         serverless = capacity == "aurora-serverless-v2"
 
@@ -323,6 +331,7 @@ class PlatformPostgres(Construct):
             serverless_v2_max_capacity=max_capacity if serverless else None,
             backup=rds.BackupProps(retention=Duration.days(backup_retention_days)),
             default_database_name=database_name,
+            enable_data_api=data_api or None,
             **common,
         )
 

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_elasticache as elasticache
+from aws_cdk import aws_rds as rds
 
 from config.model import Backup as BackupConfig
 from config.model import Cache as CacheConfig
@@ -22,6 +24,7 @@ from constructs_lib.data.kafka import PlatformKafka
 from constructs_lib.data.postgres import PlatformPostgres
 from constructs_lib.data.safety import data_key
 from constructs_lib.data.search import PlatformSearch
+from constructs_lib.data.team_database import TeamDatabaseUsers
 from constructs_lib.network.vpc import PlatformNetwork
 from constructs_lib.shared.access_logs import AccessLogsBucket
 from stages.naming import (
@@ -29,6 +32,8 @@ from stages.naming import (
     backup_copy_vault_arn,
     data_bucket_name,
     data_name,
+    team_cache_user,
+    team_database_user,
 )
 from stages.parameters import publish
 from stages.platform_stack import PlatformStack
@@ -83,9 +88,25 @@ class DataStack(PlatformStack):
             raise ValueError("clients: a data service needs the workload-clients group")
         self._clients = clients if data.needs_clients else None
         self.backup = self._backup(data.backup, sandbox=scope.account_config.role == "sandbox")
+        teams = config.teams_in(name)
         self.postgres = self._postgres(data.postgres) if data.postgres is not None else None
+        self.team_database_users = self._team_database_users(
+            sorted(team for team, env in teams.items() if env.data.postgres)
+        )
+        self.team_cache_users = self._team_cache_users(
+            data, {team: env.data.caches for team, env in teams.items() if env.data.caches}
+        )
         self.caches = {
-            cache_name: self._cache(cache_name, cache) for cache_name, cache in data.caches.items()
+            cache_name: self._cache(
+                cache_name,
+                cache,
+                [
+                    user
+                    for team, user in self.team_cache_users.items()
+                    if cache_name in teams[team].data.caches
+                ],
+            )
+            for cache_name, cache in data.caches.items()
         }
         self.search = self._search(data.search) if data.search is not None else None
         self.kafka = self._kafka(data.kafka) if data.kafka is not None else None
@@ -140,6 +161,8 @@ class DataStack(PlatformStack):
             subnets=self._network.isolated_subnets,
             clients=self._clients,
             allow_data_loss=self.allow_data_loss,
+            data_api=pg.engine != "rds"
+            and any(env.data.postgres for env in self.config.teams_in(self.account_name).values()),
             # The engine and the keys its model has (each engine has only its own, e.g.
             # min_capacity for Serverless v2): the construct's props of the same names.
             **pg.model_dump(),
@@ -150,8 +173,62 @@ class DataStack(PlatformStack):
         self._publish("postgres/master-secret-arn", postgres.secret_arn)
         return postgres
 
-    def _cache(self, cache_name: str, cache: CacheConfig) -> PlatformCache:
-        """One application's cache, its endpoint and user published."""
+    def _team_database_users(self, users_of: list[str]) -> TeamDatabaseUsers | None:
+        """Each team's PostgreSQL user and schema (the teams with `data.postgres`), made
+        through the RDS Data API on Aurora; the team's Pod Identity role signs in as it with
+        an IAM token."""
+        if not users_of:
+            return None
+        if self.postgres is None or not isinstance(self.postgres.resource, rds.DatabaseCluster):
+            raise ValueError(
+                f"teams {', '.join(users_of)}: data.postgres needs the account's Aurora "
+                "PostgreSQL (the team users are made through the RDS Data API)"
+            )
+        return TeamDatabaseUsers(
+            self,
+            "TeamDatabaseUsers",
+            cluster=self.postgres.resource,
+            secret_arn=self.postgres.secret_arn,
+            key=self.postgres.key,
+            database=self.postgres.database_name,
+            users=[team_database_user(team) for team in users_of],
+        )
+
+    def _team_cache_users(
+        self, data: Data, caches_of: Mapping[str, tuple[str, ...]]
+    ) -> dict[str, elasticache.CfnUser]:
+        """Team -> its one cache user in this account (`team-<team>`, IAM authentication, keys
+        `<team>:*` only), a member of the user group of each cache it is granted.
+
+        `+@all -@dangerous` lets a team use every data type and scripting on its own keys
+        while the `@dangerous` category (KEYS, FLUSHALL/FLUSHDB, CONFIG, DEBUG, MONITOR,
+        CLIENT, ACL, ...) stays out: those reach other teams' keys or the whole cache.
+        https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth-iam.html
+        """
+        users: dict[str, elasticache.CfnUser] = {}
+        for team, caches in sorted(caches_of.items()):
+            unknown = [c for c in caches if c not in data.caches]
+            if unknown:
+                raise ValueError(f"team {team}: no cache {', '.join(unknown)} in this account")
+            engines = {data.caches[c].engine for c in caches}
+            if len(engines) > 1:
+                raise ValueError(f"team {team}: its caches mix engines ({', '.join(engines)})")
+            user_id = team_cache_user(team)
+            users[team] = elasticache.CfnUser(
+                self,
+                f"TeamCacheUser-{team}",
+                engine=engines.pop(),
+                user_id=user_id,
+                user_name=user_id,  # IAM authentication requires user name == user id
+                access_string=f"on ~{team}:* +@all -@dangerous",
+                authentication_mode={"Type": "iam"},
+            )
+        return users
+
+    def _cache(
+        self, cache_name: str, cache: CacheConfig, team_users: list[elasticache.CfnUser]
+    ) -> PlatformCache:
+        """One application's cache, its endpoint and user published; `team_users` admitted."""
         assert self._clients is not None
         built = PlatformCache(
             self,
@@ -166,6 +243,7 @@ class DataStack(PlatformStack):
             subnet_ids=self._isolated_ids,
             clients=self._clients,
             allow_data_loss=self.allow_data_loss,
+            team_users=team_users,
         )
         self._publish(f"caches/{cache_name}/endpoint", built.endpoint)
         self._publish(f"caches/{cache_name}/user", built.user_id)
