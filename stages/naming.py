@@ -165,6 +165,15 @@ CLUSTER_SECURITY_GROUP = ("cluster", "security-group-id")
 the data stack admits it to databases and caches."""
 
 
+ACCESS_INSTANCE_ID = ("access", "instance-id")
+"""Parameter path of the operator access instance's id, which `make tunnel` reads."""
+
+
+def operator_access_policy_name(config: PlatformConfig, account_name: str) -> str:
+    """The managed policy attached to the operator roles of `account_name`."""
+    return resource_name(config.organization.prefix, account_name, "operator-access")
+
+
 def edge_name(config: PlatformConfig, account_name: str) -> str:
     """The edge's target group, VPC origin and web ACL (a TargetGroupBinding finds the target
     group by this name; config.rules keeps it within the 32 characters ELB allows)."""
