@@ -142,7 +142,7 @@ def hint(target: str, tunnel: Tunnel) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--env", required=True, help="the workload account's name in config")
     parser.add_argument("--target", required=True, choices=sorted(TARGET_PORTS))
     parser.add_argument("--cache", help="which cache, where the account has several")
