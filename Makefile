@@ -17,7 +17,7 @@ export AWS_EC2_METADATA_DISABLED := true
 export CDK_DISABLE_VERSION_CHECK := true
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: admission-policies synth test snapshot setup report bootstrap execution-policies preflight deploy-management bench cost diagram config-docs prices lint typecheck lock clean
+.PHONY: admission-policies tunnel synth test snapshot setup report bootstrap execution-policies preflight deploy-management bench cost diagram config-docs prices lint typecheck lock clean
 
 synth: setup
 	npx cdk synth --quiet
@@ -97,6 +97,12 @@ diagram: synth
 
 # The configuration reference (docs/configuration.md) and the JSON Schema editors use
 # (config/platform.schema.json), from the docstrings in config/model.py.
+# Port forwarding to a private endpoint of a workload account through its access instance
+# (Session Manager, no SSH): ENV=dev TARGET=postgres|cache|eks [CACHE=name] [ARGS=--print].
+# Uses your AWS credentials (one of the account's `access.roles`); see docs/operations.md.
+tunnel: setup
+	python -m tools.tunnel --env $(ENV) --target $(TARGET) $(if $(CACHE),--cache $(CACHE)) $(ARGS)
+
 config-docs: setup
 	python -m tools.config_docs
 

@@ -1004,6 +1004,19 @@ class Edge(_Frozen):
         return self
 
 
+class OperatorAccess(_Frozen):
+    """Private operator access: a minimal instance managed by AWS Systems Manager in the
+    account's private subnets, through which the named roles open Session Manager
+    port-forwarding sessions to the cluster API, PostgreSQL and the caches (`make tunnel`).
+    No SSH, no key pair, no inbound rule; see docs/operations.md "Operator access"."""
+
+    roles: Annotated[tuple[RoleArn, ...], AfterValidator(_check_unique)] = Field(min_length=1)
+    """IAM roles of this account that may open port-forwarding sessions on the access
+    instance (and nothing else through Session Manager): the stack attaches a managed policy
+    to each, so they must exist and must not be IAM Identity Center roles (IAM refuses to
+    change those; grant the policy through the permission set instead)."""
+
+
 # --- accounts, one model per role -----------------------------------------------------------
 
 
@@ -1055,11 +1068,12 @@ class _WithoutVpc:
 
 
 class _WithoutWorkload:
-    """Only workload accounts hold a DNS subzone, an edge and data."""
+    """Only workload accounts hold a DNS subzone, an edge, data and operator access."""
 
     domain: ClassVar[None] = None
     edge: ClassVar[None] = None
     data: ClassVar[None] = None
+    access: ClassVar[None] = None
 
 
 class _WithoutSecurityServices:
@@ -1119,6 +1133,8 @@ class WorkloadAccount(_WithoutSecurityServices, _AccountBase):
     whenever `domain` is set."""
     data: Data | None = None
     """The stateful services of the data stack."""
+    access: OperatorAccess | None = None
+    """Private operator access through Session Manager; none when omitted."""
 
     @property
     def edge_settings(self) -> Edge | None:

@@ -169,6 +169,14 @@ PROMETHEUS_ENDPOINT = ("prometheus", "endpoint")
 """Parameter path of the cluster's Amazon Managed Service for Prometheus endpoint (ends in `/`;
 queries under `api/v1/query`, remote write at `api/v1/remote_write`)."""
 
+ACCESS_INSTANCE_ID = ("access", "instance-id")
+"""Parameter path of the operator access instance's id, which `make tunnel` reads."""
+
+
+def operator_access_policy_name(config: PlatformConfig, account_name: str) -> str:
+    """The managed policy attached to the operator roles of `account_name`."""
+    return resource_name(config.organization.prefix, account_name, "operator-access")
+
 
 def edge_name(config: PlatformConfig, account_name: str) -> str:
     """The edge's target group, VPC origin and web ACL (a TargetGroupBinding finds the target

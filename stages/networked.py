@@ -18,7 +18,9 @@ class NetworkedStage(PlatformStage):
             self,
             "Network",
             network=self.account_config.network,
-            with_clients=self.account_config.cluster is not None,
+            # The cluster's nodes carry it; so does the operator access instance.
+            with_clients=self.account_config.cluster is not None
+            or self.account_config.access is not None,
         )
         self.cluster_stack = (
             ClusterStack(

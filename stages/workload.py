@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from stages.networked import NetworkedStage
+from stages.stacks.access import AccessStack
 from stages.stacks.data import DataStack
 from stages.stacks.edge import EdgeStack
 from stages.stacks.edge_alarms import EdgeAlarmsStack
@@ -23,6 +24,16 @@ class WorkloadStage(NetworkedStage):
         self.data_stack = (
             DataStack(self, "Data", data=data, network=self.network_stack.network, clients=clients)
             if data is not None
+            else None
+        )
+        access = self.account_config.access
+        # After the network only: the instance carries the workload-clients group, which the
+        # cluster's API and the data services admit (network, then cluster ‖ data ‖ access).
+        self.access_stack = (
+            AccessStack(
+                self, "Access", access=access, network=self.network_stack.network, clients=clients
+            )
+            if access is not None and clients is not None
             else None
         )
         self.edge_global_stack: EdgeGlobalStack | None = None

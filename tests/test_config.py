@@ -279,6 +279,7 @@ def test_sandbox_is_optional_and_environments_may_repeat(sample_raw):
         "arn:aws:iam::888888888888:role/PlatformAdmin"
     ]
     raw["accounts"]["dev-data"]["cluster"]["viewer_role_arns"] = []
+    raw["accounts"]["dev-data"]["access"] = {"roles": ["arn:aws:iam::888888888888:role/PlatformAdmin"]}
     config = parse_config(raw)
     assert list(config.accounts_with_role("dev")) == ["dev", "dev-data"]
 
@@ -683,6 +684,7 @@ def test_swapped_account_ids_are_caught_by_what_they_name(sample_raw):
         "account ids swapped? (got 'arn:aws:iam::444444444444:role/PlatformAdmin')"
     ) in problems
     assert {p.split(":")[0] for p in problems} == {
+        "accounts.dev.access.roles.0",
         "accounts.dev.cluster.admin_role_arns.0",
         "accounts.dev.cluster.viewer_role_arns.0",
         "accounts.staging.cluster.admin_role_arns.0",

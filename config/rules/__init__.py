@@ -28,6 +28,7 @@ from config.rules.gitops import (
     spokes_reach_the_hub,
 )
 from config.rules.identity import (
+    access_roles_of_their_account,
     cluster_principals_of_their_environment,
     domains_distinct,
     management_deployed_by_hand,
@@ -68,6 +69,7 @@ RULES: tuple[Rule, ...] = (
     pipeline_promotes_in_order,
     pipeline_connection_in_shared_services,
     cluster_principals_of_their_environment,
+    access_roles_of_their_account,
     kubernetes_version_supported,
     addon_versions_pinned,
     gitops_has_clusters,

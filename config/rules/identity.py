@@ -47,6 +47,25 @@ def cluster_principals_of_their_environment(config: PartialConfig) -> Iterator[P
                     )
 
 
+def access_roles_of_their_account(config: PartialConfig) -> Iterator[Problem]:
+    """The roles of an account's operator access are roles of that account: the stack
+    attaches the access policy to them, which CloudFormation can do only in its own account
+    (and a role of another environment is what a swapped id looks like)."""
+    for name, account in config.accounts.items():
+        access = account.access
+        if access is None:
+            continue
+        for index, arn in enumerate(access.roles):
+            owner = _account_of_arn(arn)
+            if owner != account.id:
+                yield Problem(
+                    f"accounts.{name}.access.roles.{index}",
+                    f"a role of account {owner}, but the access instance is in "
+                    f"accounts.{name} ({account.id}); name a role of that account",
+                    arn,
+                )
+
+
 def pipeline_connection_in_shared_services(config: PartialConfig) -> Iterator[Problem]:
     """CodePipeline uses a connection of its own account and region (shared-services)."""
     if config.pipeline is None:

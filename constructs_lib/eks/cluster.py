@@ -253,6 +253,7 @@ class PlatformCluster(Construct):
         control_plane.add_egress_rule(
             ec2.Peer.ipv4(vpc.vpc_cidr_block), ec2.Port.all_traffic(), "Nodes, pods, webhooks"
         )
+        self.control_plane_security_group = control_plane
         for cidr in endpoint_private_access_cidrs:
             control_plane.add_ingress_rule(
                 ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), f"Kubernetes API from {cidr}"

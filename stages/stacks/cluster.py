@@ -98,6 +98,12 @@ class ClusterStack(PlatformStack):
         )
         self.raw_resource_scopes.extend(self.cluster.raw_resource_scopes)
         self.alarms.cluster("eks", self.cluster.cluster.cluster_name)
+        if account.access is not None and clients is not None:
+            # The operator access instance carries the workload-clients group; the nodes and
+            # pods that also carry it reach the API through the cluster security group already.
+            self.cluster.control_plane_security_group.add_ingress_rule(
+                clients, ec2.Port.tcp(443), "Kubernetes API from the operator access instance"
+            )
         ssm.StringParameter(
             self,
             "SecurityGroupParameter",

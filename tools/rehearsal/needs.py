@@ -28,6 +28,9 @@ Key = tuple[str, ...]
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/(?:[\w+=,.@-]+/)*([\w+=,.@-]+)$")
 BOOTSTRAP_ROLE = re.compile(rf"^cdk-{CDK_QUALIFIER}-")
 BOOTSTRAP_PARAMETER = f"/cdk-bootstrap/{CDK_QUALIFIER}/version"
+AWS_PUBLIC_PARAMETERS = "/aws/service/"
+"""AWS's public parameters (such as the latest Amazon Linux AMI ids), readable from every
+account (https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-public-parameters.html)."""
 ORGANIZATION_ARN = re.compile(r"^arn:aws[a-z-]*:organizations::\d{12}:(organization|ou)/")
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 """A RAM principal that is an account (config shares the network hub with named accounts)."""
@@ -165,6 +168,8 @@ def needs(stack: PlannedStack, zones: frozenset[str] = frozenset()) -> list[Need
             path = parameter.get("Default", "")
             if path == BOOTSTRAP_PARAMETER:
                 found.append(Need(("prerequisite", "cdk-bootstrap"), "", "the CDK bootstrap"))
+            elif path.startswith(AWS_PUBLIC_PARAMETERS):
+                continue  # AWS publishes them in every region (the latest AMI ids)
             else:
                 key = ("parameter", stack.account_id, stack.region, path)
                 found.append(Need(key, name, "reads it when its change set is made"))
