@@ -40,6 +40,7 @@ import yaml
 
 from config import ConfigError, load_config
 from config.model import PlatformConfig, Team, gitops_role_of
+from constructs_lib.eks.gitops import ARGOCD_NAMESPACE, PLATFORM_PROJECT
 from stages.naming import (
     cluster_name,
     team_role_arn,
@@ -52,8 +53,6 @@ CONFIG = ROOT / "config" / "platform.yaml"
 GITOPS = "gitops"
 """The GitOps tree's folder in this repository (the bridge's addons_repo_basepath)."""
 TEAMS = f"{GITOPS}/teams"
-ARGOCD_NAMESPACE = "argocd"
-PLATFORM_PROJECT = "platform"
 RESERVED_TEAM_NAMES = ("argocd", "default", PLATFORM_PROJECT)
 """Names a team cannot have: the tree's Argo CD folder and the two platform projects."""
 FOLLOWS = "main"
