@@ -17,7 +17,7 @@ export AWS_EC2_METADATA_DISABLED := true
 export CDK_DISABLE_VERSION_CHECK := true
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: admission-policies tunnel synth test snapshot setup report bootstrap execution-policies preflight deploy-management bench cost diagram config-docs prices lint typecheck lock clean
+.PHONY: admission-policies tunnel synth test snapshot setup report bootstrap execution-policies preflight deploy-management bench cost diagram config-docs teams promote prices lint typecheck lock clean
 
 synth: setup
 	npx cdk synth --quiet
@@ -95,16 +95,31 @@ cost: synth
 diagram: synth
 	cd docs && PYTHONPATH=$(CURDIR) python -m tools.diagram --assembly ../cdk.out --out . --readme architecture.md
 
-# The configuration reference (docs/configuration.md) and the JSON Schema editors use
-# (config/platform.schema.json), from the docstrings in config/model.py.
 # Port forwarding to a private endpoint of a workload account through its access instance
 # (Session Manager, no SSH): ENV=dev TARGET=postgres|cache|eks [CACHE=name] [ARGS=--print].
 # Uses your AWS credentials (one of the account's `access.roles`); see docs/operations.md.
 tunnel: setup
 	python -m tools.tunnel --env $(ENV) --target $(TARGET) $(if $(CACHE),--cache $(CACHE)) $(ARGS)
 
+# The configuration reference (docs/configuration.md) and the JSON Schema editors use
+# (config/platform.schema.json), from the docstrings in config/model.py; and the teams'
+# GitOps tree (make teams), the other file set generated from the config.
 config-docs: setup
 	python -m tools.config_docs
+	python -m tools.teams_gitops
+
+# The teams' GitOps tree (gitops/teams/: namespaces, quotas, network policies, Argo CD projects
+# and ApplicationSets) and the CODEOWNERS rules of its prod pins, from config/platform.yaml;
+# deletes what a removed team, environment or service left. Commit the result.
+teams: setup
+	python -m tools.teams_gitops
+
+# Promote a service to its next environment by changing its pin in gitops/teams/ (no AWS
+# call): copies the commit the previous environment runs, or REVISION=<commit> when that one
+# follows a branch; refuses to skip an environment. Commit it and open a pull request.
+#   make promote TEAM=checkout SERVICE=checkout-api TO=staging REVISION=<40-hex commit>
+promote: setup
+	python -m tools.teams_gitops promote $(TEAM) $(SERVICE) $(TO) $(if $(REVISION),--revision $(REVISION))
 
 # The admission policies that read config (allowed registries) or share the pod kinds
 # (gitops/policies/admission), from tools/admission_policies.py; a test checks they are fresh.

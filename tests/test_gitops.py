@@ -77,6 +77,12 @@ def test_root_application_points_at_the_configured_repository(cluster_stacks, sa
         m for m in manifests(cluster_stacks["shared-services"]) if m["kind"] == "Application"
     ]
     assert root["metadata"]["name"] == "root"
+    assert root["spec"]["project"] == "platform"  # `default` is locked (bootstrap/projects.yaml)
+    (project,) = [
+        m for m in manifests(cluster_stacks["shared-services"]) if m["kind"] == "AppProject"
+    ]
+    assert project["metadata"]["name"] == "platform"
+    assert project["spec"]["sourceRepos"][0] == sample_config.gitops.repository_url
     assert root["spec"]["source"] == {
         "repoURL": sample_config.gitops.repository_url,
         "targetRevision": "main",
@@ -91,7 +97,7 @@ def test_cdk_installs_exactly_argo_cd_the_root_app_and_the_bridge(cluster_stacks
         assert kinds == (
             ["ClusterRole", "ClusterRoleBinding"]  # the hub's RBAC (hub_access)
             if stage in ("dev", "staging", "prod")
-            else ["Application", "Secret"]
+            else ["AppProject", "Application", "Secret"]
         ), stage
         assert len(charts(stack)) == (0 if stage in ("dev", "staging", "prod") else 1)
 
@@ -349,10 +355,20 @@ def gitops_documents() -> list[tuple[Path, dict]]:
 
 def test_gitops_manifests_parse_and_are_argo_cd_objects():
     documents = gitops_documents()
-    assert {doc["kind"] for _, doc in documents} == {"ApplicationSet", "Secret"}
+    assert {doc["kind"] for _, doc in documents} == {"AppProject", "ApplicationSet", "Secret"}
     for _, doc in documents:
         assert doc["metadata"]["namespace"] == "argocd"
         assert "argocd.argoproj.io/sync-wave" in doc["metadata"]["annotations"]
+
+
+def _cluster_generators(generators: list[dict]) -> list[dict]:
+    """The cluster generators, also those inside a matrix generator."""
+    found = []
+    for generator in generators:
+        if "clusters" in generator:
+            found.append(generator)
+        found += _cluster_generators(generator.get("matrix", {}).get("generators", []))
+    return found
 
 
 def test_gitops_uses_only_keys_the_bridge_writes():
@@ -361,8 +377,10 @@ def test_gitops_uses_only_keys_the_bridge_writes():
     annotations |= set(re.findall(r"\.annotation_(\w+)", text))
     labels = set(re.findall(r"\.label_(\w+)", text))
     for _, doc in gitops_documents():
-        for generator in doc.get("spec", {}).get("generators", []):
-            labels |= set(generator["clusters"]["selector"]["matchLabels"])
+        for generator in _cluster_generators(doc.get("spec", {}).get("generators", [])):
+            selector = generator["clusters"]["selector"]
+            labels |= set(selector["matchLabels"])
+            labels |= {e["key"] for e in selector.get("matchExpressions", [])}
     assert annotations and labels
     assert annotations - set(gitops_bridge.ANNOTATIONS) == set()
     assert labels - set(gitops_bridge.LABELS) == set()

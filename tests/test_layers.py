@@ -31,11 +31,13 @@ LAYERS: dict[str, set[str]] = {
     "config": {"facts"},
     "facts": set(),
     "runtime": set(),
-    "tools": {"app", "config", "facts", "policies", "runtime"},
+    "tools": {"app", "config", "facts", "policies", "runtime", "stages", "constructs_lib"},
 }
 """What each floor may import. `tools.bench` starts the app as `cdk synth` does; the taggable
 types updater reads the platform pack's list; the preflight asks the DNS as the pipeline's
-DnsDelegation step does."""
+DnsDelegation step does; `tools.teams_gitops` names the teams' roles, service accounts and
+clusters with stages/naming.py, as the stacks do, and the platform's Argo CD project with
+constructs_lib/eks/gitops.py."""
 
 CDK_MODULES = ("aws_cdk", "constructs", "cdk_nag", "jsii")
 

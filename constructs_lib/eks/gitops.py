@@ -30,6 +30,18 @@ from policies.wildcards import acknowledge_wildcards
 
 ARGOCD_NAMESPACE = "argocd"
 ARGOCD_CHART_REPOSITORY = "https://argoproj.github.io/argo-helm"
+PLATFORM_PROJECT = "platform"
+"""The Argo CD project of the platform's own Applications (add-ons, policies, the teams'
+namespaces and projects); the teams' Applications are in projects of their own."""
+PLATFORM_CHART_REPOSITORIES = (
+    "https://charts.jetstack.io",
+    "https://charts.external-secrets.io",
+    "public.ecr.aws/karpenter",
+    "https://aws.github.io/eks-charts",
+    "https://kubernetes-sigs.github.io/external-dns/",
+)
+"""The chart repositories of gitops/bootstrap/addons.yaml (tests/test_teams_gitops.py checks
+that every repoURL of gitops/bootstrap is the GitOps repository or one of these)."""
 ARGOCD_SERVICE_ACCOUNTS = (
     "argocd-application-controller",
     "argocd-applicationset-controller",
@@ -154,7 +166,12 @@ class ArgoCdBootstrap(Construct):
             self,
             "RootApplication",
             cluster=cluster,
-            manifest=[root_application(repository_url, revision, path)],
+            # The project first: the root Application belongs to it (`default` is locked by
+            # gitops/bootstrap/projects.yaml).
+            manifest=[
+                platform_project(repository_url),
+                root_application(repository_url, revision, path),
+            ],
         )
         self.root_application.node.add_dependency(self.chart)
         bridge = eks.KubernetesManifest(
@@ -430,6 +447,25 @@ class SpokeRegistration(Construct):
         )
 
 
+def platform_project(repository_url: str) -> dict[str, Any]:
+    """The platform's Argo CD project: every cluster and namespace and kind (it installs the
+    add-ons), but only from the GitOps repository and the add-ons' chart repositories."""
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "AppProject",
+        "metadata": {"name": PLATFORM_PROJECT, "namespace": ARGOCD_NAMESPACE},
+        "spec": {
+            "description": "The platform: add-ons, admission policies, the teams' namespaces",
+            "sourceRepos": [repository_url, *PLATFORM_CHART_REPOSITORIES],
+            "destinations": [
+                {"server": "*", "namespace": "*"},
+                {"name": "*", "namespace": "*"},
+            ],
+            "clusterResourceWhitelist": [{"group": "*", "kind": "*"}],
+        },
+    }
+
+
 def root_application(repository_url: str, revision: str, path: str) -> dict[str, Any]:
     """The app-of-apps: Argo CD syncs everything else from `path` in the repository."""
     return {
@@ -441,7 +477,7 @@ def root_application(repository_url: str, revision: str, path: str) -> dict[str,
             "finalizers": ["resources-finalizer.argocd.argoproj.io"],
         },
         "spec": {
-            "project": "default",
+            "project": PLATFORM_PROJECT,
             "source": {"repoURL": repository_url, "targetRevision": revision, "path": path},
             "destination": {
                 "server": "https://kubernetes.default.svc",
