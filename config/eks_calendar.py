@@ -101,9 +101,9 @@ Sources (read 2026-11-30; no `describe-addon-versions`, which needs AWS):
   Pod Identity (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insights-setup-EKS-addon.html).
 
 Not listed, because no AWS source here names them: vpc-cni, aws-ebs-csi-driver,
-eks-pod-identity-agent and amazon-cloudwatch-observability for 1.36. A 1.36 cluster must pin them in config (the config check asks,
-with the command that lists them). `docs/architecture.md#eks-versions` says how to refresh this
-table."""
+eks-pod-identity-agent and amazon-cloudwatch-observability for 1.36. A 1.36 cluster must pin
+them in config (the config check asks, with the command that lists them).
+`docs/architecture.md#eks-versions` says how to refresh this table."""
 
 ADDON_VERSION_COMMAND = (
     "aws eks describe-addon-versions --kubernetes-version {version} --addon-name {addon} "

@@ -48,3 +48,10 @@ CLOUDWATCH_RETENTION = MappingProxyType(
 CHATBOT_API_REGIONS = ("us-east-2", "us-west-2", "ap-southeast-1", "eu-west-1")
 """Where AWS Chatbot's API answers (its configuration data is stored in each of them; the
 console is us-east-2 only): https://docs.aws.amazon.com/cli/latest/reference/chatbot/index.html"""
+
+PORT_FORWARDING_DOCUMENT = "AWS-StartPortForwardingSessionToRemoteHost"
+"""The AWS-owned Session document that forwards a local port to a host the instance reaches
+(parameters `host`, `portNumber`, `localPortNumber`)."""
+
+TARGET_PORTS = {"eks": 443, "postgres": 5432, "cache": 6379}
+"""The ports operators forward to: the Kubernetes API, PostgreSQL, Valkey/Redis."""

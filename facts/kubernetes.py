@@ -50,3 +50,8 @@ PLATFORM_NAMESPACES = (
 )
 """Namespaces Kubernetes or the platform's add-ons use (those of `gitops/bootstrap/*.yaml` and
 `constructs_lib.eks` `POD_IDENTITIES`, a test keeps them in step): no team may claim one."""
+
+ARGOCD_NAMESPACE = "argocd"
+PLATFORM_PROJECT = "platform"
+"""The Argo CD project of the platform's own Applications (add-ons, policies, the teams'
+namespaces and projects); the teams' Applications are in projects of their own."""

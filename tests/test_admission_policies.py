@@ -223,7 +223,8 @@ def container(**changes: Any) -> dict[str, Any]:
         "name": "web",
         "image": ECR,
         "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
-        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "128Mi"}},
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"},
+                      "limits": {"memory": "128Mi"}},
     }  # fmt: skip
     base.update(changes)
     return base
@@ -247,7 +248,7 @@ def as_kind(
                 "spec": spec}  # fmt: skip
     if kind == "CronJob":
         return {"apiVersion": "batch/v1", "kind": kind, "metadata": meta,
-                "spec": {"schedule": "@hourly", "jobTemplate": {"spec": {"template": template}}}}  # fmt: skip
+                "spec": {"schedule": "@hourly", "jobTemplate": {"spec": {"template": template}}}}  # fmt: skip  # noqa: E501
     api = {"Job": "batch/v1", "Rollout": "argoproj.io/v1alpha1"}.get(kind, "apps/v1")
     return {"apiVersion": api, "kind": kind, "metadata": meta, "spec": {"template": template}}
 
@@ -393,12 +394,13 @@ def selected(selector: dict[str, Any] | None, labels: dict[str, str]) -> bool:
     if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
         return False
     for e in selector.get("matchExpressions", []):
+        key, operator, values = e["key"], e["operator"], e.get("values", [])
         ok = {
-            "In": lambda: labels.get(e["key"]) in e["values"],
-            "NotIn": lambda: labels.get(e["key"]) not in e["values"],
-            "Exists": lambda: e["key"] in labels,
-            "DoesNotExist": lambda: e["key"] not in labels,
-        }[e["operator"]]()
+            "In": labels.get(key) in values,
+            "NotIn": labels.get(key) not in values,
+            "Exists": key in labels,
+            "DoesNotExist": key not in labels,
+        }[operator]
         if not ok:
             return False
     return True

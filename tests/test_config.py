@@ -279,7 +279,9 @@ def test_sandbox_is_optional_and_environments_may_repeat(sample_raw):
         "arn:aws:iam::888888888888:role/PlatformAdmin"
     ]
     raw["accounts"]["dev-data"]["cluster"]["viewer_role_arns"] = []
-    raw["accounts"]["dev-data"]["access"] = {"roles": ["arn:aws:iam::888888888888:role/PlatformAdmin"]}
+    raw["accounts"]["dev-data"]["access"] = {
+        "roles": ["arn:aws:iam::888888888888:role/PlatformAdmin"]
+    }
     config = parse_config(raw)
     assert list(config.accounts_with_role("dev")) == ["dev", "dev-data"]
 

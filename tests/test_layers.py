@@ -107,3 +107,24 @@ def loaded_modules_after(statement: str) -> set[str]:
 )
 def test_the_bottom_floors_never_start_the_cdk(statement: str) -> None:
     assert loaded_modules_after(statement).isdisjoint(CDK_MODULES)
+
+
+def test_tools_take_only_names_from_stages():
+    """The one door from the tools into `stages`: the naming module, which builds no construct."""
+    found = []
+    for path in modules_of("tools"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            modules = (
+                [node.module]
+                if isinstance(node, ast.ImportFrom) and node.module
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            found += [
+                f"{path.relative_to(ROOT)} imports {m}"
+                for m in modules
+                if m.split(".")[0] == "stages" and m != "stages.naming"
+            ]
+    assert found == []

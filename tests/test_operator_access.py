@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from config import PlatformConfig
-from constructs_lib.operations.access import PORT_FORWARDING_DOCUMENT
+from facts.aws import PORT_FORWARDING_DOCUMENT
 from tests import iam_check
 from tests.helpers import fake_aws_credentials, of_type, only, props
 from tests.test_config import broken, problems_of
@@ -18,6 +18,9 @@ from tools import tunnel
 
 ACCESS_ACCOUNTS = {"dev", "prod"}
 INSTANCE_ID = "i-0123456789abcdef0"
+
+
+CACHE_HOST = "abc.euw1.cache.amazonaws.com"
 
 
 def _instance(organisation, stage: str) -> tuple[str, dict[str, Any]]:
@@ -120,16 +123,23 @@ def test_operators_may_forward_ports_on_the_instance_only(
     )
     # A shell (the default document, checked because of the condition), another document,
     # another instance: refused.
-    for name in ("SSM-SessionManagerRunShell", "AWS-StartInteractiveCommand", "AWS-StartSSHSession"):
+    for name in (
+        "SSM-SessionManagerRunShell",
+        "AWS-StartInteractiveCommand",
+        "AWS-StartSSHSession",
+    ):
         assert not iam_check.decide(statements, "ssm:StartSession", document(name), checked)
     assert not iam_check.decide(statements, "ssm:StartSession", other, checked)
-    assert not iam_check.decide(statements, "ssm:StartSession", instance, {
-        "ssm:SessionDocumentAccessCheck": "false"
-    })
+    assert not iam_check.decide(
+        statements, "ssm:StartSession", instance, {"ssm:SessionDocumentAccessCheck": "false"}
+    )
     assert not iam_check.decide(statements, "ssm:SendCommand", instance, {})
     # Only one's own sessions may be ended or resumed.
     session = f"arn:aws:ssm:{account.region}:{account.id}:session/alice-0123456789"
-    mine = {"aws:userid": "AROAEXAMPLE:alice", "ssm:resourceTag/aws:ssmmessages:session-id": "AROAEXAMPLE:alice"}
+    mine = {
+        "aws:userid": "AROAEXAMPLE:alice",
+        "ssm:resourceTag/aws:ssmmessages:session-id": "AROAEXAMPLE:alice",
+    }
     theirs = {**mine, "ssm:resourceTag/aws:ssmmessages:session-id": "AROAEXAMPLE:bob"}
     assert iam_check.decide(statements, "ssm:TerminateSession", session, mine)
     assert not iam_check.decide(statements, "ssm:TerminateSession", session, theirs)
@@ -155,13 +165,17 @@ def test_the_instance_id_is_published(organisation, sample_config: PlatformConfi
     for stage in ACCESS_ACCOUNTS:
         names = [
             props(p)["Name"]
-            for p in of_type(organisation.stacks[stage]["Access"].template, "AWS::SSM::Parameter").values()
+            for p in of_type(
+                organisation.stacks[stage]["Access"].template, "AWS::SSM::Parameter"
+            ).values()
         ]
         assert names == [f"/{sample_config.organization.prefix}/{stage}/access/instance-id"]
 
 
 def test_access_roles_must_be_of_their_account(sample_raw) -> None:
-    raw = broken(sample_raw, ("accounts.dev.access.roles", ["arn:aws:iam::666666666666:role/OnCall"]))
+    raw = broken(
+        sample_raw, ("accounts.dev.access.roles", ["arn:aws:iam::666666666666:role/OnCall"])
+    )
     assert problems_of(raw) == [
         "accounts.dev.access.roles.0: a role of account 666666666666, but the access instance "
         "is in accounts.dev (444444444444); name a role of that account "
@@ -180,8 +194,8 @@ def published(monkeypatch, sample_config: PlatformConfig):
         values = {
             f"{prefix}/prod/access/instance-id": INSTANCE_ID,
             f"{prefix}/prod/data/postgres/endpoint": "db.cluster-abc.eu-west-1.rds.amazonaws.com",
-            f"{prefix}/prod/data/caches/sessions/endpoint": "master.sessions.abc.euw1.cache.amazonaws.com",
-            f"{prefix}/prod/data/caches/rate-limits/endpoint": "master.rl.abc.euw1.cache.amazonaws.com",
+            f"{prefix}/prod/data/caches/sessions/endpoint": f"master.sessions.{CACHE_HOST}",
+            f"{prefix}/prod/data/caches/rate-limits/endpoint": f"master.rl.{CACHE_HOST}",
         }
         for name, value in values.items():
             ssm.put_parameter(Name=name, Value=value, Type="String")
@@ -194,10 +208,12 @@ def test_tunnel_prints_the_port_forwarding_session(published, capsys) -> None:
     assert out == (
         f"aws ssm start-session --region eu-west-1 --target {INSTANCE_ID} "
         "--document-name AWS-StartPortForwardingSessionToRemoteHost --parameters "
-        "'{\"host\":[\"db.cluster-abc.eu-west-1.rds.amazonaws.com\"],\"portNumber\":[\"5432\"],"
-        "\"localPortNumber\":[\"15432\"]}'"
+        '\'{"host":["db.cluster-abc.eu-west-1.rds.amazonaws.com"],"portNumber":["5432"],'
+        '"localPortNumber":["15432"]}\''
     )
-    assert tunnel.main(["--env", "prod", "--target", "cache", "--cache", "sessions", "--print"]) == 0
+    assert (
+        tunnel.main(["--env", "prod", "--target", "cache", "--cache", "sessions", "--print"]) == 0
+    )
     assert '"host":["master.sessions.abc.euw1.cache.amazonaws.com"],"portNumber":["6379"]' in (
         capsys.readouterr().out
     )

@@ -14,8 +14,7 @@ from config import ConfigError, config_warnings, parse_config
 from config.model import AccountName, TeamName
 from config.rules.teams import patterns_overlap
 from constructs_lib.eks.cluster import POD_IDENTITIES
-from constructs_lib.eks.gitops import ARGOCD_NAMESPACE
-from facts.kubernetes import PLATFORM_NAMESPACES
+from facts.kubernetes import ARGOCD_NAMESPACE, PLATFORM_NAMESPACES
 from stages.naming import team_role_name, team_secrets_role_name
 from tests.conftest import ROOT
 from tests.test_config import broken, problems_of

@@ -40,7 +40,7 @@ import yaml
 
 from config import ConfigError, load_config
 from config.model import PlatformConfig, Team, gitops_role_of
-from constructs_lib.eks.gitops import ARGOCD_NAMESPACE, PLATFORM_PROJECT
+from facts.kubernetes import ARGOCD_NAMESPACE, PLATFORM_PROJECT
 from stages.naming import (
     cluster_name,
     team_role_arn,

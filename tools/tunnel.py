@@ -27,7 +27,7 @@ from typing import Any
 
 from config import PlatformConfig
 from config.loader import load_config
-from constructs_lib.operations.access import PORT_FORWARDING_DOCUMENT, TARGET_PORTS
+from facts.aws import PORT_FORWARDING_DOCUMENT, TARGET_PORTS
 from stages.naming import ACCESS_INSTANCE_ID, cluster_name, parameter_name
 
 DEFAULT_CONFIG = "config/platform.yaml"
@@ -108,7 +108,9 @@ def resolve(
         if not caches:
             raise TunnelError(f"accounts.{env} has no cache")
         if cache is None and len(caches) > 1:
-            raise TunnelError(f"{env} has several caches: name one with CACHE= ({', '.join(caches)})")
+            raise TunnelError(
+                f"{env} has several caches: name one with CACHE= ({', '.join(caches)})"
+            )
         name = cache or caches[0]
         if name not in caches:
             raise TunnelError(f"{env} has no cache {name!r} ({', '.join(caches)})")

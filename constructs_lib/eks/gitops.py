@@ -25,14 +25,11 @@ from constructs_lib.eks.argocd_notifications import ArgoCdNotifications
 from constructs_lib.eks.gitops_bridge import registration_fields
 from constructs_lib.eks.pod_identity import pods_of
 from constructs_lib.shared.encryption import platform_key
+from facts.kubernetes import ARGOCD_NAMESPACE, PLATFORM_PROJECT
 from policies.acknowledgements import acknowledge_all, controls
 from policies.wildcards import acknowledge_wildcards
 
-ARGOCD_NAMESPACE = "argocd"
 ARGOCD_CHART_REPOSITORY = "https://argoproj.github.io/argo-helm"
-PLATFORM_PROJECT = "platform"
-"""The Argo CD project of the platform's own Applications (add-ons, policies, the teams'
-namespaces and projects); the teams' Applications are in projects of their own."""
 PLATFORM_CHART_REPOSITORIES = (
     "https://charts.jetstack.io",
     "https://charts.external-secrets.io",

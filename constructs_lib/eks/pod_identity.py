@@ -18,8 +18,8 @@ from policies.wildcards import acknowledge_wildcards, aws_managed_policy_finding
 @dataclass(frozen=True)
 class Grant:
     """One statement of a pod role's policy (Allow unless `deny`) and, if an Allow must use a
-    wildcard, why that is the narrowest form. Plain data: the role's policy goes to CDK as one document, not one
-    `PolicyStatement` (a jsii round trip each) per grant."""
+    wildcard, why that is the narrowest form. Plain data: the role's policy goes to CDK as one
+    document, not one `PolicyStatement` (a jsii round trip each) per grant."""
 
     sid: str
     actions: Sequence[str]

@@ -18,15 +18,9 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from facts.aws import PORT_FORWARDING_DOCUMENT, TARGET_PORTS
 from policies.acknowledgements import acknowledge
 from policies.wildcards import acknowledge_wildcards
-
-PORT_FORWARDING_DOCUMENT = "AWS-StartPortForwardingSessionToRemoteHost"
-"""The AWS-owned Session document that forwards a local port to a host the instance reaches
-(parameters `host`, `portNumber`, `localPortNumber`)."""
-
-TARGET_PORTS = {"eks": 443, "postgres": 5432, "cache": 6379}
-"""The ports operators forward to: the Kubernetes API, PostgreSQL, Valkey/Redis."""
 
 AGENT_ACTIONS = (
     "ssm:UpdateInstanceInformation",
@@ -164,7 +158,9 @@ class OperatorAccess(Construct):
         instance_arn = stack.format_arn(
             service="ec2", resource="instance", resource_name=self.instance.instance_id
         )
-        document_arn = f"arn:{Aws.PARTITION}:ssm:{stack.region}::document/{PORT_FORWARDING_DOCUMENT}"
+        document_arn = (
+            f"arn:{Aws.PARTITION}:ssm:{stack.region}::document/{PORT_FORWARDING_DOCUMENT}"
+        )
         policy = iam.ManagedPolicy(
             self,
             "OperatorPolicy",
@@ -185,7 +181,9 @@ class OperatorAccess(Construct):
                 iam.PolicyStatement(
                     sid="OwnSessions",
                     actions=["ssm:TerminateSession", "ssm:ResumeSession"],
-                    resources=[stack.format_arn(service="ssm", resource="session", resource_name="*")],
+                    resources=[
+                        stack.format_arn(service="ssm", resource="session", resource_name="*")
+                    ],
                     conditions={
                         "StringLike": {
                             "ssm:resourceTag/aws:ssmmessages:session-id": ["${aws:userid}"]
