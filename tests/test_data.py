@@ -722,6 +722,7 @@ def test_a_name_too_long_for_the_service_is_refused(sample_raw):
         sample_raw,
         ("organization.prefix", "examplecorp1"),
         ("accounts.staging.data.caches", {"sessions-for-web-app": {"replicas": 1}}),
+        ("teams.checkout.environments.staging.data.caches", ["sessions-for-web-app"]),
     )
     assert problems_of(raw) == [
         "accounts.staging.data.caches.sessions-for-web-app: its AWS name "

@@ -3,6 +3,7 @@ named roles may use for Session Manager port forwarding only; `make tunnel` prin
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import boto3
@@ -65,7 +66,14 @@ def test_the_instance_has_no_key_no_inbound_and_imdsv2(organisation, stage: str)
         if "Roles" in props(p) and any("Ref" in r for r in props(p)["Roles"])
         for s in props(p)["PolicyDocument"]["Statement"]
     ]
-    actions = {a for s in agent for a in s["Action"]}
+    actions = {
+        a for s in agent for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+    # the one action with a resource type is scoped to this account's instances
+    (register,) = [s for s in agent if s["Sid"] == "RegisterTheInstance"]
+    assert ":ec2:" in json.dumps(register["Resource"]) and "instance/*" in json.dumps(
+        register["Resource"]
+    )
     assert actions == {
         "ssm:UpdateInstanceInformation",
         "ssmmessages:CreateControlChannel",

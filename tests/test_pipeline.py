@@ -151,7 +151,9 @@ def test_prod_asks_one_person_once_after_the_review_before_any_stack_changes(
     review = actions["Review-prod"]
     assert approve["Name"] == "Approve-prod"
     changes = [a for a in stages["prod"] if a["ActionTypeId"]["Provider"] == "CloudFormation"]
-    assert len(changes) == 2 * 10  # prepare and execute of every prod stack
+    # prepare and execute of every prod stack: three baselines, Network, Cluster, Data,
+    # EdgeGlobal, Edge, EdgeAlarms, Teams, Access, Operations and Ci
+    assert len(changes) == 2 * 13
     # the review first, then the approval, then the first change set is even created
     assert review["RunOrder"] < approve["RunOrder"] < min(a["RunOrder"] for a in changes)
     assert "Read the Review-prod action's log" in approve["Configuration"]["CustomData"]

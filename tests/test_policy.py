@@ -94,6 +94,7 @@ def test_acknowledged_findings_are_the_reviewed_ones(organisation):
         "AwsSolutions::AwsSolutions-IAM4",  # AWS-managed policies of EKS, nodes, add-ons
         "AwsSolutions::AwsSolutions-L1",  # the kubectl handler's runtime, pinned by CDK
         "AwsSolutions::AwsSolutions-SQS3",  # Karpenter's interruption queue
+        "AwsSolutions::AwsSolutions-EC29",  # the access instance: replaced for each new AMI
         "AwsSolutions::AwsSolutions-SMG4",  # registration secrets: facts, not credentials
         "NIST.800.53.R5::NIST.800.53.R5-SecretsManagerRotationEnabled",  # the same
         "NIST.800.53.R5::NIST.800.53.R5-CloudWatchLogGroupEncrypted",  # kubectl provider logs

@@ -24,7 +24,11 @@ def test_repositories_scan_on_push_keep_tags_and_use_a_key(registry, sample_conf
     repositories = {
         props(r)["RepositoryName"]: r for r in registry.of_type("AWS::ECR::Repository").values()
     }
-    assert set(repositories) == {f"exco/{name}" for name in sample_config.registry.repositories}
+    # the registry's own and the teams' images (tests/test_teams_aws.py)
+    assert set(repositories) == {
+        f"exco/{name}" for name in sample_config.registry_repository_names()
+    }
+    assert {"exco/checkout/checkout-api", "exco/reports/reports-worker"} <= set(repositories)
     (key_id,) = registry.of_type("AWS::KMS::Key")
     for repository in repositories.values():
         p = props(repository)
@@ -83,7 +87,13 @@ def test_ci_roles_trust_only_their_repository_and_branches(organisation):
     assert props(provider)["Url"] == "https://token.actions.githubusercontent.com"
     assert props(provider)["ClientIdList"] == ["sts.amazonaws.com"]
     roles = ci_roles(stack)
-    assert set(roles) == {"exco-ci-example-corp-web", "exco-ci-example-corp-api"}
+    assert set(roles) == {
+        "exco-ci-example-corp-web",
+        "exco-ci-example-corp-api",
+        # the teams' repositories (push to their images only: tests/test_teams_aws.py)
+        "exco-ci-example-co-checkout",
+        "exco-ci-example-co-reports",
+    }
     (statement,) = props(roles["exco-ci-example-corp-web"])["AssumeRolePolicyDocument"]["Statement"]
     assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
     assert statement["Condition"] == {

@@ -194,6 +194,8 @@ def with_extra_accounts(raw: dict, extra: int, shape: str = "full") -> dict:
         account["network"]["cidr"] = str(next(candidates))
         account["cluster"]["admin_role_arns"] = [f"arn:aws:iam::{account['id']}:role/PlatformAdmin"]
         account["cluster"]["viewer_role_arns"] = []
+        if "access" in account:
+            account["access"]["roles"] = [f"arn:aws:iam::{account['id']}:role/PlatformAdmin"]
         if shape == "full":
             account["domain"] = f"{name}.{raw['dns']['parent_zone']}"
         else:

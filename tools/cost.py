@@ -253,6 +253,15 @@ def _nodegroup(pr: Pricer, props, template):
     yield "EKS nodes", f"{count} x {gib} GiB gp3", count * gib * pr.p["ebs_gp3_gb_month"]
 
 
+def _instance(pr: Pricer, props, template):
+    """A lone EC2 instance (the operator access instance) and its root volume."""
+    instance = props.get("InstanceType", "t4g.nano")
+    yield "Operator access", f"1 x {instance}", pr.monthly(pr.lookup("ec2_instance_hour", instance))
+    gib = sum(m.get("Ebs", {}).get("VolumeSize", 0) for m in props.get("BlockDeviceMappings", []))
+    if gib:
+        yield "Operator access", f"{gib} GiB gp3", gib * pr.p["ebs_gp3_gb_month"]
+
+
 def _db_instance(pr: Pricer, props, template):
     klass = props.get("DBInstanceClass", "")
     if klass == "db.serverless":
@@ -402,6 +411,7 @@ def _grafana(pr: Pricer, props, template):
 
 RULES: dict[str, Callable] = {
     "AWS::EC2::NatGateway": _nat,
+    "AWS::EC2::Instance": _instance,
     "AWS::EC2::EIP": _eip,
     "AWS::EC2::VPCEndpoint": _endpoint,
     "AWS::EKS::Cluster": _eks,

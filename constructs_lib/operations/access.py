@@ -103,17 +103,29 @@ class OperatorAccess(Construct):
             description="The operator access instance's SSM agent: session channels only",
             statements=[
                 iam.PolicyStatement(
-                    sid="SessionChannels", actions=list(AGENT_ACTIONS), resources=["*"]
-                )
+                    sid="SessionChannels",
+                    actions=[a for a in AGENT_ACTIONS if a.startswith("ssmmessages:")],
+                    resources=["*"],
+                ),
+                iam.PolicyStatement(
+                    sid="RegisterTheInstance",
+                    actions=[a for a in AGENT_ACTIONS if a.startswith("ssm:")],
+                    resources=[
+                        Stack.of(self).format_arn(
+                            service="ec2", resource="instance", resource_name="*"
+                        )
+                    ],
+                ),
             ],
             roles=[role],
         )
         acknowledge_wildcards(
             agent,
             {
-                "SessionChannels": "The ssmmessages actions have no resource type and "
-                "ssm:UpdateInstanceInformation is called before the agent knows its own ARN "
-                "(the AWS managed instance policies grant them on *)",
+                "SessionChannels": "The ssmmessages actions have no resource type (the AWS "
+                "managed instance policies grant them on *)",
+                "RegisterTheInstance": "The role exists before the instance it serves, so its "
+                "policy cannot name the instance id; instances of this account and region only",
             },
         )
         self.instance = ec2.Instance(
