@@ -11,7 +11,11 @@ from aws_cdk import aws_logs as logs
 
 from config import parse_config
 from constructs_lib.operations.notification import CHAT_GUARDRAIL
-from constructs_lib.operations.security_findings import SIGN_IN_FILTERS, SecurityFindings
+from constructs_lib.operations.security_findings import (
+    SIGN_IN_FILTERS,
+    SUPPRESSION_FILTERS,
+    SecurityFindings,
+)
 from stages.naming import security_channels
 from tests.conftest import new_stack
 from tests.helpers import one, ref_of
@@ -210,6 +214,7 @@ def test_the_cis_sign_in_filters_alarm_on_the_security_topic(audit):
         "ConsoleSignInWithoutMfa": '{ ($.eventName = "ConsoleLogin") && '
         '($.additionalEventData.MFAUsed != "Yes") && ($.userIdentity.type = "IAMUser") && '
         '($.responseElements.ConsoleLogin = "Success") }',
+        **SUPPRESSION_FILTERS,
     }
     for f in filters.values():
         assert ref_of(f["LogGroupName"]) == group
@@ -220,7 +225,7 @@ def test_the_cis_sign_in_filters_alarm_on_the_security_topic(audit):
         for a in audit.of_type("AWS::CloudWatch::Alarm").values()
         if a["Properties"].get("Namespace") != "AWS/Lambda"  # the setup function's own
     }
-    assert set(alarms) == set(SIGN_IN_FILTERS)
+    assert set(alarms) == set(SIGN_IN_FILTERS) | set(SUPPRESSION_FILTERS)
     for name, alarm in alarms.items():
         assert alarm["Namespace"] == filters[name]["MetricTransformations"][0]["MetricNamespace"]
         assert alarm["Statistic"] == "Sum"
@@ -243,7 +248,9 @@ def test_without_notifications_the_topic_exists_with_no_subscriber():
     assert "AWS::SNS::Subscription" not in types
     assert not [t for t in types if t.startswith("AWS::Chatbot::")]
     assert types.count("AWS::Events::Rule") == 2
-    assert types.count("AWS::CloudWatch::Alarm") == 2
+    assert (
+        types.count("AWS::CloudWatch::Alarm") == 3
+    )  # two sign-in alarms and the suppression alarm
 
 
 def test_the_security_channel_defaults_to_the_default_channel(sample_raw):
@@ -262,3 +269,78 @@ def test_the_security_channel_defaults_to_the_default_channel(sample_raw):
         source="t",
     )
     assert security_channels(config) == {}
+
+
+def _matches(pattern: str, event: dict) -> bool:
+    """Evaluate a CloudWatch Logs JSON filter pattern of `=`, `&&`, `||` and parentheses
+    against an event (enough for the patterns above; anything else fails the test)."""
+    import re
+
+    body = pattern.strip()[1:-1]
+    tokens = re.findall(r'\(|\)|&&|\|\||\$\.[\w.]+\s*(?:!=|=)\s*"[^"]*"', body)
+    assert "".join(tokens).replace(" ", "") == body.replace(" ", ""), "unsupported pattern"
+
+    def value(path: str):
+        current = event
+        for key in path.split(".")[1:]:
+            if not isinstance(current, dict) or key not in current:
+                return None
+            current = current[key]
+        return current
+
+    python = []
+    for token in tokens:
+        if token in ("(", ")"):
+            python.append(token)
+        elif token == "&&":
+            python.append(" and ")
+        elif token == "||":
+            python.append(" or ")
+        else:
+            path, op, literal = re.match(r'(\$\.[\w.]+)\s*(!=|=)\s*"([^"]*)"', token).groups()
+            python.append(repr(value(path) == literal if op == "=" else value(path) != literal))
+    return eval("".join(python))  # booleans and operators only
+
+
+@pytest.mark.parametrize(
+    ("event", "alarms"),
+    [
+        ({"eventSource": "securityhub.amazonaws.com", "eventName": "CreateAutomationRule"}, True),
+        (
+            {
+                "eventSource": "securityhub.amazonaws.com",
+                "eventName": "BatchUpdateFindings",
+                "requestParameters": {"Workflow": {"Status": "SUPPRESSED"}},
+            },
+            True,
+        ),
+        (
+            {
+                "eventSource": "securityhub.amazonaws.com",
+                "eventName": "BatchUpdateFindings",
+                "requestParameters": {"Workflow": {"Status": "RESOLVED"}},
+            },
+            False,
+        ),
+        (
+            {
+                "eventSource": "guardduty.amazonaws.com",
+                "eventName": "CreateFilter",
+                "requestParameters": {"action": "ARCHIVE"},
+            },
+            True,
+        ),
+        (
+            {
+                "eventSource": "guardduty.amazonaws.com",
+                "eventName": "CreateFilter",
+                "requestParameters": {"action": "NOOP"},
+            },
+            False,
+        ),
+        ({"eventSource": "guardduty.amazonaws.com", "eventName": "ArchiveFindings"}, True),
+        ({"eventSource": "guardduty.amazonaws.com", "eventName": "ListFindings"}, False),
+    ],
+)
+def test_hiding_findings_alarms_and_reading_them_does_not(event, alarms):
+    assert _matches(SUPPRESSION_FILTERS["FindingsSuppressed"], event) is alarms

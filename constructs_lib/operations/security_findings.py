@@ -32,6 +32,9 @@ Where the events arrive (so one region of one account is enough):
   account would see its own only. The organisation trail sees every account's: it also
   delivers to a CloudWatch Logs log group here, where the CIS metric filters and alarms run
   (`SIGN_IN_FILTERS`).
+- Findings hidden on purpose (`SUPPRESSION_FILTERS`): Security Hub automation rules and
+  suppressed findings, GuardDuty suppression rules and archived findings, from the same log
+  group, so in every account and region.
 
 Chat channels receive the events unchanged (no input transformer into AWS Chatbot's custom
 notification format, https://docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html):
@@ -102,6 +105,20 @@ SIGN_IN_FILTERS = {
 https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html): any use
 of an account's root user (its console sign-in included), and a successful console sign-in
 of an IAM user without MFA."""
+SUPPRESSION_FILTERS = {
+    "FindingsSuppressed": '{ ($.eventSource = "securityhub.amazonaws.com" && '
+    '($.eventName = "CreateAutomationRule" || $.eventName = "BatchUpdateAutomationRules" || '
+    '$.eventName = "CreateAutomationRuleV2" || $.eventName = "UpdateAutomationRuleV2" || '
+    '($.eventName = "BatchUpdateFindings" && $.requestParameters.Workflow.Status = '
+    '"SUPPRESSED"))) || ($.eventSource = "guardduty.amazonaws.com" && '
+    '((($.eventName = "CreateFilter" || $.eventName = "UpdateFilter") && '
+    '$.requestParameters.action = "ARCHIVE") || $.eventName = "ArchiveFindings")) }',
+}
+"""Hiding findings from the security channel, in any account or region the trail records:
+a Security Hub automation rule (it may set findings to SUPPRESSED before any rule here sees
+them), findings suppressed by hand, and a GuardDuty suppression rule (a filter whose action is
+ARCHIVE) or findings archived by hand. Allowed (the delegated administrator's daily work) but
+never silent."""
 METRIC_NAMESPACE = "SecuritySignals"
 
 
@@ -157,7 +174,7 @@ class SecurityFindings(Construct):
             )
         if trail_log_group is not None:
             action = cloudwatch_actions.SnsAction(self.topic.topic)
-            for name, pattern in SIGN_IN_FILTERS.items():
+            for name, pattern in {**SIGN_IN_FILTERS, **SUPPRESSION_FILTERS}.items():
                 metric_filter = logs.MetricFilter(
                     self,
                     f"{name}Filter",
