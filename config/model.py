@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import zlib
 from collections.abc import Mapping
 from fnmatch import fnmatchcase
 from types import MappingProxyType
@@ -1464,6 +1465,24 @@ class TeamService(_Frozen):
 def team_bucket_prefix(team: str, grant: TeamBucket) -> str:
     """The key prefix a team's grant on a bucket covers (default `<team>/`)."""
     return grant.prefix if grant.prefix is not None else f"{team}/"
+
+
+EDGE_RULE_SLOTS = 4999
+"""Slots of ten listener-rule priorities (1-49990 of the 1-50000 an ALB listener allows)."""
+
+
+def edge_rule_priority(team: str, index: int) -> int:
+    """The edge listener rule priority of the team's `index`-th public path: ten priorities
+    per team at a slot given by the CRC-32 of its name, so that a team's priorities depend on
+    its name alone (adding or removing another team moves none of them). Two teams of one
+    account whose names share a slot are refused by config.rules.teams."""
+    if not 0 <= index < 10:
+        raise ValueError(f"index: a team has at most 10 public paths; got {index}")
+    return edge_rule_slot(team) * 10 + index + 1
+
+
+def edge_rule_slot(team: str) -> int:
+    return zlib.crc32(team.encode()) % EDGE_RULE_SLOTS
 
 
 class Team(_Frozen):

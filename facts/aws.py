@@ -12,6 +12,11 @@ SEARCH_NAME_MAX = 28
 """OpenSearch Service's limit on a domain name."""
 TARGET_GROUP_NAME_MAX = 32
 """Elastic Load Balancing's limit on a target group name."""
+ALB_PATH_PATTERN_MAX = 128
+"""Characters of one ALB listener-rule path condition value."""
+ALB_RULE_WILDCARDS_MAX = 5
+"""Wildcards (`*`, `?`) across one ALB listener rule's condition values
+(https://docs.aws.amazon.com/elasticloadbalancing/latest/application/rule-condition-types.html)."""
 
 EDGE_REGION = "us-east-1"
 """Where CloudFront's viewer certificates and web ACLs must be."""

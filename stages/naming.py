@@ -6,11 +6,12 @@ purpose, so that two accounts agree on a name without a CloudFormation export be
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import TYPE_CHECKING
 
 from constructs_lib.operations.notification import ChatChannel
-from facts.aws import S3_BUCKET_NAME_MAX
+from facts.aws import S3_BUCKET_NAME_MAX, TARGET_GROUP_NAME_MAX
 from facts.cdk import CDK_QUALIFIER
 
 if TYPE_CHECKING:
@@ -182,6 +183,17 @@ def edge_name(config: PlatformConfig, account_name: str) -> str:
     """The edge's target group, VPC origin and web ACL (a TargetGroupBinding finds the target
     group by this name; config.rules keeps it within the 32 characters ELB allows)."""
     return resource_name(config.organization.prefix, account_name, "edge")
+
+
+def team_target_group_name(config: PlatformConfig, account_name: str, team: str) -> str:
+    """The edge target group of `team` in `account_name` (its TargetGroupBinding finds it by
+    this name): `<prefix>-<account>-team-<team>`, or, past the 32 characters ELB allows, its
+    first 23 characters and 8 hex digits of its SHA-256 (deterministic, unique in practice)."""
+    name = resource_name(config.organization.prefix, account_name, "team", team)
+    if len(name) <= TARGET_GROUP_NAME_MAX:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: TARGET_GROUP_NAME_MAX - 9].rstrip('-')}-{digest}"
 
 
 def dns_delegation_role_name(config: PlatformConfig, account_name: str) -> str:

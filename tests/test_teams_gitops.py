@@ -117,6 +117,9 @@ SCHEMA_FILES = {
     ("argoproj.io/v1alpha1", "Application"): "crds/argoproj.io_application_v1alpha1.json",
     ("argoproj.io/v1alpha1", "ApplicationSet"): "crds/argoproj.io_applicationset_v1alpha1.json",
     ("external-secrets.io/v1", "SecretStore"): "crds/external-secrets.io_secretstore_v1.json",
+    ("elbv2.k8s.aws/v1beta1", "TargetGroupBinding"): (
+        "crds/elbv2.k8s.aws_targetgroupbinding_v1beta1.json"
+    ),
 }
 
 

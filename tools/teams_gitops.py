@@ -46,6 +46,7 @@ from stages.naming import (
     team_role_arn,
     team_secrets_path,
     team_service_account,
+    team_target_group_name,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,6 +73,9 @@ PIN_HEADER = (
 POD_IDENTITY_AGENT = "169.254.170.23/32"
 """The EKS Pod Identity agent's IPv4 address; pods get credentials from it over HTTP, port 80
 (https://docs.aws.amazon.com/eks/latest/userguide/pod-id-agent-setup.html)."""
+EDGE_SERVICE = "edge"
+"""The Service a team with public paths serves them from: in the first namespace of the
+environment (config order), port `edge.target_port`, whose pods listen on that port."""
 POSTGRES_PORT = 5432
 CACHE_PORT = 6379
 
@@ -255,6 +259,36 @@ def network_policies(config: PlatformConfig, team: str, account: str, namespace:
     return policies
 
 
+def edge_namespace(config: PlatformConfig, team: str, account: str) -> str | None:
+    """The namespace whose Service `edge` receives the team's public paths there, if any."""
+    env = config.teams[team].environments[account]
+    if not env.public_paths or config.accounts[account].edge_settings is None:
+        return None
+    return next(iter(env.namespaces))
+
+
+def target_group_binding(config: PlatformConfig, team: str, account: str) -> dict[str, Any]:
+    """The binding that registers the pods behind Service `edge` in the team's edge target
+    group (created by the Edge stack, found by name: AWS Load Balancer Controller >= 2.10
+    reads `targetGroupName`). Applied by the platform project, never by the team's. No
+    `networking`: the Edge stack already admits the load balancer's group to the pods' group
+    on the target port, so the controller manages no security-group rule."""
+    edge = config.accounts[account].edge_settings
+    namespace = edge_namespace(config, team, account)
+    assert edge is not None and namespace is not None
+    return _object(
+        "elbv2.k8s.aws/v1beta1",
+        "TargetGroupBinding",
+        EDGE_SERVICE,
+        namespace,
+        spec={
+            "targetGroupName": team_target_group_name(config, account, team),
+            "targetType": "ip",
+            "serviceRef": {"name": EDGE_SERVICE, "port": edge.target_port},
+        },
+    )
+
+
 def namespace_manifests(
     config: PlatformConfig, team: str, account: str, namespace: str
 ) -> list[dict[str, Any]]:
@@ -310,6 +344,11 @@ def namespace_manifests(
         *network_policies(config, team, account, namespace),
         service_account,
         secret_store,
+        *(
+            [target_group_binding(config, team, account)]
+            if edge_namespace(config, team, account) == namespace
+            else []
+        ),
     ]
 
 

@@ -14,9 +14,11 @@ from config.model import (
     Team,
     TeamEnvironment,
     WorkloadAccount,
+    edge_rule_slot,
     team_bucket_prefix,
 )
 from config.rules.problem import PartialConfig, Problem
+from facts.aws import ALB_PATH_PATTERN_MAX, ALB_RULE_WILDCARDS_MAX
 from facts.ec2 import INSTANCE_SIZES
 from facts.kubernetes import PLATFORM_NAMESPACES
 
@@ -241,7 +243,18 @@ def team_public_paths(config: PartialConfig) -> Iterator[Problem]:
         assert account is not None
         edge = account.edge_settings
         claimed: list[tuple[str, str]] = []  # (team, pattern)
+        slots: dict[int, str] = {}  # listener-rule slot -> team
         for name, environment in teams.items():
+            if environment.public_paths and edge is not None:
+                slot = edge_rule_slot(name)
+                if slot in slots:
+                    yield Problem(
+                        f"{_path(name, account_name)}.public_paths",
+                        f"team {slots[slot]} has the same edge listener-rule slot ({slot}, from "
+                        "the CRC-32 of the name): their rules' priorities would collide; "
+                        "rename one of the teams",
+                    )
+                slots.setdefault(slot, name)
             for index, pattern in enumerate(environment.public_paths):
                 path = f"{_path(name, account_name)}.public_paths.{index}"
                 if edge is None:
@@ -252,6 +265,22 @@ def team_public_paths(config: PartialConfig) -> Iterator[Problem]:
                         pattern,
                     )
                     continue
+                # ALB path conditions: at most 128 characters and 5 wildcards per rule
+                # (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/rule-condition-types.html).
+                if len(pattern) > ALB_PATH_PATTERN_MAX:
+                    yield Problem(
+                        path,
+                        f"longer than the {ALB_PATH_PATTERN_MAX} characters of an ALB path "
+                        "condition",
+                        pattern,
+                    )
+                if sum(pattern.count(c) for c in "*?") > ALB_RULE_WILDCARDS_MAX:
+                    yield Problem(
+                        path,
+                        f"more than the {ALB_RULE_WILDCARDS_MAX} wildcards (* and ?) an ALB "
+                        "listener rule allows",
+                        pattern,
+                    )
                 for other, other_pattern in claimed:
                     if other != name and patterns_overlap(pattern, other_pattern):
                         yield Problem(

@@ -47,6 +47,17 @@ class EdgeBehavior:
 
 
 @dataclass(frozen=True)
+class TeamRoute:
+    """A team's public paths on the load balancer: a listener rule per path (at
+    `priorities[i]`) forwarding to the team's own target group."""
+
+    team: str
+    paths: tuple[str, ...]
+    priorities: tuple[int, ...]
+    target_group_name: str
+
+
+@dataclass(frozen=True)
 class EdgeErrorPage:
     status: int
     page: str
@@ -102,6 +113,7 @@ class PlatformEdge(Construct):
         target_port: int = 8080,
         health_check_path: str = "/healthz",
         error_pages: Sequence[EdgeErrorPage] = (),
+        teams: Sequence[TeamRoute] = (),
         price_class: cloudfront.PriceClass = cloudfront.PriceClass.PRICE_CLASS_100,
         countries: Sequence[str] = (),
         log_retention: Duration = LOG_RETENTION,
@@ -114,6 +126,10 @@ class PlatformEdge(Construct):
             does not forward the viewer's Host; `origin_certificate` must cover it.
         :param buckets: origin name -> bucket name.
         :param access_logs: the bucket the load balancer's and the buckets' access logs go to.
+        :param teams: the teams' public paths: each path gets a listener rule to the team's
+            target group (IP targets on `target_port`, health check `health_check_path`),
+            and, unless the default behaviour already sends it to the load balancer uncached
+            with the whole viewer request, a CloudFront behaviour that does.
         :param countries: ISO 3166-1 alpha-2 codes of the only countries served; default
             every country.
         :param deletion_protection: the load balancer refuses deletion; default on.
@@ -122,6 +138,7 @@ class PlatformEdge(Construct):
         """
         super().__init__(scope, id_)
         _validate(hostnames, target_group_name, buckets, behaviors, default_behavior)
+        _validate_teams(teams)
         self._security_group(vpc=vpc, subnets=subnets, targets=targets, target_port=target_port)
         self._load_balancer(
             vpc=vpc,
@@ -133,6 +150,12 @@ class PlatformEdge(Construct):
             origin_certificate=origin_certificate,
             deletion_protection=deletion_protection,
         )
+        self.team_target_groups = {
+            route.team: self._team_route(
+                route, vpc=vpc, target_port=target_port, health_check_path=health_check_path
+            )
+            for route in teams
+        }
         self.buckets = {
             name: self._bucket(name, bucket_name, access_logs, allow_data_loss)
             for name, bucket_name in buckets.items()
@@ -144,7 +167,7 @@ class PlatformEdge(Construct):
             hostnames=hostnames,
             viewer_certificate=viewer_certificate,
             web_acl_arn=web_acl_arn,
-            behaviors=behaviors,
+            behaviors=[*behaviors, *_team_behaviors(teams, default_behavior)],
             default_behavior=default_behavior,
             resolved=resolved,
             headers=headers,
@@ -227,7 +250,7 @@ class PlatformEdge(Construct):
             health_check=elbv2.HealthCheck(path=health_check_path, healthy_http_codes="200-399"),
             deregistration_delay=Duration.seconds(30),
         )
-        self.load_balancer.add_listener(
+        self.listener = self.load_balancer.add_listener(
             "Https",
             port=443,
             protocol=elbv2.ApplicationProtocol.HTTPS,
@@ -236,6 +259,35 @@ class PlatformEdge(Construct):
             default_target_groups=[self.target_group],
             open=False,
         )
+
+    def _team_route(
+        self, route: TeamRoute, *, vpc: ec2.IVpc, target_port: int, health_check_path: str
+    ) -> elbv2.ApplicationTargetGroup:
+        """The team's empty IP target group (its TargetGroupBinding, applied by the
+        platform, registers the pods) and one listener rule per public path. ALB path
+        conditions are case-sensitive and `*`/`?` match like CloudFront's, so the rule
+        matches exactly what the team's CloudFront path sends."""
+        target_group = elbv2.ApplicationTargetGroup(
+            self,
+            f"Team-{route.team}",
+            vpc=vpc,
+            target_group_name=route.target_group_name,
+            target_type=elbv2.TargetType.IP,
+            protocol=elbv2.ApplicationProtocol.HTTP,
+            port=target_port,
+            health_check=elbv2.HealthCheck(path=health_check_path, healthy_http_codes="200-399"),
+            deregistration_delay=Duration.seconds(30),
+        )
+        for path, priority in zip(route.paths, route.priorities, strict=True):
+            elbv2.ApplicationListenerRule(
+                self,
+                f"Team-{route.team}-{priority}",
+                listener=self.listener,
+                priority=priority,
+                conditions=[elbv2.ListenerCondition.path_patterns([path])],
+                action=elbv2.ListenerAction.forward([target_group]),
+            )
+        return target_group
 
     def _bucket(
         self, name: str, bucket_name: str, access_logs: s3.IBucket, allow_data_loss: bool
@@ -445,6 +497,46 @@ def _options(
         response_headers_policy=headers,
         compress=True,
     )
+
+
+def _team_behaviors(
+    teams: Sequence[TeamRoute], default_behavior: EdgeBehavior
+) -> list[EdgeBehavior]:
+    """CloudFront behaviours for the teams' paths, needed only when the default behaviour
+    would not hand them to the load balancer uncached with the whole viewer request (the
+    config keeps team paths apart from the configured behaviours, so without these they fall
+    to the default)."""
+    if (
+        default_behavior.origin == PlatformEdge.ALB
+        and not default_behavior.cached
+        and default_behavior.forward_all
+    ):
+        return []
+    return [
+        EdgeBehavior(path=path, origin=PlatformEdge.ALB, cached=False, forward_all=True)
+        for route in teams
+        for path in route.paths
+    ]
+
+
+def _validate_teams(teams: Sequence[TeamRoute]) -> None:
+    priorities: dict[int, str] = {}
+    for route in teams:
+        if len(route.target_group_name) > TARGET_GROUP_NAME_MAX:
+            raise ValueError(
+                f"teams: target group {route.target_group_name!r} of {route.team} is longer "
+                f"than {TARGET_GROUP_NAME_MAX} characters"
+            )
+        if len(route.paths) != len(route.priorities):
+            raise ValueError(f"teams: {route.team} needs one priority per path")
+        for priority in route.priorities:
+            if not 1 <= priority <= 50_000:
+                raise ValueError(f"teams: priority {priority} of {route.team} not in 1-50000")
+            if priority in priorities:
+                raise ValueError(
+                    f"teams: priority {priority} of {route.team} is {priorities[priority]}'s"
+                )
+            priorities[priority] = route.team
 
 
 def _validate(

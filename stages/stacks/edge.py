@@ -9,14 +9,20 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_ec2 as ec2
 
-from config.model import EDGE_ORIGIN_ALB, Edge
+from config.model import EDGE_ORIGIN_ALB, Edge, edge_rule_priority
 from config.model import EdgeBehavior as BehaviorConfig
-from constructs_lib.edge.distribution import EdgeBehavior, EdgeErrorPage, PlatformEdge
+from constructs_lib.edge.distribution import (
+    EdgeBehavior,
+    EdgeErrorPage,
+    PlatformEdge,
+    TeamRoute,
+)
 from constructs_lib.network.vpc import PlatformNetwork
 from constructs_lib.shared.access_logs import AccessLogsBucket
 from stages.naming import (
     data_bucket_name,
     edge_name,
+    team_target_group_name,
 )
 from stages.parameters import publish
 from stages.platform_stack import PlatformStack
@@ -108,6 +114,18 @@ class EdgeStack(PlatformStack):
                 )
                 for page in edge.error_pages
             ],
+            teams=[
+                TeamRoute(
+                    team=team,
+                    paths=environment.public_paths,
+                    priorities=tuple(
+                        edge_rule_priority(team, i) for i in range(len(environment.public_paths))
+                    ),
+                    target_group_name=team_target_group_name(config, name, team),
+                )
+                for team, environment in config.teams_in(name).items()
+                if environment.public_paths
+            ],
             price_class=PRICE_CLASSES[edge.price_class],
             countries=edge.countries,
             log_retention=retention,
@@ -118,6 +136,8 @@ class EdgeStack(PlatformStack):
         self._publish("distribution-id", self.edge.distribution.distribution_id)
         self._publish("distribution-domain", self.edge.distribution.distribution_domain_name)
         self._publish("target-group-arn", self.edge.target_group.target_group_arn)
+        for team, group in self.edge.team_target_groups.items():
+            self._publish(f"teams/{team}/target-group-arn", group.target_group_arn)
         for origin, bucket in self.edge.buckets.items():
             self._publish(f"buckets/{origin}", bucket.bucket_name)
 
