@@ -116,3 +116,29 @@ def addon_versions(kubernetes_version: str, pinned: Mapping[str, str]) -> dict[s
     """The add-on versions of a cluster: the table's for its Kubernetes version, overridden by
     what its config pins."""
     return {**ADDON_VERSIONS.get(kubernetes_version, {}), **pinned}
+
+
+KARPENTER_AMI_VERSIONS: dict[str, dict[str, str]] = {
+    version: {"al2023": "v20260903", "bottlerocket": "v1.65.0"}
+    for version in ("1.33", "1.34", "1.35")
+}
+"""The AMI release Karpenter's EC2NodeClass pins (`amiSelectorTerms: [{alias:
+<family>@<version>}]`) per Kubernetes version and AMI family, changed with the calendar: a
+node's image changes only when this table does (Karpenter then replaces nodes as drifted,
+inside the pools' disruption budgets), never because AWS published a new `@latest`
+(https://karpenter.sh/docs/tasks/managing-amis/ advises pinning).
+
+Sources (read 2026-11-30): the EKS AL2023 release v20260903 (AMIs `1.35.7-20260903`, with builds
+for every supported Kubernetes minor: https://github.com/awslabs/amazon-eks-ami/releases) and
+Bottlerocket 1.65.0 (`aws-k8s-1.33` to `aws-k8s-1.35` variants; 1.35 variants since 1.53.0:
+https://github.com/bottlerocket-os/bottlerocket/releases), the releases the EKS managed node
+groups offered then. 1.36 is not listed: a 1.36 cluster with node pools fails the config check
+until a release for it is added here."""
+
+
+def karpenter_ami_alias(kubernetes_version: str, node_ami_type: str) -> str | None:
+    """`<family>@<version>` for the cluster's Kubernetes version, in the family of its system
+    nodes' AMI type (AL2023_* or BOTTLEROCKET_*); None when the table has none."""
+    family = "bottlerocket" if node_ami_type.startswith("BOTTLEROCKET") else "al2023"
+    version = KARPENTER_AMI_VERSIONS.get(kubernetes_version, {}).get(family)
+    return f"{family}@{version}" if version else None

@@ -527,6 +527,143 @@ class NodeGroup(_Frozen):
         return self
 
 
+CapacityType = Literal["spot", "on-demand"]
+Architecture = Literal["arm64", "amd64"]
+Duration = Annotated[str, StringConstraints(pattern=r"^([0-9]+h)?([0-9]+m)?$", min_length=2)]
+"""Hours and minutes, e.g. `2h`, `90m`, `1h30m` (what a Karpenter budget's `duration` takes)."""
+
+
+class DisruptionBudget(_Frozen):
+    """How many of a pool's nodes Karpenter may disrupt at once (consolidation, drift): always,
+    or from each `schedule` hit for `duration` (UTC, no time zones). The most restrictive
+    active budget wins, so `{nodes: "0", schedule, duration}` closes a window. Spot
+    interruptions and `expire_after` are not held back by budgets."""
+
+    nodes: Annotated[str, StringConstraints(pattern=r"^((100|[0-9]{1,2})%|[0-9]+)$")] = "10%"
+    """A count (`"2"`) or a percentage of the pool's nodes (`"10%"`); quote it."""
+    schedule: str | None = None
+    """Cron (five fields: minute hour day-of-month month day-of-week, or `@daily` and the
+    like), UTC; with `duration`."""
+    duration: Duration | None = None
+    """How long the budget is active after each `schedule` hit; with `schedule`."""
+    reasons: tuple[Literal["Underutilized", "Empty", "Drifted"], ...] = ()
+    """The disruption reasons it limits; default all."""
+
+    @model_validator(mode="after")
+    def _schedule_with_duration(self) -> Self:
+        if (self.schedule is None) != (self.duration is None):
+            raise ValueError("schedule and duration go together: give both or neither")
+        return self
+
+
+class Taint(_Frozen):
+    """A taint on a pool's nodes: only pods that tolerate it run there."""
+
+    key: Annotated[str, StringConstraints(pattern=r"^([a-z0-9.-]+/)?[A-Za-z0-9._-]{1,63}$")]
+    """The taint's key (what pods tolerate), e.g. `spot`."""
+    value: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{0,63}$")] = ""
+    """Its value; default empty."""
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"
+    """What happens to pods that do not tolerate it; default NoSchedule (not placed)."""
+
+
+class NodePool(_Frozen):
+    """A Karpenter NodePool: the EC2 capacity Karpenter may launch for pending pods (from the
+    cluster's one EC2NodeClass: pinned AMI, private subnets, IMDSv2, encrypted gp3)."""
+
+    capacity_types: tuple[CapacityType, ...] = Field(default=("spot", "on-demand"), min_length=1)
+    """Spot and/or on-demand; with both, Karpenter prefers Spot and falls back to on-demand."""
+    architectures: tuple[Architecture, ...] = Field(default=("arm64", "amd64"), min_length=1)
+    """CPU architectures; images must be built for each (multi-arch) or pods must select one."""
+    instance_categories: tuple[Annotated[str, StringConstraints(pattern=r"^[a-z]$")], ...] = (
+        "c",
+        "m",
+        "r",
+    )
+    """EC2 instance categories (c: compute, m: general, r: memory); ignored when
+    `instance_families` is given."""
+    instance_families: tuple[
+        Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*[0-9][a-z0-9-]*$")], ...
+    ] = ()
+    """EC2 instance families (e.g. `m7g`, `c7i`); default: any of `instance_categories`."""
+    min_generation: int = Field(default=6, ge=1, le=20)
+    """Oldest instance generation (e.g. 6: m6g, c6i and newer)."""
+    cpu_limit: int = Field(default=64, gt=0, le=100000)
+    """Most vCPUs the pool's nodes may add up to."""
+    memory_limit_gib: int = Field(default=256, gt=0, le=1000000)
+    """Most memory (GiB) the pool's nodes may add up to."""
+    consolidation_policy: Literal["WhenEmpty", "WhenEmptyOrUnderutilized"] = (
+        "WhenEmptyOrUnderutilized"
+    )
+    """WhenEmpty: remove only empty nodes; WhenEmptyOrUnderutilized: also replace or remove
+    nodes whose pods fit elsewhere."""
+    consolidate_after: Annotated[
+        str, StringConstraints(pattern=r"^(([0-9]+(s|m|h))+|Never)$")
+    ] = "1m"
+    """How long a node must be consolidatable first (`30s`, `5m`, `Never`)."""
+    expire_after: Annotated[str, StringConstraints(pattern=r"^(([0-9]+(s|m|h))+|Never)$")] = (
+        "720h"
+    )
+    """Replace nodes this old (fresh AMIs, bounded drift); not held by budgets."""
+    budgets: tuple[DisruptionBudget, ...] = Field(default=(DisruptionBudget(),), min_length=1)
+    """Disruption budgets (default: 10% of the nodes at a time)."""
+    taints: tuple[Taint, ...] = ()
+    """Taints on the pool's nodes; e.g. `spot` so that only pods tolerating it land there."""
+    labels: dict[
+        Annotated[str, StringConstraints(pattern=r"^([a-z0-9.-]+/)?[A-Za-z0-9._-]{1,63}$")],
+        Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{0,63}$")],
+    ] = {}
+    """Labels on the pool's nodes (pods select them with `nodeSelector`)."""
+    weight: int | None = Field(default=None, ge=1, le=100)
+    """Karpenter tries pools of higher weight first; default none."""
+
+
+MAINTENANCE_WINDOW = (
+    DisruptionBudget(nodes="10%"),
+    DisruptionBudget(nodes="0", schedule="0 4 * * *", duration="22h"),
+)
+"""Voluntary disruption (consolidation, drift) only from 02:00 to 04:00 UTC, 10% at a time:
+a budget of zero nodes from 04:00 for 22 hours closes the rest of the day."""
+
+_SPOT_TAINT = Taint(key="spot", value="true")
+
+
+def default_node_pools(role: str) -> dict[str, NodePool]:
+    """The Karpenter pools of a cluster whose config sets no `node_pools`, by account role:
+    dev and sandbox one mostly-Spot pool (Spot first, on-demand when Spot has none); staging
+    the same, larger; prod an on-demand pool for everything and a Spot pool only pods
+    tolerating the `spot` taint use (teams opt in), both disrupted only in the maintenance
+    window; shared-services (the GitOps hub) a small on-demand pool."""
+    if role in ("dev", "sandbox"):
+        return {"default": NodePool(cpu_limit=32, memory_limit_gib=128)}
+    if role == "staging":
+        return {"default": NodePool(cpu_limit=64, memory_limit_gib=256)}
+    if role == "prod":
+        return {
+            "on-demand": NodePool(
+                capacity_types=("on-demand",),
+                cpu_limit=256,
+                memory_limit_gib=1024,
+                consolidate_after="10m",
+                budgets=MAINTENANCE_WINDOW,
+            ),
+            "spot": NodePool(
+                capacity_types=("spot",),
+                cpu_limit=128,
+                memory_limit_gib=512,
+                consolidate_after="5m",
+                budgets=MAINTENANCE_WINDOW,
+                taints=(_SPOT_TAINT,),
+                labels={"capacity": "spot"},
+            ),
+        }
+    return {
+        "default": NodePool(
+            capacity_types=("on-demand",), cpu_limit=16, memory_limit_gib=64, budgets=MAINTENANCE_WINDOW
+        )
+    }
+
+
 class Cluster(_Frozen):
     """An Amazon EKS cluster in the account's VPC: on shared-services the GitOps hub, on a
     workload account the cluster its applications run on."""
@@ -566,6 +703,16 @@ class Cluster(_Frozen):
     grafana: bool = False
     """With `prometheus`, an Amazon Managed Grafana workspace reading it, signed in through
     IAM Identity Center, which must be enabled in the organisation first."""
+
+    node_pools: dict[KubernetesName, NodePool] | None = None
+    """Karpenter NodePools by name (the workload capacity beside `system_nodes`); `{}` for
+    none. Default: the account role's (`default_node_pools`): dev, sandbox and staging one
+    mostly-Spot pool; prod an on-demand pool and a Spot pool for pods tolerating the `spot`
+    taint, both disrupted only in a maintenance window (02:00-04:00 UTC)."""
+
+    def karpenter_pools(self, role: str) -> dict[str, NodePool]:
+        """The pools this cluster gets: `node_pools`, else the role's defaults."""
+        return dict(self.node_pools) if self.node_pools is not None else default_node_pools(role)
 
     @model_validator(mode="after")
     def _grafana_reads_prometheus(self) -> Cluster:

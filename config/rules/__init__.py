@@ -17,6 +17,7 @@ from config.rules.accounts import (
 from config.rules.ci import ci_role_name, ci_roles_have_targets, existing_providers_name_accounts
 from config.rules.cluster import (
     addon_versions_pinned,
+    karpenter_pools_valid,
     kubernetes_version_supported,
     kubernetes_version_warnings,
 )
@@ -72,6 +73,7 @@ RULES: tuple[Rule, ...] = (
     access_roles_of_their_account,
     kubernetes_version_supported,
     addon_versions_pinned,
+    karpenter_pools_valid,
     gitops_has_clusters,
     argocd_high_availability_has_nodes,
     spokes_reach_the_hub,

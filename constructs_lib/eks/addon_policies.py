@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from aws_cdk import Stack
 from constructs import Construct
 
+from constructs_lib.eks.karpenter_pools import DISCOVERY_TAG
 from constructs_lib.eks.pod_identity import Grant
 
 
@@ -484,18 +485,40 @@ def karpenter_controller(
     )
     return [
         Grant(
-            sid="LaunchFromImagesSubnetsAndGroups",
+            sid="LaunchFromImages",
             actions=["ec2:RunInstances", "ec2:CreateFleet"],
             resources=[
                 f"{ec2}::image/*",
                 f"{ec2}::snapshot/*",
-                f"{here}:security-group/*",
-                f"{here}:subnet/*",
                 f"{here}:capacity-reservation/*",
             ],
             wildcard_reason=(
-                "Node classes choose AMIs, subnets and security groups by selector at run time; "
-                "launching still needs the tag-scoped statements below."
+                "The node class chooses the AMI by alias at run time (AWS's public EKS "
+                "images); launching still needs the tag-scoped statements below."
+            ),
+        ),
+        # aws:ResourceTag on the subnet and security-group resources of RunInstances and
+        # CreateFleet: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
+        Grant(
+            sid="LaunchIntoDiscoveredSubnetsAndGroups",
+            actions=["ec2:RunInstances", "ec2:CreateFleet"],
+            resources=[f"{here}:security-group/*", f"{here}:subnet/*"],
+            conditions={"StringEquals": {f"aws:ResourceTag/{DISCOVERY_TAG}": cluster_name}},
+            wildcard_reason=(
+                "Subnet and group ids are chosen at run time; only those tagged for this "
+                "cluster's Karpenter (the private subnets and the workload-clients group)."
+            ),
+        ),
+        Grant(
+            sid="LaunchWithClusterSecurityGroup",
+            actions=["ec2:RunInstances", "ec2:CreateFleet"],
+            resources=[f"{here}:security-group/*"],
+            conditions={"StringEquals": owned},
+            # EKS tags the group it makes kubernetes.io/cluster/<name>: owned
+            # (https://docs.aws.amazon.com/eks/latest/userguide/sec-group-reqs.html).
+            wildcard_reason=(
+                "The cluster security group is made by EKS (tagged as owned by the cluster), "
+                "so its id is known only at run time."
             ),
         ),
         Grant(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import json
+
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ssm as ssm
 
-from config.eks_calendar import addon_versions
+from config.eks_calendar import addon_versions, karpenter_ami_alias
 from config.model import Cluster, GitOpsRole
-from constructs_lib.eks import gitops_bridge
+from constructs_lib.eks import gitops_bridge, karpenter_pools
 from constructs_lib.eks.cluster import PlatformCluster
 from constructs_lib.eks.gitops import ArgoCdBootstrap, SpokeRegistration
 from constructs_lib.network.vpc import PlatformNetwork
@@ -232,6 +234,8 @@ def bridge_metadata(
         "addons_repo_revision": gitops.revision,
         "addons_repo_basepath": GITOPS_ROOT,
     }
+    annotations["cluster_security_group_id"] = cluster.cluster.cluster_security_group_id
+    annotations["karpenter_node_pools"] = _karpenter_manifests(scope)
     annotations |= {
         key: cluster.pod_roles[addon].role_arn
         for addon, key in gitops_bridge.ADDON_ROLE_ANNOTATIONS.items()
@@ -246,7 +250,6 @@ def bridge_metadata(
         if fargate:
             labels["has_fargate"] = "true"
             annotations["fargate_namespaces"] = ",".join(fargate)
-            annotations["cluster_security_group_id"] = cluster.cluster.cluster_security_group_id
     if prometheus is not None:
         annotations["amp_workspace_endpoint"] = prometheus.endpoint
         annotations["amp_workspace_id"] = prometheus.workspace.attr_workspace_id
@@ -260,3 +263,29 @@ def bridge_metadata(
             registration_secret_arn(config, spoke) for spoke in config.gitops_spokes()
         )
     return labels, annotations
+
+
+def _karpenter_manifests(scope: PlatformStage) -> str:
+    """The cluster's EC2NodeClass and NodePools from config, as JSON; `[]` without pools.
+    No CloudFormation token goes in (a token inside JSON inside the registration secret's
+    JSON would not be escaped): the chart adds the node role and the security groups from
+    their own annotations."""
+    account = scope.account_config
+    config_cluster = account.cluster
+    assert config_cluster is not None
+    pools = config_cluster.karpenter_pools(account.role)
+    nodes = config_cluster.system_nodes
+    alias = karpenter_ami_alias(config_cluster.kubernetes_version, nodes.ami_type)
+    if pools and alias is None:
+        raise ValueError(  # config.rules.cluster.karpenter_pools_valid reports it first
+            f"no Karpenter AMI release for Kubernetes {config_cluster.kubernetes_version}"
+        )
+    return json.dumps(
+        karpenter_pools.manifests(
+            cluster_name=cluster_name(scope.config, scope.node.id),
+            ami_alias=alias or "",
+            disk_size_gib=nodes.disk_size_gib,
+            pools=pools,
+        ),
+        separators=(",", ":"),
+    )

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from aws_cdk import Tags
 from aws_cdk import aws_ec2 as ec2
 
 from config.model import Network
+from constructs_lib.eks.karpenter_pools import DISCOVERY_TAG
 from constructs_lib.network.vpc import PlatformNetwork
+from stages.naming import cluster_name
 from stages.platform_stack import PlatformStack
 from stages.retention import RETENTION_DAYS
 
@@ -42,6 +45,18 @@ class NetworkStack(PlatformStack):
             flow_logs_retention=RETENTION_DAYS[network.flow_logs_retention_days],
         )
         self.raw_resource_scopes.extend(self.network.raw_resource_scopes)
+        # Karpenter's node class selects subnets by this tag, and its controller may launch
+        # only into subnets and groups that carry it (constructs_lib/eks/addon_policies.py).
+        discovery = (
+            cluster_name(scope.config, scope.node.id)
+            if scope.account_config.cluster is not None
+            else None
+        )
+        if discovery is not None:
+            for subnet in self.network.vpc.private_subnets:
+                Tags.of(subnet).add(
+                    DISCOVERY_TAG, discovery, include_resource_types=["AWS::EC2::Subnet"]
+                )
         # Owned here, not by the cluster, so the data and edge stacks that admit it need not
         # wait for EKS, and a replaced cluster leaves them untouched.
         self.workload_clients: ec2.SecurityGroup | None = (
@@ -56,3 +71,7 @@ class NetworkStack(PlatformStack):
             if with_clients
             else None
         )
+        if discovery is not None and self.workload_clients is not None:
+            Tags.of(self.workload_clients).add(
+                DISCOVERY_TAG, discovery, include_resource_types=["AWS::EC2::SecurityGroup"]
+            )
