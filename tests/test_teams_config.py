@@ -101,9 +101,27 @@ def test_two_teams_never_share_a_bucket_prefix(sample_raw):
     ]
 
 
-def test_quotas_fit_the_cluster(sample_raw):
+def test_quotas_fit_the_node_pools(sample_raw):
     raw = broken(
         sample_raw,
+        ("teams.reports.environments.dev.namespaces.reports.cpu", 29),
+        ("teams.reports.environments.dev.namespaces.reports.memory_gib", 121),
+    )
+    # dev's default pool: 32 vCPU, 128 GiB
+    assert problems_of(raw) == [
+        "accounts.dev.cluster.node_pools: the teams' namespace quotas ask for 33 cores of CPU "
+        "(checkout 4, reports 29), more than the cluster holds (32, node_pools: default): "
+        "raise the pools' cpu_limit and memory_limit_gib or lower the quotas",
+        "accounts.dev.cluster.node_pools: the teams' namespace quotas ask for 129 GiB of "
+        "memory (checkout 8, reports 121), more than the cluster holds (128, node_pools: "
+        "default): raise the pools' cpu_limit and memory_limit_gib or lower the quotas",
+    ]
+
+
+def test_quotas_fit_the_system_nodes_of_a_cluster_without_pools(sample_raw):
+    raw = broken(
+        sample_raw,
+        ("accounts.dev.cluster.node_pools", {}),
         ("teams.reports.environments.dev.namespaces.reports.cpu", 17),
         ("teams.reports.environments.dev.namespaces.reports.memory_gib", 80),
     )
@@ -121,6 +139,7 @@ def test_quotas_fit_the_cluster(sample_raw):
 def test_unknown_instance_type_is_a_warning_not_a_crash(sample_raw):
     raw = broken(
         sample_raw,
+        ("accounts.dev.cluster.node_pools", {}),  # the system nodes are then the capacity
         ("accounts.dev.cluster.system_nodes.instance_types", ["m7g.large", "x2gd.large"]),
     )
     config = parse_config(raw, source="test.yaml")

@@ -150,13 +150,27 @@ class Capacity(NamedTuple):
     memory_gib: float
     how: str
     """How it is computed, for the message."""
+    path: str
+    """The config key that sets it."""
+    fix: str
 
 
-def team_capacity(cluster: Cluster) -> Capacity | list[str]:
-    """What the teams' namespace quotas of one cluster may add up to: the system node group
-    at `max_size` of its smallest instance type (raw vCPU and memory, an upper bound: the
-    kubelet and the add-ons take their share). The one place to change when node pools give
-    the workload capacity. The instance types the facts table lacks, if any, instead."""
+def team_capacity(cluster: Cluster, role: str) -> Capacity | list[str]:
+    """What the teams' namespace quotas of one cluster may add up to: the limits of its
+    Karpenter node pools (`Cluster.karpenter_pools`: the workload capacity; the system node
+    group holds the add-ons), or, for a cluster configured without pools, the system node
+    group at `max_size` of its smallest instance type (raw vCPU and memory, an upper bound:
+    the kubelet and the add-ons take their share). The instance types the facts table lacks,
+    if any, instead."""
+    pools = cluster.karpenter_pools(role)
+    if pools:
+        return Capacity(
+            cpu=sum(pool.cpu_limit for pool in pools.values()),
+            memory_gib=sum(pool.memory_limit_gib for pool in pools.values()),
+            how="node_pools: " + ", ".join(pools),
+            path="node_pools",
+            fix="raise the pools' cpu_limit and memory_limit_gib or lower the quotas",
+        )
     nodes = cluster.system_nodes
     unknown = [t for t in nodes.instance_types if t not in INSTANCE_SIZES]
     if unknown:
@@ -167,6 +181,8 @@ def team_capacity(cluster: Cluster) -> Capacity | list[str]:
         cpu=nodes.max_size * min(s.vcpus for s in sizes),
         memory_gib=nodes.max_size * min(s.memory_gib for s in sizes),
         how=f"system_nodes: {nodes.max_size} x {smallest}",
+        path="system_nodes",
+        fix="raise max_size, use larger instance types or lower the quotas",
     )
 
 
@@ -175,7 +191,7 @@ def team_quotas_fit(config: PartialConfig) -> Iterator[Problem]:
     for account_name, teams in _by_account(config).items():
         account = _workload(config, account_name)
         assert account is not None and account.cluster is not None
-        capacity = team_capacity(account.cluster)
+        capacity = team_capacity(account.cluster, account.role)
         if not isinstance(capacity, Capacity):
             continue
         for what, unit, limit, of in (
@@ -190,11 +206,10 @@ def team_quotas_fit(config: PartialConfig) -> Iterator[Problem]:
             if total > limit:
                 shares = ", ".join(f"{n} {_num(v)}" for n, v in each.items())
                 yield Problem(
-                    f"accounts.{account_name}.cluster.system_nodes",
+                    f"accounts.{account_name}.cluster.{capacity.path}",
                     f"the teams' namespace quotas ask for {_num(total)} {unit} of {what} "
                     f"({shares}), more than the cluster holds ({_num(limit)}, "
-                    f"{capacity.how}): raise max_size, use larger instance types or lower "
-                    "the quotas",
+                    f"{capacity.how}): {capacity.fix}",
                 )
 
 
@@ -207,7 +222,7 @@ def team_quota_warnings(config: PartialConfig) -> Iterator[Problem]:
     for account_name in _by_account(config):
         account = _workload(config, account_name)
         assert account is not None and account.cluster is not None
-        capacity = team_capacity(account.cluster)
+        capacity = team_capacity(account.cluster, account.role)
         if isinstance(capacity, Capacity):
             continue
         types = account.cluster.system_nodes.instance_types
