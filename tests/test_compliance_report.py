@@ -146,3 +146,45 @@ def test_the_kubernetes_section_lists_every_policy_on_every_gitops_cluster(
     assert "## Kubernetes" in (tmp_path / "dev.html").read_text().replace("<h2>", "## ")
     assert "| prod |" not in (tmp_path / "dev.md").read_text().split("## Kubernetes", 1)[1]
     assert "## Kubernetes" not in (tmp_path / "management.md").read_text()
+
+
+def test_the_teams_section_lists_each_team_with_its_grants(organisation, sample_config, tmp_path):
+    """Per team and account: quotas, the pod role and the actions its synthesized policies
+    grant, its owners' namespaced access entries (from the Teams templates), its Argo CD
+    project's sources and destinations, findings on Teams/Team-<team>; per-account reports
+    only that account's teams; an account without teams has no section."""
+    from tools.compliance_report import team_rows
+
+    rows = {
+        (r.team, r.account): r for r in team_rows(sample_config, read_assembly(organisation.outdir))
+    }
+    assert set(rows) == {
+        (team, account) for team, t in sample_config.teams.items() for account in t.environments
+    } == {("checkout", "dev"), ("checkout", "staging"), ("checkout", "prod"),
+          ("reports", "dev"), ("reports", "staging")}  # fmt: skip
+    checkout = rows[("checkout", "prod")]
+    assert checkout.pod_role == "exco-prod-team-checkout"
+    assert checkout.namespaces == "checkout: 16 vCPU, 32 GiB, 120 pods"
+    assert "caches sessions, rate-limits as user team-checkout" in checkout.reaches
+    assert "ConnectAsTeamDatabaseUser: rds-db:connect" in checkout.reaches  # from the template
+    assert "elasticache:Connect" in checkout.reaches and "s3:PutObject" in checkout.reaches
+    assert checkout.owners == (
+        "arn:aws:iam::666666666666:role/CheckoutOnCall: AmazonEKSEditPolicy (namespace checkout)"
+    )
+    assert checkout.argocd == (
+        "project checkout: sources https://github.com/example-co/checkout.git; "
+        "destinations exco-prod/checkout"
+    )
+    assert "none open" in checkout.nag and "AwsSolutions-IAM5" in checkout.nag
+    reports = rows[("reports", "dev")]
+    assert "s3 uploads/reports/ (read-only)" in reports.reaches
+    assert "s3:GetObject" in reports.reaches and "s3:PutObject" not in reports.reaches
+    assert "rds-db:connect" not in reports.reaches and "elasticache" not in reports.reaches
+    assert reports.owners.startswith("arn:aws:iam::444444444444:role/ReportsDeveloper:")
+    assert main(["--assembly", str(organisation.outdir), "--out", str(tmp_path), "--no-lint"]) == 0
+    section = (tmp_path / "prod.md").read_text().split("## Teams", 1)[1]
+    assert "| checkout | prod |" in section and "| reports |" not in section
+    assert "| reports | staging |" in (tmp_path / "organisation.md").read_text()
+    assert "<h2>Teams</h2>" in (tmp_path / "dev.html").read_text()
+    for account in ("management", "shared-services", "sandbox"):
+        assert "## Teams" not in (tmp_path / f"{account}.md").read_text()

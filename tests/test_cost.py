@@ -184,3 +184,59 @@ def test_container_insights_is_priced_per_node_observation(tmp_path):
     result = cost.estimate(read_stacks(assembly(tmp_path, {**SMALL, **addons})), TABLE, today=TODAY)
     price = TABLE["regions"]["eu-west-1"]["container_insights_observations_million"]
     assert result.by_account()["dev"]["Monitoring"] == round(87.6 * price, 2)
+
+
+def test_each_team_is_priced_from_its_quotas_in_each_of_its_accounts(organisation, sample_config):
+    """Per team and environment: its quota requests as a share of the account's system node
+    type (max of CPU and memory share) x that node's monthly price, its PVC quota as gp3, and
+    its ECR repositories (assumed 5 GB each) in shared-services; nothing where it does not run."""
+    from facts.ec2 import INSTANCE_SIZES
+
+    lines = cost.team_costs(read_stacks(organisation.outdir), sample_config, TABLE)
+    by = {(line.team, line.account): line for line in lines}
+    assert set(by) == {
+        ("checkout", "dev"), ("checkout", "staging"), ("checkout", "prod"),
+        ("checkout", "shared-services"),
+        ("reports", "dev"), ("reports", "staging"), ("reports", "shared-services"),
+    }  # fmt: skip
+    assert ("reports", "prod") not in by  # reports has no prod environment: nothing there
+    for (team, account), line in by.items():
+        if account == "shared-services":
+            images = len(sample_config.teams[team].images)
+            rate = TABLE["regions"][sample_config.accounts[account].region]["ecr_storage_gb_month"]
+            assert line.images_usd == round(images * 5.0 * rate, 2) > 0
+            assert line.compute_usd == line.storage_usd == 0
+            continue
+        quotas = sample_config.teams[team].environments[account].namespaces.values()
+        cluster = sample_config.accounts[account].cluster
+        assert cluster is not None
+        node = cluster.system_nodes.instance_types[0]
+        prices = TABLE["regions"][sample_config.accounts[account].region]
+        size = INSTANCE_SIZES[node]
+        share = max(
+            sum(q.cpu for q in quotas) / size.vcpus,
+            sum(q.memory_gib for q in quotas) / size.memory_gib,
+        )
+        assert line.compute_usd == round(share * prices["ec2_instance_hour"][node] * 730, 2) > 0
+        storage = sum(q.storage_gib for q in quotas)
+        assert line.storage_usd == round(storage * prices["ebs_gp3_gb_month"], 2)
+    # checkout in dev: 4 vCPU, 8 GiB of an m7g.large (2 vCPU, 8 GiB) = 2 nodes' worth
+    assert by[("checkout", "dev")].compute_usd == round(2 * 0.0906 * 730, 2)
+    # reports in dev: 20 GiB of PVC at 0.088
+    assert by[("reports", "dev")].storage_usd == 1.76
+
+
+def test_the_per_team_table_is_added_and_the_account_table_is_unchanged(
+    organisation, sample_config, tmp_path
+):
+    out = tmp_path / "cost"
+    assert cost.main(["--assembly", str(organisation.outdir), "--out", str(out)]) == 0
+    markdown = (out / "cost.md").read_text()
+    accounts_only = cost.to_markdown(cost.estimate(read_stacks(organisation.outdir), TABLE))
+    assert markdown.startswith(accounts_only)
+    teams = markdown.removeprefix(accounts_only)
+    assert "**Per team**" in teams and "max(CPU requests / its vCPUs" in teams
+    assert "| checkout | dev | 4 vCPU, 8 GiB = 2.00 of m7g.large | $132.28 |" in teams
+    assert "| reports | prod |" not in teams
+    rows = (out / "cost.csv").read_text().splitlines()
+    assert rows[0] == "account,stack,category,item,monthly_usd"

@@ -220,6 +220,192 @@ def kubernetes_table(rows: Sequence[AdmissionRow]) -> Table:
     )
 
 
+# --- teams -----------------------------------------------------------------------------------
+
+TEAMS_GITOPS = Path(__file__).resolve().parents[1] / "gitops/teams/argocd"
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    team: str
+    account: str
+    namespaces: str
+    """Each namespace with its quota (config: the generated ResourceQuota says the same)."""
+    pod_role: str
+    reaches: str
+    """What the pod role may reach: its data (config) and the actions its policies grant
+    (the synthesized Teams stack)."""
+    owners: str
+    """Owners' access entries in this account's cluster, read from the template."""
+    argocd: str
+    """The team's AppProject: allowed sources and this account's destinations."""
+    nag: str
+    """cdk-nag and platform findings on `Teams/Team-<team>` in this account."""
+
+
+def _grants(template: dict, role_name: str) -> tuple[str | None, list[str]]:
+    """The logical id of the role named `role_name` and, per statement of the policies
+    attached to it (inline, AWS::IAM::Policy or ManagedPolicy naming it), `Sid: actions`."""
+    resources = template.get("Resources", {})
+    role_id = next(
+        (
+            logical_id
+            for logical_id, r in resources.items()
+            if r["Type"] == "AWS::IAM::Role"
+            and r.get("Properties", {}).get("RoleName") == role_name
+        ),
+        None,
+    )
+    if role_id is None:
+        return None, []
+    documents = [p["PolicyDocument"] for p in resources[role_id]["Properties"].get("Policies", [])]
+    documents += [
+        r["Properties"]["PolicyDocument"]
+        for r in resources.values()
+        if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+        and {"Ref": role_id} in r["Properties"].get("Roles", [])
+    ]
+    grants = []
+    for document in documents:
+        for st in document["Statement"]:
+            if st.get("Effect") == "Allow":
+                action = st.get("Action", [])
+                actions = ", ".join([action] if isinstance(action, str) else action)
+                grants.append(f"{st['Sid']}: {actions}" if "Sid" in st else actions)
+    return role_id, grants
+
+
+def team_rows(config, assembly: Assembly, argocd: Path = TEAMS_GITOPS) -> list[TeamRow]:
+    """Per team and account it runs in: namespaces and quotas, its Pod Identity role and what
+    it may reach, its owners' namespaced access, its Argo CD project's sources and
+    destinations, and the findings on its construct (`<account>/Teams/Team-<team>`)."""
+    import yaml
+
+    from config.model import team_bucket_prefix
+    from stages.naming import (
+        cluster_name,
+        team_cache_user,
+        team_database_user,
+        team_role_name,
+        team_secrets_path,
+    )
+
+    projects = {}
+    for path in sorted(argocd.glob("*/*.yaml")):
+        for d in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            if d and d.get("kind") == "AppProject":
+                projects[d["metadata"]["name"]] = d["spec"]
+    rows = []
+    for team_name, team in sorted(config.teams.items()):
+        for account in [a for a in config.accounts if a in team.environments]:
+            environment = team.environments[account]
+            stack = f"{account}/Teams"
+            if stack not in assembly.stacks:
+                continue
+            template = json.loads(assembly.stacks[stack][2].read_text(encoding="utf-8"))
+            role_name = team_role_name(config, account, team_name)
+            role_id, grants = _grants(template, role_name)
+            data = environment.data
+            reaches = []
+            if data.postgres:
+                reaches.append(f"PostgreSQL as user {team_database_user(team_name)}")
+            if data.caches:
+                reaches.append(
+                    f"caches {', '.join(data.caches)} as user {team_cache_user(team_name)}"
+                )
+            reaches += [
+                f"s3 {b.bucket}/{team_bucket_prefix(team_name, b)} "
+                + ("(read-only)" if b.read_only else "(read-write)")
+                for b in data.buckets
+            ]
+            reaches.append(f"secrets {team_secrets_path(config, account, team_name)}")
+            owners = [
+                (
+                    r["Properties"]["PrincipalArn"],
+                    [
+                        (
+                            p["PolicyArn"].rsplit("/", 1)[-1],
+                            p.get("AccessScope", {}).get("Type", ""),
+                            p.get("AccessScope", {}).get("Namespaces", []),
+                        )
+                        for p in r["Properties"].get("AccessPolicies", [])
+                    ],
+                )
+                for _, r in sorted(template.get("Resources", {}).items())
+                # the entries of the team's owners (Team-<team>/Owner-<role> in the stack)
+                if r["Type"] == "AWS::EKS::AccessEntry"
+                and r["Properties"]["PrincipalArn"] in team.owners
+            ]
+            project = projects.get(team_name, {})
+            destinations = [
+                f"{d.get('name')}/{d.get('namespace')}"
+                for d in project.get("destinations", [])
+                if d.get("name") == cluster_name(config, account)
+            ]
+            on_team = [
+                f
+                for f in assembly.findings
+                if f.account == account and f"/Teams/Team-{team_name}/" in f"{f.construct}/"
+            ]
+            open_ = sorted({f"{f.pack}::{f.rule}" for f in on_team if f.status == "open"})
+            acknowledged = sorted(
+                {f"{f.pack}::{f.rule}" for f in on_team if f.status == "acknowledged"}
+            )
+            rows.append(
+                TeamRow(
+                    team_name,
+                    account,
+                    "; ".join(
+                        f"{ns}: {q.cpu:g} vCPU, {q.memory_gib} GiB, {q.pods} pods"
+                        + (f", {q.storage_gib} GiB PVC" if q.storage_gib else "")
+                        for ns, q in environment.namespaces.items()
+                    ),
+                    role_name if role_id else f"{role_name} (not in {stack})",
+                    "; ".join(reaches) + (f". Role policy: {'; '.join(grants)}" if grants else ""),
+                    "; ".join(
+                        f"{arn}: "
+                        + ", ".join(
+                            f"{policy} ({kind} {', '.join(ns)})".replace(" )", ")")
+                            for policy, kind, ns in policies
+                        )
+                        for arn, policies in owners
+                    )
+                    or "none in this account",
+                    (
+                        f"project {team_name}: sources "
+                        f"{', '.join(project.get('sourceRepos', []))}; "
+                        f"destinations {', '.join(destinations) or 'none'}"
+                    )
+                    if project
+                    else "no AppProject",
+                    (f"{len(open_)} open: {', '.join(open_)}; " if open_ else "none open; ")
+                    + (
+                        f"acknowledged: {', '.join(acknowledged)}"
+                        if acknowledged
+                        else "none acknowledged"
+                    ),
+                )
+            )
+    return rows
+
+
+def teams_table(rows: Sequence[TeamRow]) -> Table:
+    return Table(
+        "Teams",
+        ("team", "account", "namespaces and quotas", "Pod Identity role", "may reach",
+         "owners (access entries)", "Argo CD project", "findings on Teams/Team-<team>"),
+        [
+            (r.team, r.account, r.namespaces, r.pod_role, r.reaches, r.owners, r.argocd, r.nag)
+            for r in rows
+        ],
+        note="Per team and account (config `teams:`): its namespaces' ResourceQuota, its pods' "
+        "role (bound to service account <team> in each namespace) with its data and the actions "
+        "the synthesized Teams stack grants, its owners' EKS access entries (namespaced "
+        "policies, read from the template), its Argo CD AppProject (gitops/teams/argocd) and "
+        "the policy gate's findings on its constructs.",
+    )  # fmt: skip
+
+
 # --- the document ------------------------------------------------------------------------------
 
 
@@ -237,6 +423,7 @@ def document(
     packs: Sequence[str],
     lint: Sequence[LintResult],
     admission: Sequence[AdmissionRow] = (),
+    teams: Sequence[TeamRow] = (),
 ) -> list[Table]:
     """The report for one scope (an account, or the organisation) as a list of tables."""
     open_ = [f for f in findings if f.status == "open"]
@@ -319,6 +506,8 @@ def document(
     )
     if admission:
         tables.append(kubernetes_table(admission))
+    if teams:
+        tables.append(teams_table(teams))
     return tables
 
 
@@ -392,6 +581,7 @@ def write_reports(
     lint: Sequence[LintResult],
     out: Path,
     admission: Sequence[AdmissionRow] = (),
+    teams: Sequence[TeamRow] = (),
 ) -> list[Path]:
     """Write the organisation's and each account's report in the three formats."""
     out.mkdir(parents=True, exist_ok=True)
@@ -412,6 +602,7 @@ def write_reports(
             assembly.packs,
             scope_lint,
             [r for r in admission if scope in (ORGANISATION, r.account)],
+            [r for r in teams if scope in (ORGANISATION, r.account)],
         )
         title = f"Compliance report: {scope}"
         for suffix, text in (
@@ -442,7 +633,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     lint = [] if args.no_lint else cfn_lint(assembly)
     from config import load_config
 
-    write_reports(assembly, lint, args.out, admission_rows(load_config(args.config)))
+    config = load_config(args.config)
+    write_reports(assembly, lint, args.out, admission_rows(config), team_rows(config, assembly))
     open_count = sum(1 for f in assembly.findings if f.status == "open")
     acknowledged = len(assembly.findings) - open_count
     print(

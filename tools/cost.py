@@ -8,7 +8,9 @@ estimate by category (NAT gateways, endpoints, EKS control planes, nodes, databa
 Resources charged only by use (requests, GB stored, log ingestion) are counted as
 "usage-based"; types the table does not know are listed as "not priced", never as zero.
 `--compare` prices a second assembly (e.g. main's) and prints what this one adds.
-Writes `cost.md` and `cost.csv` to `--out`.
+Then, per team of the config (`--config`) and account, what its quotas reserve of the
+account's system nodes and its images' storage (`team_costs`). Writes `cost.md` and
+`cost.csv` to `--out`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from config.eks_calendar import EKS_CALENDAR
+from config.model import PlatformConfig
+from facts.ec2 import INSTANCE_SIZES
 from tools.assembly import StackArtifact, read_stacks
 from tools.readme import replace_block
 
@@ -469,6 +473,136 @@ def estimate(
     return result
 
 
+# --- per team -----------------------------------------------------------------------------------
+
+ECR_GB_PER_IMAGE_REPOSITORY = 5.0
+"""Assumption of the per-team table: each of a team's ECR repositories stores 5 GB (a few
+dozen tagged images within the registry's lifecycle policy), at ECR's storage price
+(https://aws.amazon.com/ecr/pricing/); pulls within the region are free."""
+
+
+@dataclass(frozen=True)
+class TeamLine:
+    """What one team's quotas in one account reserve, and its images' storage (in the
+    registry's account), priced a month."""
+
+    team: str
+    account: str
+    item: str
+    compute_usd: float
+    """The quota's share of the system node type: max(CPU share, memory share) of its price."""
+    storage_usd: float
+    """Persistent volume claims up to the quota's `storage_gib`, as gp3 volumes."""
+    images_usd: float
+
+    @property
+    def total(self) -> float:
+        return round(self.compute_usd + self.storage_usd + self.images_usd, 2)
+
+
+def _system_node_type(stacks: Sequence[StackArtifact]) -> str | None:
+    """The instance type of the account's system node group (its only managed node group;
+    Karpenter's nodes are not in the templates)."""
+    for stack in stacks:
+        for resource in stack.resources.values():
+            if resource["Type"] == "AWS::EKS::Nodegroup":
+                types = resource.get("Properties", {}).get("InstanceTypes") or []
+                if types:
+                    return types[0]
+    return None
+
+
+def team_costs(
+    stacks: Mapping[str, StackArtifact], config: PlatformConfig, table: Mapping[str, Any]
+) -> list[TeamLine]:
+    """Per team and account where it has an environment: its namespaces' quota requests (CPU,
+    memory) priced as a share of the account's system node instance type's hourly price,
+    max(CPU share, memory share) as a scheduler would need it, plus its PVC storage quota at
+    the gp3 price; per team, in the account holding its ECR repositories (read from the
+    templates: `<prefix>/<team>/<image>`), `ECR_GB_PER_IMAGE_REPOSITORY` each. Prices of the
+    region of the account's stacks. A team with no environment in an account has no line
+    there."""
+    by_account: dict[str, list[StackArtifact]] = defaultdict(list)
+    for stack in stacks.values():
+        by_account[stack.account].append(stack)
+    hours = table["hours_per_month"]
+    lines: list[TeamLine] = []
+    for team in sorted(config.teams):
+        for account in [a for a in config.accounts if a in config.teams[team].environments]:
+            in_account = by_account.get(account)
+            node = _system_node_type(in_account) if in_account else None
+            if in_account is None or node is None or node not in INSTANCE_SIZES:
+                continue
+            prices = table["regions"][in_account[0].region]
+            quotas = config.teams[team].environments[account].namespaces.values()
+            cpu = sum(q.cpu for q in quotas)
+            memory = sum(q.memory_gib for q in quotas)
+            storage = sum(q.storage_gib for q in quotas)
+            size = INSTANCE_SIZES[node]
+            share = max(cpu / size.vcpus, memory / size.memory_gib)
+            node_month = prices["ec2_instance_hour"][node] * hours
+            lines.append(
+                TeamLine(
+                    team,
+                    account,
+                    f"{cpu:g} vCPU, {memory} GiB = {share:.2f} of {node}"
+                    + (f"; {storage} GiB PVC" if storage else ""),
+                    round(share * node_month, 2),
+                    round(storage * prices["ebs_gp3_gb_month"], 2),
+                    0.0,
+                )
+            )
+        prefix = f"{config.organization.prefix}/{team}/"
+        for account, in_account in sorted(by_account.items()):
+            repositories = sum(
+                1
+                for stack in in_account
+                for r in stack.resources.values()
+                if r["Type"] == "AWS::ECR::Repository"
+                and str(r.get("Properties", {}).get("RepositoryName", "")).startswith(prefix)
+            )
+            if repositories:
+                gb = repositories * ECR_GB_PER_IMAGE_REPOSITORY
+                rate = table["regions"][in_account[0].region]["ecr_storage_gb_month"]
+                lines.append(
+                    TeamLine(
+                        team,
+                        account,
+                        f"{repositories} ECR repositor{'y' if repositories == 1 else 'ies'}"
+                        f" x {ECR_GB_PER_IMAGE_REPOSITORY:g} GB",
+                        0.0,
+                        0.0,
+                        round(gb * rate, 2),
+                    )
+                )
+    return lines
+
+
+def teams_markdown(lines: Sequence[TeamLine]) -> str:
+    """The per-team table (empty string without teams)."""
+    if not lines:
+        return ""
+    out = [
+        "**Per team**: what each team's quotas reserve, priced as a share of the account's "
+        "system node instance type: max(CPU requests / its vCPUs, memory requests / its GiB) "
+        "x its hourly price; PVC storage quota as gp3; each ECR repository assumed to store "
+        f"{ECR_GB_PER_IMAGE_REPOSITORY:g} GB. Reserved capacity, not use, and not added to the "
+        "totals above (its nodes are the system nodes priced there, or Karpenter's).",
+        "",
+        "| team | account | reserves | compute | PVC storage | images | total |",
+        "|---|---|---|---:|---:|---:|---:|",
+    ]
+    for line in lines:
+        out.append(
+            f"| {line.team} | {line.account} | {line.item} | {_money(line.compute_usd)} | "
+            f"{_money(line.storage_usd)} | {_money(line.images_usd)} | **{_money(line.total)}** |"
+        )
+    for team in sorted({line.team for line in lines}):
+        total = sum(line.total for line in lines if line.team == team)
+        out.append(f"| **{team}** | all | | | | | **{_money(total)}** |")
+    return "\n".join(out) + "\n"
+
+
 # --- output -------------------------------------------------------------------------------------
 
 
@@ -557,10 +691,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--compare", type=Path, help="another cdk.out to compare against")
     parser.add_argument("--prices", type=Path, default=PRICES)
     parser.add_argument("--readme", type=Path, help="also put the table in this README")
+    parser.add_argument(
+        "--config", type=Path, default=Path("config/platform.yaml"), help="for the teams' quotas"
+    )
     args = parser.parse_args(argv)
     table = json.loads(args.prices.read_text(encoding="utf-8"))
-    result = estimate(read_stacks(args.assembly), table)
+    stacks = read_stacks(args.assembly)
+    result = estimate(stacks, table)
     markdown = to_markdown(result)
+    if args.config.exists():
+        from config import load_config
+
+        teams = teams_markdown(team_costs(stacks, load_config(args.config), table))
+        markdown += f"\n{teams}" if teams else ""
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "cost.md").write_text(markdown, encoding="utf-8")
     write_csv(args.out / "cost.csv", result)
