@@ -122,16 +122,16 @@ def test_quotas_fit_the_system_nodes_of_a_cluster_without_pools(sample_raw):
     raw = broken(
         sample_raw,
         ("accounts.dev.cluster.node_pools", {}),
-        ("teams.reports.environments.dev.namespaces.reports.cpu", 17),
-        ("teams.reports.environments.dev.namespaces.reports.memory_gib", 80),
+        ("teams.reports.environments.dev.namespaces.reports.cpu", 3),
+        ("teams.reports.environments.dev.namespaces.reports.memory_gib", 17),
     )
-    # dev's system nodes: m7g.large and m6g.large (2 vCPU, 8 GiB), at most 10
+    # dev's system nodes: m7g.large and m6g.large (2 vCPU, 8 GiB), at most 3
     assert problems_of(raw) == [
-        "accounts.dev.cluster.system_nodes: the teams' namespace quotas ask for 21 cores of "
-        "CPU (checkout 4, reports 17), more than the cluster holds (20, system_nodes: 10 x "
+        "accounts.dev.cluster.system_nodes: the teams' namespace quotas ask for 7 cores of "
+        "CPU (checkout 4, reports 3), more than the cluster holds (6, system_nodes: 3 x "
         "m7g.large): raise max_size, use larger instance types or lower the quotas",
-        "accounts.dev.cluster.system_nodes: the teams' namespace quotas ask for 88 GiB of "
-        "memory (checkout 8, reports 80), more than the cluster holds (80, system_nodes: 10 x "
+        "accounts.dev.cluster.system_nodes: the teams' namespace quotas ask for 25 GiB of "
+        "memory (checkout 8, reports 17), more than the cluster holds (24, system_nodes: 3 x "
         "m7g.large): raise max_size, use larger instance types or lower the quotas",
     ]
 
