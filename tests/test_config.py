@@ -586,7 +586,7 @@ def test_a_node_group_whose_minimum_exceeds_its_maximum_is_refused(sample_raw):
         (
             [("accounts.dev.cluster.system_nodes.desired_size", 1)],
             "accounts.dev.cluster.system_nodes.desired_size: must be between min_size (2) and "
-            "max_size (10) (got 1)",
+            "max_size (3) (got 1)",
         ),
         (
             [("accounts.dev.data.postgres.min_capacity", 16)],
