@@ -597,13 +597,11 @@ class NodePool(_Frozen):
     )
     """WhenEmpty: remove only empty nodes; WhenEmptyOrUnderutilized: also replace or remove
     nodes whose pods fit elsewhere."""
-    consolidate_after: Annotated[
-        str, StringConstraints(pattern=r"^(([0-9]+(s|m|h))+|Never)$")
-    ] = "1m"
-    """How long a node must be consolidatable first (`30s`, `5m`, `Never`)."""
-    expire_after: Annotated[str, StringConstraints(pattern=r"^(([0-9]+(s|m|h))+|Never)$")] = (
-        "720h"
+    consolidate_after: Annotated[str, StringConstraints(pattern=r"^(([0-9]+(s|m|h))+|Never)$")] = (
+        "1m"
     )
+    """How long a node must be consolidatable first (`30s`, `5m`, `Never`)."""
+    expire_after: Annotated[str, StringConstraints(pattern=r"^(([0-9]+(s|m|h))+|Never)$")] = "720h"
     """Replace nodes this old (fresh AMIs, bounded drift); not held by budgets."""
     budgets: tuple[DisruptionBudget, ...] = Field(default=(DisruptionBudget(),), min_length=1)
     """Disruption budgets (default: 10% of the nodes at a time)."""
@@ -659,7 +657,10 @@ def default_node_pools(role: str) -> dict[str, NodePool]:
         }
     return {
         "default": NodePool(
-            capacity_types=("on-demand",), cpu_limit=16, memory_limit_gib=64, budgets=MAINTENANCE_WINDOW
+            capacity_types=("on-demand",),
+            cpu_limit=16,
+            memory_limit_gib=64,
+            budgets=MAINTENANCE_WINDOW,
         )
     }
 

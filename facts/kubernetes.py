@@ -55,3 +55,8 @@ ARGOCD_NAMESPACE = "argocd"
 PLATFORM_PROJECT = "platform"
 """The Argo CD project of the platform's own Applications (add-ons, policies, the teams'
 namespaces and projects); the teams' Applications are in projects of their own."""
+
+DISCOVERY_TAG = "karpenter.sh/discovery"
+"""The tag (value: the cluster's name) CDK writes on the private subnets Karpenter launches
+into; the controller's role may launch only into subnets and groups carrying it (or, for the
+EKS-made cluster security group, EKS's own cluster tag)."""

@@ -303,7 +303,8 @@ def test_alias_records_for_every_hostname(edges, sample_config):
 
 def test_target_group_is_named_for_the_gitops_bridge_and_published(edges, organisation):
     stack = edges["dev"]
-    stack.cdk_template.resource_count_is("AWS::ElasticLoadBalancingV2::TargetGroup", 1)
+    # the platform's group, and one per team with public paths (tests/test_team_edge.py)
+    stack.cdk_template.resource_count_is("AWS::ElasticLoadBalancingV2::TargetGroup", 2)
     stack.cdk_template.has_resource_properties(
         "AWS::ElasticLoadBalancingV2::TargetGroup",
         {"Name": "exco-dev-edge", "TargetType": "ip", "Port": 8080, "HealthCheckPath": "/healthz"},

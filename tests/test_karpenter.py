@@ -15,8 +15,8 @@ from config.eks_calendar import karpenter_ami_alias
 from config.model import Cluster, NodePool, default_node_pools
 from config.rules.cluster import _cron_problem, karpenter_pools_valid
 from config.rules.problem import PartialConfig
-from constructs_lib.eks import karpenter_pools
-from constructs_lib.eks.karpenter_pools import DISCOVERY_TAG
+from facts.kubernetes import DISCOVERY_TAG
+from stages import karpenter_pools
 from tests import iam_check
 from tests.helpers import by_sid, tag
 from tests.test_cluster import policy_of
@@ -68,7 +68,10 @@ def chart_output(manifests: list[dict], role: str, cluster_sg: str, clients_sg: 
         manifest = json.loads(json.dumps(manifest))
         if manifest["kind"] == "EC2NodeClass":
             manifest["spec"]["role"] = role
-            manifest["spec"]["securityGroupSelectorTerms"] = [{"id": cluster_sg}, {"id": clients_sg}]
+            manifest["spec"]["securityGroupSelectorTerms"] = [
+                {"id": cluster_sg},
+                {"id": clients_sg},
+            ]
         out.append(manifest)
     return out
 
@@ -111,7 +114,9 @@ def test_node_class_and_pools_of_every_sample_cluster_match_the_crds(clusters, s
             continue
         fields = registration_fields(stack)
         manifests = json.loads(fields["annotation_karpenter_node_pools"])
-        rendered = chart_output(manifests, "node-role", "sg-0123456789abcdef0", "sg-0fedcba987654321")
+        rendered = chart_output(
+            manifests, "node-role", "sg-0123456789abcdef0", "sg-0fedcba987654321"
+        )
         kinds = [m["kind"] for m in rendered]
         assert kinds[0] == "EC2NodeClass"
         assert sorted(m["metadata"]["name"] for m in rendered[1:]) == sorted(
@@ -120,15 +125,24 @@ def test_node_class_and_pools_of_every_sample_cluster_match_the_crds(clusters, s
         for manifest in rendered:
             jsonschema.validate(manifest, schemas[manifest["kind"]])
         spec = rendered[0]["spec"]
-        alias = karpenter_ami_alias(account.cluster.kubernetes_version, account.cluster.system_nodes.ami_type)
+        alias = karpenter_ami_alias(
+            account.cluster.kubernetes_version, account.cluster.system_nodes.ami_type
+        )
         assert spec["amiSelectorTerms"] == [{"alias": alias}]
         assert spec["subnetSelectorTerms"] == [{"tags": {DISCOVERY_TAG: f"exco-{stage}"}}]
         assert spec["metadataOptions"]["httpTokens"] == "required"
         assert spec["metadataOptions"]["httpPutResponseHopLimit"] == 1
-        assert all(d["ebs"]["encrypted"] and d["ebs"]["volumeType"] == "gp3" for d in spec["blockDeviceMappings"])
+        assert all(
+            d["ebs"]["encrypted"] and d["ebs"]["volumeType"] == "gp3"
+            for d in spec["blockDeviceMappings"]
+        )
         # the role and groups the chart adds come from the annotations CDK writes
         assert fields["annotation_karpenter_node_role_name"] == {
-            "Ref": next(k for k in stack.of_type("AWS::IAM::Role") if k.startswith("ClusterKarpenterNodeRole"))
+            "Ref": next(
+                k
+                for k in stack.of_type("AWS::IAM::Role")
+                if k.startswith("ClusterKarpenterNodeRole")
+            )
         }
         assert "annotation_cluster_security_group_id" in fields
         assert "annotation_workload_clients_security_group_id" in fields
@@ -139,13 +153,21 @@ def test_prod_pools_keep_disruption_in_the_maintenance_window_and_spot_opt_in(cl
     pools = {m["metadata"]["name"]: m["spec"] for m in manifests if m["kind"] == "NodePool"}
     assert set(pools) == {"on-demand", "spot"}
     for spec in pools.values():
-        assert {"nodes": "0", "schedule": "0 4 * * *", "duration": "22h"} in spec["disruption"]["budgets"]
+        assert {"nodes": "0", "schedule": "0 4 * * *", "duration": "22h"} in spec["disruption"][
+            "budgets"
+        ]
     capacity = {
-        name: next(r for r in spec["template"]["spec"]["requirements"] if r["key"] == "karpenter.sh/capacity-type")["values"]
+        name: next(
+            r
+            for r in spec["template"]["spec"]["requirements"]
+            if r["key"] == "karpenter.sh/capacity-type"
+        )["values"]
         for name, spec in pools.items()
     }
     assert capacity == {"on-demand": ["on-demand"], "spot": ["spot"]}
-    assert pools["spot"]["template"]["spec"]["taints"] == [{"key": "spot", "value": "true", "effect": "NoSchedule"}]
+    assert pools["spot"]["template"]["spec"]["taints"] == [
+        {"key": "spot", "value": "true", "effect": "NoSchedule"}
+    ]
     assert "taints" not in pools["on-demand"]["template"]["spec"]
 
 
@@ -178,13 +200,18 @@ def test_config_errors(sample_config):
     assert any("on-demand" in p for p in _problems(sample_config, "dev", node_pools=spot_only))
     tainted = {"o": NodePool(capacity_types=("on-demand",), taints=({"key": "x"},))}
     assert any("on-demand" in p for p in _problems(sample_config, "dev", node_pools=tainted))
-    bad_cron = {"d": NodePool(budgets=({"nodes": "0", "schedule": "0 25 * * *", "duration": "1h"},))}
+    bad_cron = {
+        "d": NodePool(budgets=({"nodes": "0", "schedule": "0 25 * * *", "duration": "1h"},))
+    }
     (problem,) = _problems(sample_config, "dev", node_pools=bad_cron)
     assert "budgets.0.schedule" in problem and "outside 0-23" in problem
     assert _cron_problem("0 4 * * mon-fri") is None
     assert _cron_problem("@daily") is None
     assert _cron_problem("0 4 * *") is not None
-    assert any("KARPENTER_AMI_VERSIONS" in p for p in _problems(sample_config, "dev", kubernetes_version="1.36"))
+    assert any(
+        "KARPENTER_AMI_VERSIONS" in p
+        for p in _problems(sample_config, "dev", kubernetes_version="1.36")
+    )
     with pytest.raises(ValueError, match="schedule and duration"):
         NodePool(budgets=({"nodes": "0", "schedule": "@daily"},))
     with pytest.raises(ValueError):
@@ -215,7 +242,9 @@ def test_interruption_queue_reaches_the_controller_settings(clusters):
     stack = clusters["dev"]
     (queue_id,) = stack.of_type("AWS::SQS::Queue")
     fields = registration_fields(stack)
-    assert fields["annotation_karpenter_interruption_queue"] == {"Fn::GetAtt": [queue_id, "QueueName"]}
+    assert fields["annotation_karpenter_interruption_queue"] == {
+        "Fn::GetAtt": [queue_id, "QueueName"]
+    }
     addons = list(yaml.safe_load_all((ROOT / "gitops/bootstrap/addons.yaml").read_text()))
     (karpenter,) = [a for a in addons if a and a["metadata"]["name"] == "addon-karpenter"]
     settings = karpenter["spec"]["template"]["spec"]["source"]["helm"]["valuesObject"]["settings"]
@@ -226,7 +255,9 @@ def test_pools_application_set_follows_the_karpenter_addon():
     (appset,) = yaml.safe_load_all((ROOT / "gitops/bootstrap/karpenter-pools.yaml").read_text())
     assert appset["spec"]["template"]["spec"]["project"] == "platform"
     assert int(appset["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]) > 2
-    assert appset["spec"]["generators"][0]["clusters"]["selector"]["matchLabels"] == {"enable_karpenter": "true"}
+    assert appset["spec"]["generators"][0]["clusters"]["selector"]["matchLabels"] == {
+        "enable_karpenter": "true"
+    }
     template = (ROOT / "gitops/charts/karpenter-pools/templates/pools.yaml").read_text()
     for value in appset["spec"]["template"]["spec"]["source"]["helm"]["valuesObject"]:
         assert f".Values.{value}" in template

@@ -8,9 +8,9 @@ import copy
 from fnmatch import fnmatchcase
 from typing import Any
 
-import app as platform_app
 from aws_cdk.assertions import Template
 
+import app as platform_app
 from config import parse_config
 from config.model import edge_rule_priority, edge_rule_slot
 from stages.naming import team_target_group_name
@@ -32,7 +32,10 @@ def _rules(template: dict[str, Any]) -> dict[int, tuple[str, list[str]]]:
         (condition,) = p["Conditions"]
         assert condition["Field"] == "path-pattern"
         (action,) = p["Actions"]
-        result[p["Priority"]] = (action["TargetGroupArn"]["Ref"], condition["PathPatternConfig"]["Values"])
+        result[p["Priority"]] = (
+            action["TargetGroupArn"]["Ref"],
+            condition["PathPatternConfig"]["Values"],
+        )
     return result
 
 
@@ -111,9 +114,7 @@ def test_adding_a_team_keeps_the_others_priorities(organisation, sample_raw):
 
 def test_two_teams_in_one_slot_are_refused(sample_raw):
     slot = edge_rule_slot("checkout")
-    twin = next(
-        f"t{i}" for i in range(100_000) if edge_rule_slot(f"t{i}") == slot
-    )
+    twin = next(f"t{i}" for i in range(100_000) if edge_rule_slot(f"t{i}") == slot)
     problems = problems_of(_with_team(sample_raw, twin))
     assert any("same edge listener-rule slot" in p and twin in p for p in problems), problems
 
@@ -143,9 +144,7 @@ def test_the_platform_binds_the_teams_service_to_its_group(sample_config):
     reports = teams_gitops.namespace_manifests(sample_config, "reports", "dev", "reports")
     assert not [m for m in reports if m["kind"] == "TargetGroupBinding"]
     assert ("elbv2.k8s.aws", "TargetGroupBinding") not in teams_gitops.TEAM_KINDS
-    (guardrails,) = [
-        teams_gitops.guardrails_application(sample_config, "checkout", "dev")
-    ]
+    (guardrails,) = [teams_gitops.guardrails_application(sample_config, "checkout", "dev")]
     assert guardrails["spec"]["project"] == teams_gitops.PLATFORM_PROJECT
 
 

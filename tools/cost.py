@@ -107,6 +107,7 @@ FREE = frozenset(
         "AWS::CloudFront::ResponseHeadersPolicy",
         "AWS::CloudFront::VpcOrigin",
         "AWS::ElasticLoadBalancingV2::Listener",
+        "AWS::ElasticLoadBalancingV2::ListenerRule",
         "AWS::ElasticLoadBalancingV2::TargetGroup",
         "AWS::Route53::RecordSet",
         "AWS::Organizations::OrganizationalUnit",

@@ -85,7 +85,9 @@ def kubernetes_version_warnings(config: PartialConfig) -> Iterator[Problem]:
             )
 
 
-_CRON_FIELD = re.compile(r"^(\*|[0-9a-zA-Z]+(-[0-9a-zA-Z]+)?)(/[0-9]+)?(,(\*|[0-9a-zA-Z]+(-[0-9a-zA-Z]+)?)(/[0-9]+)?)*$")
+_CRON_FIELD = re.compile(
+    r"^(\*|[0-9a-zA-Z]+(-[0-9a-zA-Z]+)?)(/[0-9]+)?(,(\*|[0-9a-zA-Z]+(-[0-9a-zA-Z]+)?)(/[0-9]+)?)*$"
+)
 _CRON_MACROS = ("@annually", "@yearly", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
 _CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 _CRON_NAMES = {
@@ -118,8 +120,8 @@ def karpenter_pools_valid(config: PartialConfig) -> Iterator[Problem]:
     and untolerating work must not depend on Spot alone)."""
     for name, account in config.accounts.items():
         cluster = account.cluster
-        if cluster is None:
-            continue
+        if cluster is None or cluster.kubernetes_version not in accepted_versions(config.today):
+            continue  # kubernetes_version_supported names the version
         path = f"accounts.{name}.cluster.node_pools"
         pools = cluster.karpenter_pools(account.role)
         for pool_name, pool in pools.items():

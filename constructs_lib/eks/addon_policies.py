@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from aws_cdk import Stack
 from constructs import Construct
 
-from constructs_lib.eks.karpenter_pools import DISCOVERY_TAG
 from constructs_lib.eks.pod_identity import Grant
+from facts.kubernetes import DISCOVERY_TAG
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ ANNOTATIONS = (
 """Annotations: the facts add-on values read. Keys a cluster does not have are omitted
 (e.g. external_dns_domain and edge_target_group_name without a domain; the last two on the
 hub only). karpenter_node_pools is a JSON list of the cluster's EC2NodeClass and NodePools
-(constructs_lib/eks/karpenter_pools.py), written out by gitops/charts/karpenter-pools.
+(stages/karpenter_pools.py), written out by gitops/charts/karpenter-pools.
 edge_target_group_name is what a TargetGroupBinding's `targetGroupName` names: the
 edge stack deploys after the cluster, so its ARN cannot be handed over here."""
 

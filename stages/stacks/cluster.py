@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import json
+from typing import TYPE_CHECKING
 
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ssm as ssm
 
 from config.eks_calendar import addon_versions, karpenter_ami_alias
 from config.model import Cluster, GitOpsRole
-from constructs_lib.eks import gitops_bridge, karpenter_pools
+from constructs_lib.eks import gitops_bridge
 from constructs_lib.eks.cluster import PlatformCluster
 from constructs_lib.eks.gitops import ArgoCdBootstrap, SpokeRegistration
 from constructs_lib.network.vpc import PlatformNetwork
 from constructs_lib.operations.notification import topic_arn
 from constructs_lib.operations.prometheus import ClusterPrometheus
+from stages import karpenter_pools
 from stages.naming import (
     ARGOCD_HUB,
     ARGOCD_REGISTRATIONS,

@@ -8,8 +8,8 @@ from aws_cdk import Tags
 from aws_cdk import aws_ec2 as ec2
 
 from config.model import Network
-from constructs_lib.eks.karpenter_pools import DISCOVERY_TAG
 from constructs_lib.network.vpc import PlatformNetwork
+from facts.kubernetes import DISCOVERY_TAG
 from stages.naming import cluster_name
 from stages.platform_stack import PlatformStack
 from stages.retention import RETENTION_DAYS

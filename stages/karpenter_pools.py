@@ -11,11 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from config.model import NodePool
-
-DISCOVERY_TAG = "karpenter.sh/discovery"
-"""The tag (value: the cluster's name) CDK writes on the private subnets Karpenter launches
-into; the controller's role may launch only into subnets and groups carrying it (or, for the
-EKS-made cluster security group, EKS's own cluster tag)."""
+from facts.kubernetes import DISCOVERY_TAG
 
 NODE_CLASS = "default"
 
@@ -76,7 +72,11 @@ def node_class(
 def node_pool(name: str, pool: NodePool) -> dict:
     """One NodePool from its config."""
     requirements: list[dict] = [
-        {"key": "karpenter.sh/capacity-type", "operator": "In", "values": list(pool.capacity_types)},
+        {
+            "key": "karpenter.sh/capacity-type",
+            "operator": "In",
+            "values": list(pool.capacity_types),
+        },
         {"key": "kubernetes.io/arch", "operator": "In", "values": list(pool.architectures)},
         {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
         {
@@ -108,8 +108,9 @@ def node_pool(name: str, pool: NodePool) -> dict:
     }
     if pool.taints:
         template_spec["taints"] = [
-            {"key": t.key, "value": t.value, "effect": t.effect} if t.value else
-            {"key": t.key, "effect": t.effect}
+            {"key": t.key, "value": t.value, "effect": t.effect}
+            if t.value
+            else {"key": t.key, "effect": t.effect}
             for t in pool.taints
         ]
     template: dict = {"spec": template_spec}
