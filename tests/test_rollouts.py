@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from config import load_config
+from constructs_lib.eks import gitops_bridge
 from stages.naming import cluster_name
 from tests import iam_check
 from tests.conftest import ROOT, SAMPLE_CONFIG
@@ -232,3 +233,13 @@ def test_the_rollout_schema_refuses_a_broken_step():
     (rollout,) = documents(FIXTURE)
     rollout["spec"]["strategy"]["canary"]["steps"][0] = {"setWeigth": 10}
     assert schema_errors(rollout, "argoproj.io_rollout_v1alpha1.json") != []
+
+
+def test_every_add_on_label_reaches_the_spokes_cluster_secrets():
+    """In hub-and-spoke the hub's cluster generator sees a spoke through the Secret the
+    registrations chart writes: a label it does not copy leaves the add-on off the spoke."""
+    template = ROOT / "gitops/charts/cluster-registrations/templates/registrations.yaml"
+    text = template.read_text()
+    for addon in gitops_bridge.ADDON_ROLE_ANNOTATIONS:
+        label = gitops_bridge.enable_label(addon)
+        assert f"{label}: {{{{`'{{{{ .label_{label} | default \"false\" }}}}'`}}}}" in text, label
