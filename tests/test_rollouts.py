@@ -243,3 +243,20 @@ def test_every_add_on_label_reaches_the_spokes_cluster_secrets():
     for addon in gitops_bridge.ADDON_ROLE_ANNOTATIONS:
         label = gitops_bridge.enable_label(addon)
         assert f"{label}: {{{{`'{{{{ .label_{label} | default \"false\" }}}}'`}}}}" in text, label
+
+
+def test_the_collector_may_scrape_the_metrics_port_only():
+    """The analyses read what the managed collector scraped: team namespaces admit the VPC
+    (the collector's interfaces are in its private subnets) on the metrics port alone."""
+    from tests.test_teams_gitops import allowed
+
+    config = load_config(SAMPLE_CONFIG)
+    (rollout,) = documents(FIXTURE)
+    annotations = rollout["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/port"] == str(teams_gitops.METRICS_PORT)
+    collector = {"ip": "10.16.20.5"}  # dev's VPC
+    for team, namespace in (("checkout", "checkout"), ("reports", "reports")):
+        policies = teams_gitops.network_policies(config, team, "dev", namespace)
+        assert allowed(policies, "Ingress", collector, teams_gitops.METRICS_PORT)
+        assert not allowed(policies, "Ingress", collector, teams_gitops.METRICS_PORT + 1)
+        assert not allowed(policies, "Ingress", {"ip": "52.95.1.1"}, teams_gitops.METRICS_PORT)

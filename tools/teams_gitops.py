@@ -79,6 +79,11 @@ POD_IDENTITY_AGENT = "169.254.170.23/32"
 """The EKS Pod Identity agent's IPv4 address; pods get credentials from it over HTTP, port 80
 (https://docs.aws.amazon.com/eks/latest/userguide/pod-id-agent-setup.html)."""
 POSTGRES_PORT = 5432
+METRICS_PORT = 9090
+"""Where a team's pods serve Prometheus metrics (annotation `prometheus.io/port`): the cluster's
+managed collector scrapes them from its network interfaces in the VPC's private subnets
+(https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-collector.html), so the
+namespace admits the VPC on this port where the cluster has Prometheus."""
 CACHE_PORT = 6379
 
 # What a team's Applications may create: workloads and what they need, nothing that changes
@@ -358,6 +363,14 @@ def network_policies(config: PlatformConfig, team: str, account: str, namespace:
                 egress=[
                     {"to": [{"ipBlock": {"cidr": vpc}}], "ports": [_port(p) for p in data_ports]}
                 ],
+            )
+        )
+    if config.prometheus(account):
+        # The canary analyses (and any dashboard) need the collector's scrapes.
+        policies.append(
+            policy(
+                "allow-metrics-scrape",
+                ingress=[{"from": [{"ipBlock": {"cidr": vpc}}], "ports": [_port(METRICS_PORT)]}],
             )
         )
     edge = config.accounts[account].edge_settings
