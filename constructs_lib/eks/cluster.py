@@ -127,7 +127,8 @@ class PlatformCluster(Construct):
       container logs: Fluent Bit ships those) (versions pinned where given, EKS defaults
       otherwise).
     - `POD_IDENTITIES` roles for the add-ons Argo CD installs; ExternalDNS and cert-manager
-      only when `dns_zone_name` is given.
+      only when `dns_zone_name` is given; Argo Rollouts' through `add_addon_role`, by the
+      stack that made the cluster's Prometheus workspace.
 
     Exposes `cluster`, `node_security_group`, `pod_roles` (add-on -> role),
     `karpenter_node_role`, `interruption_queue`, `application_log_group` and
@@ -481,12 +482,12 @@ class PlatformCluster(Construct):
                 create_association=False,  # the managed add-on binds it
             ).role
 
-    def add_addon_role(self, addon: str, grants: Sequence[Grant]) -> iam.IRole:
+    def add_addon_role(self, addon: str, grants: Sequence[Grant]) -> None:
         """The Pod Identity role of `addon` (a key of `POD_IDENTITIES`), bound to its service
         account: for add-ons whose grants name resources made outside this construct (Argo
         Rollouts: the cluster's Prometheus workspace)."""
         account = POD_IDENTITIES[addon]
-        self.pod_roles[addon] = role = PodIdentity(
+        self.pod_roles[addon] = PodIdentity(
             self,
             _construct_id(addon),
             pods=self._pods,
@@ -495,7 +496,6 @@ class PlatformCluster(Construct):
             description=f"{addon} in {self._cluster_name}",
             grants=grants,
         ).role
-        return role
 
     def _grant_people(self, role_arns: Sequence[str], policy: str, prefix: str) -> None:
         for arn in role_arns:
