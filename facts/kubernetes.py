@@ -47,6 +47,7 @@ PLATFORM_NAMESPACES = (
     "cert-manager",
     "external-secrets",
     "amazon-cloudwatch",
+    "argo-rollouts",
 )
 """Namespaces Kubernetes or the platform's add-ons use (those of `gitops/bootstrap/*.yaml` and
 `constructs_lib.eks` `POD_IDENTITIES`, a test keeps them in step): no team may claim one."""

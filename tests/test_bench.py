@@ -12,7 +12,7 @@ from config import parse_config
 from tools.bench import ACCOUNTS_PER_WAVE, with_extra_accounts
 
 
-def test_extra_accounts_are_valid_distinct_dev_copies_two_per_wave_after_dev(sample_raw):
+def test_extra_accounts_are_valid_distinct_dev_copies_one_per_wave_after_dev(sample_raw):
     config = parse_config(with_extra_accounts(sample_raw, 12), source="bench")
     extra = {n: a for n, a in config.accounts.items() if n.startswith("team")}
     assert len(extra) == 12

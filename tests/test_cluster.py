@@ -246,6 +246,7 @@ def test_pod_identity_associations_follow_the_contract(clusters):
             "external-secrets",
             "karpenter",
             "fluent-bit",
+            "argo-rollouts",  # with the cluster's Prometheus workspace (tests/test_rollouts.py)
         )
     }
     hub = {
@@ -253,6 +254,7 @@ def test_pod_identity_associations_follow_the_contract(clusters):
         for a in clusters["shared-services"].of_type("AWS::EKS::PodIdentityAssociation").values()
     }
     assert "external-dns" not in hub and "cert-manager" not in hub  # the hub has no zone
+    assert "argo-rollouts" not in hub  # nor a Prometheus workspace
 
 
 def test_pod_roles_trust_only_pods_of_this_cluster(clusters):

@@ -167,9 +167,10 @@ SHAPES = ("full", "no-edge", "network")
 EdgeGlobal stacks; network: the least a workload account must have."""
 
 
-ACCOUNTS_PER_WAVE = 2
-"""A wave is one CodePipeline stage, and a full account brings 14 of its actions: two per wave
-stays under the gate's 40 (`policies.platform.pipeline_limits`)."""
+ACCOUNTS_PER_WAVE = 1
+"""A wave is one CodePipeline stage, and a full dev-like account brings 24 of its 50 actions
+(prepare and execute of each of its 12 stacks): one per wave keeps each stage under the 80%
+the policy gate allows (`PipelineLimits`)."""
 
 
 def with_extra_accounts(raw: dict, extra: int, shape: str = "full") -> dict:

@@ -11,6 +11,8 @@ committed; tests/test_teams_gitops.py fails when the committed tree and the conf
       <team>/<environment>/<namespace>.yaml     Namespace (Pod Security `restricted`),
                                                 ResourceQuota, LimitRange, NetworkPolicies,
                                                 ServiceAccount, SecretStore
+      canary/<cluster>.yaml                     the ClusterAnalysisTemplates of the canary
+                                                services on that cluster (Argo Rollouts)
       <team>/releases/<service>/<environment>.yaml
                                                 the pin: which revision of the service Argo CD
                                                 deploys there (the ApplicationSet's git-files
@@ -54,8 +56,12 @@ CONFIG = ROOT / "config" / "platform.yaml"
 GITOPS = "gitops"
 """The GitOps tree's folder in this repository (the bridge's addons_repo_basepath)."""
 TEAMS = f"{GITOPS}/teams"
-RESERVED_TEAM_NAMES = ("argocd", "default", PLATFORM_PROJECT)
-"""Names a team cannot have: the tree's Argo CD folder and the two platform projects."""
+CANARY = f"{TEAMS}/canary"
+"""Per cluster, the canary analyses of the teams' services there (values of
+gitops/charts/canary-analysis, which gitops/bootstrap/canary-analysis.yaml installs)."""
+RESERVED_TEAM_NAMES = ("argocd", "canary", "default", PLATFORM_PROJECT)
+"""Names a team cannot have: the tree's Argo CD and canary folders and the two platform
+projects."""
 FOLLOWS = "main"
 """The branch the first environment of a team follows."""
 SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -77,6 +83,11 @@ EDGE_SERVICE = "edge"
 """The Service a team with public paths serves them from: in the first namespace of the
 environment (config order), port `edge.target_port`, whose pods listen on that port."""
 POSTGRES_PORT = 5432
+METRICS_PORT = 9090
+"""Where a team's pods serve Prometheus metrics (annotation `prometheus.io/port`): the cluster's
+managed collector scrapes them from its network interfaces in the VPC's private subnets
+(https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-collector.html), so the
+namespace admits the VPC on this port where the cluster has Prometheus."""
 CACHE_PORT = 6379
 
 # What a team's Applications may create: workloads and what they need, nothing that changes
@@ -97,6 +108,119 @@ TEAM_KINDS: tuple[tuple[str, str], ...] = (
     ("argoproj.io", "Rollout"),
     ("argoproj.io", "AnalysisTemplate"),
 )
+
+
+# ---------------------------------------------------------------------------- canary analysis
+
+CANARY_WARMUP = "60s"
+"""Argo Rollouts' `initialDelay`: no measurement until the canary's pods have warmed up
+(caches, JIT, connection pools) and the collector has scraped them a few times (30 s)."""
+CANARY_INTERVAL = "1m"
+CANARY_WINDOW = "2m"
+"""The rate window: at least four scrapes at the collector's 30 s interval."""
+CANARY_SUCCESS_RATE = 0.99
+"""Least share of the canary's requests that are not 5xx."""
+CANARY_LATENCY_SECONDS = 0.5
+"""Largest p99 latency of the canary's requests."""
+CANARY_FAILURE_LIMIT = 1
+"""Measurements that may fail before the analysis (and so the rollout) fails: the second
+failure aborts."""
+CANARY_INCONCLUSIVE_LIMIT = 2
+"""Measurements without data (no requests reached the canary) tolerated before the rollout
+pauses for a person to decide."""
+CANARY_TIMEOUT_SECONDS = 30
+REQUESTS_METRIC = "http_requests_total"
+LATENCY_METRIC = "http_request_duration_seconds_bucket"
+CANARY_HASH_ARG = "canary-hash"
+"""The one argument: the canary's pod-template hash, which the Rollout passes
+(`valueFrom.podTemplateHashValue: Latest`); the pods' names start `<service>-<hash>-`."""
+
+
+def analysis_template_name(namespace: str, service: str) -> str:
+    return f"{namespace}-{service}"
+
+
+def _selector(namespace: str, service: str, extra: str = "") -> str:
+    # `namespace` is the collector's target label (the pod's namespace, which a metric's own
+    # label cannot override); `service` and `code` are labels the service exposes.
+    pod = f"{service}-{{{{args.{CANARY_HASH_ARG}}}}}-.*"
+    return f'{{namespace="{namespace}",service="{service}",pod=~"{pod}"{extra}}}'
+
+
+def canary_queries(namespace: str, service: str) -> dict[str, str]:
+    """The PromQL of each metric, over the canary's pods only."""
+    window = CANARY_WINDOW
+    requests = f"{REQUESTS_METRIC}{_selector(namespace, service)}"
+    good = REQUESTS_METRIC + _selector(namespace, service, extra=',code!~"5.."')
+    buckets = f"{LATENCY_METRIC}{_selector(namespace, service)}"
+    return {
+        "success-rate": f"sum(rate({good}[{window}])) / sum(rate({requests}[{window}]))",
+        "latency-p99": f"histogram_quantile(0.99, sum by (le) (rate({buckets}[{window}])))",
+    }
+
+
+def _conditions(comparison: str) -> tuple[str, str]:
+    """(successCondition, failureCondition): no data (an empty vector, NaN from no requests)
+    meets neither, so the measurement is Inconclusive, not a pass."""
+    data = "len(result) > 0 && !isNaN(result[0])"
+    inverse = {">=": "<", "<=": ">"}
+    operator, value = comparison.split(" ", 1)
+    return (
+        f"{data} && result[0] {operator} {value}",
+        f"{data} && result[0] {inverse[operator]} {value}",
+    )
+
+
+def cluster_analysis_template(namespace: str, service: str) -> dict[str, Any]:
+    """The platform's analysis of one canary service: success rate and p99 latency of the
+    canary's pods, after the warm-up. Cluster-scoped, so no team project can change it; the
+    chart adds the workspace's address and SigV4 signing per cluster."""
+    queries = canary_queries(namespace, service)
+    thresholds = {
+        "success-rate": f">= {CANARY_SUCCESS_RATE}",
+        "latency-p99": f"<= {CANARY_LATENCY_SECONDS}",
+    }
+    metrics = []
+    for name, query in queries.items():
+        success, failure = _conditions(thresholds[name])
+        metrics.append(
+            {
+                "name": name,
+                "initialDelay": CANARY_WARMUP,
+                "interval": CANARY_INTERVAL,
+                "failureLimit": CANARY_FAILURE_LIMIT,
+                "inconclusiveLimit": CANARY_INCONCLUSIVE_LIMIT,
+                "successCondition": success,
+                "failureCondition": failure,
+                "provider": {"prometheus": {"timeout": CANARY_TIMEOUT_SECONDS, "query": query}},
+            }
+        )
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "ClusterAnalysisTemplate",
+        "metadata": {
+            "name": analysis_template_name(namespace, service),
+            "labels": {"namespace": namespace, "service": service},
+        },
+        "spec": {"args": [{"name": CANARY_HASH_ARG}], "metrics": metrics},
+    }
+
+
+def canary_values(config: PlatformConfig) -> dict[str, dict[str, Any]]:
+    """Cluster name -> the canary-analysis chart's values (its ClusterAnalysisTemplates)."""
+    by_cluster: dict[str, list[dict[str, Any]]] = {}
+    for team in config.teams.values():
+        for service, spec in team.services.items():
+            if not spec.canary:
+                continue
+            for account in team.environments:
+                by_cluster.setdefault(cluster_name(config, account), []).append(
+                    cluster_analysis_template(spec.namespace, service)
+                )
+    return {
+        cluster: {"templates": sorted(templates, key=lambda t: t["metadata"]["name"])}
+        for cluster, templates in sorted(by_cluster.items())
+    }
 
 
 # ---------------------------------------------------------------------------- the model
@@ -243,6 +367,14 @@ def network_policies(config: PlatformConfig, team: str, account: str, namespace:
                 egress=[
                     {"to": [{"ipBlock": {"cidr": vpc}}], "ports": [_port(p) for p in data_ports]}
                 ],
+            )
+        )
+    if config.prometheus(account):
+        # The canary analyses (and any dashboard) need the collector's scrapes.
+        policies.append(
+            policy(
+                "allow-metrics-scrape",
+                ingress=[{"from": [{"ipBlock": {"cidr": vpc}}], "ports": [_port(METRICS_PORT)]}],
             )
         )
     edge = config.accounts[account].edge_settings
@@ -531,6 +663,8 @@ def generated(config: PlatformConfig, root: Path = ROOT) -> dict[str, str]:
                     revision = FOLLOWS
                 if revision is not None:
                     files[relative] = pin_text(config, team_name, service, account, revision)
+    for cluster, values in canary_values(config).items():
+        files[f"{CANARY}/{cluster}.yaml"] = HEADER + _dump(values)
     for argocd, teams in by_argocd.items():
         for team_name, accounts in teams.items():
             documents = [

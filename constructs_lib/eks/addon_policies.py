@@ -668,3 +668,24 @@ def karpenter_controller(
         ),
         Grant(sid="DiscoverApiEndpoint", actions=["eks:DescribeCluster"], resources=[cluster_arn]),
     ]
+
+
+ARGO_ROLLOUTS_QUERY_ACTIONS = ("aps:QueryMetrics", "aps:GetSeries", "aps:GetLabels")
+"""What Argo Rollouts' Prometheus provider calls: instant and range queries (QueryMetrics);
+series and labels for the client's metadata calls. No DescribeWorkspace: the address comes
+from the bridge annotation, not from the API. AMP's IAM actions and their resource type
+(workspace): https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonmanagedserviceforprometheus.html"""
+
+
+def argo_rollouts(workspace_arn: str) -> list[Grant]:
+    """The Argo Rollouts controller runs every AnalysisRun's Prometheus query, signed with
+    SigV4 (the template's `authentication.sigv4`; the credentials are the controller's Pod
+    Identity ones, https://argo-rollouts.readthedocs.io/en/stable/analysis/prometheus/): it may
+    read its own cluster's workspace, nothing else."""
+    return [
+        Grant(
+            sid="QueryTheClustersWorkspace",
+            resources=[workspace_arn],
+            actions=list(ARGO_ROLLOUTS_QUERY_ACTIONS),
+        )
+    ]

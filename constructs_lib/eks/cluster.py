@@ -21,7 +21,7 @@ from constructs import Construct, IConstruct
 
 from constructs_lib.eks import addon_policies
 from constructs_lib.eks.kubectl_layers import kubectl_layer
-from constructs_lib.eks.pod_identity import PodIdentity, cluster_pods
+from constructs_lib.eks.pod_identity import Grant, PodIdentity, cluster_pods
 from constructs_lib.shared.encryption import log_group_key, platform_key
 from policies.acknowledgements import acknowledge, acknowledge_all, controls
 from policies.wildcards import (
@@ -52,6 +52,7 @@ POD_IDENTITIES = MappingProxyType(
         "vpc-cni": ServiceAccount("kube-system", "aws-node"),
         "aws-ebs-csi-driver": ServiceAccount("kube-system", "ebs-csi-controller-sa"),
         "amazon-cloudwatch-observability": ServiceAccount("amazon-cloudwatch", "cloudwatch-agent"),
+        "argo-rollouts": ServiceAccount("argo-rollouts", "argo-rollouts"),
     }
 )
 """The contract with the GitOps repository: each add-on's service account (namespace, name)
@@ -126,7 +127,8 @@ class PlatformCluster(Construct):
       container logs: Fluent Bit ships those) (versions pinned where given, EKS defaults
       otherwise).
     - `POD_IDENTITIES` roles for the add-ons Argo CD installs; ExternalDNS and cert-manager
-      only when `dns_zone_name` is given.
+      only when `dns_zone_name` is given; Argo Rollouts' through `add_addon_role`, by the
+      stack that made the cluster's Prometheus workspace.
 
     Exposes `cluster`, `node_security_group`, `pod_roles` (add-on -> role),
     `karpenter_node_role`, `interruption_queue`, `application_log_group` and
@@ -462,23 +464,15 @@ class PlatformCluster(Construct):
             grants["external-dns"] = addon_policies.external_dns(self, zone_name=dns_zone_name)
             grants["cert-manager"] = addon_policies.cert_manager(self, zone_name=dns_zone_name)
         self.pod_roles: dict[str, iam.IRole] = {}
-        pods = cluster_pods(self, cluster_name=cluster_name, cluster_arn=cluster_arn)
+        self._pods = cluster_pods(self, cluster_name=cluster_name, cluster_arn=cluster_arn)
+        self._cluster_name = cluster_name
         for addon, addon_grants in grants.items():
-            account = POD_IDENTITIES[addon]
-            self.pod_roles[addon] = PodIdentity(
-                self,
-                _construct_id(addon),
-                pods=pods,
-                namespace=account.namespace,
-                service_account=account.name,
-                description=f"{addon} in {cluster_name}",
-                grants=addon_grants,
-            ).role
+            self.add_addon_role(addon, addon_grants)
         for addon, policy in AWS_MANAGED_POD_POLICIES.items():
             self.pod_roles[addon] = PodIdentity(
                 self,
                 _construct_id(addon),
-                pods=pods,
+                pods=self._pods,
                 namespace=POD_IDENTITIES[addon].namespace,
                 service_account=POD_IDENTITIES[addon].name,
                 description=f"{addon} in {cluster_name}",
@@ -487,6 +481,21 @@ class PlatformCluster(Construct):
                 "add-on it is written for; it is attached to that add-on's pod role only.",
                 create_association=False,  # the managed add-on binds it
             ).role
+
+    def add_addon_role(self, addon: str, grants: Sequence[Grant]) -> None:
+        """The Pod Identity role of `addon` (a key of `POD_IDENTITIES`), bound to its service
+        account: for add-ons whose grants name resources made outside this construct (Argo
+        Rollouts: the cluster's Prometheus workspace)."""
+        account = POD_IDENTITIES[addon]
+        self.pod_roles[addon] = PodIdentity(
+            self,
+            _construct_id(addon),
+            pods=self._pods,
+            namespace=account.namespace,
+            service_account=account.name,
+            description=f"{addon} in {self._cluster_name}",
+            grants=grants,
+        ).role
 
     def _grant_people(self, role_arns: Sequence[str], policy: str, prefix: str) -> None:
         for arn in role_arns:

@@ -36,6 +36,7 @@ PLATFORM_CHART_REPOSITORIES = (
     "public.ecr.aws/karpenter",
     "https://aws.github.io/eks-charts",
     "https://kubernetes-sigs.github.io/external-dns/",
+    ARGOCD_CHART_REPOSITORY,  # Argo Rollouts
 )
 """The chart repositories of gitops/bootstrap/addons.yaml (tests/test_teams_gitops.py checks
 that every repoURL of gitops/bootstrap is the GitOps repository or one of these)."""

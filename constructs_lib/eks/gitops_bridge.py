@@ -13,6 +13,7 @@ from collections.abc import Mapping
 LABELS = (
     "environment",
     "cluster_role",
+    "enable_argo_rollouts",
     "enable_aws_load_balancer_controller",
     "enable_cert_manager",
     "enable_external_dns",
@@ -32,6 +33,7 @@ ANNOTATIONS = (
     "workload_clients_security_group_id",
     "cluster_security_group_id",
     "fargate_namespaces",
+    "argo_rollouts_role_arn",
     "aws_load_balancer_controller_role_arn",
     "cert_manager_role_arn",
     "external_dns_role_arn",
@@ -61,6 +63,7 @@ edge_target_group_name is what a TargetGroupBinding's `targetGroupName` names: t
 edge stack deploys after the cluster, so its ARN cannot be handed over here."""
 
 ADDON_ROLE_ANNOTATIONS = {
+    "argo-rollouts": "argo_rollouts_role_arn",
     "aws-load-balancer-controller": "aws_load_balancer_controller_role_arn",
     "cert-manager": "cert_manager_role_arn",
     "external-dns": "external_dns_role_arn",

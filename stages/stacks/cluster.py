@@ -10,7 +10,7 @@ from aws_cdk import aws_ssm as ssm
 
 from config.eks_calendar import addon_versions, karpenter_ami_alias
 from config.model import Cluster, GitOpsRole
-from constructs_lib.eks import gitops_bridge
+from constructs_lib.eks import addon_policies, gitops_bridge
 from constructs_lib.eks.cluster import PlatformCluster
 from constructs_lib.eks.gitops import ArgoCdBootstrap, SpokeRegistration
 from constructs_lib.network.vpc import PlatformNetwork
@@ -141,6 +141,11 @@ class ClusterStack(PlatformStack):
             parameter_name=parameter_name(scope.config, name, *PROMETHEUS_ENDPOINT),
             string_value=self.prometheus.endpoint,
             description="The cluster's Amazon Managed Service for Prometheus endpoint",
+        )
+        # Argo Rollouts' controller runs the canary analyses against this workspace only;
+        # the role's presence labels the cluster enable_argo_rollouts (bridge_metadata).
+        self.cluster.add_addon_role(
+            "argo-rollouts", addon_policies.argo_rollouts(self.prometheus.workspace.attr_arn)
         )
 
     def _gitops(self, scope: PlatformStage, network: PlatformNetwork, role: GitOpsRole) -> None:
