@@ -23,7 +23,7 @@ def test_extra_accounts_are_valid_distinct_dev_copies_one_per_wave_after_dev(sam
     assert not any(a.overlaps(b) for i, a in enumerate(networks) for b in networks[i + 1 :])
     names = [w.name for w in config.pipeline.waves]
     team_waves = [w for w in config.pipeline.waves if set(w.accounts) <= set(extra)]
-    assert [w.name for w in team_waves] == [f"teams{i:02d}" for i in range(6)]
+    assert [w.name for w in team_waves] == [f"teams{i:02d}" for i in range(12 // ACCOUNTS_PER_WAVE)]
     assert names.index("teams00") == names.index("dev") + 1
     assert all(len(w.accounts) == ACCOUNTS_PER_WAVE for w in team_waves)
     assert sorted(a for w in team_waves for a in w.accounts) == sorted(extra)
