@@ -49,6 +49,24 @@ def test_the_distribution_has_a_5xx_rate_alarm_in_us_east_1(organisation, sample
     assert alarm["AlarmActions"] == [f"arn:aws:sns:us-east-1:{account.id}:exco-{stage}-alarms"]
 
 
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_origin_latency_is_published_and_alarmed(organisation, sample_config, stage):
+    """OriginLatency exists only with the distribution's additional metrics on: the same stack
+    turns them on for the distribution it alarms on."""
+    stack = organisation.stacks[stage]["EdgeAlarms"]
+    account = sample_config.accounts[stage]
+    (subscription,) = stack.of_type("AWS::CloudFront::MonitoringSubscription").values()
+    config = subscription["Properties"]["MonitoringSubscription"]
+    assert config == {
+        "RealtimeMetricsSubscriptionConfig": {"RealtimeMetricsSubscriptionStatus": "Enabled"}
+    }
+    alarm = alarms_by_name(stack)[f"exco-{stage}-cdn-origin-latency-p90"]
+    assert (alarm["MetricName"], alarm["ExtendedStatistic"]) == ("OriginLatency", "p90")
+    assert dimensions(alarm)["DistributionId"] == subscription["Properties"]["DistributionId"]
+    assert alarm["Threshold"] == account.thresholds().latency_ms  # milliseconds, like the metric
+    assert alarm["AlarmActions"] == [f"arn:aws:sns:us-east-1:{account.id}:exco-{stage}-alarms"]
+
+
 def test_the_web_acl_has_a_blocked_request_spike_alarm(organisation, sample_config):
     """An anomaly band on BlockedRequests of all rules (WebACL + Rule=ALL; no Region for a
     CLOUDFRONT web ACL), in the web ACL's stack and region."""

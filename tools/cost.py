@@ -258,6 +258,19 @@ def _nodegroup(pr: Pricer, props, template):
     yield "EKS nodes", f"{count} x {gib} GiB gp3", count * gib * pr.p["ebs_gp3_gb_month"]
 
 
+CLOUDFRONT_ADDITIONAL_METRICS = 8
+"""What a distribution's monitoring subscription publishes (origin latency, cache hit rate,
+4xx and 5xx rates by status code), each priced as a CloudWatch custom metric."""
+
+
+def _cloudfront_metrics(pr: Pricer, props, template):
+    yield (
+        "Monitoring",
+        f"CloudFront additional metrics ({CLOUDFRONT_ADDITIONAL_METRICS})",
+        CLOUDFRONT_ADDITIONAL_METRICS * pr.p["cloudwatch_metric_month"],
+    )
+
+
 def _instance(pr: Pricer, props, template):
     """A lone EC2 instance (the operator access instance) and its root volume."""
     instance = props.get("InstanceType", "t4g.nano")
@@ -443,6 +456,7 @@ RULES: dict[str, Callable] = {
     "AWS::Grafana::Workspace": _grafana,
     # the first three dashboards of an account are free: not counted, so an upper bound
     "AWS::CloudWatch::Dashboard": _fixed("Monitoring", "dashboard", "cloudwatch_dashboard_month"),
+    "AWS::CloudFront::MonitoringSubscription": _cloudfront_metrics,
 }
 
 

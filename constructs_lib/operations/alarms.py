@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import cdk_monitoring_constructs as monitoring
 from aws_cdk import CfnResource, Duration, Fn, Stack
 from aws_cdk import aws_backup as backup
+from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_elasticache as elasticache
@@ -470,6 +471,38 @@ class StackAlarms(Construct):
             t.error_rate_percent,
             f"Distribution {name}: more than {t.error_rate_percent}% of viewer requests "
             "answered 5xx",
+        )
+        # OriginLatency is one of the distribution's additional metrics, published once its
+        # monitoring subscription is on (`additional_metrics`): the time to the origin's first
+        # byte, in milliseconds, for requests CloudFront does not answer from its cache.
+        self._alarm(
+            f"{name}-origin-latency-p90",
+            cloudwatch.Metric(
+                namespace="AWS/CloudFront",
+                metric_name="OriginLatency",
+                dimensions_map={"DistributionId": distribution_id, "Region": "Global"},
+                statistic="p90",
+                period=Duration.minutes(5),
+            ),
+            t.latency_ms,
+            f"Distribution {name}: p90 origin latency above {t.latency_ms} ms",
+        )
+
+    def additional_metrics(self, distribution_id: str) -> None:
+        """Turn on the distribution's additional CloudWatch metrics (origin latency, error
+        rates by status code, cache hit rate), which `distribution` alarms on; billed per
+        metric like custom metrics:
+        https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/viewing-cloudfront-metrics.html#monitoring-console.distributions-additional"""
+        self._in_edge_region("additional_metrics")
+        cloudfront.CfnMonitoringSubscription(
+            self,
+            "AdditionalMetrics",
+            distribution_id=distribution_id,
+            monitoring_subscription=cloudfront.CfnMonitoringSubscription.MonitoringSubscriptionProperty(
+                realtime_metrics_subscription_config=cloudfront.CfnMonitoringSubscription.RealtimeMetricsSubscriptionConfigProperty(
+                    realtime_metrics_subscription_status="Enabled"
+                )
+            ),
         )
 
     def web_acl(self, name: str, acl: wafv2.CfnWebACL) -> None:

@@ -32,4 +32,6 @@ class EdgeAlarmsStack(PlatformStack):
             region=EDGE_REGION,
             cross_region_references=True,
         )
-        self.alarms.distribution("cdn", edge.edge.distribution.distribution_id)
+        distribution_id = edge.edge.distribution.distribution_id
+        self.alarms.additional_metrics(distribution_id)
+        self.alarms.distribution("cdn", distribution_id)
