@@ -12,9 +12,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from constructs import Construct
 
-from constructs_lib.shared.functions import handler_function
-from policies.acknowledgements import acknowledge_control
-from policies.wildcards import acknowledge_aws_managed_policies
+from constructs_lib.shared.functions import acknowledge_handler, handler_function
 
 CODE = Path(__file__).resolve().parents[2] / "runtime" / "team_database"
 RESOURCE_TYPE = "Custom::TeamDatabaseUser"
@@ -105,31 +103,13 @@ class TeamDatabaseUsers(Construct):
 
 
 def _acknowledge(function: Construct, policy: iam.Policy, role: iam.IRole) -> None:
-    acknowledge_control(
+    acknowledge_handler(
+        function,
         policy,
-        "IAMNoInlinePolicy",
-        "The function's permissions belong to it alone and change with it; a managed "
-        "policy could be attached to other principals.",
-    )
-    acknowledge_aws_managed_policies(
-        role.node.default_child,  # type: ignore[arg-type]
-        "AWS's basic execution policy only lets the function write its own logs.",
-    )
-    acknowledge_control(
-        function,
-        "LambdaDLQ",
-        "Invoked only by CloudFormation, which waits for its answer: a failure fails the "
+        role,
+        dlq="Invoked only by CloudFormation, which waits for its answer: a failure fails the "
         "deployment.",
-        packs=("NIST.800.53.R5", "HIPAA.Security"),
-    )
-    acknowledge_control(
-        function,
-        "LambdaConcurrency",
-        "Invoked only by CloudFormation, once per team user and deployment.",
-        packs=("NIST.800.53.R5", "HIPAA.Security"),
-    )
-    acknowledge_control(
-        function,
-        "LambdaInsideVPC",
-        "It calls only the RDS Data API's HTTPS endpoint; it needs no path to the database.",
+        concurrency="Invoked only by CloudFormation, once per team user and deployment.",
+        outside_vpc="It calls only the RDS Data API's HTTPS endpoint; it needs no path to the "
+        "database.",
     )

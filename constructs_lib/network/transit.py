@@ -24,9 +24,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ram as ram
 from constructs import Construct
 
-from constructs_lib.shared.functions import handler_function
-from policies.acknowledgements import acknowledge_control
-from policies.wildcards import acknowledge_aws_managed_policies, acknowledge_wildcards
+from constructs_lib.shared.functions import acknowledge_handler, handler_function
+from policies.wildcards import acknowledge_wildcards
 
 RECONCILE_EVERY = Duration.minutes(1)
 """How often the hub re-applies its segments and accepts a new spoke's attachment. A spoke's
@@ -272,33 +271,15 @@ def _segments_function(
     # nothing invokes it before it may act (the function itself: its role is in the policy)
     function.node.default_child.node.add_dependency(policy)  # type: ignore[union-attr]
     acknowledge_wildcards(policy, SEGMENTS_WILDCARDS)
-    acknowledge_control(
+    acknowledge_handler(
+        function,
         policy,
-        "IAMNoInlinePolicy",
-        "The function's permissions belong to it alone and change with it; a managed "
-        "policy could be attached to other principals.",
-    )
-    acknowledge_aws_managed_policies(
-        role.node.default_child,  # type: ignore[arg-type]
-        "AWS's basic execution policy only lets the function write its own logs.",
-    )
-    acknowledge_control(
-        function,
-        "LambdaDLQ",
-        "CloudFormation waits for its answer and the schedule runs it again within a minute; a "
-        "failure fails the deployment or is retried by the next run.",
-        packs=("NIST.800.53.R5", "HIPAA.Security"),
-    )
-    acknowledge_control(
-        function,
-        "LambdaConcurrency",
-        "Invoked only by CloudFormation and by one schedule of this stack.",
-        packs=("NIST.800.53.R5", "HIPAA.Security"),
-    )
-    acknowledge_control(
-        function,
-        "LambdaInsideVPC",
-        "It calls only the EC2 API; outside a VPC it cannot be cut off by the routes it manages.",
+        role,
+        dlq="CloudFormation waits for its answer and the schedule runs it again within a minute; "
+        "a failure fails the deployment or is retried by the next run.",
+        concurrency="Invoked only by CloudFormation and by one schedule of this stack.",
+        outside_vpc="It calls only the EC2 API; outside a VPC it cannot be cut off by the routes "
+        "it manages.",
     )
     return function, policy
 

@@ -6,11 +6,14 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from constructs_lib.shared.encryption import log_group_key
+from policies.acknowledgements import acknowledge_control
+from policies.wildcards import acknowledge_aws_managed_policies
 
 
 def handler_function(
@@ -49,3 +52,32 @@ def handler_function(
         log_group=log_group,
         **props,
     )
+
+
+def acknowledge_handler(
+    function: Construct,
+    policy: iam.Policy,
+    role: iam.IRole,
+    *,
+    dlq: str,
+    concurrency: str,
+    outside_vpc: str,
+) -> None:
+    """The findings every custom-resource handler of the platform shares, acknowledged the
+    same way: its permissions in a policy of its own (not a managed one another principal
+    could get), AWS's basic execution policy, and the three Lambda controls whose reasons are
+    the handler's own (`dlq`, `concurrency`, `outside_vpc`)."""
+    acknowledge_control(
+        policy,
+        "IAMNoInlinePolicy",
+        "The function's permissions belong to it alone and change with it; a managed "
+        "policy could be attached to other principals.",
+    )
+    acknowledge_aws_managed_policies(
+        role.node.default_child,  # type: ignore[arg-type]
+        "AWS's basic execution policy only lets the function write its own logs.",
+    )
+    packs = ("NIST.800.53.R5", "HIPAA.Security")
+    acknowledge_control(function, "LambdaDLQ", dlq, packs=packs)
+    acknowledge_control(function, "LambdaConcurrency", concurrency, packs=packs)
+    acknowledge_control(function, "LambdaInsideVPC", outside_vpc)
