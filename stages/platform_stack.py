@@ -83,8 +83,8 @@ class PlatformStack(Stack):
     @property
     def alarms(self) -> StackAlarms:
         """This stack's alarms (made on first use): named `<prefix>-<account>-...`, on the
-        account's alarm topic in the stack's region, with the account's thresholds, and the
-        stack's dashboard `<prefix>-<account>-<stack>`."""
+        account's alarm topic in the stack's region, with the account's thresholds (the
+        account's dashboard lists them: `monitor_found`)."""
         if self._alarms is None:
             config, name = self._stage.config, self._stage.node.id
             account = config.accounts[name]
@@ -93,7 +93,6 @@ class PlatformStack(Stack):
                 "Alarms",
                 topic_arn=topic_arn(self, self.region, alarm_topic_name(config, name)),
                 alarm_prefix=f"{config.organization.prefix}-{name}",
-                dashboard_name=f"{config.organization.prefix}-{name}-{self.node.id}",
                 thresholds=AlarmThresholds(**account.thresholds().model_dump()),
             )
         return self._alarms

@@ -127,7 +127,6 @@ def _alarms(stack: Stack) -> StackAlarms:
         "Alarms",
         topic_arn=TOPIC,
         alarm_prefix="exco-dev",
-        dashboard_name="exco-dev-Test",
         thresholds=AlarmThresholds(),
     )
 

@@ -54,6 +54,24 @@ WAF_BLOCKED_STD_DEVS = 3
 anomaly detection model)."""
 
 
+def _metric(
+    namespace: str,
+    metric_name: str,
+    dimensions: dict[str, str],
+    statistic: str,
+    *,
+    minutes: int = 5,
+) -> cloudwatch.Metric:
+    """A metric the alarms below watch, over five minutes unless `minutes` says otherwise."""
+    return cloudwatch.Metric(
+        namespace=namespace,
+        metric_name=metric_name,
+        dimensions_map=dimensions,
+        statistic=statistic,
+        period=Duration.minutes(minutes),
+    )
+
+
 @dataclass(frozen=True)
 class AlarmThresholds:
     """What an account tolerates (config's `Thresholds`, by role unless set)."""
@@ -71,7 +89,8 @@ class AlarmThresholds:
 class StackAlarms(Construct):
     """A `MonitoringFacade` for one stack: alarms named `<alarm_prefix>-<resource>-<metric>`,
     each sending ALARM to the topic `topic_arn` (the account's alarm topic in the stack's
-    region), and a dashboard named `dashboard_name` of everything monitored.
+    region). The library's dashboards are off: the account has one dashboard of all its alarms
+    (`constructs_lib.operations.dashboard`).
 
     Call one method per resource; each alarm's actions name the topic.
     """
@@ -83,7 +102,6 @@ class StackAlarms(Construct):
         *,
         topic_arn: str,
         alarm_prefix: str,
-        dashboard_name: str,
         thresholds: AlarmThresholds,
     ) -> None:
         super().__init__(scope, id_)
@@ -103,8 +121,8 @@ class StackAlarms(Construct):
             dashboard_factory=monitoring.DefaultDashboardFactory(
                 self,
                 "Dashboards",
-                dashboard_name_prefix=dashboard_name,
-                create_dashboard=False,  # one dashboard per account (dashboard.py)
+                dashboard_name_prefix=alarm_prefix,  # names nothing: no dashboard is made
+                create_dashboard=False,
                 create_summary_dashboard=False,
                 create_alarm_dashboard=False,
             ),
@@ -228,13 +246,7 @@ class StackAlarms(Construct):
             self._alarm(
                 # the stack's id too: two stacks of a region may both have a "Handler"
                 f"function-{Stack.of(function).node.id}-{name}-errors",
-                cloudwatch.Metric(
-                    namespace="AWS/Lambda",
-                    metric_name="Errors",
-                    dimensions_map={"FunctionName": function.ref},
-                    statistic="Sum",
-                    period=Duration.minutes(5),
-                ),
+                _metric("AWS/Lambda", "Errors", {"FunctionName": function.ref}, "Sum"),
                 self.thresholds.function_errors - 1,
                 f"Function {function.node.path} failed",
                 periods=1,
@@ -274,12 +286,12 @@ class StackAlarms(Construct):
         )
         self._alarm(
             f"{name}-unhealthy-hosts",
-            cloudwatch.Metric(
-                namespace="AWS/ApplicationELB",
-                metric_name="UnHealthyHostCount",
-                dimensions_map={"LoadBalancer": balancer.load_balancer_full_name},
-                statistic="Maximum",
-                period=Duration.minutes(1),
+            _metric(
+                "AWS/ApplicationELB",
+                "UnHealthyHostCount",
+                {"LoadBalancer": balancer.load_balancer_full_name},
+                "Maximum",
+                minutes=1,
             ),
             0,
             f"{name}: a target is unhealthy",
@@ -316,13 +328,7 @@ class StackAlarms(Construct):
         ):
             self._alarm(
                 f"{name}-{short}",
-                cloudwatch.Metric(
-                    namespace="ContainerInsights",
-                    metric_name=metric,
-                    dimensions_map={"ClusterName": cluster_name},
-                    statistic="Maximum",
-                    period=Duration.minutes(5),
-                ),
+                _metric("ContainerInsights", metric, {"ClusterName": cluster_name}, "Maximum"),
                 threshold,
                 f"EKS {name}: {what}",
             )
@@ -353,20 +359,8 @@ class StackAlarms(Construct):
             cloudwatch.MathExpression(
                 expression="100 * errors / MAX([requests, 1])",
                 using_metrics={
-                    "errors": cloudwatch.Metric(
-                        namespace="AWS/EKS",
-                        metric_name="apiserver_request_total_5XX",
-                        dimensions_map=api,
-                        statistic="Sum",
-                        period=Duration.minutes(5),
-                    ),
-                    "requests": cloudwatch.Metric(
-                        namespace="AWS/EKS",
-                        metric_name="apiserver_request_total",
-                        dimensions_map=api,
-                        statistic="Sum",
-                        period=Duration.minutes(5),
-                    ),
+                    "errors": _metric("AWS/EKS", "apiserver_request_total_5XX", api, "Sum"),
+                    "requests": _metric("AWS/EKS", "apiserver_request_total", api, "Sum"),
                 },
                 period=Duration.minutes(5),
                 label="API server 5xx %",
@@ -384,13 +378,7 @@ class StackAlarms(Construct):
             ):
                 self._alarm(
                     f"nat-{index}-{metric}",
-                    cloudwatch.Metric(
-                        namespace="AWS/NATGateway",
-                        metric_name=metric,
-                        dimensions_map={"NatGatewayId": gateway.ref},
-                        statistic="Sum",
-                        period=Duration.minutes(5),
-                    ),
+                    _metric("AWS/NATGateway", metric, {"NatGatewayId": gateway.ref}, "Sum"),
                     0,
                     f"NAT gateway {index} {what}",
                 )
@@ -404,13 +392,7 @@ class StackAlarms(Construct):
         ):
             self._alarm(
                 f"{name}-{metric}",
-                cloudwatch.Metric(
-                    namespace="AWS/Kafka",
-                    metric_name=metric,
-                    dimensions_map={"Cluster Name": cluster.cluster_name},
-                    statistic="Maximum",
-                    period=Duration.minutes(5),
-                ),
+                _metric("AWS/Kafka", metric, {"Cluster Name": cluster.cluster_name}, "Maximum"),
                 threshold,
                 f"Kafka {name} {what}",
             )
@@ -420,13 +402,7 @@ class StackAlarms(Construct):
         for metric in ("PacketDropCountNoRoute", "PacketDropCountBlackhole"):
             self._alarm(
                 f"{name}-{metric}",
-                cloudwatch.Metric(
-                    namespace="AWS/TransitGateway",
-                    metric_name=metric,
-                    dimensions_map={"TransitGateway": gateway_id},
-                    statistic="Sum",
-                    period=Duration.minutes(5),
-                ),
+                _metric("AWS/TransitGateway", metric, {"TransitGateway": gateway_id}, "Sum"),
                 0,
                 f"Transit Gateway {name}: {metric}",
             )
@@ -461,12 +437,11 @@ class StackAlarms(Construct):
         t = self.thresholds
         self._alarm(
             f"{name}-5xx-rate",
-            cloudwatch.Metric(
-                namespace="AWS/CloudFront",
-                metric_name="5xxErrorRate",
-                dimensions_map={"DistributionId": distribution_id, "Region": "Global"},
-                statistic="Average",
-                period=Duration.minutes(5),
+            _metric(
+                "AWS/CloudFront",
+                "5xxErrorRate",
+                {"DistributionId": distribution_id, "Region": "Global"},
+                "Average",
             ),
             t.error_rate_percent,
             f"Distribution {name}: more than {t.error_rate_percent}% of viewer requests "
@@ -477,12 +452,11 @@ class StackAlarms(Construct):
         # byte, in milliseconds, for requests CloudFront does not answer from its cache.
         self._alarm(
             f"{name}-origin-latency-p90",
-            cloudwatch.Metric(
-                namespace="AWS/CloudFront",
-                metric_name="OriginLatency",
-                dimensions_map={"DistributionId": distribution_id, "Region": "Global"},
-                statistic="p90",
-                period=Duration.minutes(5),
+            _metric(
+                "AWS/CloudFront",
+                "OriginLatency",
+                {"DistributionId": distribution_id, "Region": "Global"},
+                "p90",
             ),
             t.latency_ms,
             f"Distribution {name}: p90 origin latency above {t.latency_ms} ms",
@@ -526,12 +500,8 @@ class StackAlarms(Construct):
             f"Alarm-{name}-blocked-spike",
             alarm_name=f"{self._prefix}-{name}-blocked-spike",
             alarm_description=f"Web ACL {acl.name}: blocked requests above the expected band",
-            metric=cloudwatch.Metric(
-                namespace="AWS/WAFV2",
-                metric_name="BlockedRequests",
-                dimensions_map={"WebACL": acl.name, "Rule": "ALL"},
-                statistic="Sum",
-                period=Duration.minutes(5),
+            metric=_metric(
+                "AWS/WAFV2", "BlockedRequests", {"WebACL": acl.name, "Rule": "ALL"}, "Sum"
             ),
             std_devs=WAF_BLOCKED_STD_DEVS,
             evaluation_periods=3,
@@ -558,12 +528,8 @@ class StackAlarms(Construct):
             queue_name = queue.get_att("QueueName").to_string()
             self._alarm(
                 f"queue-{name}-age",
-                cloudwatch.Metric(
-                    namespace="AWS/SQS",
-                    metric_name="ApproximateAgeOfOldestMessage",
-                    dimensions_map={"QueueName": queue_name},
-                    statistic="Maximum",
-                    period=Duration.minutes(5),
+                _metric(
+                    "AWS/SQS", "ApproximateAgeOfOldestMessage", {"QueueName": queue_name}, "Maximum"
                 ),
                 QUEUE_AGE_SECONDS,
                 f"Queue {queue.node.path}: oldest message older than {QUEUE_AGE_SECONDS} s",
@@ -571,12 +537,11 @@ class StackAlarms(Construct):
             if stack.resolve(queue.logical_id) in dead_letter_ids:
                 self._alarm(
                     f"queue-{name}-dead-letters",
-                    cloudwatch.Metric(
-                        namespace="AWS/SQS",
-                        metric_name="ApproximateNumberOfMessagesVisible",
-                        dimensions_map={"QueueName": queue_name},
-                        statistic="Maximum",
-                        period=Duration.minutes(5),
+                    _metric(
+                        "AWS/SQS",
+                        "ApproximateNumberOfMessagesVisible",
+                        {"QueueName": queue_name},
+                        "Maximum",
                     ),
                     0,
                     f"Dead-letter queue {queue.node.path} holds messages",
@@ -595,13 +560,7 @@ class StackAlarms(Construct):
             ):
                 self._alarm(
                     f"pipe-{name}-{metric}",
-                    cloudwatch.Metric(
-                        namespace="AWS/EventBridge/Pipes",
-                        metric_name=metric,
-                        dimensions_map={"PipeName": pipe.ref},
-                        statistic="Sum",
-                        period=Duration.minutes(5),
-                    ),
+                    _metric("AWS/EventBridge/Pipes", metric, {"PipeName": pipe.ref}, "Sum"),
                     0,
                     f"Pipe {pipe.node.path} {what}",
                     periods=1,
