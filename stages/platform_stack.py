@@ -110,21 +110,17 @@ class PlatformStack(Stack):
             if isinstance(c, CfnResource) and c.cfn_resource_type in found:
                 found[c.cfn_resource_type].append(c)
         alarms = found.pop(ALARM_TYPE)
-        if found["AWS::Lambda::Function"]:
-            self.alarms.functions(found["AWS::Lambda::Function"])
-        if found["AWS::EC2::NatGateway"]:
-            self.alarms.nat_gateways(found["AWS::EC2::NatGateway"])
-        if found["AWS::SQS::Queue"]:
-            self.alarms.queues(found["AWS::SQS::Queue"])
-        if found["AWS::Pipes::Pipe"]:
-            self.alarms.pipes(found["AWS::Pipes::Pipe"])
-        if any(found.values()):  # the alarms just made
-            known = {alarm.node.path for alarm in alarms}
-            alarms += [
-                c
-                for c in self.alarms.node.find_all()
-                if isinstance(c, cloudwatch.CfnAlarm) and c.node.path not in known
-            ]
+        if any(found.values()):  # only then does the stack get its StackAlarms
+            made = len(self.alarms.made)
+            for resources, watch in (
+                (found["AWS::Lambda::Function"], self.alarms.functions),
+                (found["AWS::EC2::NatGateway"], self.alarms.nat_gateways),
+                (found["AWS::SQS::Queue"], self.alarms.queues),
+                (found["AWS::Pipes::Pipe"], self.alarms.pipes),
+            ):
+                if resources:
+                    watch(resources)
+            alarms += self.alarms.made[made:]  # the alarms just made
         return [alarm_name(alarm) for alarm in alarms]
 
     @property

@@ -108,6 +108,8 @@ class StackAlarms(Construct):
         self.thresholds = thresholds
         self.topic = sns.Topic.from_topic_arn(self, "Topic", topic_arn)
         self._prefix = alarm_prefix
+        self.made: list[cloudwatch.CfnAlarm] = []
+        """The plain alarms made so far (`_alarm`), in order."""
         self.facade = monitoring.MonitoringFacade(
             self,
             "Monitoring",
@@ -598,6 +600,7 @@ class StackAlarms(Construct):
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         alarm.add_alarm_action(actions.SnsAction(self.topic))
+        self.made.append(alarm.node.default_child)  # type: ignore[arg-type]
         return alarm
 
 
