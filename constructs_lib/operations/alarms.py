@@ -1,6 +1,6 @@
 """The alarms of one stack's resources, built with cdklabs' cdk-monitoring-constructs (its
-`MonitoringFacade`), each publishing to the account's alarm topic in the stack's region, and
-the stack's dashboard of what they watch.
+`MonitoringFacade`), each publishing to the account's alarm topic in the stack's region (the
+account's one dashboard lists them: `constructs_lib.operations.dashboard`).
 
 The facade knows each service's metrics and the alarm shapes that fit them (statistics,
 periods, missing data); this module chooses which alarms a resource gets and their thresholds,
